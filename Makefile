@@ -1,0 +1,83 @@
+# vionic — top-level build. `make demo` and `make test` are the only commands
+# a fresh machine needs: both create .venv and build the C parts on demand.
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+BUILD   := build
+CC      ?= gcc
+CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE \
+           -Iinclude -Isw/pmd/include -Isim/server -MMD -MP
+LDLIBS  := -lpthread -lm
+
+# Sources: every .c directly in these folders is library code (no main());
+# programs live in sim/server/bin/ and sw/pmd/examples/.
+SERVER_SRCS := $(wildcard sim/server/*.c) $(wildcard sim/model/*.c)
+PMD_SRCS    := $(wildcard sw/pmd/*.c)
+SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o)
+PMD_OBJS    := $(PMD_SRCS:%.c=$(BUILD)/obj/%.o)
+PROGRAMS    := $(BUILD)/bin/vionic-server $(BUILD)/bin/vionic-bench $(BUILD)/bin/l2fwd
+
+.PHONY: all venv c ext demo test test-sw lint lint-c lint-py bench synth clean
+all: c ext
+
+# ---- Python environment -------------------------------------------------
+$(VENV)/.stamp: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+venv: $(VENV)/.stamp
+
+# ---- C ------------------------------------------------------------------
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/lib/libvionic-server.a: $(SERVER_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+$(BUILD)/lib/libvionic.a: $(PMD_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/vionic-server: sim/server/bin/vionic-server.c $(BUILD)/lib/libvionic-server.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/bin/%: sw/pmd/examples/%.c $(BUILD)/lib/libvionic.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+c: $(PROGRAMS)
+
+# The Python extension: the same sources, compiled by cffi into one module.
+EXT_STAMP := $(BUILD)/ext.stamp
+$(EXT_STAMP): $(SERVER_SRCS) $(PMD_SRCS) $(wildcard include/vionic/*.h sim/server/*.h sim/model/*.h sw/pmd/*.h sw/pmd/include/*.h) sw/driver/build_ffi.py $(VENV)/.stamp
+	$(PY) sw/driver/build_ffi.py --inplace
+	@mkdir -p $(dir $@) && touch $@
+ext: $(EXT_STAMP)
+
+-include $(SERVER_OBJS:.o=.d) $(PMD_OBJS:.o=.d)
+-include hw/hw.mk
+
+# ---- The two commands of the README --------------------------------------
+demo: venv c ext
+	$(PY) -m vionic.demo
+
+test: venv c ext lint
+	$(PY) -m pytest -q tests/sw
+	$(MAKE) hw-test
+
+# ---- Lint, bench, synth --------------------------------------------------
+lint: venv lint-py lint-c hw-lint
+lint-py:
+	$(VENV)/bin/ruff check sw/driver tests bench
+lint-c: c
+
+bench: venv c ext
+	$(PY) -m vionic bench all --out bench/results
+	$(MAKE) hw-bench
+
+synth: venv hw-synth
+
+clean:
+	rm -rf $(BUILD) sw/driver/vionic/_vionic*.so

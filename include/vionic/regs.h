@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vionic BAR0 register map, feature bits and error codes.
+ *
+ * This header is the single source of the numbers in ../shared/DESIGN.md §2-§3.
+ * The software model (sim/model), the PMD (sw/pmd) and the RTL testbenches
+ * use it; the RTL (hw/rtl) mirrors it in vionic_regs_pkg-style localparams.
+ * Everything is little-endian; the vendor block is 32-bit registers only.
+ */
+#ifndef VIONIC_REGS_H
+#define VIONIC_REGS_H
+
+/* ---- PCI identity ---------------------------------------------------- */
+#define VIONIC_PCI_VENDOR_ID        0x1AF4
+#define VIONIC_PCI_DEVICE_ID        0x1041   /* 0x1040 + virtio device id 1 (net) */
+#define VIONIC_PCI_REVISION         0x01
+#define VIONIC_PCI_SUBSYS_ID        0x0001
+#define VIONIC_PCI_CLASS            0x020000 /* network controller, ethernet */
+
+/* ---- BAR0 layout ------------------------------------------------------ */
+#define VIONIC_BAR0_SIZE            0x10000
+#define VIONIC_COMMON_CFG           0x0000
+#define VIONIC_COMMON_CFG_SIZE      0x0040
+#define VIONIC_ISR                  0x1000
+#define VIONIC_DEVICE_CFG           0x2000
+#define VIONIC_DEVICE_CFG_SIZE      0x0018
+#define VIONIC_NOTIFY               0x3000
+#define VIONIC_NOTIFY_SIZE          0x1000
+#define VIONIC_NOTIFY_OFF_MULT      4        /* doorbell(q) = VIONIC_NOTIFY + 4*q */
+#define VIONIC_VENDOR               0x4000
+#define VIONIC_MSIX_TABLE           0x8000   /* MSI-X table (16 B per vector) */
+#define VIONIC_MSIX_PBA             0x9000   /* MSI-X pending bit array */
+
+/* virtio_pci_common_cfg (VIRTIO 1.2 §4.1.4.3), offsets inside the region */
+#define VIRTIO_PCI_COMMON_DFSELECT      0x00 /* le32 device_feature_select */
+#define VIRTIO_PCI_COMMON_DF            0x04 /* le32 device_feature (RO) */
+#define VIRTIO_PCI_COMMON_GFSELECT      0x08 /* le32 driver_feature_select */
+#define VIRTIO_PCI_COMMON_GF            0x0C /* le32 driver_feature */
+#define VIRTIO_PCI_COMMON_MSIX          0x10 /* le16 config_msix_vector */
+#define VIRTIO_PCI_COMMON_NUMQ          0x12 /* le16 num_queues (RO) */
+#define VIRTIO_PCI_COMMON_STATUS        0x14 /* u8 device_status */
+#define VIRTIO_PCI_COMMON_CFGGENERATION 0x15 /* u8 config_generation (RO) */
+#define VIRTIO_PCI_COMMON_Q_SELECT      0x16 /* le16 queue_select */
+#define VIRTIO_PCI_COMMON_Q_SIZE        0x18 /* le16 queue_size (reads max after select) */
+#define VIRTIO_PCI_COMMON_Q_MSIX        0x1A /* le16 queue_msix_vector */
+#define VIRTIO_PCI_COMMON_Q_ENABLE      0x1C /* le16 queue_enable */
+#define VIRTIO_PCI_COMMON_Q_NOFF        0x1E /* le16 queue_notify_off (RO) = q */
+#define VIRTIO_PCI_COMMON_Q_DESCLO      0x20 /* le64 queue_desc */
+#define VIRTIO_PCI_COMMON_Q_DESCHI      0x24
+#define VIRTIO_PCI_COMMON_Q_AVAILLO     0x28 /* le64 queue_driver */
+#define VIRTIO_PCI_COMMON_Q_AVAILHI     0x2C
+#define VIRTIO_PCI_COMMON_Q_USEDLO      0x30 /* le64 queue_device */
+#define VIRTIO_PCI_COMMON_Q_USEDHI      0x34
+#define VIRTIO_PCI_COMMON_Q_NDATA       0x38 /* le16 queue_notify_data (RO) = q */
+#define VIRTIO_PCI_COMMON_Q_RESET       0x3A /* le16 queue_reset */
+
+#define VIRTIO_MSI_NO_VECTOR            0xFFFF
+
+/* device_status bits (§2.1) */
+#define VIRTIO_STATUS_ACKNOWLEDGE       0x01
+#define VIRTIO_STATUS_DRIVER            0x02
+#define VIRTIO_STATUS_DRIVER_OK         0x04
+#define VIRTIO_STATUS_FEATURES_OK       0x08
+#define VIRTIO_STATUS_DEVICE_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED            0x80
+
+/* ISR bits (§4.1.4.5), read-to-clear */
+#define VIRTIO_ISR_QUEUE                0x01
+#define VIRTIO_ISR_CONFIG               0x02
+
+/* virtio_net_config (§5.1.4), offsets inside the device cfg region */
+#define VIRTIO_NET_CFG_MAC              0x00 /* u8[6] */
+#define VIRTIO_NET_CFG_STATUS           0x06 /* le16 */
+#define VIRTIO_NET_CFG_MAX_VQ_PAIRS     0x08 /* le16 */
+#define VIRTIO_NET_CFG_MTU              0x0A /* le16 */
+#define VIRTIO_NET_CFG_SPEED            0x0C /* le32, Mb/s */
+#define VIRTIO_NET_CFG_DUPLEX           0x10 /* u8 */
+#define VIRTIO_NET_CFG_RSS_KEY_SIZE     0x11 /* u8 */
+#define VIRTIO_NET_CFG_RSS_TABLE_LEN    0x12 /* le16 */
+#define VIRTIO_NET_CFG_HASH_TYPES       0x14 /* le32 */
+#define VIRTIO_NET_S_LINK_UP            0x0001
+#define VIRTIO_NET_DUPLEX_FULL          0x01
+
+/* ---- Feature bits (§6 and §5.1.3) ------------------------------------ */
+#define VIRTIO_NET_F_CSUM               0
+#define VIRTIO_NET_F_GUEST_CSUM         1
+#define VIRTIO_NET_F_MTU                3
+#define VIRTIO_NET_F_MAC                5
+#define VIRTIO_NET_F_MRG_RXBUF          15
+#define VIRTIO_NET_F_STATUS             16
+#define VIRTIO_NET_F_CTRL_VQ            17
+#define VIRTIO_NET_F_MQ                 22
+#define VIRTIO_F_INDIRECT_DESC          28
+#define VIRTIO_F_EVENT_IDX              29
+#define VIRTIO_F_VERSION_1              32
+#define VIRTIO_F_ACCESS_PLATFORM        33
+#define VIRTIO_F_RING_PACKED            34
+#define VIRTIO_F_IN_ORDER               35
+#define VIRTIO_F_NOTIFICATION_DATA      38
+#define VIRTIO_F_RING_RESET             40
+#define VIRTIO_NET_F_HASH_REPORT        57
+#define VIRTIO_NET_F_RSS                60
+
+/* What every vionic device core offers today (DESIGN §3 "Always"). */
+#define VIONIC_DEVICE_FEATURES \
+	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_ACCESS_PLATFORM) | \
+	 (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_MTU) | \
+	 (1ULL << VIRTIO_NET_F_STATUS) | (1ULL << VIRTIO_F_NOTIFICATION_DATA))
+
+/* ---- Device defaults shared by every core ----------------------------- */
+#define VIONIC_DEFAULT_MTU              1500
+#define VIONIC_DEFAULT_SPEED            10000   /* Mb/s reported in device cfg */
+#define VIONIC_MAX_QUEUE_SIZE           1024    /* queue_size reads this */
+#define VIONIC_MIN_FRAME                60      /* wire frame bytes, no FCS */
+#define VIONIC_NET_HDR_LEN              12      /* virtio_net_hdr with VERSION_1 */
+/* Default MAC 02:56:4E:49:43:00 ("VNIC", locally administered). */
+#define VIONIC_DEFAULT_MAC              { 0x02, 0x56, 0x4E, 0x49, 0x43, 0x00 }
+
+/* ---- Vendor block (DESIGN §2) ----------------------------------------- */
+#define VIONIC_REG_ID                   0x4000
+#define VIONIC_ID_MAGIC                 0x43494E56u /* "VNIC" */
+#define VIONIC_REG_VERSION              0x4004
+#define VIONIC_REGMAP_VERSION           0x00010000u /* 1.0 */
+#define VIONIC_REG_IMPL                 0x4008
+#define VIONIC_IMPL_MODEL               1
+#define VIONIC_IMPL_RTL_SIM             2
+#define VIONIC_IMPL_BOARD               3
+#define VIONIC_REG_MAX_QUEUE_PAIRS      0x400C
+#define VIONIC_REG_CYCLES_LO            0x4010 /* reading LO latches HI */
+#define VIONIC_REG_CYCLES_HI            0x4014
+#define VIONIC_REG_ERR_CODE             0x4020
+#define VIONIC_REG_ERR_QUEUE            0x4024
+#define VIONIC_REG_ERR_DESC             0x4028
+#define VIONIC_REG_ERR_ADDR_LO          0x402C
+#define VIONIC_REG_ERR_ADDR_HI          0x4030
+
+#define VIONIC_REG_QSTATS(q)            (0x4100 + 0x20 * (q))
+#define VIONIC_QSTAT_PACKETS_LO         0x00 /* reading LO latches HI */
+#define VIONIC_QSTAT_PACKETS_HI         0x04
+#define VIONIC_QSTAT_BYTES_LO           0x08 /* Ethernet frame bytes */
+#define VIONIC_QSTAT_BYTES_HI           0x0C
+#define VIONIC_QSTAT_DROPS              0x10
+#define VIONIC_QSTAT_ERRORS             0x14
+#define VIONIC_REG_OFFLOAD              0x4800 /* reserved for the offload pipeline */
+
+/* Error codes in ERR_CODE */
+#define VIONIC_ERR_NONE                 0
+#define VIONIC_ERR_DMA                  1 /* outside the DMA map, or DMA error response */
+#define VIONIC_ERR_CHAIN                2 /* chain longer than the queue, or a loop */
+#define VIONIC_ERR_ZERO_LEN             3
+#define VIONIC_ERR_DIRECTION            4 /* write-only on TX, read-only on RX */
+#define VIONIC_ERR_ALIGN                5 /* misaligned ring address */
+#define VIONIC_ERR_INDEX                6 /* descriptor or ring index out of range */
+#define VIONIC_ERR_QUEUE_CFG            7 /* invalid queue configuration at enable */
+
+/* ---- MSI-X vectors the device exposes --------------------------------- */
+/* Vector numbers are whatever the driver writes to config_msix_vector and
+ * queue_msix_vector; a device offers 2*MAX_QUEUE_PAIRS + 2 vectors. */
+#define VIONIC_MSIX_VECTORS(pairs)      (2 * (pairs) + 2)
+
+#endif /* VIONIC_REGS_H */

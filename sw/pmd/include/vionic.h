@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvionic: the vionic poll-mode driver. Public API for C applications and
+ * for the Python package (which binds exactly this header through cffi, so
+ * keep it to plain C declarations cffi's cdef can parse: no macros with
+ * expressions, no inline functions, no includes of system headers other
+ * than stdint/stddef).
+ *
+ * Model: one vionic_dev per device, opened from a URI, configured once,
+ * started, then driven by rx_burst / tx_burst from one thread per queue (no
+ * locks, no system calls on that path). Every function that can fail returns
+ * a negative VIONIC_E* code; vionic_strerror() and vionic_last_error() say
+ * what happened and what to do.
+ */
+#ifndef VIONIC_H
+#define VIONIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+enum vionic_err {
+	VIONIC_OK           = 0,
+	VIONIC_EINVAL       = -1,  /* bad argument (message says which) */
+	VIONIC_EURI         = -2,  /* URI not understood */
+	VIONIC_ENODEV       = -3,  /* cannot connect / device gone */
+	VIONIC_EPROTO       = -4,  /* protocol violation by the device */
+	VIONIC_ENOMEM       = -5,  /* DMA memory or mbufs exhausted */
+	VIONIC_EFEATURE     = -6,  /* device refused the features (FEATURES_OK) */
+	VIONIC_ENEEDS_RESET = -7,  /* device set DEVICE_NEEDS_RESET */
+	VIONIC_EQUEUE       = -8,  /* queue index out of range */
+	VIONIC_ETOOBIG      = -9,  /* frame larger than MTU + 14 */
+	VIONIC_ETOOSMALL    = -10, /* frame shorter than 14 bytes */
+	VIONIC_ESTATE       = -11, /* call not valid in this state (e.g. burst before start) */
+	VIONIC_ETIMEDOUT    = -12,
+	VIONIC_ERING        = -13, /* ring size not a power of two or above the device maximum */
+};
+
+/* Static text for an error code. */
+const char *vionic_strerror(int err);
+/* Detailed message of the last error on this thread (what and what to do). */
+const char *vionic_last_error(void);
+
+/* ---- device ----------------------------------------------------------- */
+typedef struct vionic_dev vionic_dev;
+
+/* URI: "sim:/path/to/socket" (vfio-user device server) or "vfio:0000:01:00.0". */
+int  vionic_open(const char *uri, vionic_dev **out);
+/* Resets the device, unmaps DMA memory, closes the transport. NULL is fine. */
+void vionic_close(vionic_dev *dev);
+
+struct vionic_conf {
+	uint16_t nb_queue_pairs;  /* 1 for now */
+	uint16_t rx_ring_size;    /* power of two, <= device queue_size max; 0 = 256 */
+	uint16_t tx_ring_size;    /* same; 0 = 256 */
+	uint32_t nb_mbufs;        /* mempool size; 0 = enough for the rings * 2 + 1024 */
+	uint16_t mbuf_size;       /* data room per mbuf incl. virtio header; 0 = 2048 */
+	uint64_t features;        /* features to request; 0 = everything the PMD supports */
+};
+
+/* Bring-up per VIRTIO 1.2 §3.1.1 up to (not including) DRIVER_OK:
+ * reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK (checked), queues set up
+ * and enabled, mempool allocated, RX rings filled. */
+int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf);
+/* Sets DRIVER_OK: the data path may run. */
+int vionic_start(vionic_dev *dev);
+/* Stops the data path: resets the device and frees every mbuf in flight back
+ * to the mempool; vionic_configure may be called again. */
+int vionic_stop(vionic_dev *dev);
+/* Device reset (status <- 0, polled until it reads 0), then the same queue
+ * configuration and vionic_start again: the way out of NEEDS_RESET. */
+int vionic_reset(vionic_dev *dev);
+
+struct vionic_info {
+	uint8_t  mac[6];
+	uint16_t mtu;
+	uint16_t max_queue_pairs;
+	uint16_t max_ring_size;    /* queue_size as the device reports it */
+	uint16_t link_up;
+	uint32_t impl;             /* VIONIC_REG_IMPL: 1 model, 2 RTL sim, 3 board */
+	uint32_t regmap_version;
+	uint64_t device_features;
+	uint64_t driver_features;  /* negotiated (0 before configure) */
+	uint16_t rx_ring_size;     /* configured (0 before configure) */
+	uint16_t tx_ring_size;
+	uint16_t hdr_len;          /* virtio_net_hdr bytes in each buffer (12) */
+	uint16_t mbuf_size;
+	uint32_t nb_mbufs;
+};
+int vionic_info_get(vionic_dev *dev, struct vionic_info *info);
+
+/* ---- mbufs -------------------------------------------------------------- */
+/* A buffer in DMA memory. The virtio_net_hdr lives in the headroom just
+ * before `data`; applications see only the Ethernet frame. */
+struct vionic_mbuf {
+	uint8_t  *data;      /* frame start */
+	uint16_t len;        /* frame bytes */
+	uint16_t port;       /* unused, for DPDK-like code */
+	uint32_t idx;        /* index in the mempool (private) */
+	uint64_t iova;       /* IOVA of data (private) */
+};
+
+struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev);
+/* Allocates n or nothing; returns 0 or VIONIC_ENOMEM. */
+int  vionic_mbuf_alloc_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n);
+void vionic_mbuf_free(vionic_dev *dev, struct vionic_mbuf *m);
+void vionic_mbuf_free_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n);
+/* Free mbufs in the mempool now (== nb_mbufs minus ring fill minus in use). */
+uint32_t vionic_mempool_avail(vionic_dev *dev);
+/* Mbufs the driver holds on RX rings, posted but not yet received. */
+uint32_t vionic_mempool_on_rings(vionic_dev *dev);
+/* Largest frame one mbuf holds (mbuf_size - header). */
+uint16_t vionic_mbuf_room(vionic_dev *dev);
+
+/* ---- data path (DPDK semantics) ----------------------------------------- */
+/* Receive up to n frames from RX queue pair `qp` (virtqueue 2*qp); refills
+ * the ring in bulk; returns the count. Caller owns and frees the mbufs. */
+uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n);
+/* Transmit up to n frames on TX queue pair `qp` (virtqueue 2*qp+1); one
+ * doorbell per call; reclaims completed buffers. Returns how many the ring
+ * took: the driver owns those, the caller still owns the rest. Frames above
+ * MTU+14 are handed to the device too (the device drops and counts them). */
+uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n);
+
+/* Copying variants for language bindings: one call per batch, no per-frame
+ * crossing. Frame i is buf[i*stride .. i*stride+len[i]). tx returns how many
+ * were queued (or a negative error for bad arguments, with nothing queued);
+ * rx returns how many were received. */
+int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stride,
+		   const uint16_t *len, unsigned n);
+int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
+		   uint16_t *len, unsigned n);
+
+/* Blocks until RX queue pair `qp` has a frame, the device needs reset or
+ * goes away, or timeout_ms passes (-1 forever). Arms the queue's MSI-X
+ * eventfd only while waiting. Returns 1 ready, 0 timeout, or an error. */
+int vionic_rx_wait(vionic_dev *dev, uint16_t qp, int timeout_ms);
+/* Reclaims completed TX buffers; returns how many descriptors are free. */
+int vionic_tx_reclaim(vionic_dev *dev, uint16_t qp);
+
+/* Checks, with system calls, that the device is reachable and healthy:
+ * returns 0, VIONIC_ENODEV (server gone) or VIONIC_ENEEDS_RESET. Call it
+ * where a data-path loop makes no progress. */
+int vionic_check(vionic_dev *dev);
+
+/* ---- counters ----------------------------------------------------------- */
+struct vionic_queue_stats {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t drops;
+	uint64_t errors;
+};
+struct vionic_stats {
+	/* driver side, per queue pair 0 */
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t rx_nombuf;         /* refills that found no mbuf */
+	uint64_t tx_ring_full;      /* frames tx_burst could not take */
+	uint64_t doorbells;
+	/* device side (vendor block), for virtqueues 0 (rx) and 1 (tx) */
+	struct vionic_queue_stats dev_rx, dev_tx;
+	uint64_t dev_cycles;
+	uint32_t err_code, err_queue, err_desc;
+	uint64_t err_addr;
+	uint8_t  device_status;
+};
+int vionic_stats_get(vionic_dev *dev, struct vionic_stats *st);
+
+/* ---- register access and fault injection (tests, tools) ----------------- */
+/* BAR0 access through the transport (size 1, 2 or 4). */
+int vionic_reg_read(vionic_dev *dev, uint32_t off, unsigned size, uint32_t *val);
+int vionic_reg_write(vionic_dev *dev, uint32_t off, unsigned size, uint32_t val);
+/* PCI configuration space access (size 1, 2 or 4). */
+int vionic_cfg_read(vionic_dev *dev, uint32_t off, unsigned size, uint32_t *val);
+
+/* Raw descriptor and avail-ring writes on virtqueue `vq`, bypassing the
+ * driver's bookkeeping, for testing how the device handles bad input.
+ * debug_post publishes avail entry `head` (any value) and rings the
+ * doorbell. The device is expected to end in NEEDS_RESET; recover with
+ * vionic_reset. */
+int vionic_debug_write_desc(vionic_dev *dev, uint16_t vq, uint16_t slot,
+			    uint64_t addr, uint32_t len, uint16_t flags, uint16_t next);
+int vionic_debug_post(vionic_dev *dev, uint16_t vq, uint16_t head);
+/* The DMA window: IOVA range the device has mapped, for building in-map and
+ * out-of-map addresses, and a host pointer to its first byte. */
+int vionic_debug_dma_window(vionic_dev *dev, uint64_t *iova, uint64_t *size, void **host);
+
+/* ---- benchmark (testpmd-like), used by examples/vionic-bench and Python --- */
+enum vionic_bench_mode {
+	VIONIC_BENCH_TXONLY = 0,  /* transmit only; the device's wire is `sink` */
+	VIONIC_BENCH_RXONLY = 1,  /* receive only; the device's wire is `gen:SIZE` */
+	VIONIC_BENCH_LOOP   = 2,  /* transmit and receive; wire `loopback` */
+};
+struct vionic_bench_result {
+	uint64_t packets;         /* frames sent (txonly), received (rxonly, loop) */
+	uint64_t bytes;
+	double   seconds;
+	double   mpps;
+	double   gbps;            /* frame bytes only */
+	double   cycles_per_packet; /* TSC cycles on the driver core / packets */
+	double   tsc_hz;
+	uint64_t errors;          /* loop: frames that came back different */
+};
+/* Runs for `seconds` on the calling thread (pin it first if you care). */
+int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
+		     uint16_t burst, struct vionic_bench_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* VIONIC_H */
