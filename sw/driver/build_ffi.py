@@ -1,0 +1,71 @@
+"""Builds vionic._vionic: libvionic (sw/pmd) and the device-server runtime
+(sim/server, sim/model) compiled into one cffi extension module.
+
+Used two ways: by setup.py (`cffi_modules`) when the package is installed,
+and by `make ext` (`python sw/driver/build_ffi.py --inplace`) to rebuild the
+module next to the sources after a C change. The C is also built on its own
+by the Makefile with -Werror; that build is the lint gate.
+"""
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from cffi import FFI
+
+ROOT = Path(__file__).resolve().parents[2]
+PUBLIC_HEADER = ROOT / "sw/pmd/include/vionic.h"
+SOURCE_DIRS = ["sw/pmd", "sim/server", "sim/model"]
+INCLUDE_DIRS = ["include", "sw/pmd/include", "sim/server"]
+
+
+def _cdef_text() -> str:
+    """The public header as cffi's cdef wants it: no preprocessor lines, no
+    extern "C" block."""
+    lines = []
+    for line in PUBLIC_HEADER.read_text().splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#") or stripped in ('extern "C" {', "}"):
+            continue
+        lines.append(line)
+    text = "\n".join(lines)
+    return re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+
+
+def _sources() -> list[str]:
+    # Relative paths: setuptools insists on them.
+    return sorted(str(p.relative_to(ROOT)) for d in SOURCE_DIRS for p in (ROOT / d).glob("*.c"))
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(_cdef_text())
+ffibuilder.cdef("int vionic_server_main(int argc, char **argv);")
+ffibuilder.set_source(
+    "vionic._vionic",
+    '#include "vionic.h"\n#include "vionic_server.h"\n',
+    sources=_sources(),
+    include_dirs=[str(ROOT / d) for d in INCLUDE_DIRS],
+    extra_compile_args=["-std=gnu11", "-O2", "-g", "-D_GNU_SOURCE", "-Wno-unused-parameter"],
+    libraries=["pthread", "m"],
+)
+
+
+def main() -> None:
+    if "--inplace" not in sys.argv[1:]:
+        sys.exit("usage: build_ffi.py --inplace   (setup.py uses the ffibuilder object)")
+    import os
+
+    tmp = ROOT / "build/ffi"
+    tmp.mkdir(parents=True, exist_ok=True)
+    os.chdir(ROOT)  # sources are given relative to the root
+    built = Path(ffibuilder.compile(tmpdir=str(tmp), verbose=False))
+    dest = ROOT / "sw/driver/vionic" / built.name
+    for old in dest.parent.glob("_vionic*.so"):
+        old.unlink()
+    shutil.copy2(built, dest)
+    print(f"built {dest.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Throughput measurement of the PMD against a device core, the way
+dpdk-testpmd measures: txonly (device wire `sink`), rxonly (wire `gen`),
+loop (wire `loopback`, the PMD both sends and receives)."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from .device import Device, _load
+from .errors import InvalidArgument
+
+MODES = {"txonly": 0, "rxonly": 1, "loop": 2}
+# DPDK 22.11 virtio PMD <-> vhost library, one core each, 64-byte frames,
+# measured on machines of this kind (issue 2): the figure to reach.
+DPDK_ANCHOR_MPPS = {"txonly": 28.0, "rxonly": 24.0, "loop": 16.0}
+BENCH_RING = 1024
+
+
+def wire_for(mode: str, size: int) -> str:
+    return {"txonly": "sink", "rxonly": f"gen:{size}", "loop": "loopback"}[mode]
+
+
+@contextmanager
+def _pinned(cpu: int | None):
+    """Runs the block with this thread on one CPU (the driver core)."""
+    if cpu is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def run_pmd(backend: str = "model", mode: str = "txonly", size: int = 64,
+            seconds: float = 5.0, burst: int = 32) -> dict:
+    """Runs the C measurement loop (libvionic's vionic_bench_run) against a
+    fresh device server and returns its figures."""
+    if mode not in MODES:
+        raise InvalidArgument(f"mode {mode!r}: use one of {', '.join(MODES)}")
+    if not 60 <= size <= 1514:
+        raise InvalidArgument(f"size {size}: use a frame size from 60 to 1514")
+    if seconds <= 0 or not 1 <= burst <= 512:
+        raise InvalidArgument("seconds must be positive and burst within 1..512")
+    ffi, lib = _load()
+    two_cores = len(os.sched_getaffinity(0)) >= 2
+    server_cpu, driver_cpu = (1, 0) if two_cores else (None, None)
+    with Device(backend, wire=wire_for(mode, size), cpu=server_cpu,
+                rx_ring_size=BENCH_RING, tx_ring_size=BENCH_RING) as dev, _pinned(driver_cpu):
+        res = ffi.new("struct vionic_bench_result *")
+        dev._ok(lib.vionic_bench_run(dev._handle, MODES[mode], size, seconds, burst, res))
+        stats = dev.stats()
+    return {
+        "backend": backend, "mode": mode, "size": size, "burst": burst,
+        "seconds": round(res.seconds, 3), "packets": res.packets,
+        "mpps": round(res.mpps, 3), "gbps": round(res.gbps, 3),
+        "cycles_per_packet": round(res.cycles_per_packet, 1),
+        "tsc_ghz": round(res.tsc_hz / 1e9, 3), "errors": res.errors,
+        "device_drops": stats["device"]["rx"]["drops"] + stats["device"]["tx"]["drops"],
+        "pinned": two_cores,
+    }
+
+
+def table(results: list[dict]) -> str:
+    lines = [f"{'backend':8} {'mode':7} {'size':>5} {'Mpps':>8} {'Gb/s':>7} {'cyc/pkt':>8} "
+             f"{'anchor':>7} {'errors':>6}"]
+    for r in results:
+        anchor = DPDK_ANCHOR_MPPS.get(r["mode"]) if r["size"] == 64 else None
+        lines.append(f"{r['backend']:8} {r['mode']:7} {r['size']:5d} {r['mpps']:8.2f} "
+                     f"{r['gbps']:7.2f} {r['cycles_per_packet']:8.1f} "
+                     f"{(f'{anchor:.0f}' if anchor else '-'):>7} {r['errors']:6d}")
+    return "\n".join(lines)
+
+
+def run_all(out_dir: str | Path, backend: str = "model", seconds: float = 3.0) -> list[dict]:
+    """The `make bench` set: every mode at 64, 256 and 1514 bytes; writes
+    pmd-<backend>.json in out_dir and returns the results."""
+    results = [run_pmd(backend, mode, size, seconds)
+               for mode in MODES for size in (64, 256, 1514)]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"pmd-{backend}.json").write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+__all__ = ["run_pmd", "run_all", "table", "DPDK_ANCHOR_MPPS", "MODES"]

@@ -1,0 +1,106 @@
+"""The `vionic` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import VionicError
+
+
+def _cmd_model(args) -> int:
+    from .server import check_wire, run_foreground
+
+    check_wire(args.wire)
+    argv = ["--socket", args.socket, "--wire", args.wire, "--core", "model"]
+    if args.cpu is not None:
+        argv += ["--cpu", str(args.cpu)]
+    if args.persist:
+        argv.append("--persist")
+    print(f"vionic: model on sim:{args.socket} (wire {args.wire}); "
+          f"connect with vionic.open('sim:{args.socket}')", file=sys.stderr, flush=True)
+    return run_foreground(argv)
+
+
+def _cmd_info(args) -> int:
+    from .device import Device
+    from .features import feature_names
+
+    with Device(args.uri, start=False) as dev:
+        info = dev.info()
+        stats = dev.stats()
+    if args.json:
+        print(json.dumps({"info": info, "stats": stats}))
+        return 0
+    print(f"device    {args.uri} ({info['impl']}, register map {info['regmap_version']})")
+    print(f"mac       {info['mac']}   mtu {info['mtu']}   link "
+          f"{'up' if info['link_up'] else 'down'}")
+    print(f"queues    {info['max_queue_pairs']} pair(s), rings up to {info['max_ring_size']}")
+    print(f"features  {' '.join(feature_names(info['device_features']))}")
+    dev_st = stats["device"]
+    for name in ("rx", "tx"):
+        q = dev_st[name]
+        print(f"{name}        packets {q['packets']}  bytes {q['bytes']}  drops {q['drops']}  "
+              f"errors {q['errors']}")
+    err = stats["error"]
+    print(f"error     {err['code']} ({err['text']})   status {dev_st['status']:#04x}   "
+          f"cycles {dev_st['cycles']}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from . import bench
+
+    if args.what == "all":
+        results = bench.run_all(args.out, backend=args.backend, seconds=args.seconds)
+        print(bench.table(results))
+        print(f"anchor: DPDK 22.11 virtio PMD <-> vhost, 64 B, Mpps; "
+              f"written to {args.out}/pmd-{args.backend}.json")
+        return 0
+    result = bench.run_pmd(args.backend, args.mode, args.size, args.seconds, args.burst)
+    print(json.dumps(result) if args.json else bench.table([result]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vionic", description="vionic SmartNIC host tools")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    m = sub.add_parser("model", help="run a software NIC model server in the foreground")
+    m.add_argument("--wire", default="loopback",
+                   help="loopback | sink | gen:SIZE | unix:PATH | pcap:FILE")
+    m.add_argument("--socket", default="/tmp/vionic-model.sock", help="vfio-user socket path")
+    m.add_argument("--cpu", type=int, help="pin the server to this CPU")
+    m.add_argument("--persist", action="store_true",
+                   help="keep serving after the client disconnects")
+    m.set_defaults(func=_cmd_model)
+
+    i = sub.add_parser("info", help="features, MAC, MTU, queues and counters of a device")
+    i.add_argument("uri", help="model | sim:PATH | vfio:BDF")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=_cmd_info)
+
+    b = sub.add_parser("bench", help="throughput measurements")
+    b.add_argument("what", choices=["pmd", "all"],
+                   help="pmd: one measurement; all: every mode and size (make bench)")
+    b.add_argument("--backend", default="model", choices=["model"])
+    b.add_argument("--mode", default="txonly", choices=["txonly", "rxonly", "loop"])
+    b.add_argument("--size", type=int, default=64, help="frame bytes, 60..1514")
+    b.add_argument("--seconds", type=float, default=5.0)
+    b.add_argument("--burst", type=int, default=32)
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.add_argument("--out", default="bench/results", help="folder for `all` results")
+    b.set_defaults(func=_cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except VionicError as e:
+        print(f"vionic: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

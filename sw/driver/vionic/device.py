@@ -1,0 +1,414 @@
+"""The Pythonic face of libvionic: one `Device` per NIC."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import numpy as np
+
+from . import errors
+from .errors import (
+    DeviceGone,
+    DeviceNeedsReset,
+    DeviceTimeout,
+    FrameTooLarge,
+    InvalidArgument,
+    QueueOutOfRange,
+    RingSizeError,
+    StateError,
+    VionicError,
+)
+from .server import ServerProcess
+
+BACKENDS = ("model",)         # URIs that start a device server of their own
+DEFAULT_RING = 256
+CHECK_INTERVAL = 0.05         # seconds between health checks while waiting
+ENEEDS_RESET = -7             # VIONIC_ENEEDS_RESET
+
+_lib = None
+_ffi = None
+
+
+def _load():
+    """Imports the compiled extension on first use, with a message that says
+    how to build it if it is missing."""
+    global _lib, _ffi
+    if _lib is None:
+        try:
+            from ._vionic import ffi, lib
+        except ImportError as e:  # pragma: no cover - depends on the install
+            raise ImportError("vionic's C extension is not built; run `make ext` in the "
+                              "repository (or `pip install .`)") from e
+        _ffi, _lib = ffi, lib
+    return _ffi, _lib
+
+
+def _fail(rc: int, context: str = ""):
+    """Raises the typed exception of a negative libvionic return code."""
+    ffi, lib = _load()
+    detail = ffi.string(lib.vionic_last_error()).decode(errors="replace")
+    message = detail or ffi.string(lib.vionic_strerror(rc)).decode()
+    if context:
+        message = f"{context}: {message}"
+    raise errors.BY_CODE.get(rc, VionicError)(message, rc)
+
+
+def _check(rc: int, context: str = "") -> int:
+    if rc < 0:
+        _fail(rc, context)
+    return rc
+
+
+class Device:
+    """A vionic NIC. Use `vionic.open(uri)` rather than this constructor.
+
+    Frames are Ethernet frames without FCS (14..MTU+14 bytes). Queue pair 0 is
+    the only one for now. The data path (send/recv and the batch variants)
+    makes no system call while frames flow; it waits with the device's
+    interrupt only when asked to block.
+    """
+
+    def __init__(self, uri: str, *, wire: str | None = None, start: bool = True,
+                 rx_ring_size: int = DEFAULT_RING, tx_ring_size: int = DEFAULT_RING,
+                 nb_mbufs: int = 0, features: int = 0, cpu: int | None = None):
+        if not isinstance(uri, str):
+            raise errors.BadURI(f"device URI must be a string like 'model' or 'sim:PATH', "
+                                f"not {type(uri).__name__}")
+        ffi, lib = _load()
+        self.uri = uri
+        self.server: ServerProcess | None = None
+        self._dev = ffi.NULL
+        self._started = False
+        if uri in BACKENDS:
+            self.server = ServerProcess(core=uri, wire=wire or "loopback", cpu=cpu)
+            target = self.server.uri
+        elif uri == "rtl":
+            raise errors.BadURI("the 'rtl' backend is not part of this build yet; use 'model' "
+                                "or 'sim:PATH' of a running server")
+        elif uri.startswith(("sim:", "vfio:")):
+            if wire is not None:
+                raise InvalidArgument(f"wire= only applies to a device this call starts "
+                                      f"('model'); the server behind {uri!r} has its own wire")
+            target = uri
+        else:
+            raise errors.BadURI(f"device URI {uri!r} is not understood; use 'model', "
+                                "'sim:/path/to/socket' or 'vfio:0000:01:00.0'")
+        pdev = ffi.new("vionic_dev **")
+        try:
+            _check(lib.vionic_open(target.encode(), pdev), f"opening {uri}")
+            self._dev = pdev[0]
+            if start:
+                self.configure(rx_ring_size=rx_ring_size, tx_ring_size=tx_ring_size,
+                               nb_mbufs=nb_mbufs, features=features)
+                self.start()
+        except BaseException:
+            self.close()
+            raise
+
+    # ---- life cycle -------------------------------------------------------
+    @property
+    def _handle(self):
+        if self._dev == _ffi.NULL:
+            raise StateError("the device is closed; open it again with vionic.open()")
+        return self._dev
+
+    def configure(self, *, rx_ring_size: int = DEFAULT_RING, tx_ring_size: int = DEFAULT_RING,
+                  nb_mbufs: int = 0, features: int = 0, queue_pairs: int = 1) -> None:
+        """Brings the device up to FEATURES_OK with rings and mempool set up."""
+        for name, size in (("rx_ring_size", rx_ring_size), ("tx_ring_size", tx_ring_size)):
+            if not isinstance(size, int) or not 0 < size <= 0xFFFF:
+                raise RingSizeError(f"{name}={size!r} must be a power of two between 1 and "
+                                    "the device maximum (see info()['max_ring_size'])")
+        if not isinstance(nb_mbufs, int) or not 0 <= nb_mbufs < 2**32:
+            raise InvalidArgument(f"nb_mbufs={nb_mbufs!r}: give a positive count, or 0 for "
+                                  "the default")
+        if queue_pairs != 1:
+            raise QueueOutOfRange(f"queue_pairs={queue_pairs}: this device has 1 queue pair")
+        conf = _ffi.new("struct vionic_conf *")
+        conf.nb_queue_pairs = queue_pairs
+        conf.rx_ring_size = rx_ring_size
+        conf.tx_ring_size = tx_ring_size
+        conf.nb_mbufs = nb_mbufs
+        conf.features = features
+        self._ok(_lib.vionic_configure(self._handle, conf))
+        self._started = False
+
+    def start(self) -> None:
+        """Sets DRIVER_OK: frames may flow."""
+        self._ok(_lib.vionic_start(self._handle))
+        self._started = True
+
+    def stop(self) -> None:
+        """Stops the data path and returns every buffer to the mempool."""
+        self._ok(_lib.vionic_stop(self._handle))
+        self._started = False
+
+    def reset(self) -> None:
+        """Resets the device and brings it back up with the same
+        configuration: the way out of DeviceNeedsReset."""
+        self._ok(_lib.vionic_reset(self._handle))
+        self._started = True
+
+    def close(self) -> None:
+        """Resets the device, releases its memory and stops a server this
+        device started. Safe to call twice."""
+        if self._dev is not None and _ffi is not None and self._dev != _ffi.NULL:
+            _lib.vionic_close(self._dev)
+            self._dev = _ffi.NULL
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    @property
+    def closed(self) -> bool:
+        return self._dev == _ffi.NULL
+
+    def __enter__(self) -> Device:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else ("started" if self._started else "open")
+        return f"<vionic.Device {self.uri!r} {state}>"
+
+    # ---- health -------------------------------------------------------------
+    def check(self) -> None:
+        """Raises DeviceGone or DeviceNeedsReset if the device is not healthy."""
+        rc = _lib.vionic_check(self._handle)
+        if rc == ENEEDS_RESET:
+            err = self._error_log()
+            raise DeviceNeedsReset(
+                f"the device needs a reset after error {err['code']} "
+                f"({errors.DEVICE_ERRORS.get(err['code'], 'unknown')}) on queue {err['queue']}, "
+                f"descriptor {err['desc']}, address {err['addr']:#x}; call reset()",
+                rc, err)
+        _check(rc)
+
+    def _ok(self, rc: int) -> int:
+        """_check for calls on an open device: NEEDS_RESET comes with the
+        device's error log."""
+        if rc == ENEEDS_RESET:
+            self.check()
+        return _check(rc)
+
+    def _error_log(self) -> dict:
+        st = _ffi.new("struct vionic_stats *")
+        _lib.vionic_stats_get(self._dev, st)
+        return {"code": st.err_code, "queue": st.err_queue, "desc": st.err_desc,
+                "addr": st.err_addr}
+
+    def _require_started(self) -> None:
+        if not self._started:
+            raise StateError("the device is not started; call start() (or open with start=True)")
+
+    @staticmethod
+    def _check_queue(qp: int) -> None:
+        if qp != 0:
+            raise QueueOutOfRange(f"queue pair {qp} does not exist; this device has queue pair 0")
+
+    # ---- data path ------------------------------------------------------------
+    def send(self, frames: Iterable[bytes], *, qp: int = 0, timeout: float | None = 1.0) -> int:
+        """Queues every frame for transmission, waiting up to `timeout`
+        seconds (None: forever) for ring space. Frames are bytes-like.
+        Returns the count; raises before queuing anything if a frame is bad."""
+        frames = [memoryview(f).cast("B") for f in frames]
+        if not frames:
+            return 0
+        lens = np.fromiter((len(f) for f in frames), dtype=np.int64, count=len(frames))
+        if lens.max() > 0xFFFF:
+            raise FrameTooLarge(f"a frame of {int(lens.max())} bytes is larger than MTU + 14; "
+                                "split it or raise the MTU")
+        stride = int(lens.max())
+        data = np.zeros((len(frames), stride), dtype=np.uint8)
+        for i, f in enumerate(frames):
+            data[i, :len(f)] = np.frombuffer(f, dtype=np.uint8)
+        return self.send_batch(data, lens.astype(np.uint16), qp=qp, timeout=timeout)
+
+    def send_batch(self, data: np.ndarray, lengths, *, qp: int = 0,
+                   timeout: float | None = 1.0) -> int:
+        """Sends frame i = data[i, :lengths[i]] for every row, with one C call
+        per ring-full and no Python work per frame. `data` is a 2-D uint8
+        array with contiguous rows."""
+        self._check_queue(qp)
+        self._require_started()
+        data = np.asarray(data)
+        if data.ndim != 2 or data.dtype != np.uint8 or data.strides[1] != 1:
+            raise InvalidArgument("data must be a 2-D numpy uint8 array with contiguous rows "
+                                  "(one frame per row)")
+        lengths = np.ascontiguousarray(lengths, dtype=np.uint16)
+        n = data.shape[0]
+        if lengths.shape != (n,):
+            raise InvalidArgument(f"lengths must have one entry per row of data ({n})")
+        if n and int(lengths.max()) > data.shape[1]:
+            raise InvalidArgument("a length is larger than the row it describes")
+        stride = data.strides[0]
+        buf = _ffi.from_buffer("uint8_t[]", data) if n else _ffi.NULL
+        lens = _ffi.from_buffer("uint16_t[]", lengths) if n else _ffi.NULL
+        sent = 0
+        deadline = None if timeout is None else time.monotonic() + timeout
+        next_check = time.monotonic() + CHECK_INTERVAL
+        while sent < n:
+            rc = self._ok(_lib.vionic_tx_copy(self._dev, qp, buf + sent * stride, stride,
+                                            lens + sent, n - sent))
+            sent += rc
+            if sent == n:
+                break
+            if rc == 0:
+                now = time.monotonic()
+                if now >= next_check:
+                    self.check()
+                    next_check = now + CHECK_INTERVAL
+                if deadline is not None and now >= deadline:
+                    raise DeviceTimeout(f"the device took {sent} of {n} frames in {timeout} s; "
+                                        "the TX ring stayed full (is the wire consuming?)")
+                _lib.vionic_tx_reclaim(self._dev, qp)
+        return sent
+
+    def recv(self, max_frames: int = 64, *, qp: int = 0,
+             timeout: float | None = 0.0) -> list[bytes]:
+        """Returns up to `max_frames` received frames as bytes. Waits up to
+        `timeout` seconds (None: forever, 0: just poll) for the first one."""
+        data, lens = self.recv_batch(max_frames, qp=qp, timeout=timeout)
+        return [data[i, :lens[i]].tobytes() for i in range(len(lens))]
+
+    def recv_batch(self, max_frames: int = 256, *, qp: int = 0, timeout: float | None = 0.0,
+                   out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Receives up to `max_frames` frames into a 2-D uint8 array (one
+        frame per row, `out` if given) with one C call and no Python work per
+        frame. Returns (rows, lengths) for the frames received."""
+        self._check_queue(qp)
+        self._require_started()
+        if not isinstance(max_frames, int) or max_frames <= 0:
+            raise InvalidArgument(f"max_frames={max_frames!r} must be a positive integer")
+        room = _lib.vionic_mbuf_room(self._dev)
+        if out is None:
+            out = np.empty((max_frames, room), dtype=np.uint8)
+        elif (out.ndim != 2 or out.dtype != np.uint8 or out.strides[1] != 1
+              or out.shape[1] < room or not out.flags.writeable):
+            raise InvalidArgument(f"out must be a writable 2-D uint8 array with rows of at "
+                                  f"least {room} bytes")
+        max_frames = min(max_frames, out.shape[0])
+        lens = np.empty(max_frames, dtype=np.uint16)
+        buf = _ffi.from_buffer("uint8_t[]", out, require_writable=True)
+        lens_c = _ffi.from_buffer("uint16_t[]", lens, require_writable=True)
+        stride = out.strides[0]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            n = self._ok(_lib.vionic_rx_copy(self._dev, qp, buf, stride, lens_c, max_frames))
+            if n or timeout == 0:
+                return out[:n], lens[:n]
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return out[:0], lens[:0]
+            wait_ms = int(CHECK_INTERVAL * 1000) if deadline is None else \
+                max(1, min(int(CHECK_INTERVAL * 1000), int((deadline - now) * 1000)))
+            if self._ok(_lib.vionic_rx_wait(self._dev, qp, wait_ms)) == 0:
+                self.check()
+
+    # ---- information ------------------------------------------------------------
+    def info(self) -> dict:
+        """Features, MAC, MTU, queue and ring sizes, and which device core."""
+        inf = _ffi.new("struct vionic_info *")
+        self._ok(_lib.vionic_info_get(self._handle, inf))
+        return {
+            "mac": ":".join(f"{b:02x}" for b in inf.mac),
+            "mtu": inf.mtu,
+            "max_queue_pairs": inf.max_queue_pairs,
+            "max_ring_size": inf.max_ring_size,
+            "link_up": bool(inf.link_up),
+            "impl": {1: "model", 2: "rtl-sim", 3: "board"}.get(inf.impl, str(inf.impl)),
+            "regmap_version": f"{inf.regmap_version >> 16}.{inf.regmap_version & 0xFFFF}",
+            "device_features": inf.device_features,
+            "driver_features": inf.driver_features,
+            "rx_ring_size": inf.rx_ring_size,
+            "tx_ring_size": inf.tx_ring_size,
+            "hdr_len": inf.hdr_len,
+            "mbuf_size": inf.mbuf_size,
+            "nb_mbufs": inf.nb_mbufs,
+        }
+
+    def stats(self) -> dict:
+        """Driver and device counters (device counters from the vendor block)."""
+        st = _ffi.new("struct vionic_stats *")
+        self._ok(_lib.vionic_stats_get(self._handle, st))
+
+        def q(s):
+            return {"packets": s.packets, "bytes": s.bytes, "drops": s.drops, "errors": s.errors}
+
+        return {
+            "rx_packets": st.rx_packets, "rx_bytes": st.rx_bytes,
+            "tx_packets": st.tx_packets, "tx_bytes": st.tx_bytes,
+            "rx_nombuf": st.rx_nombuf, "tx_ring_full": st.tx_ring_full,
+            "doorbells": st.doorbells,
+            "device": {"rx": q(st.dev_rx), "tx": q(st.dev_tx), "cycles": st.dev_cycles,
+                       "status": st.device_status},
+            "error": {"code": st.err_code, "queue": st.err_queue, "desc": st.err_desc,
+                      "addr": st.err_addr,
+                      "text": errors.DEVICE_ERRORS.get(st.err_code, "unknown")},
+        }
+
+    def mempool_avail(self) -> int:
+        """Free mbufs in the mempool right now."""
+        return _lib.vionic_mempool_avail(self._handle)
+
+    def mempool_on_rings(self) -> int:
+        """Mbufs posted on RX rings and not yet received."""
+        return _lib.vionic_mempool_on_rings(self._handle)
+
+    # ---- registers and fault injection (diagnostics and tests) -------------------
+    def read_reg(self, offset: int, size: int = 4) -> int:
+        """Reads a BAR0 register (size 1, 2 or 4)."""
+        val = _ffi.new("uint32_t *")
+        self._ok(_lib.vionic_reg_read(self._handle, offset, size, val))
+        return val[0]
+
+    def write_reg(self, offset: int, value: int, size: int = 4) -> None:
+        """Writes a BAR0 register (size 1, 2 or 4)."""
+        self._ok(_lib.vionic_reg_write(self._handle, offset, size, value))
+
+    def read_config(self, offset: int, size: int = 4) -> int:
+        """Reads PCI configuration space."""
+        val = _ffi.new("uint32_t *")
+        self._ok(_lib.vionic_cfg_read(self._handle, offset, size, val))
+        return val[0]
+
+    def debug_write_desc(self, vq: int, slot: int, addr: int, length: int, flags: int = 0,
+                         next: int = 0) -> None:
+        """Writes descriptor `slot` of virtqueue `vq` verbatim (tests only)."""
+        self._ok(_lib.vionic_debug_write_desc(self._handle, vq, slot, addr, length, flags, next))
+
+    def debug_post(self, vq: int, head: int) -> None:
+        """Publishes avail entry `head` on virtqueue `vq` and rings its
+        doorbell, bypassing the driver (tests only)."""
+        self._ok(_lib.vionic_debug_post(self._handle, vq, head))
+
+    def dma_window(self) -> tuple[int, int, memoryview]:
+        """(first IOVA, size, host view) of the memory the device may reach."""
+        iova = _ffi.new("uint64_t *")
+        size = _ffi.new("uint64_t *")
+        host = _ffi.new("void **")
+        self._ok(_lib.vionic_debug_dma_window(self._handle, iova, size, host))
+        return iova[0], size[0], memoryview(_ffi.buffer(host[0], size[0]))
+
+
+def open(uri: str, **kwargs) -> Device:
+    """Opens a vionic device and (by default) configures and starts it.
+
+    uri: "model" starts a software NIC model in the background (wire= picks
+    its wire: "loopback", "sink", "gen:SIZE", "unix:PATH", "pcap:FILE");
+    "sim:PATH" connects to a running device server; "vfio:BDF" a board.
+    Keyword arguments: start, rx_ring_size, tx_ring_size, nb_mbufs, features.
+    """
+    return Device(uri, **kwargs)
+
+
+__all__ = ["Device", "open", "DeviceGone"]
