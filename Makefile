@@ -23,8 +23,7 @@ all: c ext
 # ---- Python environment -------------------------------------------------
 $(VENV)/.stamp: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	VIONIC_SKIP_EXT=1 $(PY) -m pip install -q -e '.[dev]'
 	touch $@
 venv: $(VENV)/.stamp
 
