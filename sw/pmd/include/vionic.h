@@ -160,6 +160,7 @@ struct vionic_stats {
 	uint64_t rx_nombuf;         /* refills that found no mbuf */
 	uint64_t tx_ring_full;      /* frames tx_burst could not take */
 	uint64_t doorbells;
+	uint64_t rx_errors;         /* used entries dropped by the driver (bad id or length) */
 	/* device side (vendor block), for virtqueues 0 (rx) and 1 (tx) */
 	struct vionic_queue_stats dev_rx, dev_tx;
 	uint64_t dev_cycles;

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testpmd-like measurement loops: txonly, rxonly and loop (send, receive,
+ * check the content). Timing uses the TSC, calibrated against
+ * CLOCK_MONOTONIC. cycles_per_packet counts the cycles of loop iterations
+ * that moved at least one packet (testpmd's "busy cycles"), so it is the
+ * driver's cost per packet, not 1 / rate when the device is the bottleneck.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "vpmd.h"
+
+#define MAX_BURST 512
+#define SEQ_OFF   42          /* 4-byte sequence number after the UDP header */
+
+static inline uint64_t vpmd_rdtsc(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#elif defined(__aarch64__)
+	uint64_t v;
+	__asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+#else
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+#endif
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* TSC frequency, measured once against CLOCK_MONOTONIC over ~50 ms. */
+static double tsc_hz(void)
+{
+	static double hz;
+	double t0, t1;
+	uint64_t c0, c1;
+
+	if (hz > 0)
+		return hz;
+	t0 = mono_s();
+	c0 = vpmd_rdtsc();
+	do {
+		t1 = mono_s();
+	} while (t1 - t0 < 0.05);
+	c1 = vpmd_rdtsc();
+	hz = (double)(c1 - c0) / (t1 - t0);
+	return hz;
+}
+
+/* Ethernet / IPv4 / UDP frame of `size` bytes with a byte pattern payload. */
+static void build_frame(struct vionic_dev *dev, uint8_t *f, uint16_t size)
+{
+	static const uint8_t dst[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+	uint16_t ip_len = size - 14, udp_len = size - 34;
+	uint32_t sum = 0;
+
+	memset(f, 0, size);
+	memcpy(f, dst, 6);
+	memcpy(f + 6, dev->mac, 6);
+	f[12] = 0x08; f[13] = 0x00;                      /* IPv4 */
+	f[14] = 0x45;
+	f[16] = ip_len >> 8; f[17] = ip_len & 0xFF;
+	f[22] = 64; f[23] = 17;                          /* TTL, UDP */
+	f[26] = 198; f[27] = 18; f[28] = 0; f[29] = 1;  /* 198.18.0.1 -> 198.18.0.2 */
+	f[30] = 198; f[31] = 18; f[32] = 0; f[33] = 2;
+	for (int i = 14; i < 34; i += 2)
+		sum += (uint32_t)f[i] << 8 | f[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xFFFF) + (sum >> 16);
+	sum = ~sum & 0xFFFF;
+	f[24] = sum >> 8; f[25] = sum & 0xFF;
+	f[34] = 0x04; f[35] = 0xD2; f[36] = 0x16; f[37] = 0x2E;  /* 1234 -> 5678 */
+	f[38] = udp_len >> 8; f[39] = udp_len & 0xFF;
+	for (unsigned i = SEQ_OFF + 4; i < size; i++)
+		f[i] = (uint8_t)(i * 7 + 3);
+}
+
+/* Writes the template into every free mbuf, so the loops only touch the
+ * first cache line of a frame (as testpmd's txonly writes headers only). */
+static void prefill_pool(struct vionic_dev *dev, const uint8_t *tmpl, uint16_t size)
+{
+	struct vpmd_mempool *p = &dev->pool;
+
+	for (uint32_t i = 0; i < p->top; i++)
+		memcpy(p->stack[i]->data, tmpl, size);
+}
+
+static inline void put_frame(struct vionic_mbuf *m, const uint8_t *tmpl, uint16_t size,
+			     uint32_t seq)
+{
+	memcpy(m->data, tmpl, SEQ_OFF);
+	memcpy(m->data + SEQ_OFF, &seq, 4);
+	m->len = size;
+}
+
+int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
+		     uint16_t burst, struct vionic_bench_result *res)
+{
+	uint8_t tmpl[VPMD_MAX_MBUF];
+	struct vionic_mbuf *pk[MAX_BURST];
+	uint64_t packets = 0, bytes = 0, errors = 0, busy = 0;
+	uint64_t t_start, t_end, t_prev, now, last_progress, stall;
+	uint32_t seq = 0;
+	uint16_t maxf;
+	double hz;
+	int r;
+
+	vpmd_err_clear();
+	if (!dev || !res)
+		return vpmd_err(VIONIC_EINVAL, "vionic_bench_run: NULL argument");
+	memset(res, 0, sizeof(*res));
+	if (dev->state != VPMD_ST_STARTED)
+		return vpmd_err(VIONIC_ESTATE, "device not started; call vionic_configure and "
+				"vionic_start before vionic_bench_run");
+	if (mode != VIONIC_BENCH_TXONLY && mode != VIONIC_BENCH_RXONLY && mode != VIONIC_BENCH_LOOP)
+		return vpmd_err(VIONIC_EINVAL, "bench mode %d: use 0 txonly, 1 rxonly, 2 loop", mode);
+	maxf = dev->mtu + 14 < dev->pool.room ? dev->mtu + 14 : dev->pool.room;
+	if (mode != VIONIC_BENCH_RXONLY && (size < VIONIC_MIN_FRAME || size > maxf))
+		return vpmd_err(size < VIONIC_MIN_FRAME ? VIONIC_ETOOSMALL : VIONIC_ETOOBIG,
+				"frame size %u: use %d..%u", size, VIONIC_MIN_FRAME, maxf);
+	if (!(seconds > 0) || seconds > 86400)
+		return vpmd_err(VIONIC_EINVAL, "seconds %.3f: use a positive duration", seconds);
+	if (!burst)
+		burst = 32;
+	if (burst > MAX_BURST || burst > dev->vq[1].size)
+		return vpmd_err(VIONIC_EINVAL, "burst %u: use 1..%u", burst,
+				dev->vq[1].size < MAX_BURST ? dev->vq[1].size : MAX_BURST);
+
+	hz = tsc_hz();
+	if (mode != VIONIC_BENCH_RXONLY) {
+		build_frame(dev, tmpl, size);
+		prefill_pool(dev, tmpl, size);
+	}
+	stall = (uint64_t)(hz * 0.5);
+	t_start = vpmd_rdtsc();
+	t_end = t_start + (uint64_t)(seconds * hz);
+	t_prev = last_progress = t_start;
+
+	for (;;) {
+		unsigned moved = 0;
+
+		if (mode != VIONIC_BENCH_RXONLY) {
+			uint16_t sent = 0;
+
+			if (vionic_mbuf_alloc_bulk(dev, pk, burst) == 0) {
+				for (unsigned i = 0; i < burst; i++)
+					put_frame(pk[i], tmpl, size, seq + i);
+				sent = vionic_tx_burst(dev, 0, pk, burst);
+				if (sent < burst)
+					vionic_mbuf_free_bulk(dev, pk + sent, burst - sent);
+				seq += sent;
+			} else {
+				vionic_tx_reclaim(dev, 0);
+			}
+			if (mode == VIONIC_BENCH_TXONLY) {
+				packets += sent;
+				bytes += (uint64_t)sent * size;
+			}
+			moved += sent;
+		}
+		if (mode != VIONIC_BENCH_TXONLY) {
+			uint16_t got = vionic_rx_burst(dev, 0, pk, burst);
+
+			if (got) {
+				for (unsigned i = 0; i < got; i++) {
+					struct vionic_mbuf *m = pk[i];
+
+					bytes += m->len;
+					if (mode == VIONIC_BENCH_LOOP &&
+					    (m->len != size || memcmp(m->data, tmpl, SEQ_OFF) ||
+					     memcmp(m->data + SEQ_OFF + 4, tmpl + SEQ_OFF + 4,
+						    size - SEQ_OFF - 4))) {
+						errors++;
+						/* keep the pool's content intact for later frames */
+						memcpy(m->data, tmpl, size);
+					}
+				}
+				vionic_mbuf_free_bulk(dev, pk, got);
+				packets += got;
+				moved += got;
+			}
+		}
+		now = vpmd_rdtsc();
+		if (moved) {
+			busy += now - t_prev;
+			last_progress = now;
+		} else if (now - last_progress > stall) {
+			if ((r = vionic_check(dev)))
+				return r;
+			last_progress = now;
+		}
+		t_prev = now;
+		if (now >= t_end)
+			break;
+	}
+	res->packets = packets;
+	res->bytes = bytes;
+	res->seconds = (double)(now - t_start) / hz;
+	res->mpps = packets / res->seconds / 1e6;
+	res->gbps = bytes * 8.0 / res->seconds / 1e9;
+	res->cycles_per_packet = packets ? (double)busy / packets : 0;
+	res->tsc_hz = hz;
+	res->errors = errors;
+	if (!packets) {
+		if ((r = vionic_check(dev)))
+			return r;
+		return vpmd_err(VIONIC_ETIMEDOUT, "no frame moved in %.1f s; mode %s needs the "
+				"device server's wire to be %s", seconds,
+				mode == VIONIC_BENCH_TXONLY ? "txonly" :
+				mode == VIONIC_BENCH_RXONLY ? "rxonly" : "loop",
+				mode == VIONIC_BENCH_TXONLY ? "sink" :
+				mode == VIONIC_BENCH_RXONLY ? "gen:SIZE" : "loopback");
+	}
+	return 0;
+}

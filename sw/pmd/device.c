@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device life cycle: open (URI -> transport, PCI probe), configure (VIRTIO
+ * 1.2 §3.1.1 up to DRIVER_OK), start, stop, reset (the way out of
+ * NEEDS_RESET), close; info, counters and the health check.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "vpmd.h"
+
+#define PAGE 4096ull
+
+static uint32_t common(struct vionic_dev *dev, uint32_t reg)
+{
+	return dev->caps.common_off + reg;
+}
+
+static int set_status(struct vionic_dev *dev, uint8_t st)
+{
+	return vpmd_reg_write8(dev, common(dev, VIRTIO_PCI_COMMON_STATUS), st);
+}
+
+static void fail_status(struct vionic_dev *dev)
+{
+	uint8_t st = 0;
+
+	if (!vpmd_read_status(dev, &st))
+		set_status(dev, st | VIRTIO_STATUS_FAILED);
+}
+
+static void feature_list(uint64_t f, char *buf, size_t len)
+{
+	static const struct { int bit; const char *name; } names[] = {
+		{ VIRTIO_NET_F_CSUM, "CSUM" }, { VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM" },
+		{ VIRTIO_NET_F_MTU, "MTU" }, { VIRTIO_NET_F_MAC, "MAC" },
+		{ VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF" }, { VIRTIO_NET_F_STATUS, "STATUS" },
+		{ VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ" }, { VIRTIO_NET_F_MQ, "MQ" },
+		{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC" }, { VIRTIO_F_EVENT_IDX, "EVENT_IDX" },
+		{ VIRTIO_F_VERSION_1, "VERSION_1" }, { VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM" },
+		{ VIRTIO_F_RING_PACKED, "RING_PACKED" }, { VIRTIO_F_IN_ORDER, "IN_ORDER" },
+		{ VIRTIO_F_NOTIFICATION_DATA, "NOTIFICATION_DATA" },
+		{ VIRTIO_F_RING_RESET, "RING_RESET" }, { VIRTIO_NET_F_HASH_REPORT, "HASH_REPORT" },
+		{ VIRTIO_NET_F_RSS, "RSS" },
+	};
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (int b = 0; b < 64 && o < len; b++) {
+		const char *nm = NULL;
+		if (!(f & (1ull << b)))
+			continue;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (names[i].bit == b)
+				nm = names[i].name;
+		if (nm)
+			o += snprintf(buf + o, len - o, "%s%s", o ? " " : "", nm);
+		else
+			o += snprintf(buf + o, len - o, "%sbit%d", o ? " " : "", b);
+	}
+}
+
+static int read_device_features(struct vionic_dev *dev, uint64_t *f)
+{
+	uint32_t lo, hi;
+	int r;
+
+	if ((r = vpmd_reg_write32(dev, common(dev, VIRTIO_PCI_COMMON_DFSELECT), 0)) ||
+	    (r = vpmd_reg_read32(dev, common(dev, VIRTIO_PCI_COMMON_DF), &lo)) ||
+	    (r = vpmd_reg_write32(dev, common(dev, VIRTIO_PCI_COMMON_DFSELECT), 1)) ||
+	    (r = vpmd_reg_read32(dev, common(dev, VIRTIO_PCI_COMMON_DF), &hi)))
+		return r;
+	*f = (uint64_t)hi << 32 | lo;
+	return 0;
+}
+
+/* Device identity and configuration that do not depend on negotiation. */
+static int read_identity(struct vionic_dev *dev)
+{
+	uint32_t d = dev->caps.device_off;
+	uint16_t v16;
+	int r;
+
+	if ((r = read_device_features(dev, &dev->device_features)))
+		return r;
+	if ((r = dev->ops->bar_read(dev, dev->caps.bar, d + VIRTIO_NET_CFG_MAC, dev->mac, 6)))
+		return r;
+	dev->mtu = VIONIC_DEFAULT_MTU;
+	if (dev->device_features & (1ull << VIRTIO_NET_F_MTU)) {
+		if ((r = vpmd_reg_read16(dev, d + VIRTIO_NET_CFG_MTU, &v16)))
+			return r;
+		if (v16 >= 68)
+			dev->mtu = v16;
+	}
+	dev->max_qp = 1;
+	if ((r = vpmd_reg_read16(dev, d + VIRTIO_NET_CFG_MAX_VQ_PAIRS, &v16)))
+		return r;
+	if (dev->device_features & (1ull << VIRTIO_NET_F_MQ) && v16)
+		dev->max_qp = v16;
+	if ((r = vpmd_reg_write16(dev, common(dev, VIRTIO_PCI_COMMON_Q_SELECT), 0)) ||
+	    (r = vpmd_reg_read16(dev, common(dev, VIRTIO_PCI_COMMON_Q_SIZE), &dev->max_ring)))
+		return r;
+	if ((r = vpmd_reg_read32(dev, VIONIC_REG_ID, &dev->impl)))
+		return r;
+	if (dev->impl == VIONIC_ID_MAGIC) {
+		if ((r = vpmd_reg_read32(dev, VIONIC_REG_VERSION, &dev->regmap_version)) ||
+		    (r = vpmd_reg_read32(dev, VIONIC_REG_IMPL, &dev->impl)))
+			return r;
+	} else {
+		dev->impl = 0;    /* a virtio-net device without the vionic vendor block */
+	}
+	return 0;
+}
+
+/* ---- open / close ---------------------------------------------------- */
+int vionic_open(const char *uri, vionic_dev **out)
+{
+	struct vionic_dev *dev;
+	const struct vpmd_transport_ops *ops;
+	const char *arg;
+	int r;
+
+	vpmd_err_clear();
+	if (!out)
+		return vpmd_err(VIONIC_EINVAL, "vionic_open: NULL output pointer");
+	*out = NULL;
+	if (!uri)
+		return vpmd_err(VIONIC_EURI, "no URI; use sim:/path/to/socket");
+	if (!strncmp(uri, "sim:", 4)) {
+		ops = &vpmd_sim_ops;
+		arg = uri + 4;
+	} else if (!strncmp(uri, "vfio:", 5)) {
+		return vpmd_err(VIONIC_EURI, "URI \"%s\": the vfio transport (Linux VFIO for a "
+				"board) is not built yet; use sim:/path/to/socket with a device "
+				"server", uri);
+	} else {
+		return vpmd_err(VIONIC_EURI, "URI \"%s\" not understood; use sim:/path/to/socket "
+				"(a vionic device server) or vfio:DDDD:BB:DD.F (a board)", uri);
+	}
+	dev = aligned_alloc(64, (sizeof(*dev) + 63) & ~(size_t)63);
+	if (!dev)
+		return vpmd_err(VIONIC_ENOMEM, "out of memory");
+	memset(dev, 0, sizeof(*dev));
+	dev->ops = ops;
+	dev->dma_fd = -1;
+	for (unsigned i = 0; i < sizeof(dev->irq_fd) / sizeof(dev->irq_fd[0]); i++)
+		dev->irq_fd[i] = -1;
+	snprintf(dev->uri, sizeof(dev->uri), "%s", uri);
+	r = ops->open(dev, arg);
+	if (r) {
+		free(dev);
+		return r;
+	}
+	if ((r = vpmd_pci_probe(dev)) || (r = ops->device_reset(dev)) ||
+	    (r = vpmd_device_reset(dev)) || (r = read_identity(dev))) {
+		ops->close(dev);
+		free(dev);
+		return r;
+	}
+	*out = dev;
+	return 0;
+}
+
+static void release_inflight(struct vionic_dev *dev)
+{
+	for (unsigned q = 0; q < VPMD_MAX_VQ; q++)
+		if (dev->vq[q].size)
+			vpmd_vq_release_all(dev, &dev->vq[q]);
+}
+
+static void teardown(struct vionic_dev *dev)
+{
+	release_inflight(dev);
+	for (unsigned q = 0; q < VPMD_MAX_VQ; q++) {
+		vpmd_vq_free_meta(&dev->vq[q]);
+		memset(&dev->vq[q], 0, sizeof(dev->vq[q]));
+	}
+	vpmd_mempool_fini(dev);
+	vpmd_dma_free(dev);
+	dev->nb_qp = 0;
+}
+
+static void irq_teardown(struct vionic_dev *dev)
+{
+	if (dev->nb_irq && dev->tp)
+		dev->ops->irq_set(dev, NULL, 0);
+	for (unsigned i = 0; i < sizeof(dev->irq_fd) / sizeof(dev->irq_fd[0]); i++) {
+		if (dev->irq_fd[i] >= 0)
+			close(dev->irq_fd[i]);
+		dev->irq_fd[i] = -1;
+	}
+	dev->nb_irq = 0;
+}
+
+void vionic_close(vionic_dev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->tp && dev->ops->check(dev) == 0) {
+		set_status(dev, 0);      /* quiesce the device before unmapping */
+		irq_teardown(dev);
+	}
+	irq_teardown(dev);
+	teardown(dev);
+	if (dev->tp)
+		dev->ops->close(dev);
+	free(dev);
+}
+
+/* ---- bring-up ---------------------------------------------------------- */
+/* VIRTIO 1.2 §3.1.1 steps 1-7 with the queues of dev->vq[] laid out. */
+static int bringup(struct vionic_dev *dev)
+{
+	uint64_t want = dev->conf.features, dfeat;
+	uint8_t st = 0;
+	char b1[256], b2[256];
+	int r;
+
+	if ((r = vpmd_device_reset(dev)))
+		return r;
+	if ((r = set_status(dev, VIRTIO_STATUS_ACKNOWLEDGE)) ||
+	    (r = set_status(dev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER)))
+		return r;
+	if ((r = read_device_features(dev, &dfeat)))
+		return r;
+	dev->device_features = dfeat;
+	if (dfeat & (1ull << VIRTIO_F_ACCESS_PLATFORM))
+		want |= 1ull << VIRTIO_F_ACCESS_PLATFORM;   /* we always use IOVAs */
+	if (want & ~dfeat) {
+		feature_list(want & ~dfeat, b1, sizeof(b1));
+		feature_list(dfeat, b2, sizeof(b2));
+		fail_status(dev);
+		return vpmd_err(VIONIC_EFEATURE, "the device does not offer %s (it offers %s); "
+				"request only offered features (features = 0 takes what "
+				"both sides support)", b1, b2);
+	}
+	if (want & ~VPMD_SUPPORTED_FEATURES) {
+		feature_list(want & ~VPMD_SUPPORTED_FEATURES, b1, sizeof(b1));
+		fail_status(dev);
+		return vpmd_err(VIONIC_EFEATURE, "libvionic does not implement %s yet; leave "
+				"those bits out of features", b1);
+	}
+	if (!(want & (1ull << VIRTIO_F_VERSION_1))) {
+		fail_status(dev);
+		return vpmd_err(VIONIC_EFEATURE, "VERSION_1 is required (legacy virtio is not "
+				"supported); include bit %d in features", VIRTIO_F_VERSION_1);
+	}
+	if ((r = vpmd_reg_write32(dev, common(dev, VIRTIO_PCI_COMMON_GFSELECT), 0)) ||
+	    (r = vpmd_reg_write32(dev, common(dev, VIRTIO_PCI_COMMON_GF), (uint32_t)want)) ||
+	    (r = vpmd_reg_write32(dev, common(dev, VIRTIO_PCI_COMMON_GFSELECT), 1)) ||
+	    (r = vpmd_reg_write32(dev, common(dev, VIRTIO_PCI_COMMON_GF), (uint32_t)(want >> 32))))
+		return r;
+	if ((r = set_status(dev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+			    VIRTIO_STATUS_FEATURES_OK)) ||
+	    (r = vpmd_read_status(dev, &st)))
+		return r;
+	if (!(st & VIRTIO_STATUS_FEATURES_OK)) {
+		feature_list(want, b1, sizeof(b1));
+		fail_status(dev);
+		return vpmd_err(VIONIC_EFEATURE, "the device refused features 0x%llx (%s): "
+				"FEATURES_OK did not stick (status 0x%02x); request fewer features",
+				(unsigned long long)want, b1, st);
+	}
+	dev->driver_features = want;
+
+	/* MSI-X: vector 0 config changes, 1 + vq for each queue */
+	if (dev->nb_irq) {
+		uint16_t v;
+		if ((r = vpmd_reg_write16(dev, common(dev, VIRTIO_PCI_COMMON_MSIX), 0)) ||
+		    (r = vpmd_reg_read16(dev, common(dev, VIRTIO_PCI_COMMON_MSIX), &v)))
+			return r;
+	}
+	for (unsigned q = 0; q < 2u * dev->nb_qp; q++) {
+		struct vpmd_vq *vq = &dev->vq[q];
+
+		vq->msix_vector = q + 1 < dev->nb_irq ? q + 1 : VIRTIO_MSI_NO_VECTOR;
+		if ((r = vpmd_vq_setup(dev, vq)))
+			return r;
+	}
+	/* step 7: fill the receive queues (no notification before DRIVER_OK) */
+	for (unsigned q = 0; q < 2u * dev->nb_qp; q += 2)
+		vpmd_rx_refill(dev, &dev->vq[q], false);
+	return 0;
+}
+
+static int irq_setup(struct vionic_dev *dev, unsigned want)
+{
+	int avail = dev->ops->irq_count(dev);
+	unsigned n = want;
+	int r;
+
+	if (dev->nb_irq >= want)
+		return 0;
+	irq_teardown(dev);
+	if (avail <= 0)
+		return 0;    /* no MSI-X: rx_wait polls */
+	if ((unsigned)avail < n)
+		n = (unsigned)avail;
+	for (unsigned i = 0; i < n; i++) {
+		dev->irq_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (dev->irq_fd[i] < 0) {
+			r = vpmd_err(VIONIC_ENOMEM, "eventfd: %s", strerror(errno));
+			irq_teardown(dev);
+			return r;
+		}
+	}
+	r = dev->ops->irq_set(dev, dev->irq_fd, n);
+	if (r) {
+		for (unsigned i = 0; i < n; i++) {
+			close(dev->irq_fd[i]);
+			dev->irq_fd[i] = -1;
+		}
+		return r;
+	}
+	dev->nb_irq = n;
+	return 0;
+}
+
+static bool is_pow2(unsigned x)
+{
+	return x && !(x & (x - 1));
+}
+
+static int check_ring(struct vionic_dev *dev, const char *what, uint16_t size)
+{
+	if (!is_pow2(size) || size < 2)
+		return vpmd_err(VIONIC_ERING, "%s ring size %u is not a power of two; use a power "
+				"of two from 2 to %u (e.g. 256)", what, size, dev->max_ring);
+	if (size > dev->max_ring)
+		return vpmd_err(VIONIC_ERING, "%s ring size %u is above the device maximum %u; "
+				"use a power of two from 2 to %u", what, size, dev->max_ring,
+				dev->max_ring);
+	return 0;
+}
+
+int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
+{
+	struct vionic_conf c = { 0 };
+	uint64_t off, total;
+	bool reuse;
+	int r;
+
+	vpmd_err_clear();
+	if (!dev)
+		return vpmd_err(VIONIC_EINVAL, "vionic_configure: NULL device");
+	if (dev->state == VPMD_ST_STARTED)
+		return vpmd_err(VIONIC_ESTATE, "device is started; call vionic_stop before "
+				"configuring it again");
+	if (conf_in)
+		c = *conf_in;
+	if (!c.nb_queue_pairs)
+		c.nb_queue_pairs = 1;
+	if (c.nb_queue_pairs > VPMD_MAX_QP || c.nb_queue_pairs > dev->max_qp)
+		return vpmd_err(VIONIC_EQUEUE, "%u queue pairs requested; this device and "
+				"libvionic drive %u (multiqueue is not implemented yet); use 1",
+				c.nb_queue_pairs, VPMD_MAX_QP < dev->max_qp ? VPMD_MAX_QP : dev->max_qp);
+	if (!c.rx_ring_size)
+		c.rx_ring_size = dev->max_ring < VPMD_DEFAULT_RING ? dev->max_ring : VPMD_DEFAULT_RING;
+	if (!c.tx_ring_size)
+		c.tx_ring_size = dev->max_ring < VPMD_DEFAULT_RING ? dev->max_ring : VPMD_DEFAULT_RING;
+	if ((r = check_ring(dev, "rx", c.rx_ring_size)) || (r = check_ring(dev, "tx", c.tx_ring_size)))
+		return r;
+	if (!c.mbuf_size)
+		c.mbuf_size = VPMD_DEFAULT_MBUF;
+	if (c.mbuf_size < VPMD_MIN_MBUF || c.mbuf_size > VPMD_MAX_MBUF)
+		return vpmd_err(VIONIC_EINVAL, "mbuf_size %u is out of range; use %u..%u (0 = %u), "
+				"at least MTU + 14 + %u = %u for full-size frames", c.mbuf_size,
+				VPMD_MIN_MBUF, VPMD_MAX_MBUF, VPMD_DEFAULT_MBUF, VIONIC_NET_HDR_LEN,
+				dev->mtu + 14 + VIONIC_NET_HDR_LEN);
+	if (!c.nb_mbufs)
+		c.nb_mbufs = 2u * c.nb_queue_pairs * (c.rx_ring_size + c.tx_ring_size) + 1024;
+	if (c.nb_mbufs < (uint32_t)c.nb_queue_pairs * c.rx_ring_size + 64)
+		return vpmd_err(VIONIC_ENOMEM, "nb_mbufs %u cannot fill the RX ring (%u) and leave "
+				"mbufs to send; use at least %u (0 picks a good default)",
+				c.nb_mbufs, c.rx_ring_size,
+				(uint32_t)c.nb_queue_pairs * c.rx_ring_size + 64);
+	if (c.nb_mbufs > (1u << 24))
+		return vpmd_err(VIONIC_EINVAL, "nb_mbufs %u is too many; use at most %u",
+				c.nb_mbufs, 1u << 24);
+	if (!c.features)
+		c.features = VPMD_SUPPORTED_FEATURES & dev->device_features;
+
+	/* the same layout keeps the DMA memory (and mbufs the caller holds) */
+	reuse = dev->dma_va && dev->conf.nb_queue_pairs == c.nb_queue_pairs &&
+		dev->conf.rx_ring_size == c.rx_ring_size &&
+		dev->conf.tx_ring_size == c.tx_ring_size &&
+		dev->conf.nb_mbufs == c.nb_mbufs && dev->conf.mbuf_size == c.mbuf_size;
+	if (dev->state != VPMD_ST_OPEN || dev->dma_va) {
+		if ((r = vpmd_device_reset(dev)))
+			return r;
+	}
+	if (!reuse)
+		teardown(dev);
+	else
+		release_inflight(dev);
+	dev->conf = c;
+	dev->nb_qp = c.nb_queue_pairs;
+	dev->state = VPMD_ST_OPEN;
+
+	if (!reuse) {
+		off = 0;
+		for (unsigned q = 0; q < 2u * c.nb_queue_pairs; q++)
+			off += vpmd_vq_ring_bytes(q & 1 ? c.tx_ring_size : c.rx_ring_size);
+		total = off + vpmd_mempool_bytes(c.nb_mbufs, c.mbuf_size);
+		if ((r = vpmd_dma_alloc(dev, total)))
+			goto fail;
+		off = 0;
+		for (unsigned q = 0; q < 2u * c.nb_queue_pairs; q++) {
+			uint16_t sz = q & 1 ? c.tx_ring_size : c.rx_ring_size;
+			vpmd_vq_layout(dev, &dev->vq[q], q, sz, off);
+			if ((r = vpmd_vq_alloc_meta(&dev->vq[q])))
+				goto fail;
+			off += vpmd_vq_ring_bytes(sz);
+		}
+		if ((r = vpmd_mempool_init(dev, off, c.nb_mbufs, c.mbuf_size)))
+			goto fail;
+	}
+	for (unsigned q = 0; q < 2u * c.nb_queue_pairs; q++) {
+		struct vpmd_vq *vq = &dev->vq[q];
+		vq->packets = vq->bytes = vq->nombuf = vq->ring_full = vq->doorbells = vq->errors = 0;
+		vpmd_vq_reset(vq);
+	}
+	if ((r = irq_setup(dev, 1 + 2u * c.nb_queue_pairs)))
+		goto fail;
+	if ((r = bringup(dev)))
+		goto fail;
+	dev->state = VPMD_ST_CONFIGURED;
+	return 0;
+fail:
+	release_inflight(dev);
+	dev->state = VPMD_ST_OPEN;
+	return r;
+}
+
+static int driver_ok(struct vionic_dev *dev)
+{
+	uint8_t st = 0;
+	int r;
+
+	if ((r = set_status(dev, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+			    VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)) ||
+	    (r = vpmd_read_status(dev, &st)))
+		return r;
+	if (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+		return vionic_check(dev);
+	if (!(st & VIRTIO_STATUS_DRIVER_OK))
+		return vpmd_err(VIONIC_EPROTO, "device did not accept DRIVER_OK (status 0x%02x); "
+				"check the device error log (vionic_stats_get) and reset", st);
+	dev->state = VPMD_ST_STARTED;
+	/* now the RX buffers posted at configure may be announced */
+	for (unsigned q = 0; q < 2u * dev->nb_qp; q += 2)
+		vpmd_vq_kick(dev, &dev->vq[q]);
+	return 0;
+}
+
+int vionic_start(vionic_dev *dev)
+{
+	if (!dev)
+		return vpmd_err(VIONIC_EINVAL, "vionic_start: NULL device");
+	if (dev->state == VPMD_ST_STARTED)
+		return 0;
+	if (dev->state != VPMD_ST_CONFIGURED)
+		return vpmd_err(VIONIC_ESTATE, "device not configured; call vionic_configure "
+				"before vionic_start");
+	return driver_ok(dev);
+}
+
+int vionic_stop(vionic_dev *dev)
+{
+	int r = 0;
+
+	if (!dev)
+		return vpmd_err(VIONIC_EINVAL, "vionic_stop: NULL device");
+	if (dev->state == VPMD_ST_OPEN)
+		return 0;
+	r = vpmd_device_reset(dev);   /* the device lets go of every buffer */
+	release_inflight(dev);
+	for (unsigned q = 0; q < 2u * dev->nb_qp; q++)
+		vpmd_vq_reset(&dev->vq[q]);
+	dev->state = VPMD_ST_OPEN;
+	return r;
+}
+
+int vionic_reset(vionic_dev *dev)
+{
+	int r;
+
+	vpmd_err_clear();
+	if (!dev)
+		return vpmd_err(VIONIC_EINVAL, "vionic_reset: NULL device");
+	if (!dev->dma_va || !dev->nb_qp)
+		return vpmd_err(VIONIC_ESTATE, "device not configured; call vionic_configure "
+				"(vionic_reset restores a configuration made before)");
+	dev->state = VPMD_ST_OPEN;
+	if ((r = vpmd_device_reset(dev))) {
+		release_inflight(dev);
+		return r;
+	}
+	release_inflight(dev);
+	for (unsigned q = 0; q < 2u * dev->nb_qp; q++)
+		vpmd_vq_reset(&dev->vq[q]);
+	if ((r = bringup(dev))) {
+		release_inflight(dev);
+		return r;
+	}
+	dev->state = VPMD_ST_CONFIGURED;
+	return driver_ok(dev);
+}
+
+/* ---- info, counters, health --------------------------------------------- */
+int vionic_info_get(vionic_dev *dev, struct vionic_info *info)
+{
+	uint16_t st = 0;
+	int r;
+
+	if (!dev || !info)
+		return vpmd_err(VIONIC_EINVAL, "vionic_info_get: NULL argument");
+	memset(info, 0, sizeof(*info));
+	memcpy(info->mac, dev->mac, 6);
+	info->mtu = dev->mtu;
+	info->max_queue_pairs = dev->max_qp;
+	info->max_ring_size = dev->max_ring;
+	info->link_up = 1;
+	if (dev->device_features & (1ull << VIRTIO_NET_F_STATUS)) {
+		if ((r = vpmd_reg_read16(dev, dev->caps.device_off + VIRTIO_NET_CFG_STATUS, &st)))
+			return r;
+		info->link_up = !!(st & VIRTIO_NET_S_LINK_UP);
+	}
+	info->impl = dev->impl;
+	info->regmap_version = dev->regmap_version;
+	info->device_features = dev->device_features;
+	info->hdr_len = VIONIC_NET_HDR_LEN;
+	if (dev->state != VPMD_ST_OPEN || dev->dma_va) {
+		info->driver_features = dev->driver_features;
+		info->rx_ring_size = dev->conf.rx_ring_size;
+		info->tx_ring_size = dev->conf.tx_ring_size;
+		info->mbuf_size = dev->conf.mbuf_size;
+		info->nb_mbufs = dev->conf.nb_mbufs;
+	}
+	return 0;
+}
+
+static int read64(struct vionic_dev *dev, uint32_t lo_off, uint64_t *v)
+{
+	uint32_t lo, hi;
+	int r;
+
+	if ((r = vpmd_reg_read32(dev, lo_off, &lo)) || (r = vpmd_reg_read32(dev, lo_off + 4, &hi)))
+		return r;
+	*v = (uint64_t)hi << 32 | lo;
+	return 0;
+}
+
+static int read_qstats(struct vionic_dev *dev, unsigned q, struct vionic_queue_stats *s)
+{
+	uint32_t b = VIONIC_REG_QSTATS(q), v;
+	int r;
+
+	if ((r = read64(dev, b + VIONIC_QSTAT_PACKETS_LO, &s->packets)) ||
+	    (r = read64(dev, b + VIONIC_QSTAT_BYTES_LO, &s->bytes)))
+		return r;
+	if ((r = vpmd_reg_read32(dev, b + VIONIC_QSTAT_DROPS, &v)))
+		return r;
+	s->drops = v;
+	if ((r = vpmd_reg_read32(dev, b + VIONIC_QSTAT_ERRORS, &v)))
+		return r;
+	s->errors = v;
+	return 0;
+}
+
+int vionic_stats_get(vionic_dev *dev, struct vionic_stats *st)
+{
+	int r;
+
+	if (!dev || !st)
+		return vpmd_err(VIONIC_EINVAL, "vionic_stats_get: NULL argument");
+	memset(st, 0, sizeof(*st));
+	if (dev->nb_qp) {
+		struct vpmd_vq *rx = &dev->vq[0], *tx = &dev->vq[1];
+		st->rx_packets = rx->packets;
+		st->rx_bytes = rx->bytes;
+		st->rx_nombuf = rx->nombuf;
+		st->rx_errors = rx->errors;
+		st->tx_packets = tx->packets;
+		st->tx_bytes = tx->bytes;
+		st->tx_ring_full = tx->ring_full;
+		st->doorbells = rx->doorbells + tx->doorbells;
+	}
+	if (dev->impl) {
+		uint32_t lo, hi;
+		if ((r = read_qstats(dev, 0, &st->dev_rx)) || (r = read_qstats(dev, 1, &st->dev_tx)) ||
+		    (r = read64(dev, VIONIC_REG_CYCLES_LO, &st->dev_cycles)) ||
+		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_CODE, &st->err_code)) ||
+		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_QUEUE, &st->err_queue)) ||
+		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_DESC, &st->err_desc)) ||
+		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_ADDR_LO, &lo)) ||
+		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_ADDR_HI, &hi)))
+			return r;
+		st->err_addr = (uint64_t)hi << 32 | lo;
+	}
+	return vpmd_read_status(dev, &st->device_status);
+}
+
+static const char *err_name(uint32_t code)
+{
+	switch (code) {
+	case VIONIC_ERR_DMA:       return "DMA outside the DMA map";
+	case VIONIC_ERR_CHAIN:     return "descriptor chain longer than the queue, or a loop";
+	case VIONIC_ERR_ZERO_LEN:  return "zero-length descriptor";
+	case VIONIC_ERR_DIRECTION: return "wrong descriptor direction";
+	case VIONIC_ERR_ALIGN:     return "misaligned ring address";
+	case VIONIC_ERR_INDEX:     return "descriptor or ring index out of range";
+	case VIONIC_ERR_QUEUE_CFG: return "invalid queue configuration";
+	default:                   return "unknown error";
+	}
+}
+
+int vionic_check(vionic_dev *dev)
+{
+	uint8_t st = 0;
+	int r;
+
+	if (!dev)
+		return vpmd_err(VIONIC_EINVAL, "vionic_check: NULL device");
+	if ((r = dev->ops->check(dev)) || (r = vpmd_read_status(dev, &st)))
+		return r;
+	if (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
+		uint32_t code = 0, q = 0, d = 0, lo = 0, hi = 0;
+		if (dev->impl) {
+			vpmd_reg_read32(dev, VIONIC_REG_ERR_CODE, &code);
+			vpmd_reg_read32(dev, VIONIC_REG_ERR_QUEUE, &q);
+			vpmd_reg_read32(dev, VIONIC_REG_ERR_DESC, &d);
+			vpmd_reg_read32(dev, VIONIC_REG_ERR_ADDR_LO, &lo);
+			vpmd_reg_read32(dev, VIONIC_REG_ERR_ADDR_HI, &hi);
+		}
+		return vpmd_err(VIONIC_ENEEDS_RESET, "device needs reset: error %u (%s) on "
+				"virtqueue %u, descriptor %u, IOVA 0x%llx; call vionic_reset to "
+				"recover (buffers in flight return to the mempool)", code,
+				err_name(code), q, d, (unsigned long long)hi << 32 | lo);
+	}
+	if (st & VIRTIO_STATUS_FAILED)
+		return vpmd_err(VIONIC_ESTATE, "device status is FAILED (0x%02x); call "
+				"vionic_configure again", st);
+	return 0;
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Split virtqueues (VIRTIO 1.2 §2.7): ring layout in DMA memory, descriptor
+ * bookkeeping, programming a queue through the common configuration, the
+ * doorbell (with NOTIFICATION_DATA) and the bulk RX refill.
+ *
+ * Every buffer is one descriptor (virtio_net_hdr and frame contiguous, as
+ * VERSION_1 allows), so a descriptor id names one mbuf: cookie[id] is the
+ * mbuf, free_ids a stack of unposted ids. The device may complete out of
+ * order; nothing here assumes it does not.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vpmd.h"
+
+#define PAGE 4096ull
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
+
+/* desc + avail on the driver's pages, used on its own page (the device's). */
+uint64_t vpmd_vq_ring_bytes(uint16_t size)
+{
+	return ALIGN_UP(VRING_DESC_BYTES(size) + VRING_AVAIL_BYTES(size), PAGE) +
+	       ALIGN_UP(VRING_USED_BYTES(size), PAGE);
+}
+
+void vpmd_vq_layout(struct vionic_dev *dev, struct vpmd_vq *vq, uint16_t index,
+		    uint16_t size, uint64_t off)
+{
+	uint64_t used_off = off + ALIGN_UP(VRING_DESC_BYTES(size) + VRING_AVAIL_BYTES(size), PAGE);
+
+	vq->dev = dev;
+	vq->index = index;
+	vq->size = size;
+	vq->mask = size - 1;
+	vq->desc = (struct vring_desc *)(dev->dma_va + off);
+	vq->avail = (struct vring_avail *)(dev->dma_va + off + VRING_DESC_BYTES(size));
+	vq->used = (struct vring_used *)(dev->dma_va + used_off);
+	vq->desc_iova = dev->dma_iova + off;
+	vq->avail_iova = dev->dma_iova + off + VRING_DESC_BYTES(size);
+	vq->used_iova = dev->dma_iova + used_off;
+}
+
+int vpmd_vq_alloc_meta(struct vpmd_vq *vq)
+{
+	vq->cookie = calloc(vq->size, sizeof(*vq->cookie));
+	vq->free_ids = calloc(vq->size, sizeof(*vq->free_ids));
+	if (!vq->cookie || !vq->free_ids) {
+		vpmd_vq_free_meta(vq);
+		return vpmd_err(VIONIC_ENOMEM, "out of host memory for a %u-entry ring", vq->size);
+	}
+	return 0;
+}
+
+void vpmd_vq_free_meta(struct vpmd_vq *vq)
+{
+	free(vq->cookie);
+	free(vq->free_ids);
+	vq->cookie = NULL;
+	vq->free_ids = NULL;
+}
+
+/* Back to the state after reset: rings zeroed, nothing posted. Call after
+ * vpmd_vq_release_all so no mbuf is forgotten. */
+void vpmd_vq_reset(struct vpmd_vq *vq)
+{
+	uint16_t i;
+
+	memset(vq->desc, 0, VRING_DESC_BYTES(vq->size));
+	memset(vq->avail, 0, VRING_AVAIL_BYTES(vq->size));
+	memset(vq->used, 0, VRING_USED_BYTES(vq->size));
+	/* poll mode: no interrupts unless vionic_rx_wait asks */
+	vq->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
+	vq->avail_idx = 0;
+	vq->used_cons = 0;
+	/* ids pop in ascending order: 0, 1, 2, ... */
+	for (i = 0; i < vq->size; i++)
+		vq->free_ids[i] = vq->size - 1 - i;
+	vq->nb_free = vq->size;
+}
+
+/* Every mbuf the ring holds goes back to the mempool. */
+unsigned vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq)
+{
+	unsigned n = 0;
+
+	if (!vq->cookie)
+		return 0;
+	for (uint16_t i = 0; i < vq->size; i++) {
+		if (vq->cookie[i]) {
+			vionic_mbuf_free(dev, vq->cookie[i]);
+			vq->cookie[i] = NULL;
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Programs queue `vq->index` (§4.1.5.1.3) and enables it. */
+int vpmd_vq_setup(struct vionic_dev *dev, struct vpmd_vq *vq)
+{
+	uint32_t c = dev->caps.common_off;
+	uint16_t max, noff, vec;
+	int r;
+
+#define W16(o, v) do { if ((r = vpmd_reg_write16(dev, c + (o), (v)))) return r; } while (0)
+#define W32(o, v) do { if ((r = vpmd_reg_write32(dev, c + (o), (v)))) return r; } while (0)
+	W16(VIRTIO_PCI_COMMON_Q_SELECT, vq->index);
+	if ((r = vpmd_reg_read16(dev, c + VIRTIO_PCI_COMMON_Q_SIZE, &max)))
+		return r;
+	if (max == 0)
+		return vpmd_err(VIONIC_EPROTO, "device has no virtqueue %u (queue_size reads 0)",
+				vq->index);
+	if (vq->size > max)
+		return vpmd_err(VIONIC_ERING, "ring size %u is above the device maximum %u for "
+				"virtqueue %u; use a power of two from 2 to %u", vq->size, max,
+				vq->index, max);
+	W16(VIRTIO_PCI_COMMON_Q_SIZE, vq->size);
+	W16(VIRTIO_PCI_COMMON_Q_MSIX, vq->msix_vector);
+	if (vq->msix_vector != VIRTIO_MSI_NO_VECTOR) {
+		if ((r = vpmd_reg_read16(dev, c + VIRTIO_PCI_COMMON_Q_MSIX, &vec)))
+			return r;
+		if (vec != vq->msix_vector)
+			vq->msix_vector = VIRTIO_MSI_NO_VECTOR;  /* rx_wait falls back to polling */
+	}
+	W32(VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)vq->desc_iova);
+	W32(VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t)(vq->desc_iova >> 32));
+	W32(VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)vq->avail_iova);
+	W32(VIRTIO_PCI_COMMON_Q_AVAILHI, (uint32_t)(vq->avail_iova >> 32));
+	W32(VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)vq->used_iova);
+	W32(VIRTIO_PCI_COMMON_Q_USEDHI, (uint32_t)(vq->used_iova >> 32));
+	if ((r = vpmd_reg_read16(dev, c + VIRTIO_PCI_COMMON_Q_NOFF, &noff)))
+		return r;
+	vq->notify_off = dev->caps.notify_off + (uint32_t)noff * dev->caps.notify_mult;
+	if ((uint64_t)noff * dev->caps.notify_mult + 4 > dev->caps.notify_len)
+		return vpmd_err(VIONIC_EPROTO, "virtqueue %u doorbell at notify offset %u*%u is "
+				"outside the %u-byte notify region", vq->index, noff,
+				dev->caps.notify_mult, dev->caps.notify_len);
+	vq->doorbell = dev->ops->bar_map(dev, dev->caps.bar, vq->notify_off, 4);
+	vq->notify_data = !!(dev->driver_features & (1ull << VIRTIO_F_NOTIFICATION_DATA));
+	vq->notify_base = vq->index;
+	W16(VIRTIO_PCI_COMMON_Q_ENABLE, 1);
+#undef W16
+#undef W32
+	return 0;
+}
+
+/* The doorbell: no system call when the notify area is mapped. Honors the
+ * device's VRING_USED_F_NO_NOTIFY (a full fence orders our avail->idx store
+ * before the flags load, §2.7.13). */
+void vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq)
+{
+	uint32_t v = vq->notify_data ? vq->notify_base | ((uint32_t)vq->avail_idx << 16)
+				     : vq->notify_base;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (__atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY)
+		return;
+	vq->doorbells++;
+	if (VPMD_LIKELY(vq->doorbell != NULL)) {
+		*vq->doorbell = v;
+		return;
+	}
+	dev->ops->bar_write(dev, dev->caps.bar, vq->notify_off, &v, 4);
+}
+
+/* Posts as many free mbufs as there are free RX descriptors, one doorbell
+ * (none before DRIVER_OK: §3.1.1 forbids notifications then). */
+unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
+{
+	struct vpmd_mempool *p = &dev->pool;
+	unsigned n = vq->nb_free, i;
+	uint16_t idx = vq->avail_idx;
+	const uint32_t blen = p->mbuf_size;
+
+	if (n > p->top) {
+		vq->nombuf += n - p->top;
+		n = p->top;
+	}
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		struct vionic_mbuf *m = p->stack[--p->top];
+		uint16_t id = vq->free_ids[--vq->nb_free];
+		struct vring_desc *d = &vq->desc[id];
+
+		m->data = p->base + (uint64_t)m->idx * p->stride + VPMD_HEADROOM;
+		vq->cookie[id] = m;
+		d->addr = p->base_iova + (uint64_t)m->idx * p->stride +
+			  (VPMD_HEADROOM - VIONIC_NET_HDR_LEN);
+		d->len = blen;
+		d->flags = VRING_DESC_F_WRITE;
+		d->next = 0;
+		vq->avail->ring[idx++ & vq->mask] = id;
+	}
+	vq->avail_idx = idx;
+	__atomic_store_n(&vq->avail->idx, idx, __ATOMIC_RELEASE);
+	if (kick)
+		vpmd_vq_kick(dev, vq);
+	return n;
+}
