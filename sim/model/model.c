@@ -1,0 +1,782 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vionic software NIC model: one device core for the device-server runtime.
+ *
+ * - virtio-pci modern register file (common cfg, ISR, device cfg) and the
+ *   vendor block of include/vionic/regs.h;
+ * - split virtqueues for one pair: vq 0 receiveq, vq 1 transmitq;
+ * - DESIGN §4 errors: the queue stops, the first error is logged in the
+ *   vendor block, DEVICE_NEEDS_RESET, ISR bit 1 and the config vector.
+ *
+ * Data path: the device polls the avail rings once DRIVER_OK is set (a
+ * poll-mode device: doorbells are checked, never required for progress),
+ * processes up to TX_BUDGET TX chains per poll and publishes used entries in
+ * batches (release store of used->idx; acquire load of avail->idx). Every
+ * DMA access goes through the runtime's map (vsrv_dma_ptr) for its whole
+ * length; ring pointers are translated once and re-translated when the map
+ * changes.
+ *
+ * Frames shorter than 60 bytes from the driver are transmitted as they are:
+ * the wire pads nothing. TX frames below 14 bytes or above MTU + 14, RX frames
+ * likewise, RX frames with no buffer or a buffer too small: dropped and
+ * counted in that queue's DROPS (an RX buffer that is too small stays on the
+ * ring for the next frame).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmodel.h"
+#include "vionic/regs.h"
+#include "vionic/virtio.h"
+
+#define NQ          2          /* rx0, tx0 */
+#define QRX         0
+#define QTX         1
+#define TX_BUDGET   64         /* TX chains per poll */
+#define RX_PUBLISH  32         /* publish RX used entries at least this often */
+#define NVECTORS    VIONIC_MSIX_VECTORS(1)
+#define ETH_HLEN    14
+
+struct vq {
+	/* configuration (common cfg) */
+	uint16_t size, msix, enabled;
+	uint64_t desc_iova, avail_iova, used_iova;
+	/* run state */
+	int stopped;
+	int mapped;
+	uint32_t map_gen;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t last_avail;       /* next avail entry to take */
+	uint16_t used_idx;         /* next used entry to write */
+	uint16_t published;        /* used->idx as last stored */
+	uint16_t avail_cache;      /* avail->idx as last read */
+	/* counters */
+	uint64_t packets, bytes;
+	uint32_t drops, errors;
+	uint32_t latch_packets_hi, latch_bytes_hi;
+};
+
+struct seg {
+	uint8_t *p;
+	uint32_t len;
+};
+
+struct model {
+	struct vsrv_dev *dev;
+	struct vsrv_dma *dma;
+	struct vsrv_conf conf;
+	uint32_t max_frame;        /* mtu + 14 */
+	uint64_t t0;
+	/* common cfg */
+	uint32_t dfselect, gfselect;
+	uint64_t gf;               /* driver_feature as written */
+	uint64_t features;         /* accepted at FEATURES_OK */
+	uint16_t config_msix;
+	uint8_t status;
+	uint16_t qsel;
+	uint8_t isr;
+	struct vq q[NQ];
+	/* vendor block */
+	uint32_t err_code, err_queue, err_desc;
+	uint64_t err_addr;
+	uint32_t latch_cycles_hi;
+	/* scratch */
+	struct seg segs[VIONIC_MAX_QUEUE_SIZE];
+	uint8_t frame[65536];
+};
+
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+/* ---- reset ------------------------------------------------------------------ */
+static void queue_init(struct vq *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->size = VIONIC_MAX_QUEUE_SIZE;
+	q->msix = VIRTIO_MSI_NO_VECTOR;
+}
+
+static void model_reset_all(struct model *m)
+{
+	m->dfselect = m->gfselect = 0;
+	m->gf = m->features = 0;
+	m->config_msix = VIRTIO_MSI_NO_VECTOR;
+	m->status = 0;
+	m->qsel = 0;
+	m->isr = 0;
+	for (int i = 0; i < NQ; i++)
+		queue_init(&m->q[i]);
+	m->err_code = m->err_queue = m->err_desc = 0;
+	m->err_addr = 0;
+	m->latch_cycles_hi = 0;
+}
+
+/* ---- used ring publication and errors ----------------------------------------- */
+static int publish(struct model *m, int qi)
+{
+	struct vq *q = &m->q[qi];
+	if (q->used_idx == q->published)
+		return 0;
+	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+	q->published = q->used_idx;
+	/* the driver clears NO_INTERRUPT then re-checks used->idx: order our
+	 * used->idx store before the flags load */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint16_t fl = __atomic_load_n(&q->avail->flags, __ATOMIC_RELAXED);
+	if (!(fl & VRING_AVAIL_F_NO_INTERRUPT)) {
+		m->isr |= VIRTIO_ISR_QUEUE;
+		if (q->msix != VIRTIO_MSI_NO_VECTOR)
+			vsrv_irq(m->dev, q->msix);
+	}
+	return 1;
+}
+
+static void dev_error(struct model *m, int qi, uint32_t code, uint32_t desc, uint64_t addr)
+{
+	struct vq *q = &m->q[qi];
+
+	if (q->used && q->mapped)
+		publish(m, qi);   /* what completed before the error is returned */
+	q->stopped = 1;
+	q->errors++;
+	if (m->err_code == VIONIC_ERR_NONE) {
+		m->err_code = code;
+		m->err_queue = (uint32_t)qi;
+		m->err_desc = desc;
+		m->err_addr = addr;
+	}
+	m->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+	m->isr |= VIRTIO_ISR_CONFIG;
+	if (m->config_msix != VIRTIO_MSI_NO_VECTOR)
+		vsrv_irq(m->dev, m->config_msix);
+}
+
+/* Translates the rings (again after a DMA map change). 0: DMA error raised. */
+static int ensure_mapped(struct model *m, int qi)
+{
+	struct vq *q = &m->q[qi];
+	if (q->mapped && q->map_gen == m->dma->gen)
+		return 1;
+	q->mapped = 0;
+	q->desc = vsrv_dma_ptr(m->dma, q->desc_iova, VRING_DESC_BYTES(q->size), VSRV_DMA_READ);
+	if (!q->desc) {
+		dev_error(m, qi, VIONIC_ERR_DMA, 0, q->desc_iova);
+		return 0;
+	}
+	q->avail = vsrv_dma_ptr(m->dma, q->avail_iova, VRING_AVAIL_BYTES(q->size), VSRV_DMA_READ);
+	if (!q->avail) {
+		dev_error(m, qi, VIONIC_ERR_DMA, 0, q->avail_iova);
+		return 0;
+	}
+	q->used = vsrv_dma_ptr(m->dma, q->used_iova, VRING_USED_BYTES(q->size),
+			       VSRV_DMA_READ | VSRV_DMA_WRITE);
+	if (!q->used) {
+		dev_error(m, qi, VIONIC_ERR_DMA, 0, q->used_iova);
+		return 0;
+	}
+	q->mapped = 1;
+	q->map_gen = m->dma->gen;
+	return 1;
+}
+
+static inline int queue_live(const struct model *m, const struct vq *q)
+{
+	return (m->status & VIRTIO_STATUS_DRIVER_OK) && q->enabled && !q->stopped;
+}
+
+/* Walks the chain at `head`, checking every descriptor, into m->segs.
+ * Returns the number of segments, or 0 after raising an error. */
+static unsigned walk(struct model *m, int qi, uint16_t head, int writable, uint64_t *total)
+{
+	struct vq *q = &m->q[qi];
+	const uint32_t prot = writable ? VSRV_DMA_WRITE : VSRV_DMA_READ;
+	uint16_t i = head;
+	unsigned n = 0;
+	uint64_t tot = 0;
+
+	for (;;) {
+		const struct vring_desc *d = &q->desc[i];
+		uint64_t addr = __atomic_load_n(&d->addr, __ATOMIC_RELAXED);
+		uint32_t len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+		uint16_t next = __atomic_load_n(&d->next, __ATOMIC_RELAXED);
+
+		if (n >= q->size) {
+			dev_error(m, qi, VIONIC_ERR_CHAIN, i, addr);
+			return 0;
+		}
+		if (!!(flags & VRING_DESC_F_WRITE) != writable) {
+			dev_error(m, qi, VIONIC_ERR_DIRECTION, i, addr);
+			return 0;
+		}
+		if (len == 0) {
+			dev_error(m, qi, VIONIC_ERR_ZERO_LEN, i, addr);
+			return 0;
+		}
+		uint8_t *p = vsrv_dma_ptr(m->dma, addr, len, prot);
+		if (!p) {
+			dev_error(m, qi, VIONIC_ERR_DMA, i, addr);
+			return 0;
+		}
+		m->segs[n].p = p;
+		m->segs[n].len = len;
+		n++;
+		tot += len;
+		if (!(flags & VRING_DESC_F_NEXT))
+			break;
+		if (next >= q->size) {
+			dev_error(m, qi, VIONIC_ERR_INDEX, i, q->desc_iova + 16ull * i);
+			return 0;
+		}
+		i = next;
+	}
+	*total = tot;
+	return n;
+}
+
+/* Reads avail->idx; raises VIONIC_ERR_INDEX if it is more than the queue
+ * size ahead. Returns 0 on error. */
+static inline int read_avail(struct model *m, int qi, uint16_t *idx)
+{
+	struct vq *q = &m->q[qi];
+	uint16_t a = __atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE);
+	if ((uint16_t)(a - q->last_avail) > q->size) {
+		dev_error(m, qi, VIONIC_ERR_INDEX, a, q->avail_iova + 2);
+		return 0;
+	}
+	q->avail_cache = a;
+	*idx = a;
+	return 1;
+}
+
+static inline int read_head(struct model *m, int qi, uint16_t *head)
+{
+	struct vq *q = &m->q[qi];
+	uint16_t slot = q->last_avail & (q->size - 1);
+	uint16_t h = __atomic_load_n(&q->avail->ring[slot], __ATOMIC_RELAXED);
+	if (h >= q->size) {
+		dev_error(m, qi, VIONIC_ERR_INDEX, h, q->avail_iova + 4 + 2ull * slot);
+		return 0;
+	}
+	*head = h;
+	return 1;
+}
+
+static inline void add_used(struct vq *q, uint16_t head, uint32_t len)
+{
+	struct vring_used_elem *e = &q->used->ring[q->used_idx & (q->size - 1)];
+	e->id = head;
+	e->len = len;
+	q->used_idx++;
+	q->last_avail++;
+}
+
+/* ---- TX ------------------------------------------------------------------------ */
+static int tx_poll(struct model *m)
+{
+	struct vq *q = &m->q[QTX];
+	uint16_t avail;
+
+	if (!q->enabled || q->stopped)
+		return 0;
+	if (!ensure_mapped(m, QTX))
+		return 1;
+	if (!read_avail(m, QTX, &avail))
+		return 1;
+	uint16_t n = (uint16_t)(avail - q->last_avail);
+	if (n == 0)
+		return 0;
+	if (n > TX_BUDGET)
+		n = TX_BUDGET;
+	while (n--) {
+		uint16_t head;
+		uint64_t total;
+		if (!read_head(m, QTX, &head))
+			return 1;
+		unsigned ns = walk(m, QTX, head, 0, &total);
+		if (!ns)
+			return 1;
+		if (total < VIONIC_NET_HDR_LEN + ETH_HLEN ||
+		    total - VIONIC_NET_HDR_LEN > m->max_frame) {
+			q->drops++;
+		} else {
+			uint32_t flen = (uint32_t)(total - VIONIC_NET_HDR_LEN);
+			const uint8_t *f;
+			if (ns == 1) {
+				f = m->segs[0].p + VIONIC_NET_HDR_LEN;
+			} else if (ns == 2 && m->segs[0].len == VIONIC_NET_HDR_LEN) {
+				f = m->segs[1].p;
+			} else {  /* gather the frame behind the header */
+				uint32_t skip = VIONIC_NET_HDR_LEN, o = 0;
+				for (unsigned k = 0; k < ns; k++) {
+					uint32_t l = m->segs[k].len;
+					if (skip >= l) {
+						skip -= l;
+						continue;
+					}
+					memcpy(m->frame + o, m->segs[k].p + skip, l - skip);
+					o += l - skip;
+					skip = 0;
+				}
+				f = m->frame;
+			}
+			if (vsrv_wire_send(m->dev, f, flen) == 0) {
+				q->packets++;
+				q->bytes += flen;
+			} else {
+				q->drops++;
+			}
+		}
+		add_used(q, head, 0);
+	}
+	publish(m, QTX);
+	return 1;
+}
+
+/* ---- RX ------------------------------------------------------------------------ */
+static int m_rx_ready(void *core)
+{
+	struct model *m = core;
+	struct vq *q = &m->q[QRX];
+	uint16_t a;
+
+	if (!queue_live(m, q))
+		return 0;
+	if (q->avail_cache != q->last_avail && q->mapped && q->map_gen == m->dma->gen)
+		return 1;
+	if (!ensure_mapped(m, QRX) || !read_avail(m, QRX, &a))
+		return 0;
+	return a != q->last_avail;
+}
+
+static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
+{
+	struct model *m = core;
+	struct vq *q = &m->q[QRX];
+	uint16_t head;
+	uint64_t cap;
+
+	if (!queue_live(m, q) || len < ETH_HLEN || len > m->max_frame) {
+		q->drops++;
+		return 0;
+	}
+	if (!ensure_mapped(m, QRX))
+		return 0;
+	if (q->avail_cache == q->last_avail) {
+		uint16_t a;
+		if (!read_avail(m, QRX, &a))
+			return 0;
+		if (a == q->last_avail) {   /* no buffer */
+			q->drops++;
+			return 0;
+		}
+	}
+	if (!read_head(m, QRX, &head))
+		return 0;
+	unsigned ns = walk(m, QRX, head, 1, &cap);
+	if (!ns)
+		return 0;
+	if (cap < (uint64_t)VIONIC_NET_HDR_LEN + len) {   /* too small: stays on the ring */
+		q->drops++;
+		return 0;
+	}
+	struct virtio_net_hdr h;
+	memset(&h, 0, sizeof(h));
+	h.num_buffers = 1;
+	if (ns == 1 || m->segs[0].len >= VIONIC_NET_HDR_LEN + len) {
+		memcpy(m->segs[0].p, &h, sizeof(h));
+		memcpy(m->segs[0].p + VIONIC_NET_HDR_LEN, frame, len);
+	} else {   /* scatter header then frame over the chain */
+		const uint8_t *src[2] = { (const uint8_t *)&h, frame };
+		uint32_t srclen[2] = { VIONIC_NET_HDR_LEN, len };
+		unsigned si = 0, k = 0;
+		uint32_t so = 0, ko = 0;
+		while (si < 2) {
+			uint32_t c = srclen[si] - so;
+			if (c > m->segs[k].len - ko)
+				c = m->segs[k].len - ko;
+			memcpy(m->segs[k].p + ko, src[si] + so, c);
+			so += c;
+			ko += c;
+			if (so == srclen[si]) {
+				si++;
+				so = 0;
+			}
+			if (ko == m->segs[k].len) {
+				k++;
+				ko = 0;
+			}
+		}
+	}
+	add_used(q, head, VIONIC_NET_HDR_LEN + len);
+	q->packets++;
+	q->bytes += len;
+	if ((uint16_t)(q->used_idx - q->published) >= RX_PUBLISH)
+		publish(m, QRX);
+	return 0;
+}
+
+/* ---- poll and doorbells ----------------------------------------------------------- */
+static int m_poll(void *core)
+{
+	struct model *m = core;
+	int work = 0;
+
+	if (!(m->status & VIRTIO_STATUS_DRIVER_OK))
+		return 0;
+	if (m->q[QRX].mapped)
+		work |= publish(m, QRX);
+	work |= tx_poll(m);
+	return work;
+}
+
+static void m_notify(void *core, uint16_t slot, uint32_t value)
+{
+	struct model *m = core;
+	(void)slot;
+
+	if (!(m->status & VIRTIO_STATUS_DRIVER_OK) ||
+	    !(m->features & (1ULL << VIRTIO_F_NOTIFICATION_DATA)))
+		return;
+	uint16_t vq = (uint16_t)(value & 0xffff), next = (uint16_t)(value >> 16);
+	if (vq >= NQ)
+		return;
+	struct vq *q = &m->q[vq];
+	if (!q->enabled || q->stopped)
+		return;
+	if ((uint16_t)(next - q->last_avail) > q->size)
+		dev_error(m, vq, VIONIC_ERR_INDEX, next, 0);
+}
+
+/* ---- common cfg ----------------------------------------------------------------- */
+static void common_snapshot(struct model *m, uint8_t b[VIONIC_COMMON_CFG_SIZE])
+{
+	memset(b, 0, VIONIC_COMMON_CFG_SIZE);
+	put32(b + VIRTIO_PCI_COMMON_DFSELECT, m->dfselect);
+	put32(b + VIRTIO_PCI_COMMON_DF,
+	      m->dfselect < 2 ? (uint32_t)(VIONIC_DEVICE_FEATURES >> (32 * m->dfselect)) : 0);
+	put32(b + VIRTIO_PCI_COMMON_GFSELECT, m->gfselect);
+	put32(b + VIRTIO_PCI_COMMON_GF, m->gfselect < 2 ? (uint32_t)(m->gf >> (32 * m->gfselect)) : 0);
+	put16(b + VIRTIO_PCI_COMMON_MSIX, m->config_msix);
+	put16(b + VIRTIO_PCI_COMMON_NUMQ, NQ);
+	b[VIRTIO_PCI_COMMON_STATUS] = m->status;
+	b[VIRTIO_PCI_COMMON_CFGGENERATION] = 0;
+	put16(b + VIRTIO_PCI_COMMON_Q_SELECT, m->qsel);
+	if (m->qsel < NQ) {
+		const struct vq *q = &m->q[m->qsel];
+		put16(b + VIRTIO_PCI_COMMON_Q_SIZE, q->size);
+		put16(b + VIRTIO_PCI_COMMON_Q_MSIX, q->msix);
+		put16(b + VIRTIO_PCI_COMMON_Q_ENABLE, q->enabled);
+		put16(b + VIRTIO_PCI_COMMON_Q_NOFF, m->qsel);
+		put64(b + VIRTIO_PCI_COMMON_Q_DESCLO, q->desc_iova);
+		put64(b + VIRTIO_PCI_COMMON_Q_AVAILLO, q->avail_iova);
+		put64(b + VIRTIO_PCI_COMMON_Q_USEDLO, q->used_iova);
+		put16(b + VIRTIO_PCI_COMMON_Q_NDATA, m->qsel);
+		put16(b + VIRTIO_PCI_COMMON_Q_RESET, 0);
+	}
+}
+
+static void queue_enable(struct model *m, int qi)
+{
+	struct vq *q = &m->q[qi];
+
+	if (q->size == 0 || (q->size & (q->size - 1)) || q->size > VIONIC_MAX_QUEUE_SIZE) {
+		dev_error(m, qi, VIONIC_ERR_QUEUE_CFG, q->size, 0);
+		return;
+	}
+	if (q->desc_iova % VRING_DESC_ALIGN) {
+		dev_error(m, qi, VIONIC_ERR_ALIGN, 0, q->desc_iova);
+		return;
+	}
+	if (q->avail_iova % VRING_AVAIL_ALIGN) {
+		dev_error(m, qi, VIONIC_ERR_ALIGN, 0, q->avail_iova);
+		return;
+	}
+	if (q->used_iova % VRING_USED_ALIGN) {
+		dev_error(m, qi, VIONIC_ERR_ALIGN, 0, q->used_iova);
+		return;
+	}
+	q->enabled = 1;
+	q->stopped = 0;
+	q->mapped = 0;
+	q->desc = NULL;
+	q->avail = NULL;
+	q->used = NULL;
+	q->last_avail = q->used_idx = q->published = q->avail_cache = 0;
+}
+
+static void status_write(struct model *m, uint8_t v)
+{
+	if (v == 0) {
+		model_reset_all(m);
+		return;
+	}
+	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(m->status & VIRTIO_STATUS_FEATURES_OK)) {
+		if ((m->gf & ~(uint64_t)VIONIC_DEVICE_FEATURES) ||
+		    !(m->gf & (1ULL << VIRTIO_F_VERSION_1)))
+			v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;   /* refused: reads back clear */
+		else
+			m->features = m->gf;
+	}
+	/* DRIVER_OK needs accepted features: without FEATURES_OK it reads back
+	 * clear and the data path stays off */
+	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(v & VIRTIO_STATUS_FEATURES_OK))
+		v &= (uint8_t)~VIRTIO_STATUS_DRIVER_OK;
+	v = (uint8_t)((v & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET) |
+		      (m->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	m->status = v;
+}
+
+static uint16_t valid_vector(uint32_t v)
+{
+	return v < NVECTORS ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
+}
+
+static void common_field_write(struct model *m, uint32_t off, uint32_t v)
+{
+	struct vq *q = m->qsel < NQ ? &m->q[m->qsel] : NULL;
+
+	switch (off) {
+	case VIRTIO_PCI_COMMON_DFSELECT:
+		m->dfselect = v;
+		break;
+	case VIRTIO_PCI_COMMON_GFSELECT:
+		m->gfselect = v;
+		break;
+	case VIRTIO_PCI_COMMON_GF:
+		if (m->gfselect < 2 && !(m->status & VIRTIO_STATUS_FEATURES_OK)) {
+			unsigned sh = 32 * m->gfselect;
+			m->gf = (m->gf & ~(0xffffffffULL << sh)) | ((uint64_t)v << sh);
+		}
+		break;
+	case VIRTIO_PCI_COMMON_MSIX:
+		m->config_msix = valid_vector(v);
+		break;
+	case VIRTIO_PCI_COMMON_STATUS:
+		status_write(m, (uint8_t)v);
+		break;
+	case VIRTIO_PCI_COMMON_Q_SELECT:
+		m->qsel = (uint16_t)v;
+		break;
+	case VIRTIO_PCI_COMMON_Q_SIZE:
+		if (q && !q->enabled)
+			q->size = (uint16_t)v;
+		break;
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+		if (q)
+			q->msix = valid_vector(v);
+		break;
+	case VIRTIO_PCI_COMMON_Q_ENABLE:
+		if (q && v == 1 && !q->enabled)
+			queue_enable(m, m->qsel);
+		break;
+	case VIRTIO_PCI_COMMON_Q_DESCLO:
+	case VIRTIO_PCI_COMMON_Q_DESCHI:
+	case VIRTIO_PCI_COMMON_Q_AVAILLO:
+	case VIRTIO_PCI_COMMON_Q_AVAILHI:
+	case VIRTIO_PCI_COMMON_Q_USEDLO:
+	case VIRTIO_PCI_COMMON_Q_USEDHI: {
+		if (!q || q->enabled)
+			break;
+		uint64_t *a = off < VIRTIO_PCI_COMMON_Q_AVAILLO ? &q->desc_iova :
+			      off < VIRTIO_PCI_COMMON_Q_USEDLO ? &q->avail_iova : &q->used_iova;
+		if (off & 4)
+			*a = (*a & 0xffffffffULL) | ((uint64_t)v << 32);
+		else
+			*a = (*a & ~0xffffffffULL) | v;
+		break;
+	}
+	case VIRTIO_PCI_COMMON_Q_RESET:
+		if (q && v == 1) {
+			uint64_t p = q->packets, b = q->bytes;
+			uint32_t d = q->drops, e = q->errors;
+			queue_init(q);
+			q->packets = p;
+			q->bytes = b;
+			q->drops = d;
+			q->errors = e;
+		}
+		break;
+	default:  /* read-only */
+		break;
+	}
+}
+
+/* Field layout of the common cfg: (offset, width). */
+static const uint8_t k_common_fields[][2] = {
+	{ 0x00, 4 }, { 0x04, 4 }, { 0x08, 4 }, { 0x0C, 4 }, { 0x10, 2 }, { 0x12, 2 },
+	{ 0x14, 1 }, { 0x15, 1 }, { 0x16, 2 }, { 0x18, 2 }, { 0x1A, 2 }, { 0x1C, 2 },
+	{ 0x1E, 2 }, { 0x20, 4 }, { 0x24, 4 }, { 0x28, 4 }, { 0x2C, 4 }, { 0x30, 4 },
+	{ 0x34, 4 }, { 0x38, 2 }, { 0x3A, 2 },
+};
+
+static void common_write(struct model *m, uint32_t off, unsigned size, uint32_t val)
+{
+	uint8_t bytes[4];
+	put32(bytes, val);
+	for (size_t i = 0; i < sizeof(k_common_fields) / sizeof(k_common_fields[0]); i++) {
+		uint32_t fo = k_common_fields[i][0], fw = k_common_fields[i][1];
+		if (fo + fw <= off || fo >= off + size)
+			continue;
+		/* merge the written bytes into the field's current value */
+		uint8_t snap[VIONIC_COMMON_CFG_SIZE];
+		common_snapshot(m, snap);
+		for (uint32_t b = 0; b < fw; b++)
+			if (fo + b >= off && fo + b < off + size)
+				snap[fo + b] = bytes[fo + b - off];
+		uint32_t v = 0;
+		memcpy(&v, snap + fo, fw);
+		common_field_write(m, fo, v);
+	}
+}
+
+/* ---- vendor block ------------------------------------------------------------------ */
+static uint64_t cycles(const struct model *m)
+{
+	return (vsrv_now_ns() - m->t0) / 4;   /* nominal 250 MHz */
+}
+
+static uint32_t vendor_read(struct model *m, uint32_t reg)
+{
+	switch (reg) {
+	case VIONIC_REG_ID:
+		return VIONIC_ID_MAGIC;
+	case VIONIC_REG_VERSION:
+		return VIONIC_REGMAP_VERSION;
+	case VIONIC_REG_IMPL:
+		return VIONIC_IMPL_MODEL;
+	case VIONIC_REG_MAX_QUEUE_PAIRS:
+		return 1;
+	case VIONIC_REG_CYCLES_LO: {
+		uint64_t c = cycles(m);
+		m->latch_cycles_hi = (uint32_t)(c >> 32);
+		return (uint32_t)c;
+	}
+	case VIONIC_REG_CYCLES_HI:
+		return m->latch_cycles_hi;
+	case VIONIC_REG_ERR_CODE:
+		return m->err_code;
+	case VIONIC_REG_ERR_QUEUE:
+		return m->err_queue;
+	case VIONIC_REG_ERR_DESC:
+		return m->err_desc;
+	case VIONIC_REG_ERR_ADDR_LO:
+		return (uint32_t)m->err_addr;
+	case VIONIC_REG_ERR_ADDR_HI:
+		return (uint32_t)(m->err_addr >> 32);
+	}
+	if (reg >= VIONIC_REG_QSTATS(0) && reg < VIONIC_REG_QSTATS(NQ)) {
+		struct vq *q = &m->q[(reg - VIONIC_REG_QSTATS(0)) / 0x20];
+		switch ((reg - VIONIC_REG_QSTATS(0)) % 0x20) {
+		case VIONIC_QSTAT_PACKETS_LO:
+			q->latch_packets_hi = (uint32_t)(q->packets >> 32);
+			return (uint32_t)q->packets;
+		case VIONIC_QSTAT_PACKETS_HI:
+			return q->latch_packets_hi;
+		case VIONIC_QSTAT_BYTES_LO:
+			q->latch_bytes_hi = (uint32_t)(q->bytes >> 32);
+			return (uint32_t)q->bytes;
+		case VIONIC_QSTAT_BYTES_HI:
+			return q->latch_bytes_hi;
+		case VIONIC_QSTAT_DROPS:
+			return q->drops;
+		case VIONIC_QSTAT_ERRORS:
+			return q->errors;
+		}
+	}
+	return 0;
+}
+
+/* ---- BAR0 ---------------------------------------------------------------------------- */
+static uint32_t m_bar_read(void *core, uint32_t off, unsigned size)
+{
+	struct model *m = core;
+	uint8_t b[VIONIC_COMMON_CFG_SIZE];
+	uint32_t v = 0;
+
+	if (size != 1 && size != 2 && size != 4)
+		return 0;
+	if (off < VIONIC_COMMON_CFG + VIONIC_COMMON_CFG_SIZE) {
+		common_snapshot(m, b);
+		memcpy(&v, b + off, size);
+		return v;
+	}
+	if (off == VIONIC_ISR) {   /* read-to-clear */
+		v = m->isr;
+		m->isr = 0;
+		return v;
+	}
+	if (off >= VIONIC_DEVICE_CFG && off < VIONIC_DEVICE_CFG + VIONIC_DEVICE_CFG_SIZE) {
+		memset(b, 0, sizeof(b));
+		memcpy(b + VIRTIO_NET_CFG_MAC, m->conf.mac, 6);
+		put16(b + VIRTIO_NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP);
+		put16(b + VIRTIO_NET_CFG_MAX_VQ_PAIRS, 1);
+		put16(b + VIRTIO_NET_CFG_MTU, m->conf.mtu);
+		put32(b + VIRTIO_NET_CFG_SPEED, VIONIC_DEFAULT_SPEED);
+		b[VIRTIO_NET_CFG_DUPLEX] = VIRTIO_NET_DUPLEX_FULL;
+		memcpy(&v, b + (off - VIONIC_DEVICE_CFG), size);
+		return v;
+	}
+	if (off >= VIONIC_VENDOR && off < VIONIC_VENDOR + 0x1000) {
+		v = vendor_read(m, off & ~3u);
+		v >>= 8 * (off & 3);
+		return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+	}
+	return 0;
+}
+
+static void m_bar_write(void *core, uint32_t off, unsigned size, uint32_t val)
+{
+	struct model *m = core;
+	if (size != 1 && size != 2 && size != 4)
+		return;
+	if (off < VIONIC_COMMON_CFG + VIONIC_COMMON_CFG_SIZE)
+		common_write(m, off, size, val);
+	/* ISR, device cfg and the vendor block are read-only */
+}
+
+/* ---- core ops -------------------------------------------------------------------------- */
+static void m_reset(void *core)
+{
+	model_reset_all(core);
+}
+
+static int m_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **core,
+		    char *err, size_t errlen)
+{
+	struct model *m = calloc(1, sizeof(*m));
+	if (!m) {
+		if (errlen)
+			strncpy(err, "out of memory", errlen - 1);
+		return -1;
+	}
+	m->dev = dev;
+	m->dma = vsrv_dev_dma(dev);
+	m->conf = *conf;
+	m->max_frame = (uint32_t)conf->mtu + ETH_HLEN;
+	m->t0 = vsrv_now_ns();
+	model_reset_all(m);
+	*core = m;
+	return 0;
+}
+
+static void m_destroy(void *core)
+{
+	free(core);
+}
+
+const struct vsrv_core_ops vmodel_core_ops = {
+	.name = "model",
+	.create = m_create,
+	.destroy = m_destroy,
+	.bar_read = m_bar_read,
+	.bar_write = m_bar_write,
+	.notify = m_notify,
+	.reset = m_reset,
+	.poll = m_poll,
+	.rx_ready = m_rx_ready,
+	.rx_frame = m_rx_frame,
+};

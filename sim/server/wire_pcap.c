@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* Wire "pcap:FILE": writes every transmitted frame to a pcap file
+ * (LINKTYPE_ETHERNET, microsecond timestamps), flushed after each frame so a
+ * reader (tcpdump, a test) sees it at once. Nothing is received. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vsrv_internal.h"
+
+struct pcap_hdr {
+	uint32_t magic;
+	uint16_t major, minor;
+	int32_t  thiszone;
+	uint32_t sigfigs, snaplen, linktype;
+};
+struct pcap_rec {
+	uint32_t ts_sec, ts_usec, caplen, len;
+};
+
+static int pcap_open(struct vsrv_wire *w, const char *arg, const struct vsrv_conf *conf,
+		     char *err, size_t errlen)
+{
+	(void)conf;
+	if (!arg || !*arg) {
+		snprintf(err, errlen, "pcap:FILE needs a file name");
+		return -1;
+	}
+	FILE *f = fopen(arg, "wb");
+	if (!f) {
+		snprintf(err, errlen, "cannot create pcap file %s: %s", arg, strerror(errno));
+		return -1;
+	}
+	struct pcap_hdr h = { 0xa1b2c3d4u, 2, 4, 0, 0, 65535, 1 };
+	if (fwrite(&h, sizeof(h), 1, f) != 1 || fflush(f) != 0) {
+		snprintf(err, errlen, "cannot write pcap file %s: %s", arg, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	w->priv = f;
+	return 0;
+}
+
+static void pcap_close(struct vsrv_wire *w)
+{
+	if (w->priv)
+		fclose(w->priv);
+	w->priv = NULL;
+}
+
+static int pcap_send(struct vsrv_wire *w, const void *frame, uint32_t len)
+{
+	FILE *f = w->priv;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct pcap_rec r = { (uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), len, len };
+	if (fwrite(&r, sizeof(r), 1, f) != 1 || fwrite(frame, 1, len, f) != len)
+		return -1;
+	fflush(f);
+	return 0;
+}
+
+const struct vsrv_wire_ops vsrv_wire_pcap = {
+	.name = "pcap",
+	.open = pcap_open,
+	.close = pcap_close,
+	.send = pcap_send,
+};
