@@ -86,8 +86,10 @@ int vionic_mbuf_alloc_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n)
 
 	if (VPMD_UNLIKELY(p->top < n))
 		return VIONIC_ENOMEM;
+	/* the block on top of the stack, in the order it was freed */
+	p->top -= n;
 	for (i = 0; i < n; i++) {
-		m[i] = p->stack[--p->top];
+		m[i] = p->stack[p->top + i];
 		mbuf_init(p, m[i]);
 	}
 	return 0;

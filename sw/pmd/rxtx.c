@@ -15,11 +15,15 @@
 
 #include "vpmd.h"
 
-#define RECLAIM_BATCH 64
 
 static inline uint16_t used_idx_acquire(const struct vpmd_vq *vq)
 {
 	return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+}
+
+static inline unsigned rx_thresh(const struct vpmd_vq *vq)
+{
+	return vq->size / 2 < VPMD_RX_REFILL_THRESH ? vq->size / 2 : VPMD_RX_REFILL_THRESH;
 }
 
 uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n)
@@ -32,25 +36,29 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	if (VPMD_UNLIKELY(qp >= dev->nb_qp || dev->state != VPMD_ST_STARTED))
 		return 0;
 	vq = &dev->vq[2 * qp];
+	/* Refill first, with the mbufs the caller freed since the last call:
+	 * each descriptor gets back the buffer it had (no descriptor store). */
+	if (vq->nb_free >= rx_thresh(vq))
+		vpmd_rx_refill(dev, vq, true);
 	cons = vq->used_cons;
 	avail = (uint16_t)(used_idx_acquire(vq) - cons);
 	if (avail > n)
 		avail = n;
-	if (avail > vq->size)      /* device went mad: never read past the ring */
+	if (VPMD_UNLIKELY(avail > vq->size))   /* device went mad: never read past the ring */
 		avail = 0;
 	for (i = 0; i < avail; i++) {
 		const struct vring_used_elem *e = &vq->used->ring[(uint16_t)(cons + i) & vq->mask];
 		uint32_t id = e->id, len = e->len;
 		struct vionic_mbuf *m;
 
-		if (i + 4 < avail)
-			__builtin_prefetch(&vq->used->ring[(uint16_t)(cons + i + 4) & vq->mask]);
+		if (i + 8 < avail)
+			__builtin_prefetch(&vq->used->ring[(uint16_t)(cons + i + 8) & vq->mask]);
 		if (VPMD_UNLIKELY(id >= vq->size || !(m = vq->cookie[id]))) {
 			vq->errors++;
 			continue;
 		}
 		vq->cookie[id] = NULL;
-		vq->free_ids[vq->nb_free++] = (uint16_t)id;
+		vpmd_id_put(vq, (uint16_t)id);
 		if (VPMD_UNLIKELY(len < VIONIC_NET_HDR_LEN + 14 || len > maxlen)) {
 			vq->errors++;
 			vionic_mbuf_free(dev, m);
@@ -63,21 +71,22 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	vq->used_cons = cons + avail;
 	vq->packets += nb;
 	vq->bytes += bytes;
-	if (vq->nb_free >= VPMD_RX_REFILL_THRESH || vq->nb_free == vq->size)
-		vpmd_rx_refill(dev, vq, true);
 	return nb;
 }
 
-/* Returns completed TX buffers to the mempool; returns how many. */
-static unsigned tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq)
+/* Returns up to `max` completed TX buffers to the mempool, in completion
+ * order; returns how many. */
+unsigned vpmd_tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq, unsigned max)
 {
+	struct vpmd_mempool *p = &dev->pool;
 	uint16_t cons = vq->used_cons;
 	uint16_t cnt = (uint16_t)(used_idx_acquire(vq) - cons);
-	struct vionic_mbuf *fr[RECLAIM_BATCH];
-	unsigned nf = 0, done = 0;
+	unsigned done = 0;
 
 	if (VPMD_UNLIKELY(cnt > vq->size))
 		cnt = 0;
+	if (cnt > max)
+		cnt = (uint16_t)max;
 	for (uint16_t i = 0; i < cnt; i++) {
 		uint32_t id = vq->used->ring[(uint16_t)(cons + i) & vq->mask].id;
 		struct vionic_mbuf *m;
@@ -87,18 +96,13 @@ static unsigned tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq)
 			continue;
 		}
 		vq->cookie[id] = NULL;
-		vq->free_ids[vq->nb_free++] = (uint16_t)id;
-		fr[nf++] = m;
-		if (nf == RECLAIM_BATCH) {
-			vionic_mbuf_free_bulk(dev, fr, nf);
-			done += nf;
-			nf = 0;
-		}
+		vpmd_id_put(vq, (uint16_t)id);
+		if (VPMD_LIKELY(p->top < p->n))
+			p->stack[p->top++] = m;
+		done++;
 	}
-	if (nf)
-		vionic_mbuf_free_bulk(dev, fr, nf);
 	vq->used_cons = cons + cnt;
-	return done + nf;
+	return done;
 }
 
 uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n)
@@ -111,26 +115,35 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	if (VPMD_UNLIKELY(qp >= dev->nb_qp || dev->state != VPMD_ST_STARTED || !n))
 		return 0;
 	vq = &dev->vq[2 * qp + 1];
-	if (vq->nb_free < (unsigned)n + VPMD_TX_FREE_THRESH)
-		tx_reclaim(dev, vq);
+	/* reclaim in blocks of at least VPMD_TX_FREE_THRESH, only when short */
+	if (vq->nb_free < n)
+		vpmd_tx_reclaim(dev, vq, n - vq->nb_free > VPMD_TX_FREE_THRESH ?
+				n - vq->nb_free : VPMD_TX_FREE_THRESH);
 	k = n < vq->nb_free ? n : vq->nb_free;
 	idx = vq->avail_idx;
 	for (i = 0; i < k; i++) {
 		struct vionic_mbuf *m = pkts[i];
-		uint16_t id = vq->free_ids[--vq->nb_free];
+		uint16_t id = vpmd_id_get(vq);
 		struct vring_desc *d = &vq->desc[id];
 		uint8_t *hdr = m->data - VIONIC_NET_HDR_LEN;
+		uint64_t h8;
+		uint32_t h4;
 
-		if (i + 2 < k)
-			__builtin_prefetch(pkts[i + 2]);
-		/* virtio_net_hdr: no offloads negotiated, all zero */
-		memset(hdr, 0, VIONIC_NET_HDR_LEN);
+		if (i + 4 < k)
+			__builtin_prefetch(pkts[i + 4]);
+		/* virtio_net_hdr: no offloads negotiated, all zero (an RX header
+		 * has num_buffers = 1: clear it only where it is not zero) */
+		memcpy(&h8, hdr, 8);
+		memcpy(&h4, hdr + 8, 4);
+		if (VPMD_UNLIKELY(h8 | h4))
+			memset(hdr, 0, VIONIC_NET_HDR_LEN);
 		vq->cookie[id] = m;
-		d->addr = (uint64_t)(uintptr_t)hdr + iova_delta;
-		d->len = (uint32_t)m->len + VIONIC_NET_HDR_LEN;
-		d->flags = 0;
-		d->next = 0;
-		vq->avail->ring[idx++ & vq->mask] = id;
+		VPMD_SET(d->addr, (uint64_t)(uintptr_t)hdr + iova_delta);
+		VPMD_SET(d->len, (uint32_t)m->len + VIONIC_NET_HDR_LEN);
+		VPMD_SET(d->flags, 0);
+		VPMD_SET(d->next, 0);
+		VPMD_SET(vq->avail->ring[idx & vq->mask], id);
+		idx++;
 		bytes += m->len;
 	}
 	if (VPMD_LIKELY(k)) {
@@ -156,7 +169,7 @@ int vionic_tx_reclaim(vionic_dev *dev, uint16_t qp)
 	if (dev->state == VPMD_ST_OPEN)
 		return vpmd_err(VIONIC_ESTATE, "device not configured; call vionic_configure");
 	vq = &dev->vq[2 * qp + 1];
-	tx_reclaim(dev, vq);
+	vpmd_tx_reclaim(dev, vq, vq->size);
 	return vq->nb_free;
 }
 
@@ -212,7 +225,7 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 		if (want > 64)
 			want = 64;
 		if (vq->nb_free < want)
-			tx_reclaim(dev, vq);
+			vpmd_tx_reclaim(dev, vq, vq->size);
 		if (want > vq->nb_free)
 			want = vq->nb_free;
 		if (want > dev->pool.top)
@@ -310,6 +323,8 @@ int vionic_rx_wait(vionic_dev *dev, uint16_t qp, int timeout_ms)
 	if ((r = check_qp_started(dev, qp, "vionic_rx_wait")))
 		return r;
 	vq = &dev->vq[2 * qp];
+	if (vq->nb_free)
+		vpmd_rx_refill(dev, vq, true);   /* the device needs buffers to wake us */
 	if (used_idx_acquire(vq) != vq->used_cons)
 		return 1;
 	deadline = timeout_ms < 0 ? INT64_MAX : mono_ms() + timeout_ms;

@@ -6,7 +6,7 @@
  *
  * Every buffer is one descriptor (virtio_net_hdr and frame contiguous, as
  * VERSION_1 allows), so a descriptor id names one mbuf: cookie[id] is the
- * mbuf, free_ids a stack of unposted ids. The device may complete out of
+ * mbuf, free_ids a FIFO of unposted ids. The device may complete out of
  * order; nothing here assumes it does not.
  */
 #include <stdlib.h>
@@ -73,9 +73,9 @@ void vpmd_vq_reset(struct vpmd_vq *vq)
 	vq->avail->flags = VRING_AVAIL_F_NO_INTERRUPT;
 	vq->avail_idx = 0;
 	vq->used_cons = 0;
-	/* ids pop in ascending order: 0, 1, 2, ... */
 	for (i = 0; i < vq->size; i++)
-		vq->free_ids[i] = vq->size - 1 - i;
+		vq->free_ids[i] = i;
+	vq->free_head = 0;
 	vq->nb_free = vq->size;
 }
 
@@ -145,20 +145,19 @@ int vpmd_vq_setup(struct vionic_dev *dev, struct vpmd_vq *vq)
 	return 0;
 }
 
-/* The doorbell: no system call when the notify area is mapped. Honors the
- * device's VRING_USED_F_NO_NOTIFY (a full fence orders our avail->idx store
- * before the flags load, §2.7.13). */
+/* The doorbell: no system call when the notify area is mapped. One per
+ * burst, always: VRING_USED_F_NO_NOTIFY is a hint (§2.7.10) and checking it
+ * would cost a full fence and a load of the line the device writes most;
+ * an extra notification is always harmless. */
 void vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq)
 {
 	uint32_t v = vq->notify_data ? vq->notify_base | ((uint32_t)vq->avail_idx << 16)
 				     : vq->notify_base;
 
-	atomic_thread_fence(memory_order_seq_cst);
-	if (__atomic_load_n(&vq->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY)
-		return;
 	vq->doorbells++;
 	if (VPMD_LIKELY(vq->doorbell != NULL)) {
-		*vq->doorbell = v;
+		/* ordered after the release store of avail->idx */
+		__atomic_store_n(vq->doorbell, v, __ATOMIC_RELEASE);
 		return;
 	}
 	dev->ops->bar_write(dev, dev->caps.bar, vq->notify_off, &v, 4);
@@ -169,9 +168,10 @@ void vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq)
 unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
 {
 	struct vpmd_mempool *p = &dev->pool;
-	unsigned n = vq->nb_free, i;
+	unsigned n = vq->nb_free, i, base;
 	uint16_t idx = vq->avail_idx;
 	const uint32_t blen = p->mbuf_size;
+	const uint64_t hoff = VPMD_HEADROOM - VIONIC_NET_HDR_LEN;
 
 	if (n > p->top) {
 		vq->nombuf += n - p->top;
@@ -179,20 +179,25 @@ unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
 	}
 	if (!n)
 		return 0;
+	/* the mbufs freed last, in the order they were freed: after an
+	 * rx_burst + free_bulk cycle each id gets back the mbuf it had */
+	base = p->top - n;
 	for (i = 0; i < n; i++) {
-		struct vionic_mbuf *m = p->stack[--p->top];
-		uint16_t id = vq->free_ids[--vq->nb_free];
+		struct vionic_mbuf *m = p->stack[base + i];
+		uint16_t id = vpmd_id_get(vq);
 		struct vring_desc *d = &vq->desc[id];
+		uint64_t a = p->base_iova + (uint64_t)m->idx * p->stride + hoff;
 
 		m->data = p->base + (uint64_t)m->idx * p->stride + VPMD_HEADROOM;
 		vq->cookie[id] = m;
-		d->addr = p->base_iova + (uint64_t)m->idx * p->stride +
-			  (VPMD_HEADROOM - VIONIC_NET_HDR_LEN);
-		d->len = blen;
-		d->flags = VRING_DESC_F_WRITE;
-		d->next = 0;
-		vq->avail->ring[idx++ & vq->mask] = id;
+		VPMD_SET(d->addr, a);
+		VPMD_SET(d->len, blen);
+		VPMD_SET(d->flags, VRING_DESC_F_WRITE);
+		VPMD_SET(d->next, 0);
+		VPMD_SET(vq->avail->ring[idx & vq->mask], id);
+		idx++;
 	}
+	p->top = base;
 	vq->avail_idx = idx;
 	__atomic_store_n(&vq->avail->idx, idx, __ATOMIC_RELEASE);
 	if (kick)

@@ -90,12 +90,13 @@ struct vpmd_vq {
 	struct vring_avail  *avail;
 	struct vring_used   *used;
 	struct vionic_mbuf **cookie;     /* mbuf by descriptor id */
-	uint16_t            *free_ids;   /* stack of free descriptor ids */
+	uint16_t            *free_ids;   /* FIFO of free descriptor ids */
 	volatile uint32_t   *doorbell;   /* mapped notify register, or NULL */
 	uint16_t size, mask;
 	uint16_t avail_idx;              /* shadow of avail->idx */
 	uint16_t used_cons;              /* next used entry to consume */
 	uint16_t nb_free;                /* descriptors not posted */
+	uint16_t free_head;              /* FIFO position of the next free id */
 	uint16_t index;                  /* virtqueue number */
 	uint32_t notify_base;            /* value written: index (| avail << 16) */
 	bool     notify_data;
@@ -188,6 +189,29 @@ static inline uint64_t vpmd_va2iova(const struct vionic_dev *dev, const void *va
 }
 
 /* ---- virtqueue.c -------------------------------------------------------- */
+/* Free descriptor ids are a FIFO: with a device that completes in order the
+ * id posted in avail slot s is always s & mask, so avail ring entries (and,
+ * with the mempool's order, descriptor contents) are rewritten with the
+ * values they already hold; the stores are skipped and the device's cached
+ * copies of those lines stay valid. Out-of-order completion is still fine. */
+static inline uint16_t vpmd_id_get(struct vpmd_vq *vq)
+{
+	uint16_t id = vq->free_ids[vq->free_head & vq->mask];
+	vq->free_head++;
+	vq->nb_free--;
+	return id;
+}
+
+static inline void vpmd_id_put(struct vpmd_vq *vq, uint16_t id)
+{
+	vq->free_ids[(uint16_t)(vq->free_head + vq->nb_free) & vq->mask] = id;
+	vq->nb_free++;
+}
+
+/* Store only if different: keeps a line the device has read shared. */
+#define VPMD_SET(lv, v) do { if ((lv) != (v)) (lv) = (v); } while (0)
+
+unsigned vpmd_tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq, unsigned max);
 uint64_t vpmd_vq_ring_bytes(uint16_t size);
 void vpmd_vq_layout(struct vionic_dev *dev, struct vpmd_vq *vq, uint16_t index,
 		    uint16_t size, uint64_t off);
