@@ -800,8 +800,16 @@ int vionic_server_main(int argc, char **argv)
 		if (strncmp(a, "--", 2) != 0 || strlen(a) >= sizeof(opt))
 			return bad_arg("unknown argument '%s'", a);
 		strcpy(opt, a);
-		if ((eq = strchr(opt, '=')) != NULL) {   /* --opt=value */
+		if ((eq = strchr(opt, '=')) != NULL)
 			*eq = 0;
+		static const char *const known[] = { "--socket", "--wire", "--core", "--mac",
+						     "--mtu", "--cpu" };
+		int ok = 0;
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			ok |= strcmp(opt, known[k]) == 0;
+		if (!ok)
+			return bad_arg("unknown option '%s'", opt);
+		if (eq) {   /* --opt=value */
 			v = a + (eq - opt) + 1;
 		} else if (i + 1 < argc) {
 			v = argv[++i];
