@@ -33,33 +33,36 @@ def _cdef_text() -> str:
     return re.sub(r"/\*.*?\*/", "", text, flags=re.S)
 
 
-def _sources() -> list[str]:
-    # Relative paths: setuptools insists on them.
-    return sorted(str(p.relative_to(ROOT)) for d in SOURCE_DIRS for p in (ROOT / d).glob("*.c"))
+def _sources(absolute: bool) -> list[str]:
+    paths = sorted(p for d in SOURCE_DIRS for p in (ROOT / d).glob("*.c"))
+    # setuptools insists on relative paths; cffi's compile() runs in its tmpdir
+    return [str(p if absolute else p.relative_to(ROOT)) for p in paths]
 
 
-ffibuilder = FFI()
-ffibuilder.cdef(_cdef_text())
-ffibuilder.cdef("int vionic_server_main(int argc, char **argv);")
-ffibuilder.set_source(
-    "vionic._vionic",
-    '#include "vionic.h"\n#include "vionic_server.h"\n',
-    sources=_sources(),
-    include_dirs=[str(ROOT / d) for d in INCLUDE_DIRS],
-    extra_compile_args=["-std=gnu11", "-O2", "-g", "-D_GNU_SOURCE", "-Wno-unused-parameter"],
-    libraries=["pthread", "m"],
-)
+def make_builder(absolute: bool = False) -> FFI:
+    builder = FFI()
+    builder.cdef(_cdef_text())
+    builder.cdef("int vionic_server_main(int argc, char **argv);")
+    builder.set_source(
+        "vionic._vionic",
+        '#include "vionic.h"\n#include "vionic_server.h"\n',
+        sources=_sources(absolute),
+        include_dirs=[str(ROOT / d) for d in INCLUDE_DIRS],
+        extra_compile_args=["-std=gnu11", "-O2", "-g", "-D_GNU_SOURCE", "-Wno-unused-parameter"],
+        libraries=["pthread", "m"],
+    )
+    return builder
+
+
+ffibuilder = make_builder()
 
 
 def main() -> None:
     if "--inplace" not in sys.argv[1:]:
         sys.exit("usage: build_ffi.py --inplace   (setup.py uses the ffibuilder object)")
-    import os
-
     tmp = ROOT / "build/ffi"
     tmp.mkdir(parents=True, exist_ok=True)
-    os.chdir(ROOT)  # sources are given relative to the root
-    built = Path(ffibuilder.compile(tmpdir=str(tmp), verbose=False))
+    built = Path(make_builder(absolute=True).compile(tmpdir=str(tmp), verbose=False))
     dest = ROOT / "sw/driver/vionic" / built.name
     for old in dest.parent.glob("_vionic*.so"):
         old.unlink()

@@ -63,8 +63,8 @@ def test_server_killed_mid_traffic_raises_device_gone_within_a_second(backend):
 
     def kill_soon():
         time.sleep(0.2)
-        dev.server.kill()
         killed_at.append(time.monotonic())
+        dev.server.kill()
 
     threading.Thread(target=kill_soon, daemon=True).start()
     sent = 0
