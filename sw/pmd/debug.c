@@ -2,7 +2,11 @@
 /*
  * Fault injection for tests and tools: raw descriptor writes and avail
  * posts that bypass the driver's bookkeeping, so the device sees exactly
- * what a buggy or hostile driver would give it. After such a post the
+ * what a buggy or hostile driver would give it. debug_post makes `head` the
+ * next entry the device takes: appended where the ring has room and nothing
+ * is pending, otherwise written over the pending entry the device reads next
+ * (an RX ring is normally full, so appending would itself be an index
+ * error, and the device would fill the buffers ahead first). After such a post the
  * device is expected to end in NEEDS_RESET; vionic_reset recovers and every
  * mbuf goes back to the mempool (the driver's cookies are untouched here).
  */
@@ -43,13 +47,24 @@ int vionic_debug_post(vionic_dev *dev, uint16_t vq, uint16_t head)
 {
 	struct vpmd_vq *q = NULL;
 	int r = debug_vq(dev, vq, &q, "vionic_debug_post");
+	uint16_t dev_pos;
 	uint32_t v;
 
 	if (r)
 		return r;
-	q->avail->ring[q->avail_idx & q->mask] = head;
-	q->avail_idx++;
-	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
+	dev_pos = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	if (((q->index & 1) == 0 && q->avail_idx != dev_pos) || ((q->index & 1) && !q->nb_free)) {
+		/* entries are pending (an RX ring is normally full): `head`
+		 * replaces the one the device takes next; that buffer stays
+		 * with the driver and returns to the mempool at reset */
+		__atomic_store_n(&q->avail->ring[dev_pos & q->mask], head, __ATOMIC_RELEASE);
+	} else {
+		if (q->nb_free)
+			(void)vpmd_id_get(q);   /* the slot is taken: keep the count right */
+		q->avail->ring[q->avail_idx & q->mask] = head;
+		q->avail_idx++;
+		__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
+	}
 	/* always ring, whatever VRING_USED_F_NO_NOTIFY says */
 	v = q->notify_data ? q->index | ((uint32_t)q->avail_idx << 16) : q->index;
 	q->doorbells++;

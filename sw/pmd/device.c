@@ -405,7 +405,7 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 		off = 0;
 		for (unsigned q = 0; q < 2u * c.nb_queue_pairs; q++)
 			off += vpmd_vq_ring_bytes(q & 1 ? c.tx_ring_size : c.rx_ring_size);
-		total = off + vpmd_mempool_bytes(c.nb_mbufs, c.mbuf_size);
+		total = off + vpmd_mempool_bytes(c.nb_mbufs, c.mbuf_size) + VPMD_DMA_GUARD;
 		if ((r = vpmd_dma_alloc(dev, total)))
 			goto fail;
 		off = 0;

@@ -117,7 +117,14 @@ void vionic_mbuf_free_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n)
 
 uint32_t vionic_mempool_avail(vionic_dev *dev)
 {
-	return dev ? dev->pool.top : 0;
+	if (!dev)
+		return 0;
+	/* TX buffers the device has completed are free: take them back first,
+	 * so avail + on_rings == nb_mbufs once nothing is in flight */
+	if (dev->state != VPMD_ST_OPEN)
+		for (unsigned q = 1; q < 2u * dev->nb_qp; q += 2)
+			vpmd_tx_reclaim(dev, &dev->vq[q], dev->vq[q].size);
+	return dev->pool.top;
 }
 
 uint32_t vionic_mempool_on_rings(vionic_dev *dev)

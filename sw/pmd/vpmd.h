@@ -24,6 +24,7 @@
 #define VPMD_MIN_MBUF         (VIONIC_NET_HDR_LEN + 64)
 #define VPMD_MAX_MBUF         (VIONIC_NET_HDR_LEN + 9216 + 14)
 #define VPMD_IOVA_BASE        0x100000000ull  /* IOVA != VA on purpose */
+#define VPMD_DMA_GUARD        16384    /* unused tail of the DMA window (test scratch) */
 #define VPMD_REQ_TIMEOUT_MS   1000
 #define VPMD_RX_REFILL_THRESH 32     /* refill RX once this many slots are free */
 #define VPMD_TX_FREE_THRESH   32     /* reclaim TX when fewer free than burst+this */

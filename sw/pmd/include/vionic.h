@@ -179,14 +179,17 @@ int vionic_cfg_read(vionic_dev *dev, uint32_t off, unsigned size, uint32_t *val)
 
 /* Raw descriptor and avail-ring writes on virtqueue `vq`, bypassing the
  * driver's bookkeeping, for testing how the device handles bad input.
- * debug_post publishes avail entry `head` (any value) and rings the
- * doorbell. The device is expected to end in NEEDS_RESET; recover with
- * vionic_reset. */
+ * debug_post makes `head` (any value) the next avail entry the device takes
+ * and rings the doorbell: appended when nothing is pending on the ring,
+ * otherwise written over the pending entry the device reads next (an RX
+ * ring is kept full, so an extra entry would itself be an index error).
+ * The device is expected to end in NEEDS_RESET; recover with vionic_reset. */
 int vionic_debug_write_desc(vionic_dev *dev, uint16_t vq, uint16_t slot,
 			    uint64_t addr, uint32_t len, uint16_t flags, uint16_t next);
 int vionic_debug_post(vionic_dev *dev, uint16_t vq, uint16_t head);
 /* The DMA window: IOVA range the device has mapped, for building in-map and
- * out-of-map addresses, and a host pointer to its first byte. */
+ * out-of-map addresses, and a host pointer to its first byte. The last
+ * 16 KiB of the window are never used by the driver (scratch for tests). */
 int vionic_debug_dma_window(vionic_dev *dev, uint64_t *iova, uint64_t *size, void **host);
 
 /* ---- benchmark (testpmd-like), used by examples/vionic-bench and Python --- */
