@@ -101,8 +101,13 @@ static void uw_housekeep(struct vsrv_wire *w)
 static int uw_send(struct vsrv_wire *w, const void *frame, uint32_t len)
 {
 	struct uw *u = w->priv;
-	if (u->fd < 0)
-		return -1;
+	if (u->fd < 0) {
+		/* a partner whose connect() returned is connected: take it now
+		 * rather than at the next housekeeping */
+		uw_housekeep(w);
+		if (u->fd < 0)
+			return -1;
+	}
 	ssize_t n = send(u->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n == (ssize_t)len)
 		return 0;
