@@ -470,7 +470,9 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 	uint16_t head;
 	uint64_t cap;
 
-	if (!queue_live(m, q) || len < ETH_HLEN || len > m->max_frame) {
+	if (!(m->status & VIRTIO_STATUS_DRIVER_OK))
+		return 0;   /* not running: the MAC drops it, nothing counts */
+	if (!q->enabled || q->stopped || len < ETH_HLEN || len > m->max_frame) {
 		q->drops++;
 		return 0;
 	}

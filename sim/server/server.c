@@ -35,6 +35,15 @@
 
 static volatile sig_atomic_t g_stop;
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -129,11 +138,16 @@ struct server {
 	int got_version;
 };
 
-static void notify_clear(struct vsrv_dev *dev)
+/* After a device reset: the doorbell words restart from 0, so the first
+ * doorbell after reset is never mistaken for an old one, and frames in
+ * flight inside the wire are forgotten. */
+static void device_was_reset(struct vsrv_dev *dev)
 {
 	if (dev->notify_map)
 		memset(dev->notify_map + VIONIC_NOTIFY, 0, VIONIC_NOTIFY_SIZE);
 	memset(dev->db_seen, 0, sizeof(dev->db_seen));
+	if (dev->wire.ops->reset)
+		dev->wire.ops->reset(&dev->wire);
 }
 
 static void irqs_clear(struct vsrv_dev *dev)
@@ -162,9 +176,9 @@ static int session_open(struct server *s)
 	}
 	dev->notify_map = p;
 	dev->doorbell = (volatile uint32_t *)(dev->notify_map + VIONIC_NOTIFY);
-	notify_clear(dev);
 	s->got_version = 0;
 	dev->core_ops->reset(dev->core);
+	device_was_reset(dev);
 	return 0;
 }
 
@@ -213,11 +227,10 @@ static void bar_write_piece(struct vsrv_dev *dev, uint32_t off, unsigned size, u
 	if (off >= VIONIC_MSIX_TABLE && off < VIONIC_MSIX_PBA + 0x1000)
 		return;
 	dev->core_ops->bar_write(dev->core, off, size, val);
-	/* device_status <- 0 is a device reset: the doorbell words restart too,
-	 * so the first doorbell after reset is never mistaken for an old one */
+	/* device_status <- 0 is a device reset */
 	uint32_t st = VIONIC_COMMON_CFG + VIRTIO_PCI_COMMON_STATUS;
 	if (off <= st && st < off + size && ((val >> (8 * (st - off))) & 0xff) == 0)
-		notify_clear(dev);
+		device_was_reset(dev);
 }
 
 static unsigned piece_size(uint64_t off, uint32_t left)
@@ -566,7 +579,7 @@ static int handle_msg(struct server *s, const struct vfu_hdr *h, uint8_t *p, uin
 	}
 	case VFU_CMD_DEVICE_RESET:
 		dev->core_ops->reset(dev->core);
-		notify_clear(dev);
+		device_was_reset(dev);
 		break;
 	default:
 		err = ENOSYS;
@@ -667,7 +680,9 @@ static int serve_client(struct server *s)
 			work = 1;
 		busy_since_clock |= work;
 
-		if (++iter % CLOCK_EVERY && !(!busy_since_clock && iter % 8 == 0))
+		if (!work)
+			cpu_relax();   /* spare the sibling hyperthread while idle */
+		if (++iter % CLOCK_EVERY)
 			continue;
 		now = vsrv_now_ns();
 		if (busy_since_clock)

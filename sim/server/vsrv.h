@@ -153,6 +153,8 @@ struct vsrv_wire_ops {
 	void (*housekeep)(struct vsrv_wire *w);
 	/* File descriptor to wait on while the server idles, or -1. */
 	int  (*wait_fd)(struct vsrv_wire *w);
+	/* Device reset: forget frames in flight inside the wire (optional). */
+	void (*reset)(struct vsrv_wire *w);
 };
 
 struct vsrv_wire {

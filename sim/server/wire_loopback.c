@@ -78,6 +78,12 @@ static void lb_rx_done(struct vsrv_wire *w)
 	lb->head++;
 }
 
+static void lb_reset(struct vsrv_wire *w)
+{
+	struct lb *lb = w->priv;
+	lb->head = lb->tail;
+}
+
 const struct vsrv_wire_ops vsrv_wire_loopback = {
 	.name = "loopback",
 	.open = lb_open,
@@ -85,4 +91,5 @@ const struct vsrv_wire_ops vsrv_wire_loopback = {
 	.send = lb_send,
 	.rx = lb_rx,
 	.rx_done = lb_rx_done,
+	.reset = lb_reset,
 };
