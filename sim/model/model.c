@@ -117,11 +117,17 @@ static void model_reset_all(struct model *m)
 }
 
 /* ---- used ring publication and errors ----------------------------------------- */
+static int ensure_mapped(struct model *m, int qi);
+
 static int publish(struct model *m, int qi)
 {
 	struct vq *q = &m->q[qi];
 	if (q->used_idx == q->published)
 		return 0;
+	/* the DMA map changed since the entries were written: the used ring
+	 * must still be mapped (else a DMA error, nothing written) */
+	if ((!q->mapped || q->map_gen != m->dma->gen) && !ensure_mapped(m, qi))
+		return 1;
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
 	q->published = q->used_idx;
 	/* the driver clears NO_INTERRUPT then re-checks used->idx: order our
@@ -140,7 +146,7 @@ static void dev_error(struct model *m, int qi, uint32_t code, uint32_t desc, uin
 {
 	struct vq *q = &m->q[qi];
 
-	if (q->used && q->mapped)
+	if (q->mapped && q->map_gen == m->dma->gen)
 		publish(m, qi);   /* what completed before the error is returned */
 	q->stopped = 1;
 	q->errors++;
