@@ -278,6 +278,10 @@ int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
 			len[done++] = m[i]->len;
 		}
 		vionic_mbuf_free_bulk(dev, m, got);
+		/* the mbufs just freed go straight back to their descriptors:
+		 * the ring is full again when this call returns */
+		if (got)
+			vpmd_rx_refill(dev, &dev->vq[2 * qp], true);
 		if (got < want)
 			break;
 	}

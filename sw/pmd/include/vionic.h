@@ -117,8 +117,12 @@ uint32_t vionic_mempool_on_rings(vionic_dev *dev);
 uint16_t vionic_mbuf_room(vionic_dev *dev);
 
 /* ---- data path (DPDK semantics) ----------------------------------------- */
-/* Receive up to n frames from RX queue pair `qp` (virtqueue 2*qp); refills
- * the ring in bulk; returns the count. Caller owns and frees the mbufs. */
+/* Receive up to n frames from RX queue pair `qp` (virtqueue 2*qp); returns
+ * the count. Caller owns and frees the mbufs. The ring is refilled in bulk
+ * at the start of the call, with the mbufs freed since the previous one (so
+ * each descriptor gets back the buffer it had and the device's cached ring
+ * lines stay valid): the slots of the frames returned are refilled on the
+ * next call (or by rx_wait / rx_copy, which keep the ring full). */
 uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n);
 /* Transmit up to n frames on TX queue pair `qp` (virtqueue 2*qp+1); one
  * doorbell per call; reclaims completed buffers. Returns how many the ring
