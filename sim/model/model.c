@@ -897,6 +897,7 @@ static void m_destroy(void *core)
 
 const struct vsrv_core_ops vmodel_core_ops = {
 	.name = "model",
+	.doorbells = NQ,
 	.create = m_create,
 	.destroy = m_destroy,
 	.bar_read = m_bar_read,

@@ -644,6 +644,7 @@ static int serve_client(struct server *s)
 	void *c = dev->core;
 	struct vsrv_wire *w = &dev->wire;
 	const int paced = (w->ops->flags & VSRV_WIRE_PACED) != 0;
+	const unsigned ndb = dev->ndoorbells;
 	uint64_t iter = 0, now = vsrv_now_ns();
 	uint64_t next_ctrl = now, last_work = now, last_msg = now, next_hk = now;
 	int busy_since_clock = 1;
@@ -652,7 +653,7 @@ static int serve_client(struct server *s)
 		int work = 0;
 
 		/* doorbells: changed words of the notify page */
-		for (unsigned q = 0; q < VSRV_NUM_QUEUES; q++) {
+		for (unsigned q = 0; q < ndb; q++) {
 			uint32_t v = __atomic_load_n(&dev->doorbell[q], __ATOMIC_ACQUIRE);
 			if (v != dev->db_seen[q]) {
 				dev->db_seen[q] = v;
@@ -862,8 +863,18 @@ int vionic_server_main(int argc, char **argv)
 
 	/* core */
 	dev->core_ops = find_core(core_name);
-	if (!dev->core_ops)
-		return bad_arg("unknown core '%s' (available: model)", core_name);
+	if (!dev->core_ops) {
+		char names[128] = "";
+		for (unsigned k = 0; k < g_ncores; k++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 k ? ", " : "", g_cores[k]->name);
+		fprintf(stderr, "vionic-server: unknown core '%s' (available: %s)\n", core_name, names);
+		usage(stderr);
+		return 2;
+	}
+	dev->ndoorbells = dev->core_ops->doorbells ? dev->core_ops->doorbells : 2;
+	if (dev->ndoorbells > VSRV_MAX_DOORBELLS)
+		dev->ndoorbells = VSRV_MAX_DOORBELLS;
 
 	/* wire: NAME or NAME:ARG */
 	const struct vsrv_wire_ops *wops = NULL;

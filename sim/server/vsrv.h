@@ -98,6 +98,9 @@ void vsrv_log(struct vsrv_dev *dev, const char *fmt, ...)
 
 struct vsrv_core_ops {
 	const char *name;              /* --core NAME */
+	/* Doorbell words of the notify page the runtime polls (one per
+	 * virtqueue, 0x3000 + 4*q); 0 means 2 (one queue pair). */
+	uint16_t doorbells;
 	/* Creates the core; `dev` is kept for the services above. Returns 0, or
 	 * -1 with a message in err. */
 	int  (*create)(struct vsrv_dev *dev, const struct vsrv_conf *conf,

@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-#define VSRV_NUM_QUEUES     2   /* rx0, tx0: doorbell slots the server polls */
+#define VSRV_MAX_DOORBELLS  (VIONIC_NOTIFY_SIZE / VIONIC_NOTIFY_OFF_MULT)
 #define VSRV_MSIX_VECTORS   VIONIC_MSIX_VECTORS(1)
 
 struct vsrv_dev {
@@ -26,7 +26,8 @@ struct vsrv_dev {
 	int notify_fd;
 	uint8_t *notify_map;          /* VIONIC_NOTIFY + VIONIC_NOTIFY_SIZE bytes */
 	volatile uint32_t *doorbell;  /* = notify_map + VIONIC_NOTIFY */
-	uint32_t db_seen[VSRV_NUM_QUEUES];
+	unsigned ndoorbells;          /* slots polled (core's doorbells) */
+	uint32_t db_seen[VSRV_MAX_DOORBELLS];
 	int irq_fd[VSRV_MSIX_VECTORS];
 	uint8_t pci_cfg[VIONIC_PCI_CONFIG_SIZE];
 	uint64_t wire_tx_drops;
