@@ -117,7 +117,17 @@ static void model_reset_all(struct model *m)
 }
 
 /* ---- used ring publication and errors ----------------------------------------- */
-static int ensure_mapped(struct model *m, int qi);
+static int map_rings(struct model *m, int qi);
+
+/* Ring pointers valid for the current DMA map (else re-translated; 0: DMA
+ * error raised). The check is the hot path; the translation is not. */
+static inline int ensure_mapped(struct model *m, int qi)
+{
+	const struct vq *q = &m->q[qi];
+	if (__builtin_expect(q->mapped && q->map_gen == m->dma->gen, 1))
+		return 1;
+	return map_rings(m, qi);
+}
 
 static int publish(struct model *m, int qi)
 {
@@ -163,11 +173,9 @@ static void dev_error(struct model *m, int qi, uint32_t code, uint32_t desc, uin
 }
 
 /* Translates the rings (again after a DMA map change). 0: DMA error raised. */
-static int ensure_mapped(struct model *m, int qi)
+static int map_rings(struct model *m, int qi)
 {
 	struct vq *q = &m->q[qi];
-	if (q->mapped && q->map_gen == m->dma->gen)
-		return 1;
 	q->mapped = 0;
 	q->desc = vsrv_dma_ptr(m->dma, q->desc_iova, VRING_DESC_BYTES(q->size), VSRV_DMA_READ);
 	if (!q->desc) {
@@ -210,7 +218,8 @@ static void raise_pending(struct model *m, int qi)
 /* Walks the chain at `head`, checking every descriptor, into m->segs.
  * Returns the number of segments, or 0 with the error in m->pend
  * (the caller raises it after completing what came before). */
-static unsigned walk(struct model *m, int qi, uint16_t head, int writable, uint64_t *total)
+static inline __attribute__((always_inline)) unsigned walk(struct model *m, int qi, uint16_t head,
+							 int writable, uint64_t *total)
 {
 	struct vq *q = &m->q[qi];
 	const uint32_t prot = writable ? VSRV_DMA_WRITE : VSRV_DMA_READ;
