@@ -109,7 +109,9 @@ struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev);
 int  vionic_mbuf_alloc_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n);
 void vionic_mbuf_free(vionic_dev *dev, struct vionic_mbuf *m);
 void vionic_mbuf_free_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n);
-/* Free mbufs in the mempool now (== nb_mbufs minus ring fill minus in use). */
+/* Free mbufs in the mempool now (== nb_mbufs minus ring fill minus in use);
+ * takes back the TX buffers the device has completed first, so it equals
+ * nb_mbufs - vionic_mempool_on_rings() once nothing is in flight. */
 uint32_t vionic_mempool_avail(vionic_dev *dev);
 /* Mbufs the driver holds on RX rings, posted but not yet received. */
 uint32_t vionic_mempool_on_rings(vionic_dev *dev);
