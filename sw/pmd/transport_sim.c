@@ -77,7 +77,7 @@ static const char *cmd_name(uint16_t cmd)
 
 static int sim_dead(struct vpmd_sim *s)
 {
-	return vpmd_err(VIONIC_ENODEV, "device server at %s is gone (%s); "
+	return vpmd_err(VIONIC_ENODEV, "device server at %s is gone or hung (%s); "
 			"close the device and open it again once the server runs", s->path, s->why);
 }
 
@@ -111,8 +111,10 @@ static int sim_wait(struct vpmd_sim *s, short events, int64_t deadline, uint16_t
 		if (r < 0)
 			return sim_kill(s, "poll: %s", strerror(errno));
 		if (r == 0)
-			return sim_kill(s, "no answer to %s within %d ms", cmd_name(cmd),
-					VPMD_REQ_TIMEOUT_MS);
+			return sim_kill(s, "no answer to %s within %d ms%s", cmd_name(cmd),
+					VPMD_REQ_TIMEOUT_MS, cmd == VFU_CMD_VERSION ?
+					"; is another client connected? a device server "
+					"serves one client at a time" : "");
 		if (p.revents & (events | POLLHUP | POLLERR))
 			return 0;
 	}
