@@ -31,6 +31,8 @@ static int try_alloc(struct vionic_dev *dev, uint64_t size, bool huge)
 		close(fd);
 		return -e;
 	}
+	if (!huge)   /* transparent huge pages for shmem, where the kernel allows them */
+		madvise(va, size, MADV_HUGEPAGE);
 	dev->dma_fd = fd;
 	dev->dma_va = va;
 	dev->dma_size = size;
