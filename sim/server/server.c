@@ -907,14 +907,16 @@ int vionic_server_main(int argc, char **argv)
 		return bad_arg("%s", err);
 
 	/* signals: clean exit on SIGINT/SIGTERM */
-	struct sigaction act;
+	/* (the previous handlers come back on return: the Python package may
+	 * run this in its own process) */
+	struct sigaction act, old_int, old_term, old_pipe;
 	memset(&act, 0, sizeof(act));
 	act.sa_handler = on_signal;
 	sigemptyset(&act.sa_mask);
-	sigaction(SIGINT, &act, NULL);
-	sigaction(SIGTERM, &act, NULL);
+	sigaction(SIGINT, &act, &old_int);
+	sigaction(SIGTERM, &act, &old_term);
 	act.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &act, NULL);
+	sigaction(SIGPIPE, &act, &old_pipe);
 	sigset_t un;
 	sigemptyset(&un);
 	sigaddset(&un, SIGINT);
@@ -984,5 +986,8 @@ out_wire:
 	wops->close(&dev->wire);
 	free(srv.rxbuf);
 	free(srv.txbuf);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	return rc;
 }
