@@ -6,7 +6,8 @@
  *   bytes 14..17 = sequence number (32-bit little endian, from 0),
  *   byte i >= 18 = (seq + i) & 0xff.
  * 256 frame templates (one per seq & 0xff) are built once; producing a frame
- * only writes its 4 sequence bytes. Transmitted frames are dropped.
+ * only writes its 4 sequence bytes. Transmitted frames are dropped. The
+ * sequence restarts at 0 at every device reset.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,13 @@ static void gen_rx_done(struct vsrv_wire *w)
 	g->seq++;
 }
 
+/* Device reset: the next frame the device receives carries sequence 0. */
+static void gen_reset(struct vsrv_wire *w)
+{
+	struct gen *g = w->priv;
+	g->seq = 0;
+}
+
 const struct vsrv_wire_ops vsrv_wire_gen = {
 	.name = "gen",
 	.flags = VSRV_WIRE_PACED,
@@ -95,4 +103,5 @@ const struct vsrv_wire_ops vsrv_wire_gen = {
 	.send = gen_send,
 	.rx = gen_rx,
 	.rx_done = gen_rx_done,
+	.reset = gen_reset,
 };
