@@ -21,7 +21,7 @@ from .errors import (
 )
 from .server import ServerProcess
 
-BACKENDS = ("model",)         # URIs that start a device server of their own
+BACKENDS = ("model", "rtl")   # URIs that start a device server of their own
 DEFAULT_RING = 256
 CHECK_INTERVAL = 0.05         # seconds between health checks while waiting
 ENEEDS_RESET = -7             # VIONIC_ENEEDS_RESET
@@ -71,7 +71,8 @@ class Device:
 
     def __init__(self, uri: str, *, wire: str | None = None, start: bool = True,
                  rx_ring_size: int = DEFAULT_RING, tx_ring_size: int = DEFAULT_RING,
-                 nb_mbufs: int = 0, features: int = 0, cpu: int | None = None):
+                 nb_mbufs: int = 0, features: int = 0, cpu: int | None = None,
+                 trace: str | None = None, dma_latency: int | None = None):
         if not isinstance(uri, str):
             raise errors.BadURI(f"device URI must be a string like 'model' or 'sim:PATH', "
                                 f"not {type(uri).__name__}")
@@ -81,18 +82,17 @@ class Device:
         self._dev = ffi.NULL
         self._started = False
         if uri in BACKENDS:
-            self.server = ServerProcess(core=uri, wire=wire or "loopback", cpu=cpu)
+            self.server = ServerProcess(core=uri, wire=wire or "loopback", cpu=cpu, trace=trace,
+                                        dma_latency=dma_latency)
             target = self.server.uri
-        elif uri == "rtl":
-            raise errors.BadURI("the 'rtl' backend is not part of this build yet; use 'model' "
-                                "or 'sim:PATH' of a running server")
         elif uri.startswith(("sim:", "vfio:")):
-            if wire is not None:
-                raise InvalidArgument(f"wire= only applies to a device this call starts "
-                                      f"('model'); the server behind {uri!r} has its own wire")
+            if wire is not None or trace is not None or dma_latency is not None:
+                raise InvalidArgument(f"wire=, trace= and dma_latency= apply to a device this "
+                                      f"call starts ('model', 'rtl'); the server behind {uri!r} "
+                                      "has its own")
             target = uri
         else:
-            raise errors.BadURI(f"device URI {uri!r} is not understood; use 'model', "
+            raise errors.BadURI(f"device URI {uri!r} is not understood; use 'model', 'rtl', "
                                 "'sim:/path/to/socket' or 'vfio:0000:01:00.0'")
         pdev = ffi.new("vionic_dev **")
         try:
@@ -403,10 +403,12 @@ class Device:
 def open(uri: str, **kwargs) -> Device:
     """Opens a vionic device and (by default) configures and starts it.
 
-    uri: "model" starts a software NIC model in the background (wire= picks
-    its wire: "loopback", "sink", "gen:SIZE", "unix:PATH", "pcap:FILE");
-    "sim:PATH" connects to a running device server; "vfio:BDF" a board.
-    Keyword arguments: start, rx_ring_size, tx_ring_size, nb_mbufs, features.
+    uri: "model" starts a software NIC model in the background, "rtl" the
+    Verilated RTL (built on first use); wire= picks their wire: "loopback",
+    "sink", "gen:SIZE", "unix:PATH", "pcap:FILE". "sim:PATH" connects to a
+    running device server; "vfio:BDF" a board. Keyword arguments: start,
+    rx_ring_size, tx_ring_size, nb_mbufs, features; for "rtl" also trace=
+    (an FST waveform file) and dma_latency= (host memory latency, cycles).
     """
     return Device(uri, **kwargs)
 

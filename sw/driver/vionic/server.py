@@ -1,9 +1,11 @@
-"""Device-server processes: the software NIC model behind a vfio-user socket.
+"""Device-server processes: a device core behind a vfio-user socket.
 
-`vionic.open("model")` starts one with `ServerProcess`, and the `vionic model`
-command runs one in the foreground. The server is the C runtime of sim/server,
-compiled into this package's extension; `python -m vionic.server ARGS` runs it
-with the same arguments as the stand-alone build/bin/vionic-server.
+`vionic.open("model")` / `vionic.open("rtl")` start one with `ServerProcess`;
+`vionic model` / `vionic rtl` run one in the foreground. The model's server is
+the C runtime of sim/server compiled into this package's extension
+(`python -m vionic.server ARGS` runs it with the arguments of the stand-alone
+build/bin/vionic-server); the RTL's is the same runtime linked with the
+Verilated hw/rtl, built on demand by vionic.rtl.
 """
 
 from __future__ import annotations
@@ -53,15 +55,30 @@ class ServerProcess:
     folder. Stops the child (and removes the folder) on `stop()`."""
 
     def __init__(self, core: str = "model", wire: str = "loopback", cpu: int | None = None,
-                 persist: bool = False, start_timeout: float = 10.0):
+                 persist: bool = False, start_timeout: float = 10.0, trace: str | None = None,
+                 dma_latency: int | None = None, quiet_build: bool = False):
         check_wire(wire)
-        if core != "model":
-            raise InvalidArgument(f"device core {core!r} is not available; use 'model'")
+        if core == "model":
+            if trace is not None or dma_latency is not None:
+                raise InvalidArgument("trace= and dma_latency= apply to the 'rtl' backend only")
+            cmd = [sys.executable, "-m", "vionic.server"]
+        elif core == "rtl":
+            from . import rtl
+
+            cmd = [str(rtl.server_binary(trace=trace is not None, quiet=quiet_build))]
+            if trace is not None:
+                cmd += ["--trace", os.path.abspath(trace)]
+            if dma_latency is not None:
+                if not isinstance(dma_latency, int) or not 1 <= dma_latency <= 100000:
+                    raise InvalidArgument(f"dma_latency={dma_latency!r}: give 1..100000 cycles")
+                cmd += ["--dma-latency", str(dma_latency)]
+        else:
+            raise InvalidArgument(f"device core {core!r} is not available; use 'model' or 'rtl'")
+        self.core = core
         self.tmpdir = tempfile.mkdtemp(prefix="vionic-")
         self.socket_path = os.path.join(self.tmpdir, "device.sock")
         self.log_path = os.path.join(self.tmpdir, "server.log")
-        cmd = [sys.executable, "-m", "vionic.server", "--socket", self.socket_path,
-               "--wire", wire, "--core", core]
+        cmd += ["--socket", self.socket_path, "--wire", wire, "--core", core]
         if cpu is not None:
             cmd += ["--cpu", str(cpu)]
         if persist:

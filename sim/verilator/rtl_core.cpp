@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: MIT
+//
+// The Verilated hw/rtl core (vionic_core) as a device core of the vionic
+// device-server runtime (sim/server/vsrv.h): the same socket, DMA map,
+// doorbells, interrupts and wires as the software model, with the RTL doing
+// the device's work cycle by cycle.
+//
+//   runtime op            ->  RTL port
+//   bar_read / bar_write  ->  s_axil_* transaction (sub-word via wstrb)
+//   notify(slot, value)   ->  s_axil_* write to 0x3000 + 4*slot
+//   DMA map (IOVA checks) <-  m_axi_*: each burst checked whole against the map;
+//                             outside it the burst gets SLVERR and touches nothing
+//   wire send / rx_frame  <-> m_axis_tx_* / s_axis_rx_*
+//   vsrv_irq(vector)      <-  m_axis_irq_*
+//
+// Host memory answers reads after a fixed latency (--dma-latency cycles), so
+// the PCIe round trip of a board is an explicit, visible parameter.
+
+#include <verilated.h>
+#if VM_TRACE
+#include <verilated_fst_c.h>
+#endif
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <vector>
+
+#include "Vvionic_core.h"
+#include "rtl_core.h"
+#include "vionic/regs.h"
+
+namespace {
+
+constexpr unsigned kBusBytes = VIONIC_RTL_DATA_WIDTH / 8;
+constexpr unsigned kMaxReads = 32;        // read bursts the host accepts at once
+constexpr unsigned kMaxWrites = 16;       // write bursts awaiting data
+constexpr unsigned kRxQueueFrames = 4;    // frames waiting for s_axis_rx
+constexpr unsigned kAxilTimeout = 100000; // cycles before a register access gives up
+constexpr unsigned kIdleCycles = 4096;    // quiet cycles before poll() reports idle
+constexpr unsigned kStepCycles = 64;      // cycles per poll()
+constexpr uint8_t kRespOkay = 0, kRespSlverr = 2;
+
+// Copies n bytes into / out of a Verilated signal of any width (CData..VlWide):
+// every one stores its bits little-endian from the object's first byte.
+template <class T> void put_bytes(T &sig, const uint8_t *src, unsigned n)
+{
+	static_assert(sizeof(T) >= 1, "signal");
+	std::memcpy(reinterpret_cast<uint8_t *>(&sig), src, n);
+}
+template <class T> void get_bytes(const T &sig, uint8_t *dst, unsigned n)
+{
+	std::memcpy(dst, reinterpret_cast<const uint8_t *>(&sig), n);
+}
+template <class T> uint64_t bits64(const T &sig)
+{
+	uint64_t v = 0;
+	std::memcpy(&v, reinterpret_cast<const uint8_t *>(&sig), sizeof(T) < 8 ? sizeof(T) : 8);
+	return v;
+}
+
+struct ReadBurst {
+	uint32_t id;
+	uint64_t addr;        // address of the first beat
+	unsigned beats, size; // beats, bytes per beat (1 << arsize)
+	uint64_t ready_at;    // cycle the first beat may go
+	uint8_t *host;        // NULL: outside the map, answer SLVERR
+	unsigned beat;        // next beat
+};
+
+struct WriteBurst {
+	uint32_t id;
+	uint64_t addr;
+	unsigned beats, size;
+	uint8_t *host;        // NULL: outside the map, discard and answer SLVERR
+	uint64_t lo;          // IOVA range the burst may touch
+	unsigned beat;
+};
+
+struct Resp {
+	uint32_t id;
+	uint8_t resp;
+};
+
+// Address of beat i of an INCR burst (AXI4 A3.4.1: the first beat may be
+// unaligned, later beats are aligned to the transfer size).
+uint64_t beat_addr(uint64_t start, unsigned size, unsigned i)
+{
+	return i ? (start & ~uint64_t(size - 1)) + uint64_t(i) * size : start;
+}
+
+} // namespace
+
+struct vionic_rtl {
+	struct vsrv_dev *dev;
+	VerilatedContext ctx;
+	Vvionic_core *top = nullptr;
+#if VM_TRACE
+	VerilatedFstC *trace = nullptr;
+#endif
+	uint64_t cycle = 0, last_activity = 0;
+	unsigned dma_latency;
+
+	std::deque<ReadBurst> reads;
+	std::deque<WriteBurst> writes;
+	std::deque<Resp> bresps;
+
+	std::vector<uint8_t> tx_frame;
+	bool tx_bad = false;
+
+	std::deque<std::vector<uint8_t>> rx_frames;
+	size_t rx_off = 0;
+
+	// AXI-Lite master: one access at a time, driven from step()
+	enum { AXIL_IDLE, AXIL_WRITE, AXIL_READ } axil = AXIL_IDLE;
+	bool aw_done = false, w_done = false, ar_done = false, axil_done = false;
+	uint32_t axil_rdata = 0;
+};
+
+namespace {
+
+uint8_t *dma_check(vionic_rtl *r, uint64_t lo, uint64_t hi, uint32_t prot)
+{
+	if (hi <= lo || hi - lo > (1ull << 32))
+		return nullptr;
+	return static_cast<uint8_t *>(vsrv_dma(r->dev, lo, hi - lo, prot));
+}
+
+void eval_half(vionic_rtl *r)
+{
+	r->top->eval();
+#if VM_TRACE
+	if (r->trace)
+		r->trace->dump(r->ctx.time());
+#endif
+	r->ctx.timeInc(1);
+}
+
+// One clock cycle: sample the handshakes that complete at this rising edge,
+// clock the design, then drive the inputs for the next cycle.
+void step(vionic_rtl *r)
+{
+	Vvionic_core *t = r->top;
+	bool active = false;
+
+	// ---- sample before the edge ----
+	bool ar_fire = t->m_axi_arvalid && t->m_axi_arready;
+	bool r_fire = t->m_axi_rvalid && t->m_axi_rready;
+	bool aw_fire = t->m_axi_awvalid && t->m_axi_awready;
+	bool w_fire = t->m_axi_wvalid && t->m_axi_wready;
+	bool b_fire = t->m_axi_bvalid && t->m_axi_bready;
+	bool tx_fire = t->m_axis_tx_tvalid && t->m_axis_tx_tready;
+	bool rx_fire = t->s_axis_rx_tvalid && t->s_axis_rx_tready;
+	bool irq_fire = t->m_axis_irq_tvalid && t->m_axis_irq_tready;
+	bool lite_aw = t->s_axil_awvalid && t->s_axil_awready;
+	bool lite_w = t->s_axil_wvalid && t->s_axil_wready;
+	bool lite_b = t->s_axil_bvalid && t->s_axil_bready;
+	bool lite_ar = t->s_axil_arvalid && t->s_axil_arready;
+	bool lite_r = t->s_axil_rvalid && t->s_axil_rready;
+
+	if (ar_fire) {
+		ReadBurst b{};
+		b.id = uint32_t(t->m_axi_arid);
+		b.addr = t->m_axi_araddr;
+		b.beats = unsigned(t->m_axi_arlen) + 1;
+		b.size = 1u << t->m_axi_arsize;
+		b.ready_at = r->cycle + r->dma_latency;
+		uint64_t hi = beat_addr(b.addr, b.size, b.beats - 1) + b.size;
+		b.host = dma_check(r, b.addr, hi, VSRV_DMA_READ);
+		r->reads.push_back(b);
+	}
+	if (r_fire) {
+		ReadBurst &b = r->reads.front();
+		if (++b.beat == b.beats)
+			r->reads.pop_front();
+	}
+	if (aw_fire) {
+		WriteBurst b{};
+		b.id = uint32_t(t->m_axi_awid);
+		b.addr = t->m_axi_awaddr;
+		b.beats = unsigned(t->m_axi_awlen) + 1;
+		b.size = 1u << t->m_axi_awsize;
+		b.lo = b.addr;
+		uint64_t hi = beat_addr(b.addr, b.size, b.beats - 1) + b.size;
+		b.host = dma_check(r, b.addr, hi, VSRV_DMA_WRITE);
+		r->writes.push_back(b);
+	}
+	if (w_fire) {
+		WriteBurst &b = r->writes.front();
+		if (b.host) {
+			uint8_t data[kBusBytes];
+			get_bytes(t->m_axi_wdata, data, kBusBytes);
+			uint64_t strb = bits64(t->m_axi_wstrb);
+			uint64_t a = beat_addr(b.addr, b.size, b.beat);
+			uint64_t window = a & ~uint64_t(kBusBytes - 1);
+			uint64_t hi = beat_addr(b.addr, b.size, b.beats - 1) + b.size;
+			for (unsigned i = 0; i < kBusBytes; i++) {
+				uint64_t byte = window + i;
+				// only the lanes of this beat, and never outside the checked range
+				if ((strb >> i & 1) && byte >= a && byte < (a & ~uint64_t(b.size - 1)) + b.size &&
+				    byte >= b.lo && byte < hi)
+					b.host[byte - b.lo] = data[i];
+			}
+		}
+		if (++b.beat == b.beats) {
+			std::atomic_thread_fence(std::memory_order_release);
+			r->bresps.push_back({b.id, b.host ? kRespOkay : kRespSlverr});
+			r->writes.pop_front();
+		}
+	}
+	if (b_fire)
+		r->bresps.pop_front();
+	if (tx_fire) {
+		uint8_t data[kBusBytes];
+		get_bytes(t->m_axis_tx_tdata, data, kBusBytes);
+		uint64_t keep = bits64(t->m_axis_tx_tkeep);
+		for (unsigned i = 0; i < kBusBytes; i++)
+			if (keep >> i & 1)
+				r->tx_frame.push_back(data[i]);
+		r->tx_bad |= t->m_axis_tx_tuser != 0;
+		if (t->m_axis_tx_tlast) {
+			if (!r->tx_bad)
+				vsrv_wire_send(r->dev, r->tx_frame.data(), uint32_t(r->tx_frame.size()));
+			r->tx_frame.clear();
+			r->tx_bad = false;
+		}
+	}
+	if (rx_fire) {
+		r->rx_off += kBusBytes;
+		if (r->rx_off >= r->rx_frames.front().size()) {
+			r->rx_frames.pop_front();
+			r->rx_off = 0;
+		}
+	}
+	if (irq_fire)
+		vsrv_irq(r->dev, uint16_t(t->m_axis_irq_tdata));
+	if (lite_aw)
+		r->aw_done = true;
+	if (lite_w)
+		r->w_done = true;
+	if (lite_ar)
+		r->ar_done = true;
+	if (lite_b)
+		r->axil_done = true;
+	if (lite_r) {
+		r->axil_rdata = t->s_axil_rdata;
+		r->axil_done = true;
+	}
+	active = ar_fire || r_fire || aw_fire || w_fire || tx_fire || rx_fire || irq_fire ||
+		 !r->reads.empty() || !r->writes.empty() || !r->rx_frames.empty();
+
+	// ---- the edge ----
+	t->clk = 1;
+	eval_half(r);
+	r->cycle++;
+	if (active)
+		r->last_activity = r->cycle;
+
+	// ---- inputs for the next cycle ----
+	t->clk = 0;
+	t->m_axi_arready = r->reads.size() < kMaxReads;
+	t->m_axi_awready = r->writes.size() < kMaxWrites;
+	t->m_axi_wready = !r->writes.empty();
+	t->m_axi_bvalid = !r->bresps.empty();
+	if (!r->bresps.empty()) {
+		t->m_axi_bid = r->bresps.front().id;
+		t->m_axi_bresp = r->bresps.front().resp;
+	}
+	t->m_axi_rvalid = 0;
+	if (!r->reads.empty() && r->reads.front().ready_at <= r->cycle) {
+		ReadBurst &b = r->reads.front();
+		uint8_t data[kBusBytes] = {};
+		if (b.host) {
+			uint64_t a = beat_addr(b.addr, b.size, b.beat);
+			uint64_t end = (a & ~uint64_t(b.size - 1)) + b.size;
+			uint64_t window = a & ~uint64_t(kBusBytes - 1);
+			for (uint64_t byte = a; byte < end; byte++)
+				data[byte - window] = b.host[byte - b.addr];
+		}
+		put_bytes(t->m_axi_rdata, data, kBusBytes);
+		t->m_axi_rid = b.id;
+		t->m_axi_rresp = b.host ? kRespOkay : kRespSlverr;
+		t->m_axi_rlast = b.beat + 1 == b.beats;
+		t->m_axi_rvalid = 1;
+	}
+	t->m_axis_tx_tready = 1;
+	t->m_axis_irq_tready = 1;
+	t->s_axis_rx_tvalid = 0;
+	if (!r->rx_frames.empty()) {
+		const std::vector<uint8_t> &f = r->rx_frames.front();
+		uint8_t data[kBusBytes] = {};
+		size_t n = f.size() - r->rx_off < kBusBytes ? f.size() - r->rx_off : kBusBytes;
+		std::memcpy(data, f.data() + r->rx_off, n);
+		put_bytes(t->s_axis_rx_tdata, data, kBusBytes);
+		t->s_axis_rx_tkeep = n >= 64 ? ~0ull : (1ull << n) - 1;
+		t->s_axis_rx_tlast = r->rx_off + n == f.size();
+		t->s_axis_rx_tuser = 0;
+		t->s_axis_rx_tvalid = 1;
+	}
+	// AXI-Lite: hold each valid until its channel has fired
+	t->s_axil_awvalid = r->axil == vionic_rtl::AXIL_WRITE && !r->aw_done;
+	t->s_axil_wvalid = r->axil == vionic_rtl::AXIL_WRITE && !r->w_done;
+	t->s_axil_bready = r->axil == vionic_rtl::AXIL_WRITE && !r->axil_done;
+	t->s_axil_arvalid = r->axil == vionic_rtl::AXIL_READ && !r->ar_done;
+	t->s_axil_rready = r->axil == vionic_rtl::AXIL_READ && !r->axil_done;
+	eval_half(r);
+}
+
+// Runs the clock until one AXI-Lite access (set up by the caller) completes.
+bool axil_run(vionic_rtl *r, int write)
+{
+	Vvionic_core *t = r->top;
+	r->axil = write ? vionic_rtl::AXIL_WRITE : vionic_rtl::AXIL_READ;
+	r->aw_done = r->w_done = r->ar_done = r->axil_done = false;
+	t->s_axil_awvalid = t->s_axil_wvalid = t->s_axil_bready = write;
+	t->s_axil_arvalid = t->s_axil_rready = !write;
+	t->eval();
+	unsigned n = 0;
+	while (!r->axil_done && n++ < kAxilTimeout)
+		step(r);
+	r->axil = vionic_rtl::AXIL_IDLE;
+	t->s_axil_awvalid = t->s_axil_wvalid = t->s_axil_arvalid = 0;
+	t->s_axil_bready = t->s_axil_rready = 0;
+	t->eval();
+	if (!r->axil_done)
+		vsrv_log(r->dev, "rtl: register access timed out after %u cycles", kAxilTimeout);
+	return r->axil_done;
+}
+
+void axil_write(vionic_rtl *r, uint32_t off, unsigned size, uint32_t val)
+{
+	Vvionic_core *t = r->top;
+	unsigned lane = off & 3;
+	t->s_axil_awaddr = off & ~3u;
+	t->s_axil_awprot = 0;
+	t->s_axil_wdata = val << (8 * lane);
+	t->s_axil_wstrb = ((1u << size) - 1) << lane;
+	axil_run(r, 1);
+}
+
+uint32_t axil_read(vionic_rtl *r, uint32_t off, unsigned size)
+{
+	Vvionic_core *t = r->top;
+	t->s_axil_araddr = off & ~3u;
+	t->s_axil_arprot = 0;
+	if (!axil_run(r, 0))
+		return 0xFFFFFFFFu;
+	uint32_t v = r->axil_rdata >> (8 * (off & 3));
+	return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+}
+
+void hw_reset(vionic_rtl *r)
+{
+	r->reads.clear();
+	r->writes.clear();
+	r->bresps.clear();
+	r->rx_frames.clear();
+	r->rx_off = 0;
+	r->tx_frame.clear();
+	r->tx_bad = false;
+	r->top->rst = 1;
+	for (int i = 0; i < 16; i++)
+		step(r);
+	r->top->rst = 0;
+	step(r);
+}
+
+// ---- vsrv_core_ops ------------------------------------------------------------
+
+int rtl_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **core, char *err,
+	       size_t errlen)
+{
+	static const uint8_t built_mac[6] = VIONIC_DEFAULT_MAC;
+	if (std::memcmp(conf->mac, built_mac, 6) != 0 || conf->mtu != VIONIC_DEFAULT_MTU) {
+		std::snprintf(err, errlen, "the rtl core has its MAC and MTU built in "
+			      "(02:56:4e:49:43:00, 1500); drop --mac/--mtu");
+		return -1;
+	}
+	auto *r = new vionic_rtl;
+	r->dev = dev;
+	r->dma_latency = vionic_rtl_opts.dma_latency;
+	r->top = new Vvionic_core{&r->ctx};
+	if (vionic_rtl_opts.trace_path) {
+#if VM_TRACE
+		r->ctx.traceEverOn(true);
+		r->trace = new VerilatedFstC;
+		r->top->trace(r->trace, 99);
+		r->trace->open(vionic_rtl_opts.trace_path);
+#else
+		std::snprintf(err, errlen, "this rtl server was built without tracing; "
+			      "build it with trace enabled to use --trace");
+		delete r->top;
+		delete r;
+		return -1;
+#endif
+	}
+	r->top->clk = 0;
+	r->top->eval();
+	hw_reset(r);
+	*core = r;
+	return 0;
+}
+
+void rtl_destroy(void *core)
+{
+	auto *r = static_cast<vionic_rtl *>(core);
+	r->top->final();
+#if VM_TRACE
+	if (r->trace) {
+		r->trace->close();
+		delete r->trace;
+	}
+#endif
+	delete r->top;
+	delete r;
+}
+
+uint32_t rtl_bar_read(void *core, uint32_t off, unsigned size)
+{
+	return axil_read(static_cast<vionic_rtl *>(core), off, size);
+}
+
+void rtl_bar_write(void *core, uint32_t off, unsigned size, uint32_t val)
+{
+	axil_write(static_cast<vionic_rtl *>(core), off, size, val);
+}
+
+void rtl_notify(void *core, uint16_t slot, uint32_t value)
+{
+	axil_write(static_cast<vionic_rtl *>(core), VIONIC_NOTIFY + 4u * slot, 4, value);
+}
+
+void rtl_reset(void *core)
+{
+	hw_reset(static_cast<vionic_rtl *>(core));
+}
+
+int rtl_poll(void *core)
+{
+	auto *r = static_cast<vionic_rtl *>(core);
+	for (unsigned i = 0; i < kStepCycles; i++)
+		step(r);
+	return r->cycle - r->last_activity < kIdleCycles;
+}
+
+int rtl_rx_ready(void *core)
+{
+	return static_cast<vionic_rtl *>(core)->rx_frames.empty();
+}
+
+int rtl_rx_frame(void *core, const uint8_t *frame, uint32_t len)
+{
+	auto *r = static_cast<vionic_rtl *>(core);
+	if (r->rx_frames.size() >= kRxQueueFrames)
+		return VSRV_BUSY;
+	r->rx_frames.emplace_back(frame, frame + len);
+	r->last_activity = r->cycle;
+	return 0;
+}
+
+} // namespace
+
+struct vionic_rtl_options vionic_rtl_opts = {nullptr, 125};
+
+const struct vsrv_core_ops vionic_rtl_core_ops = {
+	"rtl", 2, rtl_create, rtl_destroy, rtl_bar_read, rtl_bar_write, rtl_notify, rtl_reset,
+	rtl_poll, rtl_rx_ready, rtl_rx_frame,
+};
+
+uint64_t vionic_rtl_cycles(void *core)
+{
+	return static_cast<vionic_rtl *>(core)->cycle;
+}

