@@ -327,12 +327,12 @@ static bool is_pow2(unsigned x)
 
 static int check_ring(struct vionic_dev *dev, const char *what, uint16_t size)
 {
-	if (!is_pow2(size) || size < 2)
+	if (!is_pow2(size))
 		return vpmd_err(VIONIC_ERING, "%s ring size %u is not a power of two; use a power "
-				"of two from 2 to %u (e.g. 256)", what, size, dev->max_ring);
+				"of two from 1 to %u (e.g. 256)", what, size, dev->max_ring);
 	if (size > dev->max_ring)
 		return vpmd_err(VIONIC_ERING, "%s ring size %u is above the device maximum %u; "
-				"use a power of two from 2 to %u", what, size, dev->max_ring,
+				"use a power of two from 1 to %u", what, size, dev->max_ring,
 				dev->max_ring);
 	return 0;
 }

@@ -113,7 +113,7 @@ int vpmd_vq_setup(struct vionic_dev *dev, struct vpmd_vq *vq)
 				vq->index);
 	if (vq->size > max)
 		return vpmd_err(VIONIC_ERING, "ring size %u is above the device maximum %u for "
-				"virtqueue %u; use a power of two from 2 to %u", vq->size, max,
+				"virtqueue %u; use a power of two from 1 to %u", vq->size, max,
 				vq->index, max);
 	W16(VIRTIO_PCI_COMMON_Q_SIZE, vq->size);
 	W16(VIRTIO_PCI_COMMON_Q_MSIX, vq->msix_vector);
