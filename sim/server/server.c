@@ -35,6 +35,38 @@
 
 static volatile sig_atomic_t g_stop;
 
+/* SIGBUS guard: a client can shrink a memfd it has mapped to the device
+ * (a memfd without sealing cannot be protected), and the device's next
+ * access to the lost pages would kill the server. The handler maps a zero
+ * page over the faulting address if it lies in the DMA map, so the access
+ * completes, and the server drops that client. */
+static struct vsrv_dma *volatile g_guard_dma;
+static volatile sig_atomic_t g_client_broken;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	uintptr_t a = (uintptr_t)si->si_addr;
+	struct vsrv_dma *d = g_guard_dma;
+	if (d) {
+		for (unsigned i = 0; i < d->n; i++) {
+			uintptr_t h = (uintptr_t)d->r[i].host;
+			if (a < h || a - h >= d->r[i].size)
+				continue;
+			static const size_t pg[] = { 4096, 2u << 20, 1u << 30 };
+			for (unsigned k = 0; k < 3; k++) {
+				void *p = (void *)(a & ~(uintptr_t)(pg[k] - 1));
+				if (mmap(p, pg[k], PROT_READ | PROT_WRITE,
+					 MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED) {
+					g_client_broken = 1;
+					return;
+				}
+			}
+		}
+	}
+	signal(sig, SIG_DFL);   /* not ours: the fault repeats and kills */
+}
+
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -679,6 +711,12 @@ static int serve_client(struct server *s)
 		/* core work */
 		if (core->poll(c))
 			work = 1;
+		if (g_client_broken) {
+			g_client_broken = 0;
+			vsrv_log(dev, "the client's DMA memory disappeared under the device "
+				 "(memfd truncated?): dropping the client");
+			return 0;
+		}
 		busy_since_clock |= work;
 
 		if (!work)
@@ -909,7 +947,7 @@ int vionic_server_main(int argc, char **argv)
 	/* signals: clean exit on SIGINT/SIGTERM */
 	/* (the previous handlers come back on return: the Python package may
 	 * run this in its own process) */
-	struct sigaction act, old_int, old_term, old_pipe;
+	struct sigaction act, old_int, old_term, old_pipe, old_bus;
 	memset(&act, 0, sizeof(act));
 	act.sa_handler = on_signal;
 	sigemptyset(&act.sa_mask);
@@ -917,6 +955,12 @@ int vionic_server_main(int argc, char **argv)
 	sigaction(SIGTERM, &act, &old_term);
 	act.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &act, &old_pipe);
+	act.sa_handler = NULL;
+	act.sa_sigaction = on_sigbus;
+	act.sa_flags = SA_SIGINFO;
+	sigaction(SIGBUS, &act, &old_bus);
+	g_guard_dma = &dev->dma;
+	g_client_broken = 0;
 	sigset_t un;
 	sigemptyset(&un);
 	sigaddset(&un, SIGINT);
@@ -989,5 +1033,7 @@ out_wire:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGPIPE, &old_pipe, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	g_guard_dma = NULL;
 	return rc;
 }
