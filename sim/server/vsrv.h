@@ -96,6 +96,8 @@ void vsrv_log(struct vsrv_dev *dev, const char *fmt, ...)
 /* ---- a device core ------------------------------------------------------ */
 #define VSRV_BUSY (-11)   /* rx_frame: not now, offer the same frame again later */
 
+/* Field order is part of the interface (C++ cores initialize it
+ * positionally): add new fields at the end only. */
 struct vsrv_core_ops {
 	const char *name;              /* --core NAME */
 	/* Doorbell words of the notify page the runtime polls (one per
@@ -139,6 +141,7 @@ int vsrv_register_core(const struct vsrv_core_ops *ops);
 struct vsrv_wire;
 #define VSRV_WIRE_PACED 1u   /* produce frames only when core rx_ready() */
 
+/* Add new fields at the end only. */
 struct vsrv_wire_ops {
 	const char *name;              /* --wire NAME[:ARG] */
 	unsigned flags;
