@@ -100,7 +100,8 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 	uint8_t tmpl[VPMD_MAX_MBUF];
 	struct vionic_mbuf *pk[MAX_BURST];
 	uint64_t packets = 0, bytes = 0, errors = 0, busy = 0;
-	uint64_t t_start, t_end, t_prev, now, last_progress, stall;
+	uint64_t t_start, t_end, t_prev, now, last_progress, stall, resync;
+	uint64_t sent_total = 0, lost = 0, window;
 	uint16_t maxf;
 	struct vpmd_vq *txq;
 	double hz;
@@ -134,6 +135,8 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 		prefill_pool(dev, tmpl, size);
 	}
 	stall = (uint64_t)(hz * 0.5);
+	resync = (uint64_t)(hz * 0.02);
+	window = dev->vq[0].size > burst ? dev->vq[0].size - burst : 1;
 	t_start = vpmd_rdtsc();
 	t_end = t_start + (uint64_t)(seconds * hz);
 	t_prev = last_progress = t_start;
@@ -148,6 +151,15 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 			if (txq->nb_free < burst)
 				vpmd_tx_reclaim(dev, txq, burst);
 			k = txq->nb_free < burst ? txq->nb_free : burst;
+			if (mode == VIONIC_BENCH_LOOP) {
+				/* never more frames in flight than RX buffers: a frame
+				 * the device would drop for want of one is wasted work */
+				uint64_t inflight = sent_total - packets - lost;
+				if (inflight >= window)
+					k = 0;
+				else if (k > window - inflight)
+					k = (uint16_t)(window - inflight);
+			}
 			if (k && vionic_mbuf_alloc_bulk(dev, pk, k) == 0) {
 				/* prepared frames: the pool holds the template already
 				 * (prefill_pool), so a frame costs no data write */
@@ -161,6 +173,7 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 				packets += sent;
 				bytes += (uint64_t)sent * size;
 			}
+			sent_total += sent;
 			moved += sent;
 		}
 		if (mode != VIONIC_BENCH_TXONLY) {
@@ -187,6 +200,11 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 		if (moved) {
 			busy += now - t_prev;
 			last_progress = now;
+		} else if (mode == VIONIC_BENCH_LOOP && now - last_progress > resync &&
+			   sent_total - packets - lost) {
+			/* nothing came back for a while: what is in flight was
+			 * dropped (e.g. while this thread was descheduled) */
+			lost = sent_total - packets;
 		} else if (now - last_progress > stall) {
 			if ((r = vionic_check(dev)))
 				return r;
