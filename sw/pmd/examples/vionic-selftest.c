@@ -11,6 +11,7 @@
  * device error case (NEEDS_RESET, error log, reset, no leaked mbufs), stop
  * and reconfigure. Prints one line per check; exit status 0 if all pass.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,24 @@ static unsigned roundtrip(vionic_dev *dev, const uint16_t *sizes, unsigned n, un
 		}
 	}
 	return ok;
+}
+
+struct inject {
+	vionic_dev *dev;
+	uint64_t bad_iova;
+};
+
+/* Another thread breaks the TX queue while the main thread sleeps in
+ * rx_wait: the config interrupt must wake it with ENEEDS_RESET. */
+static void *inject_later(void *arg)
+{
+	struct inject *in = arg;
+	struct timespec ts = { 0, 100000000 };
+
+	nanosleep(&ts, NULL);
+	vionic_debug_write_desc(in->dev, 1, 9, in->bad_iova, 64, 0, 0);
+	vionic_debug_post(in->dev, 1, 9);
+	return NULL;
 }
 
 static int expect_needs_reset(vionic_dev *dev, uint32_t code, const char *what)
@@ -311,6 +330,22 @@ int main(int argc, char **argv)
 			expect_needs_reset(dev, cases[i].code, cases[i].name);
 			recover(dev, cases[i].name);
 		}
+	}
+
+	/* NEEDS_RESET wakes a blocked rx_wait through the config vector */
+	{
+		struct inject in = { dev, 0x2000 };
+		pthread_t th;
+		double t0 = now_s(), dt;
+
+		pthread_create(&th, NULL, inject_later, &in);
+		r = vionic_rx_wait(dev, 0, 2000);
+		dt = now_s() - t0;
+		pthread_join(th, NULL);
+		CHECK(r == VIONIC_ENEEDS_RESET && dt < 0.5, "rx_wait woken by NEEDS_RESET: %d "
+		      "after %.3f s", r, dt);
+		printf("  rx_wait during a device error -> %d after %.3f s\n", r, dt);
+		recover(dev, "after rx_wait wake");
 	}
 
 	/* stop, reconfigure with other sizes, close */
