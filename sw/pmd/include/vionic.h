@@ -185,10 +185,11 @@ int vionic_cfg_read(vionic_dev *dev, uint32_t off, unsigned size, uint32_t *val)
 
 /* Raw descriptor and avail-ring writes on virtqueue `vq`, bypassing the
  * driver's bookkeeping, for testing how the device handles bad input.
- * debug_post makes `head` (any value) the next avail entry the device takes
- * and rings the doorbell: appended when nothing is pending on the ring,
- * otherwise written over the pending entry the device reads next (an RX
- * ring is kept full, so an extra entry would itself be an index error).
+ * debug_post makes `head` (any value) an avail entry and rings the doorbell:
+ * on TX it is appended while the ring has room; on RX, where buffers are
+ * pending (the ring is kept full, so an extra entry would itself be an index
+ * error), it is written over the entry the device takes next, so the next
+ * frame that arrives uses it (appended only if nothing is pending).
  * The device is expected to end in NEEDS_RESET; recover with vionic_reset. */
 int vionic_debug_write_desc(vionic_dev *dev, uint16_t vq, uint16_t slot,
 			    uint64_t addr, uint32_t len, uint16_t flags, uint16_t next);
