@@ -743,10 +743,12 @@ static int serve_client(struct server *s)
 				n = 2;
 			}
 			struct timespec ts = { 0, DROWSY_SLEEP_NS };
-			if (ppoll(pfd, (nfds_t)n, &ts, NULL) > 0 && (pfd[0].revents & POLLIN))
-				next_ctrl = now;
-			else if (pfd[0].revents & (POLLHUP | POLLERR))
-				next_ctrl = now;
+			if (ppoll(pfd, (nfds_t)n, &ts, NULL) > 0) {
+				if (pfd[0].revents)
+					next_ctrl = now;
+				if (n == 2 && pfd[1].revents && w->ops->housekeep)
+					w->ops->housekeep(w);   /* e.g. accept, look at the socket now */
+			}
 		}
 		if (now >= next_ctrl) {
 			int r = ctrl_poll(s, 0);

@@ -86,8 +86,10 @@ static void uw_close(struct vsrv_wire *w)
 static void uw_housekeep(struct vsrv_wire *w)
 {
 	struct uw *u = w->priv;
-	if (u->fd >= 0)
+	if (u->fd >= 0) {
+		u->skip = 0;   /* recv at the next rx poll */
 		return;
+	}
 	int fd = accept4(u->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd >= 0) {
 		int sz = 4 << 20;
