@@ -1,0 +1,157 @@
+// vionic_txq: transmit pipeline of one TX virtqueue.
+// Chain -> DMA reads of the buffer bytes after the 12-byte virtio_net_hdr
+// (the header is never read) -> vionic_pack (compaction across descriptors)
+// -> m_axis_tx. Frames whose length (chain total - 12) is 0 or above
+// MTU + 14 are dropped (DROPS) without reading data. A used entry (len 0) is
+// emitted once all data of a chain has arrived or the chain was dropped.
+module vionic_txq #(
+    parameter int DATA_WIDTH = 64,   // DMA and MAC stream width in bits
+    parameter int ADDR_WIDTH = 64,   // address width
+    parameter int MTU        = 1500, // largest frame = MTU + 14 bytes
+    parameter int INFO_DEPTH = 64    // frames between read issue and transmission
+) (
+    input  logic                    clk,
+    input  logic                    rst,
+    input  logic                    clear,
+    input  logic                    run,
+    // chains from vionic_fetch
+    input  logic                    ch_valid,
+    output logic                    ch_ready,
+    input  logic [15:0]             ch_head,
+    input  logic [31:0]             ch_total,
+    input  logic [7:0]              ch_nseg,
+    input  logic                    sg_valid,
+    output logic                    sg_ready,
+    input  logic [ADDR_WIDTH-1:0]   sg_addr,
+    input  logic [31:0]             sg_len,
+    // DMA read client (tag = last request of the frame)
+    output logic                    rd_req_valid,
+    input  logic                    rd_req_ready,
+    output logic [ADDR_WIDTH-1:0]   rd_req_addr,
+    output logic [15:0]             rd_req_len,
+    output logic                    rd_req_tag,
+    input  logic                    rd_valid,
+    output logic                    rd_ready,
+    input  logic [DATA_WIDTH-1:0]   rd_data,
+    input  logic [$clog2(DATA_WIDTH/8)-1:0] rd_lo,
+    input  logic [$clog2(DATA_WIDTH/8):0]   rd_hi,
+    input  logic                    rd_last,
+    input  logic                    rd_tag,
+    input  logic                    rd_err,
+    input  logic [ADDR_WIDTH-1:0]   rd_err_addr,
+    // MAC
+    output logic [DATA_WIDTH-1:0]   m_axis_tx_tdata,
+    output logic [DATA_WIDTH/8-1:0] m_axis_tx_tkeep,
+    output logic                    m_axis_tx_tvalid,
+    input  logic                    m_axis_tx_tready,
+    output logic                    m_axis_tx_tlast,
+    output logic                    m_axis_tx_tuser,
+    // used entries
+    output logic                    cp_valid,
+    input  logic                    cp_ready,
+    output logic [15:0]             cp_id,
+    // counters (one-cycle pulses)
+    output logic                    cnt_pkt,
+    output logic [15:0]             cnt_bytes,
+    output logic                    cnt_drop,
+    // DMA error report
+    output logic                    err_valid,
+    output logic [15:0]             err_desc,
+    output logic [ADDR_WIDTH-1:0]   err_addr
+);
+    localparam int MAXF = MTU + 14;
+
+    // ---------------- issue side ----------------
+    logic        busy_ch, drop_ch;
+    logic [7:0]  seg_left;
+    logic [4:0]  skip;
+    logic [31:0] flen;
+    logic        fi_s_ready;
+    logic [31:0] s_skip, rl;
+    logic        seg_is_last;
+
+    always_comb begin
+        flen   = ch_total - 32'd12;
+        s_skip = (sg_len < {27'd0, skip}) ? sg_len : {27'd0, skip};
+        rl     = sg_len - s_skip;
+        seg_is_last = (seg_left == 8'd1);
+    end
+
+    assign ch_ready     = run && !busy_ch && ch_valid && fi_s_ready;
+    assign rd_req_valid = busy_ch && !drop_ch && sg_valid && (rl != 0);
+    assign rd_req_addr  = sg_addr + {{(ADDR_WIDTH-32){1'b0}}, s_skip};
+    assign rd_req_len   = rl[15:0];
+    assign rd_req_tag   = seg_is_last;
+    assign sg_ready     = busy_ch && sg_valid && (drop_ch || (rl == 0) || rd_req_ready);
+
+    logic ch_drop;
+    assign ch_drop = (ch_total <= 32'd12) || (flen > 32'(MAXF));
+
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            busy_ch <= 1'b0; drop_ch <= 1'b0; seg_left <= '0; skip <= '0;
+        end else begin
+            if (ch_valid && ch_ready) begin
+                busy_ch  <= 1'b1;
+                drop_ch  <= ch_drop;
+                seg_left <= ch_nseg;
+                skip     <= 5'd12;
+            end else if (sg_valid && sg_ready) begin
+                skip     <= skip - s_skip[4:0];
+                seg_left <= seg_left - 8'd1;
+                if (seg_is_last) busy_ch <= 1'b0;
+            end
+        end
+    end
+
+    // frame info: {head, frame length, dropped}
+    logic        fi_valid, fi_pop, fi_drop;
+    logic [15:0] fi_head, fi_len;
+    logic [$clog2(INFO_DEPTH)+1:0] fi_count;
+    vionic_fifo #(.WIDTH(33), .DEPTH(INFO_DEPTH)) u_info (
+        .clk(clk), .rst(rst || clear), .s_valid(ch_valid && ch_ready), .s_ready(fi_s_ready),
+        .s_data({ch_head, flen[15:0], ch_drop}),
+        .m_valid(fi_valid), .m_ready(fi_pop), .m_data({fi_head, fi_len, fi_drop}), .count(fi_count));
+
+    // ---------------- output side ----------------
+    logic fr_first, pk_in_ready, beat_fire, frame_end;
+    assign frame_end = rd_last && rd_tag;
+    // a frame's last beat needs room for its used entry
+    assign beat_fire = rd_valid && fi_valid && !fi_drop && pk_in_ready && (!frame_end || cp_ready);
+    assign rd_ready  = beat_fire;
+    assign cp_valid  = fi_valid && (fi_drop || (rd_valid && frame_end && pk_in_ready));
+    assign cp_id     = fi_head;
+    assign fi_pop    = cp_valid && cp_ready;
+
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            fr_first  <= 1'b1;
+            cnt_pkt   <= 1'b0; cnt_drop <= 1'b0; cnt_bytes <= '0;
+            err_valid <= 1'b0; err_desc <= '0; err_addr <= '0;
+        end else begin
+            cnt_pkt   <= 1'b0;
+            cnt_drop  <= 1'b0;
+            err_valid <= 1'b0;
+            if (beat_fire) fr_first <= frame_end;
+            if (fi_pop) begin
+                cnt_pkt   <= !fi_drop;
+                cnt_drop  <= fi_drop;
+                cnt_bytes <= fi_drop ? 16'd0 : fi_len;
+            end
+            if (beat_fire && rd_err) begin
+                err_valid <= 1'b1; err_desc <= fi_head; err_addr <= rd_err_addr;
+            end
+        end
+    end
+
+    vionic_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
+        .clk(clk), .rst(rst || clear),
+        .s_valid(rd_valid && fi_valid && !fi_drop && (!frame_end || cp_ready)), .s_ready(pk_in_ready),
+        .s_data(rd_data), .s_lo(rd_lo), .s_hi(rd_hi), .s_first(fr_first), .s_off('0),
+        .s_last(frame_end), .s_user(rd_err),
+        .m_valid(m_axis_tx_tvalid), .m_ready(m_axis_tx_tready), .m_data(m_axis_tx_tdata),
+        .m_strb(m_axis_tx_tkeep), .m_last(m_axis_tx_tlast), .m_user(m_axis_tx_tuser));
+
+    logic unused_ok;
+    assign unused_ok = ^{fi_count, flen[31:16], rl[31:16], s_skip[31:5]};
+endmodule
