@@ -11,7 +11,7 @@ import pytest
 
 import vionic
 
-BACKENDS = ["model"]
+BACKENDS = ["model", "rtl"]
 
 
 @pytest.fixture(params=BACKENDS)
