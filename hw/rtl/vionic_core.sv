@@ -337,7 +337,7 @@ module vionic_core #(
                     .QID_WIDTH(1)) u_wr (
         .clk(clk), .rst(rst), .flush(clear), .busy(wr_busy),
         .req_valid(any_req), .req_ready(wr_req_ready), .req_addr(w_addr), .req_len(w_len),
-        .req_inline(pick != 2'd0), .req_data(w_data), .req_qid(pick != 2'd1),
+        .req_inline(pick != 2'd0), .req_data(w_data), .req_qid(pick == 2'd2),
         .req_seq(wr_seq), .done_cnt(wr_done),
         .st_valid(rx_st_valid), .st_ready(rx_st_ready), .st_data(rx_st_data), .st_bytes(rx_st_bytes),
         .m_axi_awid(m_axi_awid), .m_axi_awaddr(m_axi_awaddr), .m_axi_awlen(m_axi_awlen),

@@ -144,13 +144,34 @@ module vionic_txq #(
         end
     end
 
+    logic                  pk_valid, pk_last, pk_user;
+    logic [DATA_WIDTH/8-1:0] pk_keep;
     vionic_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
         .clk(clk), .rst(rst || clear),
         .s_valid(rd_valid && fi_valid && !fi_drop && (!frame_end || cp_ready)), .s_ready(pk_in_ready),
         .s_data(rd_data), .s_lo(rd_lo), .s_hi(rd_hi), .s_first(fr_first), .s_off('0),
         .s_last(frame_end), .s_user(rd_err),
-        .m_valid(m_axis_tx_tvalid), .m_ready(m_axis_tx_tready), .m_data(m_axis_tx_tdata),
-        .m_strb(m_axis_tx_tkeep), .m_last(m_axis_tx_tlast), .m_user(m_axis_tx_tuser));
+        .m_valid(pk_valid), .m_ready(m_axis_tx_tready && !abort_v), .m_data(m_axis_tx_tdata),
+        .m_strb(pk_keep), .m_last(pk_last), .m_user(pk_user));
+
+    // A device reset in the middle of a frame on the MAC stream ends that frame
+    // with an abort beat (tlast and tuser set) so the MAC never joins two frames.
+    logic mid, abort_v;
+    assign m_axis_tx_tvalid = pk_valid || abort_v;
+    assign m_axis_tx_tlast  = pk_last || abort_v;
+    assign m_axis_tx_tuser  = pk_user || abort_v;
+    assign m_axis_tx_tkeep  = abort_v ? {{(DATA_WIDTH/8-1){1'b0}}, 1'b1} : pk_keep;
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            mid <= 1'b0; abort_v <= 1'b0;
+        end else begin
+            if (m_axis_tx_tvalid && m_axis_tx_tready) mid <= !m_axis_tx_tlast;
+            if (abort_v && m_axis_tx_tready) abort_v <= 1'b0;
+            if (clear && !abort_v && ((mid && !(m_axis_tx_tvalid && m_axis_tx_tready && m_axis_tx_tlast)) ||
+                                     (pk_valid && !m_axis_tx_tready)))
+                abort_v <= 1'b1;
+        end
+    end
 
     logic unused_ok;
     assign unused_ok = ^{fi_count, flen[31:16], rl[31:16], s_skip[31:5]};

@@ -205,3 +205,351 @@ async def test_smoke(dut):
     t.check_tx_used()
     await check_counters(dev, 1, t.tx_pkts, t.tx_bytes, 0)
     await check_counters(dev, 0, 3, 60 + 77 + 1514, 0)
+
+
+async def tx_run(dev, t, frames, batch=None):
+    """Post frames on TX (refilling as used entries come back) and check the wire."""
+    tx = t.tx
+    pending = list(frames)
+    sent_wire = 0
+    want_wire = sum(1 for f in frames if 0 < len(f) <= MAX_FRAME)
+    while pending or sent_wire < want_wire:
+        n = 0
+        while pending and len(tx.free) >= t.max_segs and (batch is None or n < batch):
+            t.tx_post(pending.pop(0))
+            n += 1
+        if n:
+            await tx.kick()
+        # drain the wire
+        while dev.tx_sink.count():
+            f = dev.tx_sink.recv_nowait()
+            exp = t.tx_expect.pop(0)
+            assert not f.tuser
+            assert bytes(f.tdata) == exp, f"TX frame mismatch: got {len(f.tdata)}, want {len(exp)}"
+            sent_wire += 1
+        t.check_tx_used()
+        await dev.cycles(16)
+    for _ in range(2000):
+        t.check_tx_used()
+        if tx.outstanding == 0:
+            break
+        await dev.cycles(8)
+    assert tx.outstanding == 0, "TX used entries missing"
+
+
+async def rx_run(dev, t, frames, refill=True):
+    """Inject frames on s_axis_rx with RX buffers kept available and check buffers."""
+    rx = t.rx
+    t.rx_post()
+    await rx.kick()
+    for f in frames:
+        # keep a buffer for every frame in flight, so no frame is dropped for lack of buffers
+        while refill and rx.outstanding - len(t.rx_expect) < 1:
+            t.check_rx_used()
+            t.rx_post()
+            await rx.kick()
+            await dev.cycles(4)
+        t.rx_expect.append(f)
+        await dev.rx_src.send(AxiStreamFrame(f))
+        if refill and len(rx.free) > rx.size // 2:
+            t.check_rx_used()
+            t.rx_post()
+            await rx.kick()
+    for _ in range(20000):
+        t.check_rx_used()
+        if refill and len(rx.free) > rx.size // 2:
+            t.rx_post()
+            await rx.kick()
+        if not t.rx_expect:
+            break
+        await dev.cycles(8)
+    assert not t.rx_expect, f"{len(t.rx_expect)} RX frames not delivered"
+
+
+@cocotb.test(timeout_time=100, timeout_unit="ms")
+async def test_tx_all_sizes(dut):
+    """TX of every size 60..1514, chains of 1..3 descriptors, ring of 128 (11 wraps)."""
+    dev = await new_device(dut)
+    rx, tx = await dev.bring_up(rx_size=64, tx_size=128)
+    t = Traffic(dev, rx, tx, max_segs=3)
+    frames = [make_frame(dev.rng, n, n) for n in range(60, MAX_FRAME + 1)]
+    await tx_run(dev, t, frames, batch=24)
+    await check_counters(dev, 1, t.tx_pkts, t.tx_bytes, 0)
+    assert t.tx_pkts == len(frames)
+
+
+@cocotb.test(timeout_time=100, timeout_unit="ms")
+async def test_rx_all_sizes(dut):
+    """RX of every size 60..1514 into refilled buffers, ring of 128 (11 wraps)."""
+    dev = await new_device(dut)
+    rx, tx = await dev.bring_up(rx_size=128, tx_size=64)
+    t = Traffic(dev, rx, tx)
+    frames = [make_frame(dev.rng, n, n) for n in range(60, MAX_FRAME + 1)]
+    await rx_run(dev, t, frames)
+    await check_counters(dev, 0, len(frames), sum(len(f) for f in frames), 0)
+
+
+@cocotb.test(timeout_time=100, timeout_unit="ms")
+async def test_rx_chains(dut):
+    """RX buffers made of 1..3 descriptors with odd alignment."""
+    dev = await new_device(dut)
+    rx, tx = await dev.bring_up(rx_size=64, tx_size=64)
+    t = Traffic(dev, rx, tx, max_segs=3)
+    frames = [make_frame(dev.rng, dev.rng.randint(60, MAX_FRAME)) for _ in range(150)]
+    rx_post = t.rx_post
+
+    def post(n=None, size=None, align=64):
+        rx_post(n, size, align=dev.rng.choice([2, 4, 8, 64]))
+    t.rx_post = post
+    await rx_run(dev, t, frames)
+    await check_counters(dev, 0, len(frames), sum(len(f) for f in frames), 0)
+
+
+@cocotb.test(timeout_time=100, timeout_unit="ms")
+async def test_bidir_bursts(dut):
+    """Back-to-back bursts in both directions at once, small rings (many wraparounds)."""
+    dev = await new_device(dut, tx_pause=0.0, rx_pause=0.0, pause=0.0)
+    rx, tx = await dev.bring_up(rx_size=32, tx_size=32)
+    t = Traffic(dev, rx, tx)
+    txf = [make_frame(dev.rng, dev.rng.choice([60, 64, 128, 256, 1514, dev.rng.randint(60, 1514)])) for _ in range(300)]
+    rxf = [make_frame(dev.rng, dev.rng.choice([60, 64, 128, 256, 1514, dev.rng.randint(60, 1514)])) for _ in range(300)]
+    txt = cocotb.start_soon(tx_run(dev, t, txf, batch=32))
+    await rx_run(dev, t, rxf)
+    await txt
+    await check_counters(dev, 1, t.tx_pkts, t.tx_bytes, 0)
+    await check_counters(dev, 0, len(rxf), sum(len(f) for f in rxf), 0)
+
+
+@cocotb.test(timeout_time=100, timeout_unit="ms")
+async def test_rx_empty_ring_and_drops(dut):
+    """No RX buffer: frames dropped and counted, TX unaffected; oversized frames dropped both ways;
+    a frame larger than its buffer dropped; later traffic still flows."""
+    dev = await new_device(dut)
+    rx, tx = await dev.bring_up(rx_size=32, tx_size=32)
+    t = Traffic(dev, rx, tx)
+    # empty RX ring while TX runs
+    txf = [make_frame(dev.rng, dev.rng.randint(60, 1514)) for _ in range(40)]
+    txt = cocotb.start_soon(tx_run(dev, t, txf, batch=8))
+    for _ in range(25):
+        await dev.rx_src.send(AxiStreamFrame(make_frame(dev.rng, dev.rng.randint(60, 1514))))
+    await txt
+    await wait_for(dev, lambda: dev.rx_src.empty() and not dev.rx_src.active, what="rx source idle")
+    await dev.cycles(200)
+    st = await dev.qstat(0)
+    assert st["drops"] == 25 and st["packets"] == 0, st
+    # oversized TX frame (1515 bytes): dropped, used entry returned
+    await tx_run(dev, t, [make_frame(dev.rng, 1515), make_frame(dev.rng, 100)])
+    await check_counters(dev, 1, t.tx_pkts, t.tx_bytes, 1)
+    # oversized RX frame and a frame that does not fit its buffer
+    t.rx_post(4, size=NET_HDR_LEN + 200)
+    await rx.kick()
+    await dev.rx_src.send(AxiStreamFrame(make_frame(dev.rng, 1600)))
+    await dev.rx_src.send(AxiStreamFrame(make_frame(dev.rng, 300)))    # > buffer
+    good = make_frame(dev.rng, 150)
+    t.rx_expect.append(good)
+    await dev.rx_src.send(AxiStreamFrame(good))
+    await wait_for(dev, lambda: rx.used_idx() == 1, what="RX used")
+    t.check_rx_used()
+    await dev.cycles(100)
+    await check_counters(dev, 0, 1, 150, 27)
+    assert await dev.rd32(REG_ERR_CODE) == 0
+    assert not (await dev.rd8(COMMON + STATUS) & S_NEEDS_RESET)
+
+
+@cocotb.test(timeout_time=100, timeout_unit="ms")
+async def test_interrupts(dut):
+    """Used interrupts on the queue vectors, suppressed by VIRTQ_AVAIL_F_NO_INTERRUPT; ISR read-to-clear."""
+    dev = await new_device(dut)
+    rx, tx = await dev.bring_up(rx_size=32, tx_size=32, cfg_msix=0, rx_msix=1, tx_msix=2)
+    t = Traffic(dev, rx, tx)
+    await tx_run(dev, t, [make_frame(dev.rng, 100)])
+    await dev.cycles(50)
+    vecs = [int(dev.irq_sink.recv_nowait().tdata[0]) for _ in range(dev.irq_sink.count())]
+    assert vecs and all(v == 2 for v in vecs), vecs
+    assert await dev.rd8(ISR) & 1
+    assert await dev.rd8(ISR) == 0, "ISR not cleared by read"
+    tx.set_no_interrupt(True)
+    await tx_run(dev, t, [make_frame(dev.rng, 100)])     # kick makes the device re-read avail.flags
+    await dev.cycles(100)
+    assert dev.irq_sink.count() == 0, "interrupt despite VIRTQ_AVAIL_F_NO_INTERRUPT"
+    await rx_run(dev, t, [make_frame(dev.rng, 80)])
+    await dev.cycles(100)
+    vecs = [int(dev.irq_sink.recv_nowait().tdata[0]) for _ in range(dev.irq_sink.count())]
+    assert vecs and all(v == 1 for v in vecs), vecs
+
+
+@cocotb.test(timeout_time=100, timeout_unit="ms")
+async def test_reset_under_traffic(dut):
+    """device_status <- 0 while both directions are busy: status reads 0 within a bound, every
+    counter and queue is back to its initial state, and the device works again afterwards."""
+    dev = await new_device(dut)
+    for rnd in range(3):
+        rx, tx = await dev.bring_up(rx_size=64, tx_size=64)
+        t = Traffic(dev, rx, tx)
+        t.rx_post()
+        await rx.kick()
+        for _ in range(40):
+            t.tx_post(make_frame(dev.rng, dev.rng.randint(60, 1514)))
+        await tx.kick()
+        rxt = cocotb.start_soon(dev.rx_src.send(AxiStreamFrame(make_frame(dev.rng, 1000))))
+        await dev.cycles(dev.rng.randint(50, 400))
+        polls = await dev.reset(limit=500)
+        dut._log.info("round %d: reset done after %d polls", rnd, polls)
+        await rxt
+        for q in (0, 1):
+            await check_counters(dev, q, 0, 0, 0)
+        assert await dev.rd32(REG_ERR_CODE) == 0
+        await dev.wr16(COMMON + Q_SELECT, 1)
+        assert await dev.rd16(COMMON + Q_ENABLE) == 0
+        assert await dev.rd16(COMMON + Q_SIZE) == 1024
+        await dev.cycles(300)
+        dev.tx_sink.clear()
+    # fresh bring-up after the last reset: traffic flows and is counted from zero
+    rx, tx = await dev.bring_up(rx_size=64, tx_size=64)
+    t = Traffic(dev, rx, tx)
+    frames = [make_frame(dev.rng, n) for n in (60, 500, 1514)]
+    await tx_run(dev, t, frames)
+    await rx_run(dev, t, frames)
+    await check_counters(dev, 1, 3, sum(map(len, frames)), 0)
+    await check_counters(dev, 0, 3, sum(map(len, frames)), 0)
+
+
+async def expect_error(dev, code, queue, desc=None, addr=None, what=""):
+    """The device logged `code`, set DEVICE_NEEDS_RESET and raised the config interrupt (vector 0)."""
+    for _ in range(3000):
+        if await dev.rd32(REG_ERR_CODE) != 0:
+            break
+        await dev.cycles(4)
+    ecode, equeue, edesc, eaddr = await dev.err_log()
+    assert ecode == code, f"{what}: ERR_CODE {ecode} != {code}"
+    assert equeue == queue, f"{what}: ERR_QUEUE {equeue} != {queue}"
+    if desc is not None:
+        assert edesc == desc, f"{what}: ERR_DESC {edesc} != {desc}"
+    if addr is not None:
+        assert eaddr == addr, f"{what}: ERR_ADDR {eaddr:#x} != {addr:#x}"
+    assert await dev.rd8(COMMON + STATUS) & S_NEEDS_RESET, f"{what}: DEVICE_NEEDS_RESET not set"
+    await dev.cycles(20)
+    assert await dev.rd8(ISR) & 2, f"{what}: ISR config bit not set"
+    vecs = [int(dev.irq_sink.recv_nowait().tdata[0]) for _ in range(dev.irq_sink.count())]
+    assert 0 in vecs, f"{what}: no config interrupt on vector 0 ({vecs})"
+    st = await dev.qstat(queue)
+    assert st["errors"] >= 1, f"{what}: ERRORS counter not incremented"
+
+
+async def error_case(dev, case):
+    """Set up the device for one error case and check the error log. Returns nothing; the
+    caller resets the device afterwards."""
+    rng = dev.rng
+    m = dev.mem
+    await dev.reset()
+    dev.irq_sink.clear()
+    dev.tx_sink.clear()
+    assert await dev.rd32(REG_ERR_CODE) == 0
+    _, ok = await dev.negotiate()
+    assert ok
+    await dev.wr16(COMMON + MSIX, 0)
+    if case in ("size_not_pow2", "size_too_big", "size_zero"):
+        size = {"size_not_pow2": 48, "size_too_big": 2048, "size_zero": 0}[case]
+        await dev.setup_queue(1, size, expect_ok=False)
+        assert await dev.rd16(COMMON + Q_ENABLE) == 0
+        await expect_error(dev, ERR_QUEUE_CFG, 1, what=case)
+        return
+    if case.startswith("align"):
+        which = case.split("_")[1]
+        base = m.alloc(0x4000, 64)
+        kw = {"desc": base, "avail": base + 0x1000, "used": base + 0x2000}
+        bad = {"desc": base + 8, "avail": base + 0x1001, "used": base + 0x2002}[which]
+        kw[which] = bad
+        await dev.setup_queue(0, 32, expect_ok=False, **kw)
+        await expect_error(dev, ERR_ALIGN, 0, addr=bad, what=case)
+        return
+    rx = await dev.setup_queue(0, 32)
+    tx = await dev.setup_queue(1, 32)
+    await dev.wr8(COMMON + STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK)
+    buf = m.alloc(2048, 64)
+    m.write(buf, bytes(12) + make_frame(rng, 100))
+    if case == "tx_loop":
+        tx.write_desc(3, buf, 50, VIRTQ_DESC_F_NEXT, 4)
+        tx.write_desc(4, buf + 50, 62, VIRTQ_DESC_F_NEXT, 3)
+        tx.publish(3)
+        await tx.kick()
+        await expect_error(dev, ERR_CHAIN, 1, what=case)
+    elif case == "tx_zero_len":
+        tx.write_desc(5, buf, 0, 0, 0)
+        tx.publish(5)
+        await tx.kick()
+        await expect_error(dev, ERR_ZERO_LEN, 1, desc=5, addr=buf, what=case)
+    elif case == "tx_write_flag":
+        tx.write_desc(6, buf, 112, VIRTQ_DESC_F_WRITE, 0)
+        tx.publish(6)
+        await tx.kick()
+        await expect_error(dev, ERR_DIRECTION, 1, desc=6, addr=buf, what=case)
+    elif case == "rx_read_only":
+        rx.write_desc(7, buf, 2048, 0, 0)
+        rx.publish(7)
+        await rx.kick()
+        await expect_error(dev, ERR_DIRECTION, 0, desc=7, addr=buf, what=case)
+    elif case == "tx_head_range":
+        tx.publish(40)
+        await tx.kick()
+        await expect_error(dev, ERR_INDEX, 1, desc=40, what=case)
+    elif case == "tx_next_range":
+        tx.write_desc(2, buf, 50, VIRTQ_DESC_F_NEXT, 33)
+        tx.publish(2)
+        await tx.kick()
+        await expect_error(dev, ERR_INDEX, 1, desc=2, what=case)
+    elif case == "tx_dma_read":
+        bad = 0x300000
+        m.bad.append((bad, bad + 0x1000))
+        tx.write_desc(1, bad, 112, 0, 0)
+        tx.publish(1)
+        await tx.kick()
+        await expect_error(dev, ERR_DMA, 1, addr=bad + 12, what=case)
+        m.bad.clear()
+        f = await dev.tx_sink.recv()
+        assert f.tuser, "frame with a DMA read error must leave with tuser (abort) set"
+    elif case == "desc_dma_read":
+        m.bad.append((tx.desc, tx.desc + 16 * 32))
+        tx.write_desc(1, buf, 112, 0, 0)
+        tx.publish(1)
+        await tx.kick()
+        await expect_error(dev, ERR_DMA, 1, what=case)
+        m.bad.clear()
+    elif case == "rx_dma_write":
+        bad = 0x300000
+        m.bad.append((bad, bad + 0x1000))
+        rx.write_desc(0, bad, 2048, VIRTQ_DESC_F_WRITE, 0)
+        rx.publish(0)
+        await rx.kick()
+        await dev.cycles(200)
+        await dev.rx_src.send(AxiStreamFrame(make_frame(rng, 200)))
+        await expect_error(dev, ERR_DMA, 0, what=case)
+        m.bad.clear()
+    else:
+        raise ValueError(case)
+    # the other direction of the device keeps working, the failed queue is stopped
+    if case.startswith("tx"):
+        t = Traffic(dev, rx, tx)
+        await rx_run(dev, t, [make_frame(rng, 90)])
+
+
+ERROR_CASES = ["size_not_pow2", "size_too_big", "size_zero", "align_desc", "align_avail", "align_used",
+               "tx_loop", "tx_zero_len", "tx_write_flag", "rx_read_only", "tx_head_range", "tx_next_range",
+               "tx_dma_read", "desc_dma_read", "rx_dma_write"]
+
+
+@cocotb.test(timeout_time=100, timeout_unit="ms")
+async def test_errors(dut):
+    """Every device error with its code, queue, NEEDS_RESET and config interrupt; reset recovers."""
+    dev = await new_device(dut)
+    for case in ERROR_CASES:
+        dut._log.info("error case %s", case)
+        await error_case(dev, case)
+    await dev.reset()
+    dev.tx_sink.clear()
+    assert await dev.rd32(REG_ERR_CODE) == 0
+    assert not (await dev.rd8(COMMON + STATUS))
+    rx, tx = await dev.bring_up(rx_size=32, tx_size=32)
+    t = Traffic(dev, rx, tx)
+    await tx_run(dev, t, [make_frame(dev.rng, 200)])
+    await check_counters(dev, 1, 1, 200, 0)

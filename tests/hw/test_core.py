@@ -20,9 +20,27 @@ def core64():
 CORE_TESTS = [
     "test_bringup",
     "test_smoke",
+    "test_rx_empty_ring_and_drops",
+    "test_interrupts",
+    "test_reset_under_traffic",
+    "test_errors",
+    "test_rx_chains",
+    "test_bidir_bursts",
+    "test_tx_all_sizes",
+    "test_rx_all_sizes",
 ]
 
 
 @pytest.mark.parametrize("name", CORE_TESTS)
 def test_core512(core512, name):
     hwsim.run(core512, "vionic_core", CORE512, "tb_core", name)
+
+
+# DATA_WIDTH = 64: descriptors and ring headers straddle beats, the header takes two beats
+CORE64_TESTS = ["test_bringup", "test_smoke", "test_errors", "test_rx_chains", "test_bidir_bursts",
+                "test_reset_under_traffic"]
+
+
+@pytest.mark.parametrize("name", CORE64_TESTS)
+def test_core64(core64, name):
+    hwsim.run(core64, "vionic_core", CORE64, "tb_core", name)
