@@ -39,3 +39,19 @@ def wait_for(predicate, timeout: float = 2.0, interval: float = 0.005):
 def mempool_full(dev) -> bool:
     """Every mbuf is either free in the mempool or posted on an RX ring."""
     return dev.mempool_avail() + dev.mempool_on_rings() == dev.info()["nb_mbufs"]
+
+
+def connect_partner(dev, path: str):
+    """Connects a link partner to a `unix:PATH` wire and waits until the
+    device server has accepted it (a probe frame crosses), so no frame the
+    NIC sends afterwards is dropped for want of a partner."""
+    import socket
+
+    peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    peer.connect(path)
+    peer.settimeout(5.0)
+    probe = bytes.fromhex("ffffffffffff020000000001") + b"\x88\xb5" + b"probe".ljust(46, b".")
+    peer.send(probe)
+    got = recv_exactly(dev, 1, timeout=5.0)
+    assert got == [probe], "the link partner's probe frame did not arrive"
+    return peer

@@ -2,7 +2,6 @@
 
 import random
 import shutil
-import socket
 import struct
 import subprocess
 
@@ -10,7 +9,7 @@ import numpy as np
 import pytest
 
 import vionic
-from swutil import mac_of, make_frame, mempool_full, recv_exactly, wait_for
+from swutil import connect_partner, mac_of, make_frame, mempool_full, recv_exactly, wait_for
 
 
 @pytest.mark.parametrize("ring", [64, 256, 1024])
@@ -116,9 +115,7 @@ def test_oversized_tx_frame_dropped_and_counted_not_an_error(nic):
 def unix_wire(backend, tmp_path):
     path = str(tmp_path / "wire.sock")
     with vionic.open(backend, wire=f"unix:{path}") as dev:
-        peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        peer.connect(path)
-        peer.settimeout(2.0)
+        peer = connect_partner(dev, path)
         yield dev, peer
         peer.close()
 

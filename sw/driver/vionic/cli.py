@@ -23,6 +23,28 @@ def _cmd_model(args) -> int:
     return run_foreground(argv)
 
 
+def _cmd_rtl(args) -> int:
+    import os
+
+    from . import rtl
+    from .server import check_wire
+
+    check_wire(args.wire)
+    binary = rtl.server_binary(trace=args.trace is not None)
+    argv = [str(binary), "--socket", args.socket, "--wire", args.wire]
+    if args.trace:
+        argv += ["--trace", args.trace]
+    if args.dma_latency is not None:
+        argv += ["--dma-latency", str(args.dma_latency)]
+    if args.cpu is not None:
+        argv += ["--cpu", str(args.cpu)]
+    if args.persist:
+        argv.append("--persist")
+    print(f"vionic: RTL core on sim:{args.socket} (wire {args.wire}); "
+          f"connect with vionic.open('sim:{args.socket}')", file=sys.stderr, flush=True)
+    os.execv(argv[0], argv)
+
+
 def _cmd_info(args) -> int:
     from .device import Device
     from .features import feature_names
@@ -52,6 +74,15 @@ def _cmd_info(args) -> int:
 def _cmd_bench(args) -> int:
     from . import bench
 
+    if args.what == "rtl":
+        result = bench.run_sim_speed(args.mode, args.size, args.seconds, args.burst)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"RTL core, {args.mode} {args.size} B: {result['cycles_per_second'] / 1e6:.2f} M "
+                  f"simulated cycles/s, {result['mpps'] * 1e3:.1f} kpps, "
+                  f"{result['sim_cycles_per_packet']} cycles/packet")
+        return 0
     if args.what == "all":
         results = bench.run_all(args.out, backend=args.backend, seconds=args.seconds)
         print(bench.table(results))
@@ -76,15 +107,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep serving after the client disconnects")
     m.set_defaults(func=_cmd_model)
 
+    r = sub.add_parser("rtl", help="run the Verilated RTL device server in the foreground")
+    r.add_argument("--wire", default="loopback",
+                   help="loopback | sink | gen:SIZE | unix:PATH | pcap:FILE")
+    r.add_argument("--socket", default="/tmp/vionic-rtl.sock", help="vfio-user socket path")
+    r.add_argument("--trace", metavar="FILE.fst", help="write an FST waveform")
+    r.add_argument("--dma-latency", type=int, help="host memory read latency, cycles (125)")
+    r.add_argument("--cpu", type=int, help="pin the server to this CPU")
+    r.add_argument("--persist", action="store_true",
+                   help="keep serving after the client disconnects")
+    r.set_defaults(func=_cmd_rtl)
+
     i = sub.add_parser("info", help="features, MAC, MTU, queues and counters of a device")
-    i.add_argument("uri", help="model | sim:PATH | vfio:BDF")
+    i.add_argument("uri", help="model | rtl | sim:PATH | vfio:BDF")
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=_cmd_info)
 
     b = sub.add_parser("bench", help="throughput measurements")
-    b.add_argument("what", choices=["pmd", "all"],
-                   help="pmd: one measurement; all: every mode and size (make bench)")
-    b.add_argument("--backend", default="model", choices=["model"])
+    b.add_argument("what", choices=["pmd", "rtl", "all"],
+                   help="pmd: one PMD measurement; rtl: simulated cycles/s of the RTL core "
+                        "with traffic; all: every mode and size (make bench)")
+    b.add_argument("--backend", default="model", choices=["model", "rtl"])
     b.add_argument("--mode", default="txonly", choices=["txonly", "rxonly", "loop"])
     b.add_argument("--size", type=int, default=64, help="frame bytes, 60..1514")
     b.add_argument("--seconds", type=float, default=5.0)

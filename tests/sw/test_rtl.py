@@ -1,0 +1,88 @@
+"""What only the RTL backend has: the on-demand build, waveforms, the
+simulation-speed report, and the PMD measurement on the simulated core."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+import vionic
+from swutil import recv_exactly
+from vionic import rtl
+
+VIONIC = [sys.executable, "-m", "vionic"]
+
+
+def test_build_is_cached_by_sources():
+    first = rtl.server_binary(quiet=True)
+    t0 = time.monotonic()
+    assert rtl.server_binary(quiet=True) == first             # no rebuild
+    assert time.monotonic() - t0 < 5
+    assert first.exists() and first.name == "vionic-rtl-server"
+
+
+def test_fst_trace_from_the_python_api(tmp_path):
+    wave = tmp_path / "core.fst"
+    with vionic.open("rtl", trace=str(wave)) as dev:
+        dev.send([bytes(range(64))])
+        assert recv_exactly(dev, 1) == [bytes(range(64))]
+    data = wave.read_bytes()
+    assert len(data) > 1000
+    assert data[0] == 0                                       # FST block type: header
+
+
+def test_trace_is_refused_for_the_model():
+    with pytest.raises(vionic.InvalidArgument, match="rtl"):
+        vionic.open("model", trace="x.fst")
+
+
+def test_dma_latency_changes_cycles_per_frame():
+    def cycles_for_one_frame(latency):
+        with vionic.open("rtl", dma_latency=latency) as dev:
+            c0 = dev.stats()["device"]["cycles"]
+            dev.send([bytes(range(64))])
+            assert recv_exactly(dev, 1) == [bytes(range(64))]
+            return dev.stats()["device"]["cycles"] - c0
+
+    assert cycles_for_one_frame(2000) > cycles_for_one_frame(10)
+
+
+def test_rtl_command_serves_a_client(tmp_path):
+    sock = tmp_path / "r.sock"
+    proc = subprocess.Popen([*VIONIC, "rtl", "--socket", str(sock)], stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not sock.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.1)
+        out = subprocess.run([*VIONIC, "info", f"sim:{sock}", "--json"], capture_output=True,
+                             text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["info"]["impl"] == "rtl-sim"
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+
+
+def test_bench_rtl_reports_simulated_cycles_per_second():
+    out = subprocess.run([*VIONIC, "bench", "rtl", "--mode", "loop", "--size", "256",
+                          "--seconds", "1", "--json"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["backend"] == "rtl" and r["packets"] > 0 and r["errors"] == 0
+    assert r["sim_cycles"] > 0
+    assert r["cycles_per_second"] == pytest.approx(r["sim_cycles"] / r["seconds"], rel=0.01)
+
+
+@pytest.mark.parametrize("mode", ["txonly", "rxonly", "loop"])
+def test_bench_pmd_on_rtl(mode):
+    out = subprocess.run([*VIONIC, "bench", "pmd", "--backend", "rtl", "--mode", mode,
+                          "--size", "128", "--seconds", "0.5", "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["backend"] == "rtl" and r["mode"] == mode
+    assert r["packets"] > 100 and r["errors"] == 0
