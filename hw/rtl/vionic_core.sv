@@ -174,7 +174,7 @@ module vionic_core #(
         for (gi = 0; gi < 2; gi++) begin : g_frd
             vionic_dma_rd #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .ID_WIDTH(ID_WIDTH), .AXI_ID(gi),
                             .TAG_WIDTH(2), .FIFO_DEPTH((4096 / W) > 256 ? 256 : (4096 / W) < 32 ? 32 : (4096 / W)),
-                            .REQ_DEPTH(16)) u_rd (
+                            .REQ_DEPTH(64)) u_rd (
                 .clk(clk), .rst(rst), .flush(clear), .busy(rd_busy[gi]),
                 .req_valid(f_req_valid[gi]), .req_ready(f_req_ready[gi]), .req_addr(f_req_addr[AW*gi +: AW]),
                 .req_len(f_req_len[16*gi +: 16]), .req_tag(f_req_tag[2*gi +: 2]),
@@ -218,7 +218,8 @@ module vionic_core #(
 
     generate
         for (gi = 0; gi < 2; gi++) begin : g_fetch
-            vionic_fetch #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .IS_RX(gi == 0)) u_fetch (
+            vionic_fetch #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .IS_RX(gi == 0),
+                           .HEAD_DEPTH(128), .DESC_DEPTH(128)) u_fetch (
                 .clk(clk), .rst(rst), .clear(clear), .run(q_run[gi]), .q_size(q_size[16*gi +: 16]),
                 .q_desc(q_desc[AW*gi +: AW]), .q_avail(q_avail[AW*gi +: AW]), .kick(q_kick[gi]),
                 .need(gi == 0 ? rx_need : 1'b0), .dry(f_dry[gi]), .avail_flags(f_flags[16*gi +: 16]),

