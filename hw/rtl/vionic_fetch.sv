@@ -345,7 +345,7 @@ module vionic_fetch #(
                             end
                         end
                         default: begin
-                            if (DSTEPS > 1) desc_acc <= desc_full;
+                            desc_acc <= desc_full;   // only read when a descriptor spans beats
                             dstep <= desc_done ? '0 : dstep + 1'b1;
                             if (desc_done) begin
                                 if (rd_tag == T_RUN) run_k <= ri_pop ? 5'd0 : run_k + 5'd1;

@@ -44,3 +44,16 @@ CORE64_TESTS = ["test_bringup", "test_smoke", "test_errors", "test_rx_chains", "
 @pytest.mark.parametrize("name", CORE64_TESTS)
 def test_core64(core64, name):
     hwsim.run(core64, "vionic_core", CORE64, "tb_core", name)
+
+
+BLOCKS = {"DATA_WIDTH": 64}
+
+
+@pytest.fixture(scope="session")
+def blocks64():
+    return hwsim.build("tb_blocks", BLOCKS, extra_sources=[hwsim.TB_DIR / "tb_blocks.sv"])
+
+
+@pytest.mark.parametrize("name", ["test_dma_rd", "test_dma_wr", "test_fetch"])
+def test_blocks(blocks64, name):
+    hwsim.run(blocks64, "tb_blocks", BLOCKS, "tb_blocks", name)

@@ -11,7 +11,7 @@ from collections import deque
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import Event, RisingEdge, Timer
-from cocotbext.axi import (AxiBus, AxiLiteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame,
+from cocotbext.axi import (AxiLiteBus, AxiReadBus, AxiWriteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame,
                            AxiStreamSink, AxiStreamSource)
 from cocotbext.axi.axi_ram import AxiRamRead, AxiRamWrite
 from cocotbext.axi.constants import AxiResp
@@ -51,14 +51,13 @@ class HostMemory(Memory):
     latency in cycles and returned in order, writes complete with random
     back-pressure; accesses touching an error range get SLVERR."""
 
-    def __init__(self, dut, size, rng, read_latency=(1, 40), pause=0.0):
+    def __init__(self, dut, size, rng, read_latency=(1, 40), pause=0.0, prefix="m_axi", read=True, write=True):
         super().__init__(size)
         self.rng = rng
         self.read_latency = read_latency
         self.bad: list[tuple[int, int]] = []
         self.cycle = 0
         self.clk = dut.clk
-        bus = AxiBus.from_prefix(dut, "m_axi")
         mem = self
 
         class _Write(AxiRamWrite):
@@ -121,18 +120,21 @@ class HostMemory(Memory):
                         await self.r_channel.send(r)
                         cur += nb
 
-        self.write_if = _Write(bus.write, dut.clk, dut.rst, mem=self.mem)
-        self.read_if = _Read(bus.read, dut.clk, dut.rst, mem=self.mem)
-        self.write_if.log.setLevel("WARNING")
-        self.read_if.log.setLevel("WARNING")
-        if pause:
-            def gen():
-                while True:
-                    yield rng.random() < pause
-            self.read_if.r_channel.set_pause_generator(gen())
-            self.write_if.w_channel.set_pause_generator(gen())
-            self.write_if.aw_channel.set_pause_generator(gen())
-            self.write_if.b_channel.set_pause_generator(gen())
+        def gen():
+            while True:
+                yield rng.random() < pause
+        if write:
+            self.write_if = _Write(AxiWriteBus.from_prefix(dut, prefix), dut.clk, dut.rst, mem=self.mem)
+            self.write_if.log.setLevel("WARNING")
+            if pause:
+                self.write_if.w_channel.set_pause_generator(gen())
+                self.write_if.aw_channel.set_pause_generator(gen())
+                self.write_if.b_channel.set_pause_generator(gen())
+        if read:
+            self.read_if = _Read(AxiReadBus.from_prefix(dut, prefix), dut.clk, dut.rst, mem=self.mem)
+            self.read_if.log.setLevel("WARNING")
+            if pause:
+                self.read_if.r_channel.set_pause_generator(gen())
         cocotb.start_soon(self._count())
         self.brk = 0x10000
 

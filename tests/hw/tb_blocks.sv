@@ -1,0 +1,181 @@
+// Test wrapper for the block tests: the DMA read engine, the DMA write engine
+// and the fetch engine (with its own read engine), each on its own AXI port.
+module tb_blocks #(
+    parameter int DATA_WIDTH = 64    // AXI data width of all three blocks
+) (
+    input  logic clk,
+    input  logic rst,
+    // ---- vionic_dma_rd ----
+    input  logic                    rd_flush,
+    output logic                    rd_busy,
+    input  logic                    rd_req_valid,
+    output logic                    rd_req_ready,
+    input  logic [63:0]             rd_req_addr,
+    input  logic [15:0]             rd_req_len,
+    input  logic [1:0]              rd_req_tag,
+    output logic [3:0]              rd_m_axi_arid,
+    output logic [63:0]             rd_m_axi_araddr,
+    output logic [7:0]              rd_m_axi_arlen,
+    output logic [2:0]              rd_m_axi_arsize,
+    output logic [1:0]              rd_m_axi_arburst,
+    output logic                    rd_m_axi_arlock,
+    output logic [3:0]              rd_m_axi_arcache,
+    output logic [2:0]              rd_m_axi_arprot,
+    output logic                    rd_m_axi_arvalid,
+    input  logic                    rd_m_axi_arready,
+    input  logic [3:0]              rd_m_axi_rid,
+    input  logic [DATA_WIDTH-1:0]   rd_m_axi_rdata,
+    input  logic [1:0]              rd_m_axi_rresp,
+    input  logic                    rd_m_axi_rlast,
+    input  logic                    rd_m_axi_rvalid,
+    output logic                    rd_m_axi_rready,
+    output logic                    rd_out_valid,
+    input  logic                    rd_out_ready,
+    output logic [DATA_WIDTH-1:0]   rd_out_data,
+    output logic [$clog2(DATA_WIDTH/8)-1:0] rd_out_lo,
+    output logic [$clog2(DATA_WIDTH/8):0]   rd_out_hi,
+    output logic                    rd_out_last,
+    output logic [1:0]              rd_out_tag,
+    output logic                    rd_out_err,
+    output logic [63:0]             rd_err_addr,
+    // ---- vionic_dma_wr ----
+    input  logic                    wr_flush,
+    output logic                    wr_busy,
+    input  logic                    wr_req_valid,
+    output logic                    wr_req_ready,
+    input  logic [63:0]             wr_req_addr,
+    input  logic [15:0]             wr_req_len,
+    input  logic                    wr_req_inline,
+    input  logic [511:0]            wr_req_data,
+    output logic [15:0]             wr_req_seq,
+    output logic [15:0]             wr_done_cnt,
+    input  logic                    wr_st_valid,
+    output logic                    wr_st_ready,
+    input  logic [DATA_WIDTH-1:0]   wr_st_data,
+    input  logic [$clog2(DATA_WIDTH/8):0] wr_st_bytes,
+    output logic [3:0]              wr_m_axi_awid,
+    output logic [63:0]             wr_m_axi_awaddr,
+    output logic [7:0]              wr_m_axi_awlen,
+    output logic [2:0]              wr_m_axi_awsize,
+    output logic [1:0]              wr_m_axi_awburst,
+    output logic                    wr_m_axi_awlock,
+    output logic [3:0]              wr_m_axi_awcache,
+    output logic [2:0]              wr_m_axi_awprot,
+    output logic                    wr_m_axi_awvalid,
+    input  logic                    wr_m_axi_awready,
+    output logic [DATA_WIDTH-1:0]   wr_m_axi_wdata,
+    output logic [DATA_WIDTH/8-1:0] wr_m_axi_wstrb,
+    output logic                    wr_m_axi_wlast,
+    output logic                    wr_m_axi_wvalid,
+    input  logic                    wr_m_axi_wready,
+    input  logic [3:0]              wr_m_axi_bid,
+    input  logic [1:0]              wr_m_axi_bresp,
+    input  logic                    wr_m_axi_bvalid,
+    output logic                    wr_m_axi_bready,
+    output logic                    wr_err_valid,
+    output logic [63:0]             wr_err_addr,
+    // ---- vionic_fetch (TX direction) ----
+    input  logic                    f_run,
+    input  logic [15:0]             f_q_size,
+    input  logic [63:0]             f_q_desc,
+    input  logic [63:0]             f_q_avail,
+    input  logic                    f_kick,
+    output logic [3:0]              f_m_axi_arid,
+    output logic [63:0]             f_m_axi_araddr,
+    output logic [7:0]              f_m_axi_arlen,
+    output logic [2:0]              f_m_axi_arsize,
+    output logic [1:0]              f_m_axi_arburst,
+    output logic                    f_m_axi_arlock,
+    output logic [3:0]              f_m_axi_arcache,
+    output logic [2:0]              f_m_axi_arprot,
+    output logic                    f_m_axi_arvalid,
+    input  logic                    f_m_axi_arready,
+    input  logic [3:0]              f_m_axi_rid,
+    input  logic [DATA_WIDTH-1:0]   f_m_axi_rdata,
+    input  logic [1:0]              f_m_axi_rresp,
+    input  logic                    f_m_axi_rlast,
+    input  logic                    f_m_axi_rvalid,
+    output logic                    f_m_axi_rready,
+    output logic                    f_sg_valid,
+    input  logic                    f_sg_ready,
+    output logic [63:0]             f_sg_addr,
+    output logic [31:0]             f_sg_len,
+    output logic                    f_ch_valid,
+    input  logic                    f_ch_ready,
+    output logic [15:0]             f_ch_head,
+    output logic [31:0]             f_ch_total,
+    output logic [7:0]              f_ch_nseg,
+    output logic                    f_err_valid,
+    output logic [3:0]              f_err_code,
+    output logic [15:0]             f_err_desc
+);
+    localparam int LW = $clog2(DATA_WIDTH / 8);
+    assign rd_m_axi_arsize = 3'(LW);  assign rd_m_axi_arburst = 2'b01; assign rd_m_axi_arlock = 1'b0;
+    assign rd_m_axi_arcache = 4'b0011; assign rd_m_axi_arprot = 3'b000;
+    assign f_m_axi_arsize = 3'(LW);   assign f_m_axi_arburst = 2'b01;  assign f_m_axi_arlock = 1'b0;
+    assign f_m_axi_arcache = 4'b0011;  assign f_m_axi_arprot = 3'b000;
+    assign wr_m_axi_awsize = 3'(LW);  assign wr_m_axi_awburst = 2'b01; assign wr_m_axi_awlock = 1'b0;
+    assign wr_m_axi_awcache = 4'b0011; assign wr_m_axi_awprot = 3'b000;
+
+    vionic_dma_rd #(.DATA_WIDTH(DATA_WIDTH), .ID_WIDTH(4), .TAG_WIDTH(2), .FIFO_DEPTH(256)) u_rd (
+        .clk(clk), .rst(rst), .flush(rd_flush), .busy(rd_busy),
+        .req_valid(rd_req_valid), .req_ready(rd_req_ready), .req_addr(rd_req_addr), .req_len(rd_req_len),
+        .req_tag(rd_req_tag),
+        .m_axi_arid(rd_m_axi_arid), .m_axi_araddr(rd_m_axi_araddr), .m_axi_arlen(rd_m_axi_arlen),
+        .m_axi_arvalid(rd_m_axi_arvalid), .m_axi_arready(rd_m_axi_arready),
+        .m_axi_rdata(rd_m_axi_rdata), .m_axi_rresp(rd_m_axi_rresp), .m_axi_rvalid(rd_m_axi_rvalid),
+        .m_axi_rready(rd_m_axi_rready),
+        .out_valid(rd_out_valid), .out_ready(rd_out_ready), .out_data(rd_out_data), .out_lo(rd_out_lo),
+        .out_hi(rd_out_hi), .out_last(rd_out_last), .out_tag(rd_out_tag), .out_err(rd_out_err),
+        .err_addr(rd_err_addr));
+
+    logic wr_err_qid;
+    vionic_dma_wr #(.DATA_WIDTH(DATA_WIDTH), .ID_WIDTH(4), .QID_WIDTH(1)) u_wr (
+        .clk(clk), .rst(rst), .flush(wr_flush), .busy(wr_busy),
+        .req_valid(wr_req_valid), .req_ready(wr_req_ready), .req_addr(wr_req_addr), .req_len(wr_req_len),
+        .req_inline(wr_req_inline), .req_data(wr_req_data), .req_qid(1'b0), .req_seq(wr_req_seq),
+        .done_cnt(wr_done_cnt),
+        .st_valid(wr_st_valid), .st_ready(wr_st_ready), .st_data(wr_st_data), .st_bytes(wr_st_bytes),
+        .m_axi_awid(wr_m_axi_awid), .m_axi_awaddr(wr_m_axi_awaddr), .m_axi_awlen(wr_m_axi_awlen),
+        .m_axi_awvalid(wr_m_axi_awvalid), .m_axi_awready(wr_m_axi_awready),
+        .m_axi_wdata(wr_m_axi_wdata), .m_axi_wstrb(wr_m_axi_wstrb), .m_axi_wlast(wr_m_axi_wlast),
+        .m_axi_wvalid(wr_m_axi_wvalid), .m_axi_wready(wr_m_axi_wready),
+        .m_axi_bresp(wr_m_axi_bresp), .m_axi_bvalid(wr_m_axi_bvalid), .m_axi_bready(wr_m_axi_bready),
+        .err_valid(wr_err_valid), .err_qid(wr_err_qid), .err_addr(wr_err_addr));
+
+    // fetch engine with its read engine
+    logic                  fr_req_valid, fr_req_ready, fr_valid, fr_ready, fr_last, fr_err;
+    logic [63:0]           fr_req_addr, fr_err_addr;
+    logic [15:0]           fr_req_len, f_flags;
+    logic [1:0]            fr_req_tag, fr_tag;
+    logic [DATA_WIDTH-1:0] fr_data;
+    logic [LW-1:0]         fr_lo;
+    logic [LW:0]           fr_hi;
+    logic                  f_dry;
+    logic [63:0]           f_err_addr;
+    vionic_dma_rd #(.DATA_WIDTH(DATA_WIDTH), .ID_WIDTH(4), .TAG_WIDTH(2), .FIFO_DEPTH(256), .REQ_DEPTH(64)) u_frd (
+        .clk(clk), .rst(rst), .flush(1'b0), .busy(),
+        .req_valid(fr_req_valid), .req_ready(fr_req_ready), .req_addr(fr_req_addr), .req_len(fr_req_len),
+        .req_tag(fr_req_tag),
+        .m_axi_arid(f_m_axi_arid), .m_axi_araddr(f_m_axi_araddr), .m_axi_arlen(f_m_axi_arlen),
+        .m_axi_arvalid(f_m_axi_arvalid), .m_axi_arready(f_m_axi_arready),
+        .m_axi_rdata(f_m_axi_rdata), .m_axi_rresp(f_m_axi_rresp), .m_axi_rvalid(f_m_axi_rvalid),
+        .m_axi_rready(f_m_axi_rready),
+        .out_valid(fr_valid), .out_ready(fr_ready), .out_data(fr_data), .out_lo(fr_lo), .out_hi(fr_hi),
+        .out_last(fr_last), .out_tag(fr_tag), .out_err(fr_err), .err_addr(fr_err_addr));
+    vionic_fetch #(.DATA_WIDTH(DATA_WIDTH), .IS_RX(0)) u_fetch (
+        .clk(clk), .rst(rst), .clear(1'b0), .run(f_run), .q_size(f_q_size), .q_desc(f_q_desc),
+        .q_avail(f_q_avail), .kick(f_kick), .need(1'b0), .dry(f_dry), .avail_flags(f_flags),
+        .rd_req_valid(fr_req_valid), .rd_req_ready(fr_req_ready), .rd_req_addr(fr_req_addr),
+        .rd_req_len(fr_req_len), .rd_req_tag(fr_req_tag),
+        .rd_valid(fr_valid), .rd_ready(fr_ready), .rd_data(fr_data), .rd_lo(fr_lo), .rd_hi(fr_hi),
+        .rd_last(fr_last), .rd_tag(fr_tag), .rd_err(fr_err), .rd_err_addr(fr_err_addr),
+        .sg_valid(f_sg_valid), .sg_ready(f_sg_ready), .sg_addr(f_sg_addr), .sg_len(f_sg_len),
+        .ch_valid(f_ch_valid), .ch_ready(f_ch_ready), .ch_head(f_ch_head), .ch_total(f_ch_total),
+        .ch_nseg(f_ch_nseg), .err_valid(f_err_valid), .err_code(f_err_code), .err_desc(f_err_desc),
+        .err_addr(f_err_addr));
+
+    logic unused_ok;
+    assign unused_ok = ^{rd_m_axi_rid, rd_m_axi_rlast, wr_m_axi_bid, wr_err_qid, f_m_axi_rid, f_m_axi_rlast,
+                         f_dry, f_flags, f_err_addr};
+endmodule
