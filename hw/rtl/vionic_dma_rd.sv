@@ -64,7 +64,8 @@ module vionic_dma_rd #(
     logic                  info_s_ready;
     logic                  ar_load, out_pop;
 
-    assign req_ready = !cur_active && info_s_ready && !flush;
+    // a new request is taken while the last burst of the current one is issued
+    assign req_ready = (!cur_active || (ar_load && bend == cur_end)) && info_s_ready && !flush;
 
     always_comb begin
         a_al     = {cur_addr[ADDR_WIDTH-1:LW], {LW{1'b0}}};
@@ -89,17 +90,17 @@ module vionic_dma_rd #(
             inflight      <= '0;
         end else begin
             if (m_axi_arvalid && m_axi_arready) m_axi_arvalid <= 1'b0;
-            if (req_valid && req_ready) begin
-                cur_active <= 1'b1;
-                cur_addr   <= req_addr;
-                cur_end    <= req_addr + {{(ADDR_WIDTH-16){1'b0}}, req_len};
-            end
             if (ar_load) begin
                 m_axi_arvalid <= 1'b1;
                 m_axi_araddr  <= a_al;
                 m_axi_arlen   <= 8'(beats - 9'd1);
                 cur_addr      <= bend;
                 if (bend == cur_end) cur_active <= 1'b0;
+            end
+            if (req_valid && req_ready) begin
+                cur_active <= 1'b1;
+                cur_addr   <= req_addr;
+                cur_end    <= req_addr + {{(ADDR_WIDTH-16){1'b0}}, req_len};
             end
             if (flush) begin
                 cur_active <= 1'b0;

@@ -127,7 +127,7 @@ module vionic_rxq #(
         drop_now = 1'b0;
         take_buf = 1'b0;
         need     = 1'b0;
-        if (!busy && !cp_pend && fi_valid && cm_s_ready) begin
+        if (!busy && (!cp_pend || cp_ready) && fi_valid && cm_s_ready) begin
             if (!run || fi_bad) drop_now = 1'b1;
             else if (ch_valid) begin
                 if (ch_total < {15'd0, need_len}) drop_now = 1'b1;
@@ -141,11 +141,18 @@ module vionic_rxq #(
     assign cmd_push = fi_pop;
     assign cmd_drop = drop_now;
 
-    assign wl = (sg_len < {16'd0, remaining}) ? sg_len : {16'd0, remaining};
-    assign wr_req_valid = busy && sg_valid && (wl != 0);
+    // the buffer chain is taken together with its first segment
+    logic        e_busy;
+    logic [7:0]  e_left;
+    logic [15:0] e_rem;
+    assign e_busy = busy || take_buf;
+    assign e_left = busy ? seg_left : ch_nseg;
+    assign e_rem  = busy ? remaining : need_len[15:0];
+    assign wl = (sg_len < {16'd0, e_rem}) ? sg_len : {16'd0, e_rem};
+    assign wr_req_valid = e_busy && sg_valid && (wl != 0);
     assign wr_req_addr  = sg_addr;
     assign wr_req_len   = wl[15:0];
-    assign sg_ready     = busy && sg_valid && ((wl == 0) || wr_req_ready);
+    assign sg_ready     = e_busy && sg_valid && ((wl == 0) || wr_req_ready);
     assign cp_valid     = cp_pend;
     assign cp_id        = cur_head;
     assign cp_len       = {16'd0, cur_len} + 32'd12;
@@ -157,24 +164,25 @@ module vionic_rxq #(
         end else begin
             cnt_pkt  <= 1'b0;
             cnt_drop <= drop_now;
+            if (cp_pend && cp_ready) begin
+                cp_pend   <= 1'b0;
+                cnt_pkt   <= 1'b1;
+                cnt_bytes <= cur_len;
+            end
             if (take_buf) begin
                 busy      <= 1'b1;
                 seg_left  <= ch_nseg;
                 remaining <= need_len[15:0];
                 cur_head  <= ch_head;
                 cur_len   <= fi_len;
-            end else if (sg_valid && sg_ready) begin
-                remaining <= remaining - wl[15:0];
-                seg_left  <= seg_left - 8'd1;
-                if (seg_left == 8'd1) begin
+            end
+            if (sg_valid && sg_ready) begin
+                remaining <= e_rem - wl[15:0];
+                seg_left  <= e_left - 8'd1;
+                if (e_left == 8'd1) begin
                     busy    <= 1'b0;
                     cp_pend <= 1'b1;
                 end
-            end
-            if (cp_pend && cp_ready) begin
-                cp_pend   <= 1'b0;
-                cnt_pkt   <= 1'b1;
-                cnt_bytes <= cur_len;
             end
         end
     end

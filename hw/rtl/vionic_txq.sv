@@ -70,22 +70,31 @@ module vionic_txq #(
     logic [31:0] s_skip, rl;
     logic        seg_is_last;
 
+    // A chain record can be taken together with its first segment (the fetch
+    // engine pushes the segments before the record), so a one-descriptor frame
+    // costs one cycle here.
+    logic       e_busy, e_drop;
+    logic [7:0] e_left;
+    logic [4:0] e_skip;
+    logic ch_drop;
     always_comb begin
-        flen   = ch_total - 32'd12;
-        s_skip = (sg_len < {27'd0, skip}) ? sg_len : {27'd0, skip};
-        rl     = sg_len - s_skip;
-        seg_is_last = (seg_left == 8'd1);
+        flen    = ch_total - 32'd12;
+        ch_drop = (ch_total <= 32'd12) || (flen > 32'(MAXF));
+        e_busy  = busy_ch || ch_ready;
+        e_drop  = busy_ch ? drop_ch : ch_drop;
+        e_left  = busy_ch ? seg_left : ch_nseg;
+        e_skip  = busy_ch ? skip : 5'd12;
+        s_skip  = (sg_len < {27'd0, e_skip}) ? sg_len : {27'd0, e_skip};
+        rl      = sg_len - s_skip;
+        seg_is_last = (e_left == 8'd1);
     end
 
     assign ch_ready     = run && !busy_ch && ch_valid && fi_s_ready;
-    assign rd_req_valid = busy_ch && !drop_ch && sg_valid && (rl != 0);
+    assign rd_req_valid = e_busy && !e_drop && sg_valid && (rl != 0);
     assign rd_req_addr  = sg_addr + {{(ADDR_WIDTH-32){1'b0}}, s_skip};
     assign rd_req_len   = rl[15:0];
     assign rd_req_tag   = seg_is_last;
-    assign sg_ready     = busy_ch && sg_valid && (drop_ch || (rl == 0) || rd_req_ready);
-
-    logic ch_drop;
-    assign ch_drop = (ch_total <= 32'd12) || (flen > 32'(MAXF));
+    assign sg_ready     = e_busy && sg_valid && (e_drop || (rl == 0) || rd_req_ready);
 
     always_ff @(posedge clk) begin
         if (rst || clear) begin
@@ -96,10 +105,11 @@ module vionic_txq #(
                 drop_ch  <= ch_drop;
                 seg_left <= ch_nseg;
                 skip     <= 5'd12;
-            end else if (sg_valid && sg_ready) begin
-                skip     <= skip - s_skip[4:0];
-                seg_left <= seg_left - 8'd1;
-                if (seg_is_last) busy_ch <= 1'b0;
+            end
+            if (sg_valid && sg_ready) begin
+                skip     <= e_skip - s_skip[4:0];
+                seg_left <= e_left - 8'd1;
+                busy_ch  <= !seg_is_last;
             end
         end
     end
