@@ -233,7 +233,7 @@ module vionic_dma_wr #(
     vionic_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
         .clk(clk), .rst(rst || flush),
         .s_valid(sl_valid && !flush), .s_ready(sl_ready), .s_data(sl_data), .s_lo(sl_lo),
-        .s_hi({1'b0, sl_lo} + take), .s_first(w_first), .s_off(wq_off), .s_last(sl_last), .s_user(1'b0),
+        .s_hi({1'b0, sl_lo} + take), .s_first(w_first), .s_off(wq_off), .s_last(sl_last), .s_user(1'b0), .s_pre(1'b0), .s_pre_data('0),
         .m_valid(pk_valid), .m_ready(pk_ready), .m_data(pk_data), .m_strb(pk_strb),
         .m_last(pk_last), .m_user(pk_user));
 

@@ -20,6 +20,8 @@ module vionic_pack #(
     input  logic [$clog2(DATA_WIDTH/8)-1:0] s_off,  // output lane of the segment's first byte
     input  logic                    s_last,         // last input of the segment
     input  logic                    s_user,         // error flag, sticky over the segment
+    input  logic                    s_pre,          // with s_first: lanes [0, s_off) come from s_pre_data
+    input  logic [DATA_WIDTH-1:0]   s_pre_data,     // prefix bytes (e.g. a header) merged into the first beat
     output logic                    m_valid,
     input  logic                    m_ready,
     output logic [DATA_WIDTH-1:0]   m_data,
@@ -37,13 +39,14 @@ module vionic_pack #(
     logic [LW-1:0]           n0, lo0, rot_amt;
     logic [LW:0]             k, total;
     logic [LW+2:0]           sh;
-    logic [DATA_WIDTH-1:0]   rot, merged, bm_n0;
+    logic [DATA_WIDTH-1:0]   rot, merged, bm_n0, acc_eff;
     logic [W-1:0]            lm_n0, lm_lo0, lm_tot, lm_flush;
     logic                    out_ok, take, err_cur;
 
     always_comb begin
         n0      = s_first ? s_off : n;
-        lo0     = s_first ? s_off : acc_lo;
+        lo0     = s_first ? (s_pre ? '0 : s_off) : acc_lo;
+        acc_eff = (s_first && s_pre) ? s_pre_data : acc;
         k       = s_hi - {1'b0, s_lo};
         total   = {1'b0, n0} + k;
         rot_amt = n0 - s_lo;
@@ -54,7 +57,7 @@ module vionic_pack #(
         lm_tot  = total[LW] ? {W{1'b1}} : ~({W{1'b1}} << total[LW-1:0]);
         lm_flush = ~({W{1'b1}} << n);
         for (int j = 0; j < W; j++) bm_n0[8*j +: 8] = {8{lm_n0[j]}};
-        merged  = (acc & bm_n0) | (rot & ~bm_n0);
+        merged  = (acc_eff & bm_n0) | (rot & ~bm_n0);
         err_cur = (s_first ? 1'b0 : err) | s_user;
     end
 

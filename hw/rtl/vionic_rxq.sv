@@ -59,7 +59,10 @@ module vionic_rxq #(
     localparam int LW    = $clog2(W);
     localparam int MAXF  = MTU + 14;
     localparam int DEPTH = FIFO_BYTES / W;
-    localparam int HB    = (12 + W - 1) / W;   // header beats
+    // DATA_WIDTH >= 128: the header is merged into the first frame beat by the
+    // packer (prefix); DATA_WIDTH 64: it is sent as two header beats first.
+    localparam bit PRE   = (W >= 16);
+    localparam int HB    = PRE ? 0 : (12 + W - 1) / W;   // separate header beats
 
     // ---------------- front: frame store ----------------
     logic [LW:0]  kbytes;
@@ -210,11 +213,18 @@ module vionic_rxq #(
             if ((32'(hk) * W + j) == 10) hdr_data[8*j +: 8] = 8'd1;   // num_buffers = 1
         hdr_hi = ((32'(hk) + 1) * W <= 12) ? (LW+1)'(W) : (LW+1)'(12 - 32'(hk) * W);
     end
-    assign in_hdr     = (32'(hk) < HB);
+    logic fr_start;
+    generate
+        if (HB == 0) begin : g_nohdr
+            assign in_hdr = 1'b0;
+        end else begin : g_hdr
+            assign in_hdr = (32'(hk) < HB);
+        end
+    endgenerate
     assign pk_s_valid = cm_valid && !cm_drop && (in_hdr || fd_valid);
     assign pk_s_data  = in_hdr ? hdr_data : fd_data;
     assign pk_s_hi    = in_hdr ? hdr_hi : fd_bytes;
-    assign pk_first   = (hk == 2'd0);
+    assign pk_first   = PRE ? fr_start : (hk == 2'd0);
     assign pk_last    = !in_hdr && fd_last;
     assign fd_ready   = cm_valid && (cm_drop || (!in_hdr && pk_s_ready));
     assign cm_pop     = fd_valid && fd_ready && fd_last;
@@ -224,11 +234,22 @@ module vionic_rxq #(
         else if (cm_pop) hk <= '0;
         else if (pk_s_valid && pk_s_ready && in_hdr) hk <= hk + 2'd1;
     end
+    always_ff @(posedge clk) begin
+        if (rst || clear) fr_start <= 1'b1;
+        else if (cm_pop) fr_start <= 1'b1;
+        else if (pk_s_valid && pk_s_ready) fr_start <= 1'b0;
+    end
+    logic [DATA_WIDTH-1:0] pre_data;
+    always_comb begin
+        pre_data = '0;
+        for (int j = 0; j < W; j++) if (j == 10) pre_data[8*j +: 8] = 8'd1;   // num_buffers = 1
+    end
 
     vionic_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
         .clk(clk), .rst(rst || clear),
         .s_valid(pk_s_valid), .s_ready(pk_s_ready), .s_data(pk_s_data), .s_lo('0), .s_hi(pk_s_hi),
-        .s_first(pk_first), .s_off('0), .s_last(pk_last), .s_user(1'b0),
+        .s_first(pk_first), .s_off(PRE ? LW'(12) : '0), .s_last(pk_last), .s_user(1'b0),
+        .s_pre(PRE && fr_start), .s_pre_data(pre_data),
         .m_valid(st_valid), .m_ready(st_ready), .m_data(st_data), .m_strb(pk_strb),
         .m_last(pk_m_last), .m_user(pk_m_user));
     always_comb begin

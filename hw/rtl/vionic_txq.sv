@@ -160,7 +160,7 @@ module vionic_txq #(
         .clk(clk), .rst(rst || clear),
         .s_valid(rd_valid && fi_valid && !fi_drop && (!frame_end || cp_ready)), .s_ready(pk_in_ready),
         .s_data(rd_data), .s_lo(rd_lo), .s_hi(rd_hi), .s_first(fr_first), .s_off('0),
-        .s_last(frame_end), .s_user(rd_err),
+        .s_last(frame_end), .s_user(rd_err), .s_pre(1'b0), .s_pre_data('0),
         .m_valid(pk_valid), .m_ready(m_axis_tx_tready && !abort_v), .m_data(m_axis_tx_tdata),
         .m_strb(pk_keep), .m_last(pk_last), .m_user(pk_user));
 
