@@ -343,10 +343,27 @@ static inline void add_used(struct vq *q, uint16_t head, uint32_t len)
 }
 
 /* ---- TX ------------------------------------------------------------------------ */
+/* A TX buffer of `total` bytes (virtio header + frame) carries a frame the
+ * wire may take: 14..MTU+14 bytes. Others are dropped and counted. */
+static inline int tx_size_ok(const struct model *m, uint64_t total)
+{
+	return total >= VIONIC_NET_HDR_LEN + ETH_HLEN && total - VIONIC_NET_HDR_LEN <= m->max_frame;
+}
+
+/* Puts a frame on the wire and counts it. A frame the wire loses (no link
+ * partner) still counts as transmitted: the MAC sent it, as the RTL's does;
+ * wire-side loss is not the device's to count. */
+static inline void tx_out(struct model *m, struct vq *q, const uint8_t *frame, uint32_t len)
+{
+	(void)vsrv_wire_send(m->dev, frame, len);
+	q->packets++;
+	q->bytes += len;
+}
+
 /* Sends the frame of a walked chain (m->segs[0..ns)), counts it. */
 static void tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t total)
 {
-	if (total < VIONIC_NET_HDR_LEN + ETH_HLEN || total - VIONIC_NET_HDR_LEN > m->max_frame) {
+	if (!tx_size_ok(m, total)) {
 		q->drops++;
 		return;
 	}
@@ -370,12 +387,7 @@ static void tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t t
 		}
 		f = m->frame;
 	}
-	if (vsrv_wire_send(m->dev, f, flen) == 0) {
-		q->packets++;
-		q->bytes += flen;
-	} else {
-		q->drops++;
-	}
+	tx_out(m, q, f, flen);
 }
 
 /* Single-descriptor chains are handled in two passes: first every chain of
@@ -390,16 +402,10 @@ struct tx_one {
 static void tx_flush(struct model *m, struct vq *q, const struct tx_one *b, unsigned nb)
 {
 	for (unsigned i = 0; i < nb; i++) {
-		uint32_t len = b[i].len;
-		if (len < VIONIC_NET_HDR_LEN + ETH_HLEN || len - VIONIC_NET_HDR_LEN > m->max_frame) {
+		if (tx_size_ok(m, b[i].len))
+			tx_out(m, q, b[i].p + VIONIC_NET_HDR_LEN, b[i].len - VIONIC_NET_HDR_LEN);
+		else
 			q->drops++;
-		} else if (vsrv_wire_send(m->dev, b[i].p + VIONIC_NET_HDR_LEN,
-					  len - VIONIC_NET_HDR_LEN) == 0) {
-			q->packets++;
-			q->bytes += len - VIONIC_NET_HDR_LEN;
-		} else {
-			q->drops++;
-		}
 		add_used(q, b[i].head, 0);
 	}
 }

@@ -82,7 +82,8 @@ struct vsrv_dma *vsrv_dev_dma(struct vsrv_dev *dev);
 void *vsrv_dma(struct vsrv_dev *dev, uint64_t iova, uint64_t len, uint32_t prot);
 /* Hands one Ethernet frame to the wire. `frame` may point into DMA memory:
  * the wire copies it before returning. Returns 0 if sent, -1 if the wire
- * dropped it (no partner, full): the core counts it in the TX queue's DROPS. */
+ * lost it (no partner, full). Wire-side loss is not the device's: a core
+ * counts the frame as transmitted either way, as the MAC of a board would. */
 int  vsrv_wire_send(struct vsrv_dev *dev, const void *frame, uint32_t len);
 /* Raises MSI-X vector `vector` (writes its eventfd, if the client gave one;
  * otherwise nothing happens). */

@@ -421,14 +421,18 @@ uint32_t rtl_bar_read(void *core, uint32_t off, unsigned size)
 	return axil_read(static_cast<vionic_rtl *>(core), off, size);
 }
 
+// A register write may start device work (a doorbell, queue enable, reset):
+// count it as activity so poll() keeps the clock running.
 void rtl_bar_write(void *core, uint32_t off, unsigned size, uint32_t val)
 {
-	axil_write(static_cast<vionic_rtl *>(core), off, size, val);
+	auto *r = static_cast<vionic_rtl *>(core);
+	axil_write(r, off, size, val);
+	r->last_activity = r->cycle;
 }
 
 void rtl_notify(void *core, uint16_t slot, uint32_t value)
 {
-	axil_write(static_cast<vionic_rtl *>(core), VIONIC_NOTIFY + 4u * slot, 4, value);
+	rtl_bar_write(core, VIONIC_NOTIFY + 4u * slot, 4, value);
 }
 
 void rtl_reset(void *core)
@@ -436,9 +440,15 @@ void rtl_reset(void *core)
 	hw_reset(static_cast<vionic_rtl *>(core));
 }
 
+// Runs the clock while the core has work: from any activity until
+// kIdleCycles quiet cycles later (longer than any internal pipeline), then
+// stops, so an idle server does not simulate empty cycles. Register reads
+// still step the clock, so CYCLES moves whenever someone looks.
 int rtl_poll(void *core)
 {
 	auto *r = static_cast<vionic_rtl *>(core);
+	if (r->cycle - r->last_activity >= kIdleCycles)
+		return 0;
 	for (unsigned i = 0; i < kStepCycles; i++)
 		step(r);
 	return r->cycle - r->last_activity < kIdleCycles;

@@ -133,6 +133,16 @@ def test_unix_wire_both_directions(unix_wire, seed):
     assert recv_exactly(dev, 100) == inbound
 
 
+def test_unix_wire_without_partner_loses_frames_on_the_wire(backend, tmp_path):
+    """Like an unplugged cable: the NIC transmits, the frames are gone, and
+    the device counts them as transmitted (wire loss is not a device drop)."""
+    with vionic.open(backend, wire=f"unix:{tmp_path / 'w.sock'}") as dev:
+        dev.send([bytes(range(64))] * 20)
+        assert wait_for(lambda: dev.stats()["device"]["tx"]["packets"] == 20)
+        assert dev.stats()["device"]["tx"]["drops"] == 0
+        assert dev.stats()["error"]["code"] == 0
+
+
 def test_unix_wire_rx_frame_larger_than_buffer_dropped(unix_wire):
     dev, peer = unix_wire
     peer.send(bytes(4000))                                   # larger than any RX buffer
