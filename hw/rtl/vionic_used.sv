@@ -38,66 +38,83 @@ module vionic_used #(
         .clk(clk), .rst(rst || clear), .s_valid(cp_valid), .s_ready(cp_ready), .s_data({cp_len, cp_id}),
         .m_valid(q_valid), .m_ready(q_pop), .m_data(q_out), .count(q_count));
 
-    localparam logic [1:0] S_GATHER = 2'd0, S_ENT = 2'd1, S_WAIT = 2'd2, S_IDX = 2'd3;
-    logic [1:0]   state;
+    // Element writes are issued back to back (never waiting for B); used.idx is
+    // written for the newest batch whose element write (and so every earlier
+    // write of the engine) has completed: 'pend' is the batch waited for,
+    // 'nxt' collects newer batches meanwhile (coalesced into one idx write).
     logic [15:0]  used_idx, pos, to_end, limit;
     logic [3:0]   k;
+    logic         ent_ready;          // a gathered batch waits to be written
     logic [511:0] buffer;
-    logic [15:0]  ent_seq, idx_seq;
+    logic         pend_v, nxt_v;
+    logic [15:0]  pend_seq, pend_idx, nxt_seq, nxt_idx, idx_seq;
     logic         irq_wait;
-    logic [15:0]  d_ent, d_idx;
+    logic [15:0]  d_pend, d_idx;
+    logic         idx_go, ent_go;
 
     always_comb begin
         pos    = used_idx & (q_size - 1'b1);
         to_end = q_size - pos;
         limit  = (to_end < 16'(BATCH)) ? to_end : 16'(BATCH);
-        d_ent  = wr_done - ent_seq - 1'b1;   // < 0x8000: ent write done
+        d_pend = wr_done - pend_seq - 1'b1;   // < 0x8000: element write done
         d_idx  = wr_done - idx_seq - 1'b1;
     end
-    assign q_pop = (state == S_GATHER) && q_valid && ({12'd0, k} < limit);
+    assign q_pop  = !ent_ready && q_valid && ({12'd0, k} < limit);
+    assign idx_go = pend_v && !d_pend[15];
 
     always_comb begin
         wr_req_valid = 1'b0;
         wr_req_addr  = q_used + {{(ADDR_WIDTH-19){1'b0}}, pos, 3'b000} + 4;
         wr_req_len   = {9'd0, k, 3'b000};
         wr_req_data  = buffer;
-        if (state == S_ENT) wr_req_valid = 1'b1;
-        if (state == S_IDX) begin
+        ent_go       = 1'b0;
+        if (idx_go) begin
             wr_req_valid = 1'b1;
             wr_req_addr  = q_used + 2;
             wr_req_len   = 16'd2;
-            wr_req_data  = {496'd0, used_idx};
+            wr_req_data  = {496'd0, pend_idx};
+        end else if (ent_ready) begin
+            wr_req_valid = 1'b1;
+            ent_go       = 1'b1;
         end
     end
 
     always_ff @(posedge clk) begin
         if (rst || clear) begin
-            state <= S_GATHER; used_idx <= '0; k <= '0; buffer <= '0;
-            ent_seq <= '0; idx_seq <= '0; irq_wait <= 1'b0; irq <= 1'b0;
+            used_idx <= '0; k <= '0; buffer <= '0; ent_ready <= 1'b0;
+            pend_v <= 1'b0; nxt_v <= 1'b0; pend_seq <= '0; pend_idx <= '0; nxt_seq <= '0; nxt_idx <= '0;
+            idx_seq <= '0; irq_wait <= 1'b0; irq <= 1'b0;
         end else begin
             irq <= 1'b0;
-            case (state)
-                S_GATHER: begin
-                    if (q_pop) begin
-                        buffer[{k[2:0], 6'd0} +: 64] <= {q_out[47:16], 16'd0, q_out[15:0]};
-                        k <= k + 4'd1;
-                    end
-                    if ((!q_valid || {12'd0, k} >= limit) && k != 0) state <= S_ENT;
+            if (q_pop) begin
+                buffer[{k[2:0], 6'd0} +: 64] <= {q_out[47:16], 16'd0, q_out[15:0]};
+                k <= k + 4'd1;
+            end
+            // write a batch when it is full, or when nothing more is queued and no
+            // used.idx update is pending (under load batches fill up to BATCH)
+            if (!ent_ready && k != 0 && (({12'd0, k} + {15'd0, q_pop} >= limit) || (!q_valid && !pend_v)))
+                ent_ready <= 1'b1;
+            // idx write of the pending batch
+            if (idx_go && wr_req_ready) begin
+                idx_seq  <= wr_seq;
+                irq_wait <= 1'b1;
+                pend_v   <= nxt_v;
+                pend_seq <= nxt_seq;
+                pend_idx <= nxt_idx;
+                nxt_v    <= 1'b0;
+            end
+            // element write
+            if (ent_go && wr_req_ready) begin
+                used_idx  <= used_idx + {12'd0, k};
+                k         <= '0;
+                ent_ready <= 1'b0;
+                if (!pend_v) begin
+                    pend_v <= 1'b1; pend_seq <= wr_seq; pend_idx <= used_idx + {12'd0, k};
+                end else begin
+                    nxt_v <= 1'b1; nxt_seq <= wr_seq; nxt_idx <= used_idx + {12'd0, k};
                 end
-                S_ENT: if (wr_req_ready) begin
-                    ent_seq  <= wr_seq;
-                    used_idx <= used_idx + {12'd0, k};
-                    k        <= '0;
-                    state    <= S_WAIT;
-                end
-                S_WAIT: if (!d_ent[15]) state <= S_IDX;
-                default: if (wr_req_ready) begin
-                    idx_seq  <= wr_seq;
-                    irq_wait <= 1'b1;
-                    state    <= S_GATHER;
-                end
-            endcase
-            if (irq_wait && state != S_IDX && !d_idx[15]) begin
+            end
+            if (irq_wait && !(idx_go && wr_req_ready) && !d_idx[15]) begin
                 irq_wait <= 1'b0;
                 irq      <= !no_irq;
             end
@@ -105,5 +122,5 @@ module vionic_used #(
     end
 
     logic unused_ok;
-    assign unused_ok = ^{q_count, d_ent[14:0], d_idx[14:0]};
+    assign unused_ok = ^{q_count, d_pend[14:0], d_idx[14:0]};
 endmodule
