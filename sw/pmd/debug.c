@@ -52,6 +52,8 @@ int vionic_debug_post(vionic_dev *dev, uint16_t vq, uint16_t head)
 
 	if (r)
 		return r;
+	if (q->index & 1)   /* completed TX buffers free their slots first */
+		vpmd_tx_reclaim(dev, q, q->size);
 	dev_pos = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
 	if (((q->index & 1) == 0 && q->avail_idx != dev_pos) || ((q->index & 1) && !q->nb_free)) {
 		/* entries are pending (an RX ring is normally full): `head`
