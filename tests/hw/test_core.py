@@ -38,7 +38,8 @@ def test_core512(core512, name):
 
 # DATA_WIDTH = 64: descriptors and ring headers straddle beats, the header takes two beats
 CORE64_TESTS = ["test_bringup", "test_smoke", "test_errors", "test_rx_chains", "test_bidir_bursts",
-                "test_reset_under_traffic"]
+                "test_reset_under_traffic", "test_rx_empty_ring_and_drops", "test_interrupts",
+                "test_tx_all_sizes", "test_rx_all_sizes"]
 
 
 @pytest.mark.parametrize("name", CORE64_TESTS)
