@@ -48,7 +48,6 @@ module vionic_dma_rd #(
 );
     localparam int W     = DATA_WIDTH / 8;
     localparam int LW    = $clog2(W);
-    localparam int MAXBB = (4096 / W) > 256 ? 256 : (4096 / W);
     localparam int CW    = 12;                 // credit counter width (FIFO_DEPTH <= 1024)
     localparam int IW    = LW + 16 + TAG_WIDTH + ADDR_WIDTH;
     localparam int DWF   = DATA_WIDTH + LW + LW + 1 + 1 + TAG_WIDTH + 1;
@@ -56,8 +55,7 @@ module vionic_dma_rd #(
     // ---------------- request splitting and AR issue ----------------
     logic                  cur_active;
     logic [ADDR_WIDTH-1:0] cur_addr, cur_end;
-    logic [ADDR_WIDTH-1:0] a_al, page_end, max_end, bend;
-    logic [ADDR_WIDTH-1:0] nbytes;
+    logic [ADDR_WIDTH-1:0] a_al, bend;
     logic [8:0]            beats;
     logic [CW-1:0]         reserved;
     logic [15:0]           inflight;
@@ -67,16 +65,8 @@ module vionic_dma_rd #(
     // a new request is taken while the last burst of the current one is issued
     assign req_ready = (!cur_active || (ar_load && bend == cur_end)) && info_s_ready && !flush;
 
-    always_comb begin
-        a_al     = {cur_addr[ADDR_WIDTH-1:LW], {LW{1'b0}}};
-        page_end = {cur_addr[ADDR_WIDTH-1:12] + 1'b1, 12'h000};
-        max_end  = a_al + ADDR_WIDTH'(MAXBB * W);
-        bend     = cur_end;
-        if (page_end < bend) bend = page_end;
-        if (max_end < bend) bend = max_end;
-        nbytes   = bend - a_al + ADDR_WIDTH'(W - 1);
-        beats    = nbytes[LW+8:LW];
-    end
+    vionic_burst #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(ADDR_WIDTH)) u_burst (
+        .cur_addr(cur_addr), .cur_end(cur_end), .a_al(a_al), .bend(bend), .beats(beats));
 
     assign ar_load = cur_active && !flush && (!m_axi_arvalid || m_axi_arready) &&
                      ({{(CW-9){1'b0}}, beats} + reserved <= CW'(FIFO_DEPTH));
@@ -173,5 +163,5 @@ module vionic_dma_rd #(
 
     // data_s_ready is guaranteed by the credit check; counts are for debug only
     logic unused_ok;
-    assign unused_ok = ^{data_s_ready, data_count, info_count, m_axi_rresp[0], cur_addr[LW-1:0], nbytes};
+    assign unused_ok = ^{data_s_ready, data_count, info_count, m_axi_rresp[0], cur_addr[LW-1:0]};
 endmodule

@@ -56,7 +56,6 @@ module vionic_dma_wr #(
 );
     localparam int W     = DATA_WIDTH / 8;
     localparam int LW    = $clog2(W);
-    localparam int MAXBB = (4096 / W) > 256 ? 256 : (4096 / W);
     localparam int AWF   = ADDR_WIDTH + 16 + QID_WIDTH;
     localparam int WWF   = LW + 16 + 1 + 512;
     localparam int BWF   = 1 + QID_WIDTH + ADDR_WIDTH;
@@ -87,22 +86,14 @@ module vionic_dma_wr #(
     logic                  cur_active;
     logic [ADDR_WIDTH-1:0] cur_addr, cur_end;
     logic [QID_WIDTH-1:0]  cur_qid;
-    logic [ADDR_WIDTH-1:0] a_al, page_end, max_end, bend, nbytes;
+    logic [ADDR_WIDTH-1:0] a_al, bend;
     logic [8:0]            beats;
     logic                  wl_s_ready, b_s_ready, aw_load;
 
     assign awq_pop = awq_valid && !cur_active && !flush;
 
-    always_comb begin
-        a_al     = {cur_addr[ADDR_WIDTH-1:LW], {LW{1'b0}}};
-        page_end = {cur_addr[ADDR_WIDTH-1:12] + 1'b1, 12'h000};
-        max_end  = a_al + ADDR_WIDTH'(MAXBB * W);
-        bend     = cur_end;
-        if (page_end < bend) bend = page_end;
-        if (max_end < bend) bend = max_end;
-        nbytes   = bend - a_al + ADDR_WIDTH'(W - 1);
-        beats    = nbytes[LW+8:LW];
-    end
+    vionic_burst #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(ADDR_WIDTH)) u_burst (
+        .cur_addr(cur_addr), .cur_end(cur_end), .a_al(a_al), .bend(bend), .beats(beats));
     assign aw_load = cur_active && !flush && (!m_axi_awvalid || m_axi_awready) && wl_s_ready && b_s_ready;
 
     always_ff @(posedge clk) begin
@@ -254,5 +245,5 @@ module vionic_dma_wr #(
     assign busy = m_axi_awvalid || wl_valid || b_valid || (wl_count != 0) || (b_count != 0);
 
     logic unused_ok;
-    assign unused_ok = ^{awq_count, wq_count, pk_last, pk_user, m_axi_bresp[0], cur_addr[LW-1:0], nbytes, inl_sh};
+    assign unused_ok = ^{awq_count, wq_count, pk_last, pk_user, m_axi_bresp[0], cur_addr[LW-1:0], inl_sh};
 endmodule
