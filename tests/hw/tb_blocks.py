@@ -1,5 +1,6 @@
 """Block tests: vionic_dma_rd, vionic_dma_wr and vionic_fetch (DATA_WIDTH 64) against
 cocotbext-axi memories with random latency/back-pressure and a Python reference."""
+
 from __future__ import annotations
 
 import struct
@@ -7,17 +8,26 @@ import struct
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
-
 from vionic_model import HostMemory, rng_from_env
 
-W = 8   # bytes per beat (DATA_WIDTH 64)
+W = 8  # bytes per beat (DATA_WIDTH 64)
 
 
 async def setup(dut, prefix, **kw):
     rng = rng_from_env()
     cocotb.start_soon(Clock(dut.clk, 4, unit="ns").start())
-    for s in ("rd_flush", "rd_req_valid", "rd_out_ready", "wr_flush", "wr_req_valid", "wr_st_valid",
-              "f_run", "f_kick", "f_sg_ready", "f_ch_ready"):
+    for s in (
+        "rd_flush",
+        "rd_req_valid",
+        "rd_out_ready",
+        "wr_flush",
+        "wr_req_valid",
+        "wr_st_valid",
+        "f_run",
+        "f_kick",
+        "f_sg_ready",
+        "f_ch_ready",
+    ):
         getattr(dut, s).value = 0
     mem = HostMemory(dut, 1 << 20, rng, prefix=prefix, **kw)
     dut.rst.value = 1
@@ -40,7 +50,7 @@ async def test_dma_rd(dut):
         addr = rng.choice([0x0FF0 + rng.randint(0, 31), rng.randint(0, 60000 - ln)])
         reqs.append((addr, ln, i & 3))
     bad = (0x9000, 0x9100)
-    reqs.append((0x8FF0, 64, 1))          # touches the error range
+    reqs.append((0x8FF0, 64, 1))  # touches the error range
     mem.bad.append(bad)
 
     async def issue():
@@ -88,7 +98,7 @@ async def test_dma_wr(dut):
     fill = b"\x5a" * (1 << 17)
     mem.write(0, fill)
     reqs = []
-    for i in range(150):
+    for _i in range(150):
         ln = rng.choice([1, 2, 3, 8, 12, 64, rng.randint(1, 4500)])
         inline = rng.random() < 0.3
         if inline:
@@ -120,7 +130,7 @@ async def test_dma_wr(dut):
     async def feed():
         pos = 0
         while pos < len(stream):
-            chunk = stream[pos:pos + W]
+            chunk = stream[pos : pos + W]
             dut.wr_st_data.value = int.from_bytes(chunk.ljust(W, b"\0"), "little")
             dut.wr_st_bytes.value = len(chunk)
             dut.wr_st_valid.value = int(rng.random() > 0.2)
@@ -135,13 +145,15 @@ async def test_dma_wr(dut):
         await RisingEdge(dut.clk)
         if int(dut.wr_done_cnt.value) == len(reqs):
             break
-    assert int(dut.wr_done_cnt.value) == len(reqs), f"done_cnt {int(dut.wr_done_cnt.value)} != {len(reqs)}"
+    assert int(dut.wr_done_cnt.value) == len(reqs), (
+        f"done_cnt {int(dut.wr_done_cnt.value)} != {len(reqs)}"
+    )
     ref = bytearray(fill)
-    for addr, ln, inline, data in reqs:
-        ref[addr:addr + ln] = data
+    for addr, ln, _inline, data in reqs:
+        ref[addr : addr + ln] = data
     got = mem.read(0, len(ref))
     for addr, ln, inline, data in reqs:
-        assert got[addr:addr + ln] == data, f"write {addr:#x}+{ln} inline={inline} wrong"
+        assert got[addr : addr + ln] == data, f"write {addr:#x}+{ln} inline={inline} wrong"
     assert got == bytes(ref), "bytes outside the written ranges changed"
     # error response
     mem.bad.append((0x30000, 0x30100))
@@ -168,7 +180,7 @@ async def test_fetch(dut):
     records and segments exactly as the reference walk of the rings says."""
     rng, mem = await setup(dut, "f_m_axi", read_latency=(1, 80), pause=0.3, write=False)
     size = 64
-    desc, avail = 0x1000, 0x3002        # avail only 2-byte aligned: header straddles beats
+    desc, avail = 0x1000, 0x3002  # avail only 2-byte aligned: header straddles beats
     dut.f_q_size.value = size
     dut.f_q_desc.value = desc
     dut.f_q_avail.value = avail
@@ -188,7 +200,10 @@ async def test_fetch(dut):
             segs = [(rng.randint(0, 1 << 40), rng.randint(1, 3000)) for _ in ids]
             for j, i in enumerate(ids):
                 nxt = ids[j + 1] if j + 1 < k else 0
-                mem.write(desc + 16 * i, struct.pack("<QIHH", segs[j][0], segs[j][1], 1 if j + 1 < k else 0, nxt))
+                mem.write(
+                    desc + 16 * i,
+                    struct.pack("<QIHH", segs[j][0], segs[j][1], 1 if j + 1 < k else 0, nxt),
+                )
             mem.write(avail + 4 + 2 * (idx % size), struct.pack("<H", ids[0]))
             idx = (idx + 1) & 0xFFFF
             mem.write(avail + 2, struct.pack("<H", idx))
@@ -201,7 +216,7 @@ async def test_fetch(dut):
 
     dut.f_run.value = 1
     total = 0
-    for rnd in range(12):
+    for _rnd in range(12):
         post(rng.randint(1, 20))
         await kick()
         # collect everything posted so far
@@ -214,7 +229,11 @@ async def test_fetch(dut):
                 pass
             if dut.f_sg_valid.value and dut.f_sg_ready.value:
                 got_segs.append((int(dut.f_sg_addr.value), int(dut.f_sg_len.value)))
-            if dut.f_ch_valid.value and len(got_segs) >= int(dut.f_ch_nseg.value) and rng.random() > 0.2:
+            if (
+                dut.f_ch_valid.value
+                and len(got_segs) >= int(dut.f_ch_nseg.value)
+                and rng.random() > 0.2
+            ):
                 n = int(dut.f_ch_nseg.value)
                 head = int(dut.f_ch_head.value)
                 tot = int(dut.f_ch_total.value)
@@ -224,8 +243,12 @@ async def test_fetch(dut):
                 dut.f_ch_ready.value = 0
                 got.append((head, got_segs[:n], tot))
                 del got_segs[:n]
-        for (head, segs, ids), (ghead, gsegs, gtot) in zip(expect[total:], got[total:]):
-            assert ghead == head and gsegs == segs and gtot == sum(s[1] for s in segs), (head, ghead)
+        pairs = zip(expect[total:], got[total:], strict=True)
+        for (head, segs, ids), (ghead, gsegs, gtot) in pairs:
+            assert ghead == head and gsegs == segs and gtot == sum(s[1] for s in segs), (
+                head,
+                ghead,
+            )
             free.extend(ids)
         total = len(expect)
     assert total > 64, "ring did not wrap"

@@ -1,19 +1,62 @@
 """cocotb tests of vionic_core with the Python virtio driver model."""
-from __future__ import annotations
 
-import struct
+from __future__ import annotations
 
 import cocotb
 from cocotb.triggers import RisingEdge
 from cocotbext.axi import AxiStreamFrame
-
-from vionic_model import (COMMON, DEFAULT_MAC, DEVICE_FEATURES, DEVCFG, DF, DFSELECT, ERR_ALIGN, ERR_CHAIN,
-                          ERR_DIRECTION, ERR_DMA, ERR_INDEX, ERR_QUEUE_CFG, ERR_ZERO_LEN, F_CSUM, F_MRG_RXBUF,
-                          F_VERSION_1, ISR, MAX_FRAME, MSIX, NET_HDR_LEN, NO_VECTOR, NUMQ, Q_ENABLE, Q_MSIX,
-                          Q_NDATA, Q_NOFF, Q_RESET, Q_SELECT, Q_SIZE, REG_CYCLES_HI, REG_CYCLES_LO, REG_ERR_CODE,
-                          REG_ID, REG_IMPL, REG_MAXQP, REG_VERSION, S_ACK, S_DRIVER, S_DRIVER_OK,
-                          S_FEATURES_OK, S_NEEDS_RESET, STATUS, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE, Device,
-                          make_frame, ref_rx_buffer, ref_tx_frame, rng_from_env, split_segments)
+from vionic_model import (
+    COMMON,
+    DEFAULT_MAC,
+    DEVCFG,
+    DEVICE_FEATURES,
+    DF,
+    DFSELECT,
+    ERR_ALIGN,
+    ERR_CHAIN,
+    ERR_DIRECTION,
+    ERR_DMA,
+    ERR_INDEX,
+    ERR_QUEUE_CFG,
+    ERR_ZERO_LEN,
+    F_CSUM,
+    F_MRG_RXBUF,
+    F_VERSION_1,
+    ISR,
+    MAX_FRAME,
+    MSIX,
+    NET_HDR_LEN,
+    NO_VECTOR,
+    NUMQ,
+    Q_ENABLE,
+    Q_MSIX,
+    Q_NDATA,
+    Q_NOFF,
+    Q_RESET,
+    Q_SELECT,
+    Q_SIZE,
+    REG_CYCLES_HI,
+    REG_CYCLES_LO,
+    REG_ERR_CODE,
+    REG_ID,
+    REG_IMPL,
+    REG_MAXQP,
+    REG_VERSION,
+    S_ACK,
+    S_DRIVER,
+    S_DRIVER_OK,
+    S_FEATURES_OK,
+    S_NEEDS_RESET,
+    STATUS,
+    VIRTQ_DESC_F_NEXT,
+    VIRTQ_DESC_F_WRITE,
+    Device,
+    make_frame,
+    ref_rx_buffer,
+    ref_tx_frame,
+    rng_from_env,
+    split_segments,
+)
 
 RXBUF = NET_HDR_LEN + MAX_FRAME
 
@@ -41,11 +84,11 @@ class Traffic:
         self.dev, self.rx, self.tx = dev, rx, tx
         self.buf_size = buf_size
         self.max_segs = max_segs
-        self.tx_expect = []          # frames expected on the wire, in order
+        self.tx_expect = []  # frames expected on the wire, in order
         self.tx_bytes = 0
         self.tx_pkts = 0
         self.tx_drops = 0
-        self.rx_expect = []          # frames sent into s_axis_rx that must be delivered, in order
+        self.rx_expect = []  # frames sent into s_axis_rx that must be delivered, in order
         self.rx_got = 0
         self.rx_bytes = 0
         self.txbufs = []
@@ -58,7 +101,7 @@ class Traffic:
         parts, off = [], 0
         for n in lens:
             a = m.alloc(n, self.dev.rng.choice([1, 2, 4, 64]))
-            m.write(a, buf[off:off + n])
+            m.write(a, buf[off : off + n])
             parts.append((a, n, False))
             off += n
         self.tx.add(parts, cookie=buf)
@@ -74,7 +117,9 @@ class Traffic:
         m = self.dev.mem
         size = size or self.buf_size
         while len(self.rx.free) >= self.max_segs and (n is None or n > 0):
-            lens = split_segments(self.dev.rng, size, self.max_segs) if self.max_segs > 1 else [size]
+            lens = (
+                split_segments(self.dev.rng, size, self.max_segs) if self.max_segs > 1 else [size]
+            )
             parts = []
             for ln in lens:
                 a = m.alloc(ln, align)
@@ -97,7 +142,7 @@ class Traffic:
             self.rx_bytes += len(frame)
 
     def check_tx_used(self):
-        for uid, ulen, segs, buf in self.tx.reap():
+        for _uid, ulen, _segs, _buf in self.tx.reap():
             assert ulen == 0, "TX used len must be 0"
 
     async def check_tx_wire(self, n):
@@ -105,7 +150,9 @@ class Traffic:
             f = await self.dev.tx_sink.recv()
             exp = self.tx_expect.pop(0)
             assert not f.tuser, "TX frame flagged bad"
-            assert bytes(f.tdata) == exp, f"TX frame mismatch: got {len(f.tdata)} bytes, want {len(exp)}"
+            assert bytes(f.tdata) == exp, (
+                f"TX frame mismatch: got {len(f.tdata)} bytes, want {len(exp)}"
+            )
 
 
 async def check_counters(dev, q, packets, nbytes, drops=None, errors=0):
@@ -120,7 +167,8 @@ async def check_counters(dev, q, packets, nbytes, drops=None, errors=0):
 # ---------------------------------------------------------------- tests
 @cocotb.test(timeout_time=200, timeout_unit="us")
 async def test_bringup(dut):  # noqa: C901
-    """Identity, device cfg, feature negotiation (incl. refusal), queue registers, sub-word access."""
+    """Identity, device cfg, feature negotiation (incl. refusal), queue registers,
+    sub-word access."""
     dev = await new_device(dut)
     assert await dev.rd32(REG_ID) == 0x43494E56
     assert await dev.rd32(REG_VERSION) == 0x00010000
@@ -131,11 +179,11 @@ async def test_bringup(dut):  # noqa: C901
     # device cfg
     mac = bytes([await dev.rd8(DEVCFG + i) for i in range(6)])
     assert mac == DEFAULT_MAC
-    assert await dev.rd16(DEVCFG + 6) == 1          # LINK_UP
-    assert await dev.rd16(DEVCFG + 8) == 1          # max_virtqueue_pairs
-    assert await dev.rd16(DEVCFG + 0xA) == 1500     # mtu
-    assert await dev.rd32(DEVCFG + 0xC) == 10000    # speed
-    assert await dev.rd8(DEVCFG + 0x10) == 1        # duplex full
+    assert await dev.rd16(DEVCFG + 6) == 1  # LINK_UP
+    assert await dev.rd16(DEVCFG + 8) == 1  # max_virtqueue_pairs
+    assert await dev.rd16(DEVCFG + 0xA) == 1500  # mtu
+    assert await dev.rd32(DEVCFG + 0xC) == 10000  # speed
+    assert await dev.rd8(DEVCFG + 0x10) == 1  # duplex full
     # features: offered set, refused FEATURES_OK
     await dev.reset()
     offered, ok = await dev.negotiate(DEVICE_FEATURES | (1 << F_MRG_RXBUF))
@@ -300,6 +348,7 @@ async def test_rx_chains(dut):
 
     def post(n=None, size=None, align=64):
         rx_post(n, size, align=dev.rng.choice([2, 4, 8, 64]))
+
     t.rx_post = post
     await rx_run(dev, t, frames)
     await check_counters(dev, 0, len(frames), sum(len(f) for f in frames), 0)
@@ -311,8 +360,14 @@ async def test_bidir_bursts(dut):
     dev = await new_device(dut, tx_pause=0.0, rx_pause=0.0, pause=0.0)
     rx, tx = await dev.bring_up(rx_size=32, tx_size=32)
     t = Traffic(dev, rx, tx)
-    txf = [make_frame(dev.rng, dev.rng.choice([60, 64, 128, 256, 1514, dev.rng.randint(60, 1514)])) for _ in range(300)]
-    rxf = [make_frame(dev.rng, dev.rng.choice([60, 64, 128, 256, 1514, dev.rng.randint(60, 1514)])) for _ in range(300)]
+    txf = [
+        make_frame(dev.rng, dev.rng.choice([60, 64, 128, 256, 1514, dev.rng.randint(60, 1514)]))
+        for _ in range(300)
+    ]
+    rxf = [
+        make_frame(dev.rng, dev.rng.choice([60, 64, 128, 256, 1514, dev.rng.randint(60, 1514)]))
+        for _ in range(300)
+    ]
     txt = cocotb.start_soon(tx_run(dev, t, txf, batch=32))
     await rx_run(dev, t, rxf)
     await txt
@@ -344,7 +399,7 @@ async def test_rx_empty_ring_and_drops(dut):
     t.rx_post(4, size=NET_HDR_LEN + 200)
     await rx.kick()
     await dev.rx_src.send(AxiStreamFrame(make_frame(dev.rng, 1600)))
-    await dev.rx_src.send(AxiStreamFrame(make_frame(dev.rng, 300)))    # > buffer
+    await dev.rx_src.send(AxiStreamFrame(make_frame(dev.rng, 300)))  # > buffer
     good = make_frame(dev.rng, 150)
     t.rx_expect.append(good)
     await dev.rx_src.send(AxiStreamFrame(good))
@@ -358,7 +413,8 @@ async def test_rx_empty_ring_and_drops(dut):
 
 @cocotb.test(timeout_time=100, timeout_unit="ms")
 async def test_interrupts(dut):
-    """Used interrupts on the queue vectors, suppressed by VIRTQ_AVAIL_F_NO_INTERRUPT; ISR read-to-clear."""
+    """Used interrupts on the queue vectors, suppressed by VIRTQ_AVAIL_F_NO_INTERRUPT;
+    ISR read-to-clear."""
     dev = await new_device(dut)
     rx, tx = await dev.bring_up(rx_size=32, tx_size=32, cfg_msix=0, rx_msix=1, tx_msix=2)
     t = Traffic(dev, rx, tx)
@@ -369,7 +425,7 @@ async def test_interrupts(dut):
     assert await dev.rd8(ISR) & 1
     assert await dev.rd8(ISR) == 0, "ISR not cleared by read"
     tx.set_no_interrupt(True)
-    await tx_run(dev, t, [make_frame(dev.rng, 100)])     # kick makes the device re-read avail.flags
+    await tx_run(dev, t, [make_frame(dev.rng, 100)])  # kick makes the device re-read avail.flags
     await dev.cycles(100)
     assert dev.irq_sink.count() == 0, "interrupt despite VIRTQ_AVAIL_F_NO_INTERRUPT"
     await rx_run(dev, t, [make_frame(dev.rng, 80)])
@@ -415,7 +471,8 @@ async def test_reset_under_traffic(dut):
 
 
 async def expect_error(dev, code, queue, desc=None, addr=None, what=""):
-    """The device logged `code`, set DEVICE_NEEDS_RESET and raised the config interrupt (vector 0)."""
+    """The device logged `code`, set DEVICE_NEEDS_RESET and raised the config interrupt
+    (vector 0)."""
     for _ in range(3000):
         if await dev.rd32(REG_ERR_CODE) != 0:
             break
@@ -533,9 +590,23 @@ async def error_case(dev, case):
         await rx_run(dev, t, [make_frame(rng, 90)])
 
 
-ERROR_CASES = ["size_not_pow2", "size_too_big", "size_zero", "align_desc", "align_avail", "align_used",
-               "tx_loop", "tx_zero_len", "tx_write_flag", "rx_read_only", "tx_head_range", "tx_next_range",
-               "tx_dma_read", "desc_dma_read", "rx_dma_write"]
+ERROR_CASES = [
+    "size_not_pow2",
+    "size_too_big",
+    "size_zero",
+    "align_desc",
+    "align_avail",
+    "align_used",
+    "tx_loop",
+    "tx_zero_len",
+    "tx_write_flag",
+    "rx_read_only",
+    "tx_head_range",
+    "tx_next_range",
+    "tx_dma_read",
+    "desc_dma_read",
+    "rx_dma_write",
+]
 
 
 @cocotb.test(timeout_time=100, timeout_unit="ms")

@@ -1,7 +1,7 @@
 """pytest entry points: vionic_core under Verilator (one build per parameter set)."""
-import pytest
 
 import hwsim
+import pytest
 
 CORE512 = {"DATA_WIDTH": 512, "IMPL": 2}
 CORE64 = {"DATA_WIDTH": 64, "IMPL": 2}
@@ -37,9 +37,18 @@ def test_core512(core512, name):
 
 
 # DATA_WIDTH = 64: descriptors and ring headers straddle beats, the header takes two beats
-CORE64_TESTS = ["test_bringup", "test_smoke", "test_errors", "test_rx_chains", "test_bidir_bursts",
-                "test_reset_under_traffic", "test_rx_empty_ring_and_drops", "test_interrupts",
-                "test_tx_all_sizes", "test_rx_all_sizes"]
+CORE64_TESTS = [
+    "test_bringup",
+    "test_smoke",
+    "test_errors",
+    "test_rx_chains",
+    "test_bidir_bursts",
+    "test_reset_under_traffic",
+    "test_rx_empty_ring_and_drops",
+    "test_interrupts",
+    "test_tx_all_sizes",
+    "test_rx_all_sizes",
+]
 
 
 @pytest.mark.parametrize("name", CORE64_TESTS)

@@ -1,6 +1,7 @@
 """Testbench side of vionic: host memory with latency and error ranges, a
 Python virtio-pci driver model (bring-up, split rings, refill) and the
 independent reference for what frames, used entries and counters must be."""
+
 from __future__ import annotations
 
 import os
@@ -10,27 +11,57 @@ from collections import deque
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import Event, RisingEdge, Timer
-from cocotbext.axi import (AxiLiteBus, AxiReadBus, AxiWriteBus, AxiLiteMaster, AxiStreamBus, AxiStreamFrame,
-                           AxiStreamSink, AxiStreamSource)
+from cocotb.triggers import Event, RisingEdge
+from cocotbext.axi import (
+    AxiLiteBus,
+    AxiLiteMaster,
+    AxiReadBus,
+    AxiStreamBus,
+    AxiStreamSink,
+    AxiStreamSource,
+    AxiWriteBus,
+)
 from cocotbext.axi.axi_ram import AxiRamRead, AxiRamWrite
 from cocotbext.axi.constants import AxiResp
 from cocotbext.axi.memory import Memory
 
 # ---- numbers from include/vionic/regs.h ----
 COMMON, ISR, DEVCFG, NOTIFY, VENDOR = 0x0000, 0x1000, 0x2000, 0x3000, 0x4000
-DFSELECT, DF, GFSELECT, GF, MSIX, NUMQ, STATUS, CFGGEN = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x12, 0x14, 0x15
+DFSELECT, DF, GFSELECT, GF, MSIX, NUMQ, STATUS, CFGGEN = (
+    0x00,
+    0x04,
+    0x08,
+    0x0C,
+    0x10,
+    0x12,
+    0x14,
+    0x15,
+)
 Q_SELECT, Q_SIZE, Q_MSIX, Q_ENABLE, Q_NOFF = 0x16, 0x18, 0x1A, 0x1C, 0x1E
 Q_DESCLO, Q_AVAILLO, Q_USEDLO, Q_NDATA, Q_RESET = 0x20, 0x28, 0x30, 0x38, 0x3A
 S_ACK, S_DRIVER, S_DRIVER_OK, S_FEATURES_OK, S_NEEDS_RESET, S_FAILED = 1, 2, 4, 8, 0x40, 0x80
 F_CSUM, F_MTU, F_MAC, F_MRG_RXBUF, F_STATUS, F_VERSION_1 = 0, 3, 5, 15, 16, 32
 F_ACCESS_PLATFORM, F_NOTIFICATION_DATA = 33, 38
-DEVICE_FEATURES = ((1 << 32) | (1 << 33) | (1 << 5) | (1 << 3) | (1 << 16) | (1 << 38))
+DEVICE_FEATURES = (1 << 32) | (1 << 33) | (1 << 5) | (1 << 3) | (1 << 16) | (1 << 38)
 REG_ID, REG_VERSION, REG_IMPL, REG_MAXQP = 0x4000, 0x4004, 0x4008, 0x400C
 REG_CYCLES_LO, REG_CYCLES_HI = 0x4010, 0x4014
-REG_ERR_CODE, REG_ERR_QUEUE, REG_ERR_DESC, REG_ERR_ADDR_LO, REG_ERR_ADDR_HI = 0x4020, 0x4024, 0x4028, 0x402C, 0x4030
+REG_ERR_CODE, REG_ERR_QUEUE, REG_ERR_DESC, REG_ERR_ADDR_LO, REG_ERR_ADDR_HI = (
+    0x4020,
+    0x4024,
+    0x4028,
+    0x402C,
+    0x4030,
+)
 QSTATS = 0x4100
-ERR_DMA, ERR_CHAIN, ERR_ZERO_LEN, ERR_DIRECTION, ERR_ALIGN, ERR_INDEX, ERR_QUEUE_CFG = 1, 2, 3, 4, 5, 6, 7
+ERR_DMA, ERR_CHAIN, ERR_ZERO_LEN, ERR_DIRECTION, ERR_ALIGN, ERR_INDEX, ERR_QUEUE_CFG = (
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+)
 VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE = 1, 2
 VIRTQ_AVAIL_F_NO_INTERRUPT = 1
 NET_HDR_LEN = 12
@@ -51,7 +82,9 @@ class HostMemory(Memory):
     latency in cycles and returned in order, writes complete with random
     back-pressure; accesses touching an error range get SLVERR."""
 
-    def __init__(self, dut, size, rng, read_latency=(1, 40), pause=0.0, prefix="m_axi", read=True, write=True):
+    def __init__(
+        self, dut, size, rng, read_latency=(1, 40), pause=0.0, prefix="m_axi", read=True, write=True
+    ):
         super().__init__(size)
         self.rng = rng
         self.read_latency = read_latency
@@ -102,7 +135,7 @@ class HostMemory(Memory):
                     addr = int(ar.araddr)
                     length = int(getattr(ar, "arlen", 0)) + 1
                     size = int(getattr(ar, "arsize", self.max_burst_size))
-                    nb = 2 ** size
+                    nb = 2**size
                     assert nb == self.byte_lanes
                     assert 0x1000 - (addr & 0xFFF) >= nb * length, "4 KiB crossing"
                     cur = (addr // nb) * nb
@@ -123,15 +156,20 @@ class HostMemory(Memory):
         def gen():
             while True:
                 yield rng.random() < pause
+
         if write:
-            self.write_if = _Write(AxiWriteBus.from_prefix(dut, prefix), dut.clk, dut.rst, mem=self.mem)
+            self.write_if = _Write(
+                AxiWriteBus.from_prefix(dut, prefix), dut.clk, dut.rst, mem=self.mem
+            )
             self.write_if.log.setLevel("WARNING")
             if pause:
                 self.write_if.w_channel.set_pause_generator(gen())
                 self.write_if.aw_channel.set_pause_generator(gen())
                 self.write_if.b_channel.set_pause_generator(gen())
         if read:
-            self.read_if = _Read(AxiReadBus.from_prefix(dut, prefix), dut.clk, dut.rst, mem=self.mem)
+            self.read_if = _Read(
+                AxiReadBus.from_prefix(dut, prefix), dut.clk, dut.rst, mem=self.mem
+            )
             self.read_if.log.setLevel("WARNING")
             if pause:
                 self.read_if.r_channel.set_pause_generator(gen())
@@ -157,8 +195,17 @@ class HostMemory(Memory):
 class Device:
     """The DUT with its bus models and a virtio-pci driver model."""
 
-    def __init__(self, dut, rng, read_latency=(1, 40), pause=0.1, mem_size=4 << 20, tx_pause=0.2,
-                 rx_pause=0.2, shuffle_desc=True):
+    def __init__(
+        self,
+        dut,
+        rng,
+        read_latency=(1, 40),
+        pause=0.1,
+        mem_size=4 << 20,
+        tx_pause=0.2,
+        rx_pause=0.2,
+        shuffle_desc=True,
+    ):
         self.dut = dut
         self.rng = rng
         self.width = len(dut.m_axi_wdata)
@@ -176,7 +223,9 @@ class Device:
         if rx_pause:
             self.rx_src.set_pause_generator(self._pgen(rx_pause))
         self.queues: dict[int, Virtq] = {}
-        self.shuffle_desc = shuffle_desc     # random descriptor allocation (else in order, as a PMD does)
+        self.shuffle_desc = (
+            shuffle_desc  # random descriptor allocation (else in order, as a PMD does)
+        )
 
     def _pgen(self, p):
         while True:
@@ -221,12 +270,20 @@ class Device:
 
     async def qstat(self, q):
         b = QSTATS + 0x20 * q
-        return {"packets": await self.rd64(b), "bytes": await self.rd64(b + 8),
-                "drops": await self.rd32(b + 0x10), "errors": await self.rd32(b + 0x14)}
+        return {
+            "packets": await self.rd64(b),
+            "bytes": await self.rd64(b + 8),
+            "drops": await self.rd32(b + 0x10),
+            "errors": await self.rd32(b + 0x14),
+        }
 
     async def err_log(self):
-        return (await self.rd32(REG_ERR_CODE), await self.rd32(REG_ERR_QUEUE), await self.rd32(REG_ERR_DESC),
-                await self.rd64(REG_ERR_ADDR_LO))
+        return (
+            await self.rd32(REG_ERR_CODE),
+            await self.rd32(REG_ERR_QUEUE),
+            await self.rd32(REG_ERR_DESC),
+            await self.rd64(REG_ERR_ADDR_LO),
+        )
 
     # ---- bring-up (VIRTIO 1.2 §3.1.1) ----
     async def reset(self, limit=2000):
@@ -254,7 +311,9 @@ class Device:
         ok = bool(await self.rd8(COMMON + STATUS) & S_FEATURES_OK)
         return offered, ok
 
-    async def setup_queue(self, q, size, msix=NO_VECTOR, desc=None, avail=None, used=None, expect_ok=True):
+    async def setup_queue(
+        self, q, size, msix=NO_VECTOR, desc=None, avail=None, used=None, expect_ok=True
+    ):
         vq = Virtq(self, q, size, desc, avail, used)
         await self.wr16(COMMON + Q_SELECT, q)
         await self.wr16(COMMON + Q_SIZE, size)
@@ -272,7 +331,9 @@ class Device:
         self.queues[q] = vq
         return vq
 
-    async def bring_up(self, rx_size=256, tx_size=256, cfg_msix=NO_VECTOR, rx_msix=NO_VECTOR, tx_msix=NO_VECTOR):
+    async def bring_up(
+        self, rx_size=256, tx_size=256, cfg_msix=NO_VECTOR, rx_msix=NO_VECTOR, tx_msix=NO_VECTOR
+    ):
         await self.reset()
         offered, ok = await self.negotiate()
         assert ok
