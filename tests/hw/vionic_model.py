@@ -4,6 +4,7 @@ independent reference for what frames, used entries and counters must be."""
 
 from __future__ import annotations
 
+import heapq
 import os
 import random
 import struct
@@ -106,17 +107,22 @@ class HostMemory(Memory):
                 return self.read(address % self.size, length)
 
             async def _process_read(self):
-                q = deque()
+                # bursts are answered in order per ARID; bursts of different IDs are
+                # answered in the order their random latencies expire (reordered)
+                q: list = []
                 ev = Event()
 
                 async def stamp():
-                    last = 0
+                    last: dict[int, int] = {}
+                    seq = 0
                     while True:
                         ar = await self.ar_channel.recv()
+                        rid = int(getattr(ar, "arid", 0))
                         lo, hi = mem.read_latency
-                        t = max(last, mem.cycle + mem.rng.randint(lo, hi))
-                        last = t
-                        q.append((t, ar))
+                        t = max(last.get(rid, 0), mem.cycle + mem.rng.randint(lo, hi))
+                        last[rid] = t
+                        heapq.heappush(q, (t, seq, ar))
+                        seq += 1
                         ev.set()
 
                 # a previous incarnation (killed by a reset edge) must not keep consuming ARs
@@ -128,9 +134,9 @@ class HostMemory(Memory):
                     while not q:
                         ev.clear()
                         await ev.wait()
-                    t, ar = q.popleft()
-                    while mem.cycle < t:
+                    while mem.cycle < q[0][0]:
                         await RisingEdge(mem.clk)
+                    t, _, ar = heapq.heappop(q)
                     arid = int(getattr(ar, "arid", 0))
                     addr = int(ar.araddr)
                     length = int(getattr(ar, "arlen", 0)) + 1
