@@ -82,6 +82,13 @@ def _run(cmd: list[str], log: Path, env: dict[str, str], cwd: Path) -> None:
                          f"full log in {log}:\n{tail}")
 
 
+def fst_supported() -> bool:
+    """FST waveforms need the lz4 headers (Debian: liblz4-dev) at build time."""
+    probe = subprocess.run(["gcc", "-E", "-x", "c", "-o", os.devnull, "-"],
+                           input="#include <lz4.h>\n", capture_output=True, text=True)
+    return probe.returncode == 0
+
+
 def server_binary(trace: bool = False, quiet: bool = False) -> Path:
     """Path of the RTL device server for these options, building it first if
     the cache has none for the present sources."""
@@ -90,6 +97,9 @@ def server_binary(trace: bool = False, quiet: bool = False) -> Path:
     binary = out / BINARY
     if binary.exists():
         return binary
+    if trace and not fst_supported():
+        raise BuildError("FST tracing needs the lz4 headers to build: install them "
+                         "(Debian/Ubuntu: apt-get install liblz4-dev) and try again")
     out.mkdir(parents=True, exist_ok=True)
     with open(out / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)       # another process may be building it
