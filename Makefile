@@ -73,7 +73,7 @@ lint-py:
 lint-c: c
 
 bench: venv c ext
-	$(PY) -m vionic bench all --out bench/results
+	$(PY) -m vionic bench all --seconds 3 --out bench/results
 	$(MAKE) hw-bench
 
 synth: venv hw-synth
