@@ -210,6 +210,7 @@ module vionic_core #(
     // ---------------- fetch engines ----------------
     logic [1:0]       sg_valid, sg_ready, ch_valid, ch_ready, f_dry, f_errv;
     logic [2*AW-1:0]  sg_addr, f_eaddr;
+    logic [2*16-1:0]  sg_idx;
     logic [2*32-1:0]  sg_len, ch_total;
     logic [2*16-1:0]  ch_head, f_flags, f_edesc;
     logic [2*8-1:0]   ch_nseg;
@@ -229,7 +230,7 @@ module vionic_core #(
                 .rd_lo(f_lo[LW*gi +: LW]), .rd_hi(f_hi[(LW+1)*gi +: LW+1]), .rd_last(f_last[gi]),
                 .rd_tag(f_tag[2*gi +: 2]), .rd_err(f_err[gi]), .rd_err_addr(f_err_addr[AW*gi +: AW]),
                 .sg_valid(sg_valid[gi]), .sg_ready(sg_ready[gi]), .sg_addr(sg_addr[AW*gi +: AW]),
-                .sg_len(sg_len[32*gi +: 32]),
+                .sg_len(sg_len[32*gi +: 32]), .sg_idx(sg_idx[16*gi +: 16]),
                 .ch_valid(ch_valid[gi]), .ch_ready(ch_ready[gi]), .ch_head(ch_head[16*gi +: 16]),
                 .ch_total(ch_total[32*gi +: 32]), .ch_nseg(ch_nseg[8*gi +: 8]),
                 .err_valid(f_errv[gi]), .err_code(f_ecode[4*gi +: 4]), .err_desc(f_edesc[16*gi +: 16]),
@@ -245,7 +246,7 @@ module vionic_core #(
         .clk(clk), .rst(rst), .clear(clear), .run(q_run[1]),
         .ch_valid(ch_valid[1]), .ch_ready(ch_ready[1]), .ch_head(ch_head[31:16]), .ch_total(ch_total[63:32]),
         .ch_nseg(ch_nseg[15:8]), .sg_valid(sg_valid[1]), .sg_ready(sg_ready[1]), .sg_addr(sg_addr[2*AW-1:AW]),
-        .sg_len(sg_len[63:32]),
+        .sg_len(sg_len[63:32]), .sg_idx(sg_idx[31:16]),
         .rd_req_valid(t_req_valid), .rd_req_ready(t_req_ready), .rd_req_addr(t_req_addr), .rd_req_len(t_req_len),
         .rd_req_tag(t_req_tag), .rd_valid(t_valid), .rd_ready(t_ready), .rd_data(t_data), .rd_lo(t_lo),
         .rd_hi(t_hi), .rd_last(t_last), .rd_tag(t_tag), .rd_err(t_err), .rd_err_addr(t_err_addr),
@@ -258,7 +259,8 @@ module vionic_core #(
     // ---------------- RX pipeline (queue 0) ----------------
     logic        rx_wr_valid, rx_wr_ready, rx_st_valid, rx_st_ready, rx_cp_valid, rx_cp_ready, rx_pkt, rx_drop;
     logic [AW-1:0] rx_wr_addr;
-    logic [15:0] rx_wr_len, rx_cp_id, rx_bytes;
+    logic [15:0] rx_wr_len, rx_wr_desc, rx_cp_id, rx_bytes;
+    logic        rx_wr_err;
     logic [31:0] rx_cp_len;
     logic [DATA_WIDTH-1:0] rx_st_data;
     logic [LW:0] rx_st_bytes;
@@ -268,8 +270,9 @@ module vionic_core #(
         .s_axis_rx_tready(s_axis_rx_tready), .s_axis_rx_tlast(s_axis_rx_tlast), .s_axis_rx_tuser(s_axis_rx_tuser),
         .ch_valid(ch_valid[0]), .ch_ready(ch_ready[0]), .ch_head(ch_head[15:0]), .ch_total(ch_total[31:0]),
         .ch_nseg(ch_nseg[7:0]), .sg_valid(sg_valid[0]), .sg_ready(sg_ready[0]), .sg_addr(sg_addr[AW-1:0]),
-        .sg_len(sg_len[31:0]), .need(rx_need), .dry(f_dry[0]),
+        .sg_len(sg_len[31:0]), .sg_idx(sg_idx[15:0]), .need(rx_need), .dry(f_dry[0]),
         .wr_req_valid(rx_wr_valid), .wr_req_ready(rx_wr_ready), .wr_req_addr(rx_wr_addr), .wr_req_len(rx_wr_len),
+        .wr_req_desc(rx_wr_desc), .wr_seq(wr_seq), .wr_done(wr_done), .wr_err(rx_wr_err),
         .st_valid(rx_st_valid), .st_ready(rx_st_ready), .st_data(rx_st_data), .st_bytes(rx_st_bytes),
         .cp_valid(rx_cp_valid), .cp_ready(rx_cp_ready), .cp_id(rx_cp_id), .cp_len(rx_cp_len),
         .cnt_pkt(rx_pkt), .cnt_bytes(rx_bytes), .cnt_drop(rx_drop));
@@ -324,7 +327,8 @@ module vionic_core #(
     logic [15:0]    w_len;
     logic [511:0]   w_data;
     logic           w_errv, wr_busy;
-    logic           w_qid;
+    // error tag of a write request: {descriptor (RX data), source (0 RX data, 1 RX used, 2 TX used)}
+    logic [17:0]    w_qid;
     logic [AW-1:0]  w_eaddr;
     always_comb begin
         case (pick)
@@ -335,10 +339,10 @@ module vionic_core #(
     end
 
     vionic_dma_wr #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .ID_WIDTH(ID_WIDTH), .AXI_ID(0),
-                    .QID_WIDTH(1)) u_wr (
+                    .QID_WIDTH(18)) u_wr (
         .clk(clk), .rst(rst), .flush(clear), .busy(wr_busy),
         .req_valid(any_req), .req_ready(wr_req_ready), .req_addr(w_addr), .req_len(w_len),
-        .req_inline(pick != 2'd0), .req_data(w_data), .req_qid(pick == 2'd2),
+        .req_inline(pick != 2'd0), .req_data(w_data), .req_qid({(pick == 2'd0) ? rx_wr_desc : 16'd0, pick}),
         .req_seq(wr_seq), .done_cnt(wr_done),
         .st_valid(rx_st_valid), .st_ready(rx_st_ready), .st_data(rx_st_data), .st_bytes(rx_st_bytes),
         .m_axi_awid(m_axi_awid), .m_axi_awaddr(m_axi_awaddr), .m_axi_awlen(m_axi_awlen),
@@ -354,6 +358,7 @@ module vionic_core #(
     assign m_axi_awprot  = 3'b000;
 
     assign drain_busy = (|rd_busy) || wr_busy;
+    assign rx_wr_err  = w_errv && (w_qid[1:0] != 2'd2);
 
     // ---------------- events to the register file ----------------
     always_comb begin
@@ -361,16 +366,17 @@ module vionic_core #(
         ev_drop     = {tx_drop, rx_drop};
         ev_bytes    = {tx_bytes, rx_bytes};
         ev_used_irq = u_irq;
-        // queue 0 (RX): fetch error, DMA write error
-        ev_err[0]              = f_errv[0] || (w_errv && !w_qid);
+        // queue 0 (RX): fetch error, DMA write error (data: the descriptor and its
+        // buffer address, the request address; used ring: its base)
+        ev_err[0]              = f_errv[0] || rx_wr_err;
         ev_err_code[3:0]       = f_errv[0] ? f_ecode[3:0] : 4'd1;
-        ev_err_desc[15:0]      = f_errv[0] ? f_edesc[15:0] : 16'd0;
-        ev_err_addr[AW-1:0]    = f_errv[0] ? f_eaddr[AW-1:0] : w_eaddr;
-        // queue 1 (TX): fetch error, data read error, DMA write error
-        ev_err[1]              = f_errv[1] || tx_errv || (w_errv && w_qid);
+        ev_err_desc[15:0]      = f_errv[0] ? f_edesc[15:0] : (w_qid[1:0] == 2'd0) ? w_qid[17:2] : 16'd0;
+        ev_err_addr[AW-1:0]    = f_errv[0] ? f_eaddr[AW-1:0] : (w_qid[1:0] == 2'd0) ? w_eaddr : q_used[AW-1:0];
+        // queue 1 (TX): fetch error, data read error, DMA write error (used ring: its base)
+        ev_err[1]              = f_errv[1] || tx_errv || (w_errv && w_qid[1:0] == 2'd2);
         ev_err_code[7:4]       = f_errv[1] ? f_ecode[7:4] : 4'd1;
         ev_err_desc[31:16]     = f_errv[1] ? f_edesc[31:16] : tx_errv ? tx_edesc : 16'd0;
-        ev_err_addr[2*AW-1:AW] = f_errv[1] ? f_eaddr[2*AW-1:AW] : tx_errv ? tx_eaddr : w_eaddr;
+        ev_err_addr[2*AW-1:AW] = f_errv[1] ? f_eaddr[2*AW-1:AW] : tx_errv ? tx_eaddr : q_used[2*AW-1:AW];
     end
 
     logic unused_ok;

@@ -6,7 +6,8 @@
 // realigned to the address with vionic_pack. Requests complete in order:
 // done_cnt counts completed requests (all B of a request received), req_seq is
 // the sequence number the next accepted request gets. A B error response is
-// reported on err_* with the request's queue id and the burst address.
+// reported on err_* with the request's queue id and the request's start
+// address (req_addr), whichever of its bursts failed.
 module vionic_dma_wr #(
     parameter int DATA_WIDTH = 64,   // AXI data width in bits (64..512)
     parameter int ADDR_WIDTH = 64,   // AXI address width
@@ -84,7 +85,7 @@ module vionic_dma_wr #(
     assign {awq_addr, awq_len, awq_qid} = awq_data;
 
     logic                  cur_active;
-    logic [ADDR_WIDTH-1:0] cur_addr, cur_end;
+    logic [ADDR_WIDTH-1:0] cur_addr, cur_end, cur_start;
     logic [QID_WIDTH-1:0]  cur_qid;
     logic [ADDR_WIDTH-1:0] a_al, bend;
     logic [8:0]            beats;
@@ -105,6 +106,7 @@ module vionic_dma_wr #(
             if (awq_pop) begin
                 cur_active <= 1'b1;
                 cur_addr   <= awq_addr;
+                cur_start  <= awq_addr;
                 cur_end    <= awq_addr + {{(ADDR_WIDTH-16){1'b0}}, awq_len};
                 cur_qid    <= awq_qid;
             end
@@ -135,7 +137,7 @@ module vionic_dma_wr #(
     logic [ADDR_WIDTH-1:0] b_addr;
     vionic_fifo #(.WIDTH(BWF), .DEPTH(BURST_DEPTH)) u_b (
         .clk(clk), .rst(rst),
-        .s_valid(aw_load), .s_ready(b_s_ready), .s_data({bend == cur_end, cur_qid, a_al}),
+        .s_valid(aw_load), .s_ready(b_s_ready), .s_data({bend == cur_end, cur_qid, cur_start}),
         .m_valid(b_valid), .m_ready(m_axi_bvalid), .m_data(b_data), .count(b_count));
     assign {b_last, b_qid, b_addr} = b_data;
     assign m_axi_bready = 1'b1;   // every B has its entry in u_b

@@ -51,6 +51,7 @@ module vionic_fetch #(
     input  logic                  sg_ready,
     output logic [ADDR_WIDTH-1:0] sg_addr,
     output logic [31:0]           sg_len,
+    output logic [15:0]           sg_idx,      // descriptor index of the segment (error reports)
     output logic                  ch_valid,
     input  logic                  ch_ready,
     output logic [15:0]           ch_head,
@@ -264,10 +265,10 @@ module vionic_fetch #(
     end
     assign df_pop = d_ok_go && !w_active;
 
-    vionic_fifo #(.WIDTH(ADDR_WIDTH + 32), .DEPTH(SEG_DEPTH)) u_segs (
+    vionic_fifo #(.WIDTH(ADDR_WIDTH + 32 + 16), .DEPTH(SEG_DEPTH)) u_segs (
         .clk(clk), .rst(rst || clear), .s_valid(sg_in_valid), .s_ready(sg_s_ready),
-        .s_data({d[63:0], d_len}),
-        .m_valid(sg_valid), .m_ready(sg_ready), .m_data({sg_addr, sg_len}), .count(sg_count));
+        .s_data({d[63:0], d_len, d_idx}),
+        .m_valid(sg_valid), .m_ready(sg_ready), .m_data({sg_addr, sg_len, sg_idx}), .count(sg_count));
     vionic_fifo #(.WIDTH(16 + 32 + 8), .DEPTH(CHAIN_DEPTH)) u_chains (
         .clk(clk), .rst(rst || clear), .s_valid(ch_in_valid), .s_ready(ch_s_ready),
         .s_data({d_head, tot_new, nseg_new}),

@@ -294,7 +294,11 @@ module vionic_regs #(
                             if (wdata[7:0] == 8'd0) begin
                                 resetting <= 1'b1;
                             end else begin
-                                status <= (wdata[7:0] & ~8'h40 & ((wdata[3] && !feat_ok) ? ~8'h08 : 8'hFF)) |
+                                // FEATURES_OK refused: reads back clear; DRIVER_OK needs
+                                // FEATURES_OK (accepted) in the same value, else it is dropped
+                                status <= (wdata[7:0] & ~8'h40 &
+                                           ((wdata[3] && !feat_ok) ? ~8'h08 : 8'hFF) &
+                                           ((wdata[3] && feat_ok) ? 8'hFF : ~8'h04)) |
                                           (status & 8'h40);
                             end
                         end

@@ -6,12 +6,16 @@
 // frames get a 12-byte virtio_net_hdr (all zero, num_buffers = 1) in front;
 // the byte stream goes to the DMA write engine, one request per descriptor.
 // After the write requests are accepted a used entry (head, 12 + len) follows.
+// A frame is counted (PACKETS/BYTES) only once its data writes completed
+// without error; a failed write (reported by the core with the descriptor and
+// its buffer address, the request address) stops the counting.
 module vionic_rxq #(
     parameter int DATA_WIDTH = 64,    // DMA and MAC stream width in bits
     parameter int ADDR_WIDTH = 64,    // address width
     parameter int MTU        = 1500,  // largest frame = MTU + 14 bytes
     parameter int FIFO_BYTES = 8192,  // frame store size (>= 2 largest frames)
-    parameter int INFO_DEPTH = 64     // frames in the frame store
+    parameter int INFO_DEPTH = 64,    // frames in the frame store
+    parameter int CF_DEPTH   = 64     // frames between used entry and data write completion
 ) (
     input  logic                    clk,
     input  logic                    rst,
@@ -34,6 +38,7 @@ module vionic_rxq #(
     output logic                    sg_ready,
     input  logic [ADDR_WIDTH-1:0]   sg_addr,
     input  logic [31:0]             sg_len,
+    input  logic [15:0]             sg_idx,
     output logic                    need,
     input  logic                    dry,
     // DMA write requests (stream source) and the stream
@@ -41,6 +46,10 @@ module vionic_rxq #(
     input  logic                    wr_req_ready,
     output logic [ADDR_WIDTH-1:0]   wr_req_addr,
     output logic [15:0]             wr_req_len,
+    output logic [15:0]             wr_req_desc,   // descriptor written (error report)
+    input  logic [15:0]             wr_seq,        // DMA write engine: sequence of the accepted request
+    input  logic [15:0]             wr_done,       // DMA write engine: requests completed
+    input  logic                    wr_err,        // a write of this queue failed (B error)
     output logic                    st_valid,
     input  logic                    st_ready,
     output logic [DATA_WIDTH-1:0]   st_data,
@@ -122,7 +131,8 @@ module vionic_rxq #(
     logic [7:0]  seg_left;
     logic [15:0] remaining, cur_head, cur_len;
     logic [31:0] wl;
-    logic        cp_pend;
+    logic        cp_pend, cp_go, cf_s_ready;
+    logic [15:0] lseq, cur_seq;
     logic [16:0] need_len;
 
     assign need_len = {1'b0, fi_len} + 17'd12;
@@ -130,7 +140,7 @@ module vionic_rxq #(
         drop_now = 1'b0;
         take_buf = 1'b0;
         need     = 1'b0;
-        if (!busy && (!cp_pend || cp_ready) && fi_valid && cm_s_ready) begin
+        if (!busy && (!cp_pend || cp_go) && fi_valid && cm_s_ready) begin
             if (!run || fi_bad) drop_now = 1'b1;
             else if (ch_valid) begin
                 if (ch_total < {15'd0, need_len}) drop_now = 1'b1;
@@ -155,23 +165,21 @@ module vionic_rxq #(
     assign wr_req_valid = e_busy && sg_valid && (wl != 0);
     assign wr_req_addr  = sg_addr;
     assign wr_req_len   = wl[15:0];
+    assign wr_req_desc  = sg_idx;
     assign sg_ready     = e_busy && sg_valid && ((wl == 0) || wr_req_ready);
-    assign cp_valid     = cp_pend;
+    assign cp_valid     = cp_pend && cf_s_ready;
+    assign cp_go        = cp_valid && cp_ready;
     assign cp_id        = cur_head;
     assign cp_len       = {16'd0, cur_len} + 32'd12;
 
     always_ff @(posedge clk) begin
         if (rst || clear) begin
             busy <= 1'b0; seg_left <= '0; remaining <= '0; cur_head <= '0; cur_len <= '0;
-            cp_pend <= 1'b0; cnt_pkt <= 1'b0; cnt_drop <= 1'b0; cnt_bytes <= '0;
+            cp_pend <= 1'b0; cnt_drop <= 1'b0; lseq <= '0; cur_seq <= '0;
         end else begin
-            cnt_pkt  <= 1'b0;
             cnt_drop <= drop_now;
-            if (cp_pend && cp_ready) begin
-                cp_pend   <= 1'b0;
-                cnt_pkt   <= 1'b1;
-                cnt_bytes <= cur_len;
-            end
+            if (cp_go) cp_pend <= 1'b0;
+            if (wr_req_valid && wr_req_ready) lseq <= wr_seq;
             if (take_buf) begin
                 busy      <= 1'b1;
                 seg_left  <= ch_nseg;
@@ -185,8 +193,31 @@ module vionic_rxq #(
                 if (e_left == 8'd1) begin
                     busy    <= 1'b0;
                     cp_pend <= 1'b1;
+                    cur_seq <= (wr_req_valid && wr_req_ready) ? wr_seq : lseq;
                 end
             end
+        end
+    end
+
+    // ---------------- delivery count ----------------
+    // A frame counts in PACKETS/BYTES once all its data writes have completed
+    // (done counter past its last request); once a write of the queue failed,
+    // no frame counts any more (the queue is stopped, the frame not delivered).
+    logic        cf_valid, cf_pop, failed;
+    logic [15:0] cf_seq, cf_len, cf_d;
+    logic [$clog2(CF_DEPTH)+1:0] cf_count;
+    vionic_fifo #(.WIDTH(32), .DEPTH(CF_DEPTH)) u_cnt (
+        .clk(clk), .rst(rst || clear), .s_valid(cp_go), .s_ready(cf_s_ready), .s_data({cur_seq, cur_len}),
+        .m_valid(cf_valid), .m_ready(cf_pop), .m_data({cf_seq, cf_len}), .count(cf_count));
+    assign cf_d   = wr_done - cf_seq - 1'b1;   // < 0x8000: the frame's last write completed
+    assign cf_pop = cf_valid && !cf_d[15];
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            failed <= 1'b0; cnt_pkt <= 1'b0; cnt_bytes <= '0;
+        end else begin
+            if (wr_err) failed <= 1'b1;
+            cnt_pkt <= cf_pop && !failed && !wr_err;
+            if (cf_pop) cnt_bytes <= cf_len;
         end
     end
 
@@ -258,5 +289,5 @@ module vionic_rxq #(
     end
 
     logic unused_ok;
-    assign unused_ok = ^{fd_count, fi_count, cm_count, pk_m_last, pk_m_user, wl[31:16], ch_total[31:17]};
+    assign unused_ok = ^{cf_count, cf_d[14:0], fd_count, fi_count, cm_count, pk_m_last, pk_m_user, wl[31:16], ch_total[31:17]};
 endmodule

@@ -4,11 +4,14 @@
 // -> m_axis_tx. Frames whose length (chain total - 12) is 0 or above
 // MTU + 14 are dropped (DROPS) without reading data. A used entry (len 0) is
 // emitted once all data of a chain has arrived or the chain was dropped.
+// A DMA read error is reported with the descriptor whose buffer was read and
+// that buffer's address (desc.addr), whichever burst failed.
 module vionic_txq #(
     parameter int DATA_WIDTH = 64,   // DMA and MAC stream width in bits
     parameter int ADDR_WIDTH = 64,   // address width
     parameter int MTU        = 1500, // largest frame = MTU + 14 bytes
-    parameter int INFO_DEPTH = 64    // frames between read issue and transmission
+    parameter int INFO_DEPTH = 64,   // frames between read issue and transmission
+    parameter int RA_DEPTH   = 256   // read requests between issue and their last beat
 ) (
     input  logic                    clk,
     input  logic                    rst,
@@ -24,6 +27,7 @@ module vionic_txq #(
     output logic                    sg_ready,
     input  logic [ADDR_WIDTH-1:0]   sg_addr,
     input  logic [31:0]             sg_len,
+    input  logic [15:0]             sg_idx,
     // DMA read client (tag = last request of the frame)
     output logic                    rd_req_valid,
     input  logic                    rd_req_ready,
@@ -90,11 +94,20 @@ module vionic_txq #(
     end
 
     assign ch_ready     = run && !busy_ch && ch_valid && fi_s_ready;
-    assign rd_req_valid = e_busy && !e_drop && sg_valid && (rl != 0);
+    // descriptor buffer address of every read request in flight (error report)
+    logic                  ra_s_ready, ra_valid, beat_fire;
+    logic [ADDR_WIDTH-1:0] ra_addr;
+    logic [15:0]           ra_idx;
+    logic [$clog2(RA_DEPTH)+1:0] ra_count;
+    assign rd_req_valid = e_busy && !e_drop && sg_valid && (rl != 0) && ra_s_ready;
     assign rd_req_addr  = sg_addr + {{(ADDR_WIDTH-32){1'b0}}, s_skip};
     assign rd_req_len   = rl[15:0];
     assign rd_req_tag   = seg_is_last;
-    assign sg_ready     = e_busy && sg_valid && (e_drop || (rl == 0) || rd_req_ready);
+    assign sg_ready     = e_busy && sg_valid && (e_drop || (rl == 0) || (rd_req_ready && ra_s_ready));
+    vionic_fifo #(.WIDTH(16 + ADDR_WIDTH), .DEPTH(RA_DEPTH)) u_raddr (
+        .clk(clk), .rst(rst || clear), .s_valid(rd_req_valid && rd_req_ready), .s_ready(ra_s_ready),
+        .s_data({sg_idx, sg_addr}), .m_valid(ra_valid), .m_ready(beat_fire && rd_last), .m_data({ra_idx, ra_addr}),
+        .count(ra_count));
 
     always_ff @(posedge clk) begin
         if (rst || clear) begin
@@ -124,7 +137,8 @@ module vionic_txq #(
         .m_valid(fi_valid), .m_ready(fi_pop), .m_data({fi_head, fi_len, fi_drop}), .count(fi_count));
 
     // ---------------- output side ----------------
-    logic fr_first, pk_in_ready, beat_fire, frame_end;
+    logic pk_in_ready, frame_end;
+    logic fr_first;
     assign frame_end = rd_last && rd_tag;
     // a frame's last beat needs room for its used entry
     assign beat_fire = rd_valid && fi_valid && !fi_drop && pk_in_ready && (!frame_end || cp_ready);
@@ -149,7 +163,8 @@ module vionic_txq #(
                 cnt_bytes <= fi_drop ? 16'd0 : fi_len;
             end
             if (beat_fire && rd_err) begin
-                err_valid <= 1'b1; err_desc <= fi_head; err_addr <= rd_err_addr;
+                // the descriptor and its buffer address, whichever burst of it failed
+                err_valid <= 1'b1; err_desc <= ra_idx; err_addr <= ra_addr;
             end
         end
     end
@@ -184,5 +199,5 @@ module vionic_txq #(
     end
 
     logic unused_ok;
-    assign unused_ok = ^{fi_count, flen[31:16], rl[31:16], s_skip[31:5]};
+    assign unused_ok = ^{fi_count, ra_count, ra_valid, rd_err_addr, flen[31:16], rl[31:16], s_skip[31:5]};
 endmodule

@@ -100,6 +100,7 @@ module tb_blocks #(
     input  logic                    f_sg_ready,
     output logic [63:0]             f_sg_addr,
     output logic [31:0]             f_sg_len,
+    output logic [15:0]             f_sg_idx,
     output logic                    f_ch_valid,
     input  logic                    f_ch_ready,
     output logic [15:0]             f_ch_head,
@@ -170,7 +171,7 @@ module tb_blocks #(
         .rd_req_len(fr_req_len), .rd_req_tag(fr_req_tag),
         .rd_valid(fr_valid), .rd_ready(fr_ready), .rd_data(fr_data), .rd_lo(fr_lo), .rd_hi(fr_hi),
         .rd_last(fr_last), .rd_tag(fr_tag), .rd_err(fr_err), .rd_err_addr(fr_err_addr),
-        .sg_valid(f_sg_valid), .sg_ready(f_sg_ready), .sg_addr(f_sg_addr), .sg_len(f_sg_len),
+        .sg_valid(f_sg_valid), .sg_ready(f_sg_ready), .sg_addr(f_sg_addr), .sg_len(f_sg_len), .sg_idx(f_sg_idx),
         .ch_valid(f_ch_valid), .ch_ready(f_ch_ready), .ch_head(f_ch_head), .ch_total(f_ch_total),
         .ch_nseg(f_ch_nseg), .err_valid(f_err_valid), .err_code(f_err_code), .err_desc(f_err_desc),
         .err_addr(f_err_addr));

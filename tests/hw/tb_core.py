@@ -192,6 +192,13 @@ async def test_bringup(dut):  # noqa: C901
     await dev.reset()
     offered, ok = await dev.negotiate(DEVICE_FEATURES & ~(1 << F_VERSION_1))
     assert not ok, "FEATURES_OK accepted without VERSION_1"
+    # DRIVER_OK needs accepted features: refused in the same write, or never written
+    await dev.wr8(COMMON + STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK)
+    assert await dev.rd8(COMMON + STATUS) == S_ACK | S_DRIVER, "DRIVER_OK with refused FEATURES_OK"
+    await dev.reset()
+    offered, _ = await dev.negotiate(None)
+    await dev.wr8(COMMON + STATUS, S_ACK | S_DRIVER | S_DRIVER_OK)
+    assert await dev.rd8(COMMON + STATUS) == S_ACK | S_DRIVER, "DRIVER_OK without FEATURES_OK"
     await dev.reset()
     offered, ok = await dev.negotiate(DEVICE_FEATURES & ~(1 << F_CSUM))
     assert ok
@@ -561,10 +568,22 @@ async def error_case(dev, case):
         tx.write_desc(1, bad, 112, 0, 0)
         tx.publish(1)
         await tx.kick()
-        await expect_error(dev, ERR_DMA, 1, addr=bad + 12, what=case)
+        await expect_error(dev, ERR_DMA, 1, desc=1, addr=bad, what=case)
         m.bad.clear()
         f = await dev.tx_sink.recv()
         assert f.tuser, "frame with a DMA read error must leave with tuser (abort) set"
+    elif case == "tx_dma_read_tail":
+        # a 2-descriptor chain; the second buffer starts mapped and crosses into the
+        # fault range after 4 KiB, so only a later burst of its read fails
+        bad = 0x301000
+        m.bad.append((bad, bad + 0x1000))
+        b2 = bad - 0x40
+        tx.write_desc(2, buf, 40, VIRTQ_DESC_F_NEXT, 9)
+        tx.write_desc(9, b2, 1000, 0, 0)
+        tx.publish(2)
+        await tx.kick()
+        await expect_error(dev, ERR_DMA, 1, desc=9, addr=b2, what=case)
+        m.bad.clear()
     elif case == "desc_dma_read":
         m.bad.append((tx.desc, tx.desc + 16 * 32))
         tx.write_desc(1, buf, 112, 0, 0)
@@ -580,8 +599,29 @@ async def error_case(dev, case):
         await rx.kick()
         await dev.cycles(200)
         await dev.rx_src.send(AxiStreamFrame(make_frame(rng, 200)))
-        await expect_error(dev, ERR_DMA, 0, what=case)
+        await expect_error(dev, ERR_DMA, 0, desc=0, addr=bad, what=case)
         m.bad.clear()
+        st = await dev.qstat(0)
+        assert st["packets"] == 0 and st["bytes"] == 0, f"{case}: failed frame counted {st}"
+    elif case == "rx_dma_write_tail":
+        # a delivered frame first (descriptor 2), then a buffer (descriptor 4) that starts
+        # mapped and ends in the fault range: only the write burst that crosses fails; the
+        # report names descriptor 4 and its buffer, and that frame is not counted
+        bad = 0x302000
+        m.bad.append((bad, bad + 0x1000))
+        b = bad - 64
+        rx.write_desc(2, buf, 2048, VIRTQ_DESC_F_WRITE, 0)
+        rx.write_desc(4, b, 2048, VIRTQ_DESC_F_WRITE, 0)
+        rx.publish(2)
+        rx.publish(4)
+        await rx.kick()
+        await dev.cycles(200)
+        await dev.rx_src.send(AxiStreamFrame(make_frame(rng, 90)))
+        await dev.rx_src.send(AxiStreamFrame(make_frame(rng, 200)))
+        await expect_error(dev, ERR_DMA, 0, desc=4, addr=b, what=case)
+        m.bad.clear()
+        st = await dev.qstat(0)
+        assert st["packets"] == 1 and st["bytes"] == 90, f"{case}: failed frame counted {st}"
     else:
         raise ValueError(case)
     # the other direction of the device keeps working, the failed queue is stopped
@@ -604,8 +644,10 @@ ERROR_CASES = [
     "tx_head_range",
     "tx_next_range",
     "tx_dma_read",
+    "tx_dma_read_tail",
     "desc_dma_read",
     "rx_dma_write",
+    "rx_dma_write_tail",
 ]
 
 
