@@ -180,6 +180,7 @@ module vionic_fetch #(
     logic [4:0]   run_k;
     logic [DATA_WIDTH-1:0] shifted;
     logic [15:0]  u16;
+    logic [15:0]  rslot;      // avail ring position of the next ring entry extracted
     logic [127:0] desc_acc, desc_full;
     logic [$clog2(DSTEPS+1)-1:0] dstep;
     logic         is_desc, unit_fire, beat_done, desc_done;
@@ -284,7 +285,7 @@ module vionic_fetch #(
             head_inflight <= '0; desc_inflight <= '0; run_start <= '0; run_len <= '0;
             chain_want <= 1'b0; chain_busy <= 1'b0; chain_idx <= '0; chain_valid <= 1'b0;
             p_started <= 1'b0; pp <= '0; hdr_second <= 1'b0; run_k <= '0; dstep <= '0;
-            w_active <= 1'b0; w_head <= '0; w_idx <= '0; w_total <= '0; w_nseg <= '0;
+            w_active <= 1'b0; w_head <= '0; w_idx <= '0; w_total <= '0; w_nseg <= '0; rslot <= '0;
             halted <= 1'b0; err_valid <= 1'b0; err_code <= '0; err_desc <= '0; err_addr <= '0;
             avail_flags <= '0;
         end else begin
@@ -332,7 +333,7 @@ module vionic_fetch #(
                                 hdr_busy <= 1'b0;
                                 if (idx_jump > {1'b0, q_size}) begin
                                     halted <= 1'b1; err_valid <= 1'b1; err_code <= 4'd6;
-                                    err_desc <= u16; err_addr <= q_avail;
+                                    err_desc <= u16; err_addr <= q_avail + 2;
                                 end else begin
                                     avail_idx <= u16;
                                     dry_flag  <= (u16 == ring_ptr) && !kick;
@@ -340,9 +341,12 @@ module vionic_fetch #(
                             end
                         end
                         T_RING: begin
+                            rslot <= rslot + 1'b1;
                             if (u16 >= q_size) begin
+                                // the avail ring entry that holds the bad head
                                 halted <= 1'b1; err_valid <= 1'b1; err_code <= 4'd6;
-                                err_desc <= u16; err_addr <= q_avail;
+                                err_desc <= u16;
+                                err_addr <= q_avail + {{(ADDR_WIDTH-17){1'b0}}, rslot & mask, 1'b0} + 4;
                             end
                         end
                         default: begin
@@ -355,14 +359,18 @@ module vionic_fetch #(
                         end
                     endcase
                 end else if (rd_err && !halted) begin
+                    // a ring read failed: the ring's base address (as the model)
                     halted <= 1'b1; err_valid <= 1'b1; err_code <= 4'd1;
-                    err_desc <= w_active ? w_idx : 16'd0; err_addr <= rd_err_addr;
+                    err_desc <= 16'd0; err_addr <= is_desc ? q_desc : q_avail;
                 end
             end
             // walker
             if (live && d_valid && d_err) begin
-                halted <= 1'b1; err_valid <= 1'b1; err_desc <= d_idx; err_addr <= d[63:0];
-                err_code <= d_bad_len ? 4'd3 : d_bad_dir ? 4'd4 : d_too_long ? 4'd2 : 4'd6;
+                // next out of range: the descriptor's own address in the table
+                halted <= 1'b1; err_valid <= 1'b1; err_desc <= d_idx;
+                err_addr <= (d_bad_dir || d_bad_len || d_too_long) ? d[63:0] :
+                            q_desc + {{(ADDR_WIDTH-20){1'b0}}, d_idx, 4'h0};
+                err_code <= d_bad_dir ? 4'd4 : d_bad_len ? 4'd3 : d_too_long ? 4'd2 : 4'd6;
             end else if (d_ok_go) begin
                 if (w_active) chain_valid <= 1'b0;
                 if (d_has_next) begin
@@ -381,5 +389,5 @@ module vionic_fetch #(
                  !w_active && !ch_valid;
 
     logic unused_ok;
-    assign unused_ok = ^{rd_last, hf_s_ready, df_s_ready, ri_count, ri_valid, chain_busy, mask, d_flags[15:2], shifted, sg_count, ch_count, desc_acc};
+    assign unused_ok = ^{rd_last, rd_err_addr, hf_s_ready, df_s_ready, ri_count, ri_valid, chain_busy, mask, d_flags[15:2], shifted, sg_count, ch_count, desc_acc};
 endmodule

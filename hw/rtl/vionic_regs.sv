@@ -321,7 +321,7 @@ module vionic_regs #(
                             if (err_code == 0 && !any_err) begin
                                 err_code  <= en_cfg_bad ? 4'd7 : 4'd5;
                                 err_queue <= qsel;
-                                err_desc  <= 16'd0;
+                                err_desc  <= en_cfg_bad ? en_sz : 16'd0;   // code 7: the bad size
                                 err_addr  <= en_cfg_bad ? 64'd0 : en_bad_addr;
                             end
                         end else begin

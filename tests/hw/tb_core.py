@@ -516,7 +516,7 @@ async def error_case(dev, case):
         size = {"size_not_pow2": 48, "size_too_big": 2048, "size_zero": 0}[case]
         await dev.setup_queue(1, size, expect_ok=False)
         assert await dev.rd16(COMMON + Q_ENABLE) == 0
-        await expect_error(dev, ERR_QUEUE_CFG, 1, what=case)
+        await expect_error(dev, ERR_QUEUE_CFG, 1, desc=size, addr=0, what=case)
         return
     if case.startswith("align"):
         which = case.split("_")[1]
@@ -525,7 +525,7 @@ async def error_case(dev, case):
         bad = {"desc": base + 8, "avail": base + 0x1001, "used": base + 0x2002}[which]
         kw[which] = bad
         await dev.setup_queue(0, 32, expect_ok=False, **kw)
-        await expect_error(dev, ERR_ALIGN, 0, addr=bad, what=case)
+        await expect_error(dev, ERR_ALIGN, 0, desc=0, addr=bad, what=case)
         return
     rx = await dev.setup_queue(0, 32)
     tx = await dev.setup_queue(1, 32)
@@ -556,12 +556,12 @@ async def error_case(dev, case):
     elif case == "tx_head_range":
         tx.publish(40)
         await tx.kick()
-        await expect_error(dev, ERR_INDEX, 1, desc=40, what=case)
+        await expect_error(dev, ERR_INDEX, 1, desc=40, addr=tx.avail + 4, what=case)
     elif case == "tx_next_range":
         tx.write_desc(2, buf, 50, VIRTQ_DESC_F_NEXT, 33)
         tx.publish(2)
         await tx.kick()
-        await expect_error(dev, ERR_INDEX, 1, desc=2, what=case)
+        await expect_error(dev, ERR_INDEX, 1, desc=2, addr=tx.desc + 16 * 2, what=case)
     elif case == "tx_dma_read":
         bad = 0x300000
         m.bad.append((bad, bad + 0x1000))
@@ -589,7 +589,7 @@ async def error_case(dev, case):
         tx.write_desc(1, buf, 112, 0, 0)
         tx.publish(1)
         await tx.kick()
-        await expect_error(dev, ERR_DMA, 1, what=case)
+        await expect_error(dev, ERR_DMA, 1, desc=0, addr=tx.desc, what=case)  # the ring base
         m.bad.clear()
     elif case == "rx_dma_write":
         bad = 0x300000
