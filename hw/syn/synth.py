@@ -33,7 +33,7 @@ def run(flow: str, dw: int) -> tuple[str, int, dict, float]:
     script = (
         script.replace("{SOURCES}", srcs)
         .replace("{DATA_WIDTH}", str(dw))
-        .replace("{OUT}", str(OUT))
+        .replace("{OUT}", str(OUT.relative_to(ROOT)))
     )
     ys = OUT / f"{flow}_dw{dw}.ys"
     ys.write_text(script)
@@ -41,7 +41,10 @@ def run(flow: str, dw: int) -> tuple[str, int, dict, float]:
     log = OUT / f"{flow}_dw{dw}.log"
     with open(log, "w") as f:
         r = subprocess.run(
-            [str(YOSYS), "-q", "-s", str(ys)], cwd=ROOT, stdout=f, stderr=subprocess.STDOUT
+            # paths relative to the root: yowasp's WASI sandbox sees the working
+            # folder, not every absolute path (it failed under /tmp)
+            [str(YOSYS), "-q", "-s", str(ys.relative_to(ROOT))], cwd=ROOT, stdout=f,
+            stderr=subprocess.STDOUT,
         )
     if r.returncode != 0:
         raise SystemExit(f"yosys {flow} DATA_WIDTH={dw} failed, see {log}")
