@@ -454,9 +454,11 @@ int rtl_poll(void *core)
 	return r->cycle - r->last_activity < kIdleCycles;
 }
 
+// Paced wires may hand over frames while the stream queue has room: the RTL
+// itself drops (and counts) a frame that finds no RX buffer.
 int rtl_rx_ready(void *core)
 {
-	return static_cast<vionic_rtl *>(core)->rx_frames.empty();
+	return static_cast<vionic_rtl *>(core)->rx_frames.size() < kRxQueueFrames;
 }
 
 int rtl_rx_frame(void *core, const uint8_t *frame, uint32_t len)

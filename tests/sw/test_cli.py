@@ -40,20 +40,21 @@ def test_bench_pmd_json(mode):
     assert result["errors"] == 0
 
 
-def test_model_command_serves_a_client(tmp_path):
+@pytest.mark.parametrize("core", ["model", "rtl"])
+def test_server_command_serves_a_client(core, tmp_path):
     sock = tmp_path / "m.sock"
-    proc = subprocess.Popen([*VIONIC, "model", "--socket", str(sock), "--wire", "loopback"],
+    proc = subprocess.Popen([*VIONIC, core, "--socket", str(sock), "--wire", "loopback"],
                             stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 120                      # rtl may build first
         while not sock.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
-        time.sleep(0.05)
+        time.sleep(0.1)
         info = subprocess.run([*VIONIC, "info", f"sim:{sock}", "--json"],
                               capture_output=True, text=True, timeout=30)
         assert info.returncode == 0, info.stderr
-        assert json.loads(info.stdout)["info"]["impl"] == "model"
-        assert proc.wait(timeout=5) == 0                       # exits when its client leaves
+        assert json.loads(info.stdout)["info"]["impl"] == {"model": "model", "rtl": "rtl-sim"}[core]
+        assert proc.wait(timeout=10) == 0                      # exits when its client leaves
     finally:
         proc.kill()
 

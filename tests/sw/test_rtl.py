@@ -51,24 +51,6 @@ def test_dma_latency_changes_cycles_per_frame():
     assert cycles_for_one_frame(2000) > cycles_for_one_frame(10)
 
 
-def test_rtl_command_serves_a_client(tmp_path):
-    sock = tmp_path / "r.sock"
-    proc = subprocess.Popen([*VIONIC, "rtl", "--socket", str(sock)], stderr=subprocess.PIPE,
-                            text=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not sock.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.1)
-        out = subprocess.run([*VIONIC, "info", f"sim:{sock}", "--json"], capture_output=True,
-                             text=True, timeout=30)
-        assert out.returncode == 0, out.stderr
-        assert json.loads(out.stdout)["info"]["impl"] == "rtl-sim"
-        assert proc.wait(timeout=10) == 0
-    finally:
-        proc.kill()
-
-
 def test_bench_rtl_reports_simulated_cycles_per_second():
     out = subprocess.run([*VIONIC, "bench", "rtl", "--mode", "loop", "--size", "256",
                           "--seconds", "1", "--json"], capture_output=True, text=True, timeout=120)

@@ -9,40 +9,40 @@ import sys
 from .errors import VionicError
 
 
-def _cmd_model(args) -> int:
-    from .server import check_wire, run_foreground
+def _server_argv(args, core: str) -> list[str]:
+    """Device-server options shared by `vionic model` and `vionic rtl`; says
+    where to connect."""
+    from .server import check_wire
 
     check_wire(args.wire)
-    argv = ["--socket", args.socket, "--wire", args.wire, "--core", "model"]
+    argv = ["--socket", args.socket, "--wire", args.wire, "--core", core]
     if args.cpu is not None:
         argv += ["--cpu", str(args.cpu)]
     if args.persist:
         argv.append("--persist")
-    print(f"vionic: model on sim:{args.socket} (wire {args.wire}); "
+    print(f"vionic: {core} core on sim:{args.socket} (wire {args.wire}); "
           f"connect with vionic.open('sim:{args.socket}')", file=sys.stderr, flush=True)
-    return run_foreground(argv)
+    return argv
+
+
+def _cmd_model(args) -> int:
+    from .server import run_foreground
+
+    return run_foreground(_server_argv(args, "model"))
 
 
 def _cmd_rtl(args) -> int:
     import os
 
     from . import rtl
-    from .server import check_wire
 
-    check_wire(args.wire)
-    binary = rtl.server_binary(trace=args.trace is not None)
-    argv = [str(binary), "--socket", args.socket, "--wire", args.wire]
+    binary = str(rtl.server_binary(trace=args.trace is not None))
+    argv = [binary, *_server_argv(args, "rtl")]
     if args.trace:
         argv += ["--trace", args.trace]
     if args.dma_latency is not None:
         argv += ["--dma-latency", str(args.dma_latency)]
-    if args.cpu is not None:
-        argv += ["--cpu", str(args.cpu)]
-    if args.persist:
-        argv.append("--persist")
-    print(f"vionic: RTL core on sim:{args.socket} (wire {args.wire}); "
-          f"connect with vionic.open('sim:{args.socket}')", file=sys.stderr, flush=True)
-    os.execv(argv[0], argv)
+    os.execv(binary, argv)
 
 
 def _cmd_info(args) -> int:
