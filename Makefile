@@ -6,15 +6,19 @@ PY      := $(VENV)/bin/python
 BUILD   := build
 CC      ?= gcc
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE \
-           -Iinclude -Isw/pmd/include -Isim/server -MMD -MP
+           -Iinclude -Isw/pmd/include -Isw/pmd -Isim/server -Isim/model -MMD -MP
 LDLIBS  := -lpthread -lm
 
 # Sources: every .c directly in these folders is library code (no main());
 # programs live in sim/server/bin/ and sw/pmd/examples/.
-SERVER_SRCS := $(wildcard sim/server/*.c) $(wildcard sim/model/*.c)
-PMD_SRCS    := $(wildcard sw/pmd/*.c)
-SERVER_OBJS := $(SERVER_SRCS:%.c=$(BUILD)/obj/%.o)
-PMD_OBJS    := $(PMD_SRCS:%.c=$(BUILD)/obj/%.o)
+RUNTIME_SRCS := $(wildcard sim/server/*.c sim/wire/*.c)
+MODEL_SRCS   := $(wildcard sim/model/*.c)
+SERVER_SRCS  := $(RUNTIME_SRCS) $(MODEL_SRCS)
+PMD_SRCS     := $(wildcard sw/pmd/*.c sw/pmd/transport/*.c)
+RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(BUILD)/obj/%.o)
+MODEL_OBJS   := $(MODEL_SRCS:%.c=$(BUILD)/obj/%.o)
+SERVER_OBJS  := $(RUNTIME_OBJS) $(MODEL_OBJS)
+PMD_OBJS     := $(PMD_SRCS:%.c=$(BUILD)/obj/%.o)
 PROGRAMS    := $(BUILD)/bin/vionic-server $(BUILD)/bin/vionic-bench $(BUILD)/bin/l2fwd
 
 .PHONY: all venv c ext demo test test-sw lint lint-c lint-py bench synth clean
@@ -32,14 +36,17 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/lib/libvionic-server.a: $(SERVER_OBJS)
+$(BUILD)/lib/libvionic-server.a: $(RUNTIME_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+$(BUILD)/lib/libvionic-model.a: $(MODEL_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 $(BUILD)/lib/libvionic.a: $(PMD_OBJS)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/vionic-server: sim/server/bin/vionic-server.c $(BUILD)/lib/libvionic-server.a
+$(BUILD)/bin/vionic-server: sim/server/bin/vionic-server.c $(BUILD)/lib/libvionic-model.a $(BUILD)/lib/libvionic-server.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 $(BUILD)/bin/%: sw/pmd/examples/%.c $(BUILD)/lib/libvionic.a
@@ -50,7 +57,7 @@ c: $(PROGRAMS)
 
 # The Python extension: the same sources, compiled by cffi into one module.
 EXT_STAMP := $(BUILD)/ext.stamp
-$(EXT_STAMP): $(SERVER_SRCS) $(PMD_SRCS) $(wildcard include/vionic/*.h sim/server/*.h sim/model/*.h sw/pmd/*.h sw/pmd/include/*.h) sw/driver/build_ffi.py $(VENV)/.stamp
+$(EXT_STAMP): $(SERVER_SRCS) $(PMD_SRCS) $(wildcard include/vionic/*.h sim/*/*.h sw/pmd/*.h sw/pmd/*/*.h) sw/driver/build_ffi.py $(VENV)/.stamp
 	$(PY) sw/driver/build_ffi.py --inplace
 	@mkdir -p $(dir $@) && touch $@
 ext: $(EXT_STAMP)

@@ -134,7 +134,9 @@
 #define VIONIC_REG_ERR_ADDR_LO          0x402C
 #define VIONIC_REG_ERR_ADDR_HI          0x4030
 
-#define VIONIC_REG_QSTATS(q)            (0x4100 + 0x20 * (q))
+#define VIONIC_REG_QSTATS_BASE          0x4100 /* per-virtqueue counters ... */
+#define VIONIC_QSTATS_STRIDE            0x20   /* ... one block per virtqueue */
+#define VIONIC_REG_QSTATS(q)            (VIONIC_REG_QSTATS_BASE + VIONIC_QSTATS_STRIDE * (q))
 #define VIONIC_QSTAT_PACKETS_LO         0x00 /* reading LO latches HI */
 #define VIONIC_QSTAT_PACKETS_HI         0x04
 #define VIONIC_QSTAT_BYTES_LO           0x08 /* Ethernet frame bytes */
@@ -152,6 +154,61 @@
 #define VIONIC_ERR_ALIGN                5 /* misaligned ring address */
 #define VIONIC_ERR_INDEX                6 /* descriptor or ring index out of range */
 #define VIONIC_ERR_QUEUE_CFG            7 /* invalid queue configuration at enable */
+
+/* ---- Names and texts (the only copy; libvionic and Python use these) ---- */
+/* What ERR_CODE `code` means, e.g. for a log line or an exception message. */
+static inline const char *vionic_device_error_text(unsigned code)
+{
+	switch (code) {
+	case VIONIC_ERR_NONE:      return "none";
+	case VIONIC_ERR_DMA:       return "DMA outside the DMA map or DMA error response";
+	case VIONIC_ERR_CHAIN:     return "descriptor chain longer than the queue, or a loop";
+	case VIONIC_ERR_ZERO_LEN:  return "zero-length descriptor";
+	case VIONIC_ERR_DIRECTION: return "wrong descriptor direction";
+	case VIONIC_ERR_ALIGN:     return "misaligned ring address";
+	case VIONIC_ERR_INDEX:     return "descriptor or ring index out of range";
+	case VIONIC_ERR_QUEUE_CFG: return "invalid queue configuration at enable";
+	default:                   return "unknown device error";
+	}
+}
+
+/* Name of feature bit `bit` as the virtio spec writes it without its
+ * VIRTIO_(NET_)F_ prefix, or NULL for a bit vionic does not know. */
+static inline const char *vionic_feature_name(unsigned bit)
+{
+	switch (bit) {
+	case VIRTIO_NET_F_CSUM:          return "CSUM";
+	case VIRTIO_NET_F_GUEST_CSUM:    return "GUEST_CSUM";
+	case VIRTIO_NET_F_MTU:           return "MTU";
+	case VIRTIO_NET_F_MAC:           return "MAC";
+	case VIRTIO_NET_F_MRG_RXBUF:     return "MRG_RXBUF";
+	case VIRTIO_NET_F_STATUS:        return "STATUS";
+	case VIRTIO_NET_F_CTRL_VQ:       return "CTRL_VQ";
+	case VIRTIO_NET_F_MQ:            return "MQ";
+	case VIRTIO_F_INDIRECT_DESC:     return "INDIRECT_DESC";
+	case VIRTIO_F_EVENT_IDX:         return "EVENT_IDX";
+	case VIRTIO_F_VERSION_1:         return "VERSION_1";
+	case VIRTIO_F_ACCESS_PLATFORM:   return "ACCESS_PLATFORM";
+	case VIRTIO_F_RING_PACKED:       return "RING_PACKED";
+	case VIRTIO_F_IN_ORDER:          return "IN_ORDER";
+	case VIRTIO_F_NOTIFICATION_DATA: return "NOTIFICATION_DATA";
+	case VIRTIO_F_RING_RESET:        return "RING_RESET";
+	case VIRTIO_NET_F_HASH_REPORT:   return "HASH_REPORT";
+	case VIRTIO_NET_F_RSS:           return "RSS";
+	default:                         return (const char *)0;
+	}
+}
+
+/* Which device core VIONIC_REG_IMPL names. */
+static inline const char *vionic_impl_name(unsigned impl)
+{
+	switch (impl) {
+	case VIONIC_IMPL_MODEL:   return "model";
+	case VIONIC_IMPL_RTL_SIM: return "rtl-sim";
+	case VIONIC_IMPL_BOARD:   return "board";
+	default:                  return "unknown";
+	}
+}
 
 /* ---- MSI-X vectors the device exposes --------------------------------- */
 /* Vector numbers are whatever the driver writes to config_msix_vector and

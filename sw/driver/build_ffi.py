@@ -16,8 +16,9 @@ from cffi import FFI
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_HEADER = ROOT / "sw/pmd/include/vionic.h"
-SOURCE_DIRS = ["sw/pmd", "sim/server", "sim/model"]
-INCLUDE_DIRS = ["include", "sw/pmd/include", "sim/server"]
+CONSTANT_HEADERS = [ROOT / "include/vionic/regs.h", ROOT / "include/vionic/virtio.h"]
+SOURCE_DIRS = ["sw/pmd", "sw/pmd/transport", "sim/server", "sim/wire", "sim/model"]
+INCLUDE_DIRS = ["include", "sw/pmd/include", "sw/pmd", "sim/server", "sim/model"]
 
 
 def _cdef_text() -> str:
@@ -33,6 +34,26 @@ def _cdef_text() -> str:
     return re.sub(r"/\*.*?\*/", "", text, flags=re.S)
 
 
+def _regs_cdef() -> str:
+    """Every integer constant of include/vionic/regs.h and virtio.h, for
+    `vionic.regs`. In
+    cffi's API mode `#define NAME ...` lets the C compiler work out the value,
+    so expressions such as VIONIC_DEVICE_FEATURES come through too. Skipped:
+    the include guard, function-like macros and the MAC initializer."""
+    names = []
+    text = "\n".join(h.read_text() for h in CONSTANT_HEADERS)
+    for m in re.finditer(r"^#define\s+(\w+)(\(?)[ \t]*(.*)$", text, re.M):
+        name, function_like, value = m.groups()
+        if function_like or not value.strip() or value.lstrip().startswith("{"):
+            continue
+        names.append(f"#define {name} ...")
+    return "\n".join(names + [
+        "const char *vionic_device_error_text(unsigned code);",
+        "const char *vionic_feature_name(unsigned bit);",
+        "const char *vionic_impl_name(unsigned impl);",
+    ])
+
+
 def _sources(absolute: bool) -> list[str]:
     paths = sorted(p for d in SOURCE_DIRS for p in (ROOT / d).glob("*.c"))
     # setuptools insists on relative paths; cffi's compile() runs in its tmpdir
@@ -42,10 +63,12 @@ def _sources(absolute: bool) -> list[str]:
 def make_builder(absolute: bool = False) -> FFI:
     builder = FFI()
     builder.cdef(_cdef_text())
+    builder.cdef(_regs_cdef())
     builder.cdef("int vionic_server_main(int argc, char **argv);")
     builder.set_source(
         "vionic._vionic",
-        '#include "vionic.h"\n#include "vionic_server.h"\n',
+        '#include "vionic.h"\n#include "vionic/regs.h"\n#include "vionic/virtio.h"\n'
+        '#include "vionic_server.h"\n',
         sources=_sources(absolute),
         include_dirs=[str(ROOT / d) for d in INCLUDE_DIRS],
         extra_compile_args=["-std=gnu11", "-O2", "-g", "-D_GNU_SOURCE", "-Wno-unused-parameter"],

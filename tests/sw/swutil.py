@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 import time
 
+from vionic import regs
+
 
 def mac_of(dev) -> bytes:
     return bytes.fromhex(dev.info()["mac"].replace(":", ""))
@@ -55,3 +57,96 @@ def connect_partner(dev, path: str):
     got = recv_exactly(dev, 1, timeout=5.0)
     assert got == [probe], "the link partner's probe frame did not arrive"
     return peer
+
+
+# ---- registers and fault injection (include/vionic/regs.h names) -----------
+
+RX, TX = 0, 1                                   # virtqueues of queue pair 0
+
+
+def status(dev) -> int:
+    return dev.read_reg(regs.VIRTIO_PCI_COMMON_STATUS, 1)
+
+
+def wait_needs_reset(dev) -> dict:
+    """Waits for DEVICE_NEEDS_RESET and returns the device's error log, as the
+    typed exception carries it."""
+    import pytest
+
+    import vionic
+
+    assert wait_for(lambda: status(dev) & regs.VIRTIO_STATUS_DEVICE_NEEDS_RESET), \
+        "the device did not report NEEDS_RESET"
+    with pytest.raises(vionic.DeviceNeedsReset) as exc:
+        dev.check()
+    return exc.value.error
+
+
+def exhaust_rx(dev):
+    """Lets the device fill every posted RX buffer (loopback traffic nobody
+    receives), so the next RX avail entry is one the device has not fetched
+    yet: a device may prefetch ring entries, as the RTL does."""
+    posted = dev.mempool_on_rings()        # the driver refills in bulk: maybe not all
+    before = dev.stats()["device"]["rx"]["packets"]
+    dev.send([bytes(60)] * posted)
+    assert wait_for(lambda: dev.stats()["device"]["rx"]["packets"] - before == posted, 5.0)
+
+
+def recovers(dev, seed=0) -> bool:
+    """After reset: traffic flows, counters start again, no buffer lost."""
+    dev.reset()
+    assert dev.stats()["error"]["code"] == regs.VIONIC_ERR_NONE
+    assert status(dev) & regs.VIRTIO_STATUS_DEVICE_NEEDS_RESET == 0
+    rng = random.Random(seed)
+    frames = [make_frame(rng, rng.randint(60, 1514), mac_of(dev), i) for i in range(40)]
+    dev.send(frames)
+    assert recv_exactly(dev, 40) == frames
+    assert mempool_full(dev)
+    return True
+
+
+def raw_bring_up_to_features(dev, accept: int) -> None:
+    """Resets the device and runs bring-up by hand up to writing `accept` as
+    the driver features (FEATURES_OK not yet set)."""
+    dev.write_reg(regs.VIRTIO_PCI_COMMON_STATUS, 0, 1)
+    assert wait_for(lambda: status(dev) == 0)
+    dev.write_reg(regs.VIRTIO_PCI_COMMON_STATUS, regs.VIRTIO_STATUS_ACKNOWLEDGE, 1)
+    dev.write_reg(regs.VIRTIO_PCI_COMMON_STATUS,
+                  regs.VIRTIO_STATUS_ACKNOWLEDGE | regs.VIRTIO_STATUS_DRIVER, 1)
+    write_driver_features(dev, accept)
+
+
+def write_driver_features(dev, features: int) -> None:
+    for half in (0, 1):
+        dev.write_reg(regs.VIRTIO_PCI_COMMON_GFSELECT, half)
+        dev.write_reg(regs.VIRTIO_PCI_COMMON_GF, features >> (32 * half) & 0xFFFFFFFF)
+
+
+def read_driver_features(dev) -> int:
+    words = []
+    for half in (0, 1):
+        dev.write_reg(regs.VIRTIO_PCI_COMMON_GFSELECT, half)
+        words.append(dev.read_reg(regs.VIRTIO_PCI_COMMON_GF))
+    return words[0] | words[1] << 32
+
+
+def pci_capabilities(dev) -> dict:
+    """The PCI capability list: {cap id: [offsets in config space]}."""
+    caps: dict[int, list[int]] = {}
+    ptr, seen = dev.read_config(PCI_CAPABILITY_LIST, 1), set()
+    while ptr:
+        assert ptr not in seen, "capability list loops"
+        seen.add(ptr)
+        caps.setdefault(dev.read_config(ptr, 1), []).append(ptr)
+        ptr = dev.read_config(ptr + 1, 1)
+    return caps
+
+
+# PCI Local Bus 3.0: capability pointer, and the ids of the two kinds vionic has
+PCI_CAPABILITY_LIST, PCI_CAP_ID_VNDR, PCI_CAP_ID_MSIX = 0x34, 0x09, 0x11
+
+
+def msix_vectors(dev) -> int:
+    """Table size of the MSI-X capability (Message Control bits 10:0, N - 1)."""
+    (cap,) = pci_capabilities(dev)[PCI_CAP_ID_MSIX]
+    return (dev.read_config(cap + 2, 2) & 0x7FF) + 1

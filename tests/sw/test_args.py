@@ -23,10 +23,16 @@ def test_bad_wire():
         vionic.open("model", wire="ethernet0")
 
 
-@pytest.mark.parametrize("size", [0, 3, 300, 2048, 70000])
+@pytest.mark.parametrize("size", [3, 300, 2048, 70000])
 def test_ring_size_not_a_power_of_two_or_too_big(backend, size):
     with pytest.raises(vionic.RingSizeError, match="power of two"):
         vionic.open(backend, rx_ring_size=size)
+
+
+def test_ring_size_zero_is_the_default(backend):
+    with vionic.open(backend) as default, vionic.open(backend, rx_ring_size=0) as zero:
+        assert zero.info()["rx_ring_size"] == default.info()["rx_ring_size"]
+        assert zero.info()["rx_ring_size"] & (zero.info()["rx_ring_size"] - 1) == 0
 
 
 def test_ring_size_error_leaves_device_usable(backend):

@@ -7,57 +7,47 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from . import errors
+from . import errors, regs
+from ._ext import ffi as _ffi
+from ._ext import lib as _lib
 from .errors import (
     DeviceGone,
     DeviceNeedsReset,
     DeviceTimeout,
     FrameTooLarge,
     InvalidArgument,
-    QueueOutOfRange,
-    RingSizeError,
     StateError,
-    VionicError,
 )
 from .server import ServerProcess
 
 BACKENDS = ("model", "rtl")   # URIs that start a device server of their own
-DEFAULT_RING = 256
 CHECK_INTERVAL = 0.05         # seconds between health checks while waiting
-ENEEDS_RESET = -7             # VIONIC_ENEEDS_RESET
 
-_lib = None
-_ffi = None
-
-
-def _load():
-    """Imports the compiled extension on first use, with a message that says
-    how to build it if it is missing."""
-    global _lib, _ffi
-    if _lib is None:
-        try:
-            from ._vionic import ffi, lib
-        except ImportError as e:  # pragma: no cover - depends on the install
-            raise ImportError("vionic's C extension is not built; run `make ext` in the "
-                              "repository (or `pip install .`)") from e
-        _ffi, _lib = ffi, lib
-    return _ffi, _lib
 
 
 def _fail(rc: int, context: str = ""):
     """Raises the typed exception of a negative libvionic return code."""
-    ffi, lib = _load()
-    detail = ffi.string(lib.vionic_last_error()).decode(errors="replace")
-    message = detail or ffi.string(lib.vionic_strerror(rc)).decode()
+    detail = _ffi.string(_lib.vionic_last_error()).decode(errors="replace")
+    message = detail or _ffi.string(_lib.vionic_strerror(rc)).decode()
     if context:
         message = f"{context}: {message}"
-    raise errors.BY_CODE.get(rc, VionicError)(message, rc)
+    raise errors.class_for(rc)(message, rc)
 
 
 def _check(rc: int, context: str = "") -> int:
     if rc < 0:
         _fail(rc, context)
     return rc
+
+
+def _call(fn, *args) -> int:
+    """Calls libvionic, turning an argument that does not fit its C type
+    (cffi's OverflowError or TypeError) into InvalidArgument. The rules on
+    values are libvionic's: it checks them and says what to use."""
+    try:
+        return fn(*args)
+    except (OverflowError, TypeError) as e:
+        raise InvalidArgument(f"{fn.__name__}: {e}") from None
 
 
 class Device:
@@ -70,16 +60,15 @@ class Device:
     """
 
     def __init__(self, uri: str, *, wire: str | None = None, start: bool = True,
-                 rx_ring_size: int = DEFAULT_RING, tx_ring_size: int = DEFAULT_RING,
+                 rx_ring_size: int = 0, tx_ring_size: int = 0,
                  nb_mbufs: int = 0, features: int = 0, cpu: int | None = None,
                  trace: str | None = None, dma_latency: int | None = None):
         if not isinstance(uri, str):
             raise errors.BadURI(f"device URI must be a string like 'model' or 'sim:PATH', "
                                 f"not {type(uri).__name__}")
-        ffi, lib = _load()
         self.uri = uri
         self.server: ServerProcess | None = None
-        self._dev = ffi.NULL
+        self._dev = _ffi.NULL
         self._started = False
         if uri in BACKENDS:
             self.server = ServerProcess(core=uri, wire=wire or "loopback", cpu=cpu, trace=trace,
@@ -94,9 +83,9 @@ class Device:
         else:
             raise errors.BadURI(f"device URI {uri!r} is not understood; use 'model', 'rtl', "
                                 "'sim:/path/to/socket' or 'vfio:0000:01:00.0'")
-        pdev = ffi.new("vionic_dev **")
+        pdev = _ffi.new("vionic_dev **")
         try:
-            _check(lib.vionic_open(target.encode(), pdev), f"opening {uri}")
+            _check(_lib.vionic_open(target.encode(), pdev), f"opening {uri}")
             self._dev = pdev[0]
             if start:
                 self.configure(rx_ring_size=rx_ring_size, tx_ring_size=tx_ring_size,
@@ -113,24 +102,20 @@ class Device:
             raise StateError("the device is closed; open it again with vionic.open()")
         return self._dev
 
-    def configure(self, *, rx_ring_size: int = DEFAULT_RING, tx_ring_size: int = DEFAULT_RING,
+    def configure(self, *, rx_ring_size: int = 0, tx_ring_size: int = 0,
                   nb_mbufs: int = 0, features: int = 0, queue_pairs: int = 1) -> None:
-        """Brings the device up to FEATURES_OK with rings and mempool set up."""
-        for name, size in (("rx_ring_size", rx_ring_size), ("tx_ring_size", tx_ring_size)):
-            if not isinstance(size, int) or not 0 < size <= 0xFFFF:
-                raise RingSizeError(f"{name}={size!r} must be a power of two between 1 and "
-                                    "the device maximum (see info()['max_ring_size'])")
-        if not isinstance(nb_mbufs, int) or not 0 <= nb_mbufs < 2**32:
-            raise InvalidArgument(f"nb_mbufs={nb_mbufs!r}: give a positive count, or 0 for "
-                                  "the default")
-        if queue_pairs != 1:
-            raise QueueOutOfRange(f"queue_pairs={queue_pairs}: this device has 1 queue pair")
+        """Brings the device up to FEATURES_OK with rings and mempool set up.
+        Ring sizes are powers of two up to info()['max_ring_size']; 0 (and
+        nb_mbufs=0, features=0) takes libvionic's default."""
+        fields = {"nb_queue_pairs": queue_pairs, "rx_ring_size": rx_ring_size,
+                  "tx_ring_size": tx_ring_size, "nb_mbufs": nb_mbufs, "features": features}
         conf = _ffi.new("struct vionic_conf *")
-        conf.nb_queue_pairs = queue_pairs
-        conf.rx_ring_size = rx_ring_size
-        conf.tx_ring_size = tx_ring_size
-        conf.nb_mbufs = nb_mbufs
-        conf.features = features
+        for name, value in fields.items():
+            try:
+                setattr(conf, name, value)
+            except (OverflowError, TypeError) as e:
+                arg = "queue_pairs" if name == "nb_queue_pairs" else name
+                raise InvalidArgument(f"{arg}={value!r}: {e}") from None
         self._ok(_lib.vionic_configure(self._handle, conf))
         self._started = False
 
@@ -153,7 +138,7 @@ class Device:
     def close(self) -> None:
         """Resets the device, releases its memory and stops a server this
         device started. Safe to call twice."""
-        if self._dev is not None and _ffi is not None and self._dev != _ffi.NULL:
+        if self._dev is not None and self._dev != _ffi.NULL:
             _lib.vionic_close(self._dev)
             self._dev = _ffi.NULL
         if self.server is not None:
@@ -184,11 +169,11 @@ class Device:
     def check(self) -> None:
         """Raises DeviceGone or DeviceNeedsReset if the device is not healthy."""
         rc = _lib.vionic_check(self._handle)
-        if rc == ENEEDS_RESET:
+        if rc == _lib.VIONIC_ENEEDS_RESET:
             err = self._error_log()
             raise DeviceNeedsReset(
                 f"the device needs a reset after error {err['code']} "
-                f"({errors.DEVICE_ERRORS.get(err['code'], 'unknown')}) on queue {err['queue']}, "
+                f"({regs.device_error_text(err['code'])}) on queue {err['queue']}, "
                 f"descriptor {err['desc']}, address {err['addr']:#x}; call reset()",
                 rc, err)
         _check(rc)
@@ -196,7 +181,7 @@ class Device:
     def _ok(self, rc: int) -> int:
         """_check for calls on an open device: NEEDS_RESET comes with the
         device's error log."""
-        if rc == ENEEDS_RESET:
+        if rc == _lib.VIONIC_ENEEDS_RESET:
             self.check()
         return _check(rc)
 
@@ -205,15 +190,6 @@ class Device:
         _lib.vionic_stats_get(self._dev, st)
         return {"code": st.err_code, "queue": st.err_queue, "desc": st.err_desc,
                 "addr": st.err_addr}
-
-    def _require_started(self) -> None:
-        if not self._started:
-            raise StateError("the device is not started; call start() (or open with start=True)")
-
-    @staticmethod
-    def _check_queue(qp: int) -> None:
-        if qp != 0:
-            raise QueueOutOfRange(f"queue pair {qp} does not exist; this device has queue pair 0")
 
     # ---- data path ------------------------------------------------------------
     def send(self, frames: Iterable[bytes], *, qp: int = 0, timeout: float | None = 1.0) -> int:
@@ -238,8 +214,6 @@ class Device:
         """Sends frame i = data[i, :lengths[i]] for every row, with one C call
         per ring-full and no Python work per frame. `data` is a 2-D uint8
         array with contiguous rows."""
-        self._check_queue(qp)
-        self._require_started()
         data = np.asarray(data)
         if data.ndim != 2 or data.dtype != np.uint8 or data.strides[1] != 1:
             raise InvalidArgument("data must be a 2-D numpy uint8 array with contiguous rows "
@@ -256,9 +230,10 @@ class Device:
         sent = 0
         deadline = None if timeout is None else time.monotonic() + timeout
         next_check = time.monotonic() + CHECK_INTERVAL
-        while sent < n:
-            rc = self._ok(_lib.vionic_tx_copy(self._dev, qp, buf + sent * stride, stride,
-                                            lens + sent, n - sent))
+        while True:   # at least one call, so that libvionic checks qp and state
+            rc = self._ok(_call(_lib.vionic_tx_copy, self._handle, qp,
+                                buf + sent * stride if n else buf, stride,
+                                lens + sent if n else lens, n - sent))
             sent += rc
             if sent == n:
                 break
@@ -285,11 +260,9 @@ class Device:
         """Receives up to `max_frames` frames into a 2-D uint8 array (one
         frame per row, `out` if given) with one C call and no Python work per
         frame. Returns (rows, lengths) for the frames received."""
-        self._check_queue(qp)
-        self._require_started()
         if not isinstance(max_frames, int) or max_frames <= 0:
             raise InvalidArgument(f"max_frames={max_frames!r} must be a positive integer")
-        room = _lib.vionic_mbuf_room(self._dev)
+        room = _lib.vionic_mbuf_room(self._handle)
         if out is None:
             out = np.empty((max_frames, room), dtype=np.uint8)
         elif (out.ndim != 2 or out.dtype != np.uint8 or out.strides[1] != 1
@@ -303,7 +276,8 @@ class Device:
         stride = out.strides[0]
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            n = self._ok(_lib.vionic_rx_copy(self._dev, qp, buf, stride, lens_c, max_frames))
+            n = self._ok(_call(_lib.vionic_rx_copy, self._handle, qp, buf, stride, lens_c,
+                               max_frames))
             if n or timeout == 0:
                 return out[:n], lens[:n]
             now = time.monotonic()
@@ -325,7 +299,7 @@ class Device:
             "max_queue_pairs": inf.max_queue_pairs,
             "max_ring_size": inf.max_ring_size,
             "link_up": bool(inf.link_up),
-            "impl": {1: "model", 2: "rtl-sim", 3: "board"}.get(inf.impl, str(inf.impl)),
+            "impl": regs.impl_name(inf.impl),
             "regmap_version": f"{inf.regmap_version >> 16}.{inf.regmap_version & 0xFFFF}",
             "device_features": inf.device_features,
             "driver_features": inf.driver_features,
@@ -353,7 +327,7 @@ class Device:
                        "status": st.device_status},
             "error": {"code": st.err_code, "queue": st.err_queue, "desc": st.err_desc,
                       "addr": st.err_addr,
-                      "text": errors.DEVICE_ERRORS.get(st.err_code, "unknown")},
+                      "text": regs.device_error_text(st.err_code)},
         }
 
     def mempool_avail(self) -> int:

@@ -72,31 +72,29 @@ class DeviceTimeout(VionicError, TimeoutError):
     """The device did not answer in time."""
 
 
-# libvionic's VIONIC_E* codes (sw/pmd/include/vionic.h) -> exception class
-BY_CODE: dict[int, type[VionicError]] = {
-    -1: InvalidArgument,
-    -2: BadURI,
-    -3: DeviceGone,
-    -4: ProtocolError,
-    -5: OutOfBuffers,
-    -6: FeatureError,
-    -7: DeviceNeedsReset,
-    -8: QueueOutOfRange,
-    -9: FrameTooLarge,
-    -10: FrameTooSmall,
-    -11: StateError,
-    -12: DeviceTimeout,
-    -13: RingSizeError,
+# libvionic's error enum (sw/pmd/include/vionic.h), by name -> exception class
+_CLASS_OF = {
+    "VIONIC_EINVAL": InvalidArgument,
+    "VIONIC_EURI": BadURI,
+    "VIONIC_ENODEV": DeviceGone,
+    "VIONIC_EPROTO": ProtocolError,
+    "VIONIC_ENOMEM": OutOfBuffers,
+    "VIONIC_EFEATURE": FeatureError,
+    "VIONIC_ENEEDS_RESET": DeviceNeedsReset,
+    "VIONIC_EQUEUE": QueueOutOfRange,
+    "VIONIC_ETOOBIG": FrameTooLarge,
+    "VIONIC_ETOOSMALL": FrameTooSmall,
+    "VIONIC_ESTATE": StateError,
+    "VIONIC_ETIMEDOUT": DeviceTimeout,
+    "VIONIC_ERING": RingSizeError,
 }
+_by_code: dict[int, type[VionicError]] = {}
 
-# Device error codes of the vendor block ERR_CODE (DESIGN §2)
-DEVICE_ERRORS = {
-    0: "none",
-    1: "DMA outside the DMA map or DMA error response",
-    2: "descriptor chain longer than the queue, or a loop",
-    3: "zero-length descriptor",
-    4: "wrong descriptor direction",
-    5: "misaligned ring address",
-    6: "descriptor or ring index out of range",
-    7: "invalid queue configuration at enable",
-}
+
+def class_for(code: int) -> type[VionicError]:
+    """The exception class of a negative libvionic return code."""
+    if not _by_code:
+        from ._ext import lib
+
+        _by_code.update({getattr(lib, name): cls for name, cls in _CLASS_OF.items()})
+    return _by_code.get(code, VionicError)
