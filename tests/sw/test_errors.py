@@ -1,51 +1,26 @@
 """Every device error of DESIGN §4: the code in the vendor block, NEEDS_RESET,
 a typed exception, then reset and recovery with no buffer lost."""
 
-import random
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import vionic
-from swutil import mac_of, make_frame, mempool_full, recv_exactly, wait_for
+from swutil import (
+    RX,
+    TX,
+    exhaust_rx,
+    mempool_full,
+    raw_bring_up_to_features,
+    recovers,
+    recv_exactly,
+    status,
+    wait_for,
+    wait_needs_reset,
+)
+from vionic import regs
 
-RX, TX = 0, 1
-F_NEXT, F_WRITE = 1, 2
-COMMON, STATUS = 0x0000, 0x14
-NEEDS_RESET = 0x40
-ERR_DMA, ERR_CHAIN, ERR_ZERO, ERR_DIR, ERR_ALIGN, ERR_INDEX, ERR_QCFG = range(1, 8)
-
-
-def wait_needs_reset(dev) -> dict:
-    assert wait_for(lambda: dev.read_reg(COMMON + STATUS, 1) & NEEDS_RESET), \
-        "the device did not report NEEDS_RESET"
-    with pytest.raises(vionic.DeviceNeedsReset) as exc:
-        dev.check()
-    return exc.value.error
-
-
-def exhaust_rx(dev):
-    """Lets the device fill every posted RX buffer (loopback traffic nobody
-    receives), so the next RX avail entry is one the device has not fetched
-    yet: a device may prefetch ring entries, as the RTL does."""
-    posted = dev.mempool_on_rings()        # the driver refills in bulk: maybe not all
-    before = dev.stats()["device"]["rx"]["packets"]
-    dev.send([bytes(60)] * posted)
-    assert wait_for(lambda: dev.stats()["device"]["rx"]["packets"] - before == posted, 5.0)
-
-
-def recovers(dev, seed=0):
-    """After reset: traffic flows, counters start again, no buffer lost."""
-    dev.reset()
-    assert dev.stats()["error"]["code"] == 0
-    assert dev.read_reg(COMMON + STATUS, 1) & NEEDS_RESET == 0
-    rng = random.Random(seed)
-    frames = [make_frame(rng, rng.randint(60, 1514), mac_of(dev), i) for i in range(40)]
-    dev.send(frames)
-    assert recv_exactly(dev, 40) == frames
-    assert mempool_full(dev)
-    return True
+F_NEXT, F_WRITE = regs.VRING_DESC_F_NEXT, regs.VRING_DESC_F_WRITE
+NEEDS_RESET = regs.VIRTIO_STATUS_DEVICE_NEEDS_RESET
 
 
 def test_dma_outside_the_map(nic):
@@ -54,7 +29,7 @@ def test_dma_outside_the_map(nic):
     nic.debug_write_desc(TX, 0, bad, 100)
     nic.debug_post(TX, 0)
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_DMA and err["queue"] == TX and err["addr"] == bad
+    assert err["code"] == regs.VIONIC_ERR_DMA and err["queue"] == TX and err["addr"] == bad
     assert recovers(nic)
 
 
@@ -69,7 +44,7 @@ def test_dma_straddling_the_end_of_the_map_on_rx(nic):
     nic.debug_post(RX, 0)
     nic.send([bytes(range(200))])                            # loopback: an RX frame arrives
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_DMA and err["queue"] == RX and err["desc"] == 0
+    assert err["code"] == regs.VIONIC_ERR_DMA and err["queue"] == RX and err["desc"] == 0
     assert err["addr"] == iova + size - 64
     assert nic.stats()["device"]["rx"]["packets"] == before  # not delivered
     assert recovers(nic)
@@ -81,7 +56,7 @@ def test_descriptor_loop(nic):
     nic.debug_write_desc(TX, 1, iova + size - 4096, 64, F_NEXT, 0)
     nic.debug_post(TX, 0)
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_CHAIN and err["queue"] == TX
+    assert err["code"] == regs.VIONIC_ERR_CHAIN and err["queue"] == TX
     assert recovers(nic)
 
 
@@ -90,7 +65,7 @@ def test_zero_length_descriptor(nic):
     nic.debug_write_desc(TX, 0, iova + size - 4096, 0)
     nic.debug_post(TX, 0)
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_ZERO and err["queue"] == TX and err["desc"] == 0
+    assert err["code"] == regs.VIONIC_ERR_ZERO_LEN and err["queue"] == TX and err["desc"] == 0
     assert recovers(nic)
 
 
@@ -99,7 +74,7 @@ def test_write_only_descriptor_on_tx(nic):
     nic.debug_write_desc(TX, 3, iova + size - 4096, 128, F_WRITE)
     nic.debug_post(TX, 3)
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_DIR and err["queue"] == TX and err["desc"] == 3
+    assert err["code"] == regs.VIONIC_ERR_DIRECTION and err["queue"] == TX and err["desc"] == 3
     assert recovers(nic)
 
 
@@ -110,7 +85,7 @@ def test_read_only_descriptor_on_rx(nic):
     nic.debug_post(RX, 5)
     nic.send([bytes(64)])
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_DIR and err["queue"] == RX and err["desc"] == 5
+    assert err["code"] == regs.VIONIC_ERR_DIRECTION and err["queue"] == RX and err["desc"] == 5
     assert recovers(nic)
 
 
@@ -118,7 +93,7 @@ def test_avail_head_out_of_range(nic):
     ring = nic.info()["tx_ring_size"]
     nic.debug_post(TX, ring)
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_INDEX and err["queue"] == TX
+    assert err["code"] == regs.VIONIC_ERR_INDEX and err["queue"] == TX
     assert recovers(nic)
 
 
@@ -128,42 +103,35 @@ def test_next_index_out_of_range(nic):
     nic.debug_write_desc(TX, 0, iova + size - 4096, 64, F_NEXT, ring + 7)
     nic.debug_post(TX, 0)
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_INDEX and err["queue"] == TX
+    assert err["code"] == regs.VIONIC_ERR_INDEX and err["queue"] == TX
     assert recovers(nic)
 
 
 # ---- queue configuration errors, through raw register writes --------------
 
-Q_SELECT, Q_SIZE, Q_ENABLE, Q_DESC, Q_DRIVER, Q_DEVICE = 0x16, 0x18, 0x1C, 0x20, 0x28, 0x30
-GFSELECT, GF = 0x08, 0x0C
-
-
 def raw_queue_enable(dev, size, desc_off):
     """Re-runs bring-up by hand up to enabling queue 0 with the given size and
     descriptor-table offset inside the DMA window."""
     iova, _, _ = dev.dma_window()
-    feats = dev.info()["device_features"]
-    dev.write_reg(COMMON + STATUS, 0, 1)
-    assert wait_for(lambda: dev.read_reg(COMMON + STATUS, 1) == 0)
-    dev.write_reg(COMMON + STATUS, 3, 1)
-    for half in (0, 1):
-        dev.write_reg(COMMON + GFSELECT, half)
-        dev.write_reg(COMMON + GF, feats >> (32 * half) & 0xFFFFFFFF)
-    dev.write_reg(COMMON + STATUS, 0xB, 1)
-    dev.write_reg(COMMON + Q_SELECT, 0, 2)
-    dev.write_reg(COMMON + Q_SIZE, size, 2)
-    for off, addr in ((Q_DESC, iova + desc_off), (Q_DRIVER, iova + 0x4000),
-                      (Q_DEVICE, iova + 0x8000)):
-        dev.write_reg(COMMON + off, addr & 0xFFFFFFFF)
-        dev.write_reg(COMMON + off + 4, addr >> 32)
-    dev.write_reg(COMMON + Q_ENABLE, 1, 2)
+    page = 4096
+    raw_bring_up_to_features(dev, dev.info()["device_features"])
+    dev.write_reg(regs.VIRTIO_PCI_COMMON_STATUS, regs.VIRTIO_STATUS_ACKNOWLEDGE |
+                  regs.VIRTIO_STATUS_DRIVER | regs.VIRTIO_STATUS_FEATURES_OK, 1)
+    dev.write_reg(regs.VIRTIO_PCI_COMMON_Q_SELECT, 0, 2)
+    dev.write_reg(regs.VIRTIO_PCI_COMMON_Q_SIZE, size, 2)
+    for reg, addr in ((regs.VIRTIO_PCI_COMMON_Q_DESCLO, iova + desc_off),
+                      (regs.VIRTIO_PCI_COMMON_Q_AVAILLO, iova + 4 * page),
+                      (regs.VIRTIO_PCI_COMMON_Q_USEDLO, iova + 8 * page)):
+        dev.write_reg(reg, addr & 0xFFFFFFFF)
+        dev.write_reg(reg + 4, addr >> 32)
+    dev.write_reg(regs.VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2)
 
 
 @pytest.mark.parametrize("desc_off", [0x8, 0x1001])
 def test_misaligned_ring(nic, desc_off):
     raw_queue_enable(nic, 256, desc_off)
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_ALIGN and err["queue"] == RX
+    assert err["code"] == regs.VIONIC_ERR_ALIGN and err["queue"] == RX
     assert recovers(nic)
 
 
@@ -171,7 +139,7 @@ def test_misaligned_ring(nic, desc_off):
 def test_invalid_queue_size_at_enable(nic, size):
     raw_queue_enable(nic, size, 0)
     err = wait_needs_reset(nic)
-    assert err["code"] == ERR_QCFG and err["queue"] == RX
+    assert err["code"] == regs.VIONIC_ERR_QUEUE_CFG and err["queue"] == RX
     assert recovers(nic)
 
 
@@ -202,11 +170,10 @@ def test_random_descriptor_corruption_is_contained(nic, vq, chain, head, traffic
     nic.debug_post(vq, head)
     if traffic:
         nic.send([bytes(range(64))])
-    wait_for(lambda: nic.read_reg(COMMON + STATUS, 1) & NEEDS_RESET, timeout=0.2)
+    wait_for(lambda: status(nic) & NEEDS_RESET, timeout=0.2)
     assert nic.server is None or nic.server.alive(), "the device server died"
-    status = nic.read_reg(COMMON + STATUS, 1)
     err = nic.stats()["error"]
-    if status & NEEDS_RESET:
+    if status(nic) & NEEDS_RESET:
         assert 1 <= err["code"] <= 7
         assert err["queue"] == vq
     else:
