@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -46,10 +45,11 @@ def test_server_command_serves_a_client(core, tmp_path):
     proc = subprocess.Popen([*VIONIC, core, "--socket", str(sock), "--wire", "loopback"],
                             stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120                      # rtl may build first
-        while not sock.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.1)
+        for line in proc.stderr:                               # rtl may build first
+            if "listening on" in line:                         # the server is ready
+                break
+        else:
+            raise AssertionError(f"the server exited with {proc.wait()} before it was ready")
         info = subprocess.run([*VIONIC, "info", f"sim:{sock}", "--json"],
                               capture_output=True, text=True, timeout=30)
         assert info.returncode == 0, info.stderr

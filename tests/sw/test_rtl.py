@@ -4,7 +4,6 @@ simulation-speed report, and the PMD measurement on the simulated core."""
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -17,10 +16,12 @@ VIONIC = [sys.executable, "-m", "vionic"]
 
 def test_build_is_cached_by_sources():
     first = rtl.server_binary(quiet=True)
-    t0 = time.monotonic()
-    assert rtl.server_binary(quiet=True) == first             # no rebuild
-    assert time.monotonic() - t0 < 5
-    assert first.exists() and first.name == "vionic-rtl-server"
+    built = first.stat()
+    log = (first.parent / "build.log").read_bytes()
+    assert rtl.server_binary(quiet=True) == first             # same key, same file
+    assert first.stat().st_mtime_ns == built.st_mtime_ns       # not built again
+    assert (first.parent / "build.log").read_bytes() == log
+    assert first.name == "vionic-rtl-server"
 
 
 @pytest.mark.skipif(not rtl.fst_supported(),
@@ -41,14 +42,23 @@ def test_trace_is_refused_for_the_model():
 
 
 def test_dma_latency_changes_cycles_per_frame():
+    """Simulated cycles for one frame out and back, at two host-memory
+    latencies. What the count includes besides the frame's own work depends
+    on when the host reads CYCLES, but only within simulation bounds: the
+    core clocks at most kIdleCycles (4096) quiet cycles after its last
+    activity, before c0 and after the frame. The TX path alone makes at least
+    two reads in series (the descriptor, then its buffer), so the two runs
+    differ by more than 2 * 19990 - 2 * 4096 cycles whatever the wall clock
+    does."""
     def cycles_for_one_frame(latency):
         with vionic.open("rtl", dma_latency=latency) as dev:
             c0 = dev.stats()["device"]["cycles"]
             dev.send([bytes(range(64))])
-            assert recv_exactly(dev, 1) == [bytes(range(64))]
+            assert recv_exactly(dev, 1, timeout=60) == [bytes(range(64))]
             return dev.stats()["device"]["cycles"] - c0
 
-    assert cycles_for_one_frame(2000) > cycles_for_one_frame(10)
+    slow, fast = cycles_for_one_frame(20000), cycles_for_one_frame(10)
+    assert slow - fast > 2 * (20000 - 10) - 2 * 4096, (slow, fast)
 
 
 def test_bench_rtl_reports_simulated_cycles_per_second():
