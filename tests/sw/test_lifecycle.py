@@ -65,8 +65,8 @@ def test_server_killed_mid_traffic_raises_device_gone(backend):
 
     def kill_soon():
         time.sleep(0.2)
+        killed.set()                      # before: the main thread may raise at once
         dev.server.kill()
-        killed.set()
 
     threading.Thread(target=kill_soon, daemon=True).start()
     sent = 0
