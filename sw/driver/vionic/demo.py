@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from . import bench
+from . import bench, regs
 from .device import open as open_device
 from .features import feature_names
 
@@ -18,8 +18,9 @@ FRAMES = 5000
 BATCH = 64
 
 
-def make_frames(rng: np.random.Generator, mac: bytes, count: int) -> list[bytes]:
-    sizes = rng.integers(60, 1515, size=count)
+def make_frames(rng: np.random.Generator, mac: bytes, count: int,
+                largest: int) -> list[bytes]:
+    sizes = rng.integers(regs.VIONIC_MIN_FRAME, largest + 1, size=count)
     src = bytes.fromhex("020000000001")
     frames = []
     for i, size in enumerate(sizes):
@@ -39,7 +40,8 @@ def main() -> int:
               f"tx {info['tx_ring_size']}")
         print(f"         features {' '.join(feature_names(info['driver_features']))}\n")
         mac = bytes.fromhex(info["mac"].replace(":", ""))
-        frames = make_frames(rng, mac, FRAMES)
+        largest = info["mtu"] + 14
+        frames = make_frames(rng, mac, FRAMES, largest)
         received: list[bytes] = []
         t0 = time.perf_counter()
         for start in range(0, FRAMES, BATCH):
@@ -52,7 +54,8 @@ def main() -> int:
         elapsed = time.perf_counter() - t0
         bad = sum(a != b for a, b in zip(frames, received, strict=False))
         nbytes = sum(map(len, frames))
-        print(f"python   {FRAMES} frames of 60..1514 bytes sent, {len(received)} came back, "
+        print(f"python   {FRAMES} frames of {regs.VIONIC_MIN_FRAME}..{largest} bytes sent, "
+              f"{len(received)} came back, "
               f"{bad} differ")
         print(f"         {FRAMES / elapsed / 1e3:.1f} kframes/s, "
               f"{nbytes * 8 / elapsed / 1e9:.2f} Gb/s through the Python API\n")
