@@ -7,7 +7,6 @@
  * driver's cost per packet, not 1 / rate when the device is the bottleneck.
  */
 #include <string.h>
-#include <time.h>
 
 #include "vpmd.h"
 
@@ -22,36 +21,25 @@ static inline uint64_t vpmd_rdtsc(void)
 	__asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
 	return v;
 #else
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return vpmd_mono_ns();
 #endif
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* TSC frequency, measured once against CLOCK_MONOTONIC over ~50 ms. */
 static double tsc_hz(void)
 {
 	static double hz;
-	double t0, t1;
-	uint64_t c0, c1;
+	uint64_t t0, t1, c0, c1;
 
 	if (hz > 0)
 		return hz;
-	t0 = mono_s();
+	t0 = vpmd_mono_ns();
 	c0 = vpmd_rdtsc();
 	do {
-		t1 = mono_s();
-	} while (t1 - t0 < 0.05);
+		t1 = vpmd_mono_ns();
+	} while (t1 - t0 < 50000000u);
 	c1 = vpmd_rdtsc();
-	hz = (double)(c1 - c0) / (t1 - t0);
+	hz = (double)(c1 - c0) * 1e9 / (double)(t1 - t0);
 	return hz;
 }
 
@@ -116,7 +104,7 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 				"vionic_start before vionic_bench_run");
 	if (mode != VIONIC_BENCH_TXONLY && mode != VIONIC_BENCH_RXONLY && mode != VIONIC_BENCH_LOOP)
 		return vpmd_err(VIONIC_EINVAL, "bench mode %d: use 0 txonly, 1 rxonly, 2 loop", mode);
-	maxf = dev->mtu + 14 < dev->pool.room ? dev->mtu + 14 : dev->pool.room;
+	maxf = vpmd_max_frame(dev);
 	if (mode != VIONIC_BENCH_RXONLY && (size < VIONIC_MIN_FRAME || size > maxf))
 		return vpmd_err(size < VIONIC_MIN_FRAME ? VIONIC_ETOOSMALL : VIONIC_ETOOBIG,
 				"frame size %u: use %d..%u", size, VIONIC_MIN_FRAME, maxf);

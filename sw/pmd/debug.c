@@ -48,13 +48,12 @@ int vionic_debug_post(vionic_dev *dev, uint16_t vq, uint16_t head)
 	struct vpmd_vq *q = NULL;
 	int r = debug_vq(dev, vq, &q, "vionic_debug_post");
 	uint16_t dev_pos;
-	uint32_t v;
 
 	if (r)
 		return r;
 	if (q->index & 1)   /* completed TX buffers free their slots first */
 		vpmd_tx_reclaim(dev, q, q->size);
-	dev_pos = __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
+	dev_pos = vpmd_used_idx(q);
 	if (((q->index & 1) == 0 && q->avail_idx != dev_pos) || ((q->index & 1) && !q->nb_free)) {
 		/* entries are pending (an RX ring is normally full): `head`
 		 * replaces the one the device takes next; that buffer stays
@@ -67,13 +66,5 @@ int vionic_debug_post(vionic_dev *dev, uint16_t vq, uint16_t head)
 		q->avail_idx++;
 		__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
 	}
-	/* always ring, whatever VRING_USED_F_NO_NOTIFY says */
-	v = q->notify_data ? q->index | ((uint32_t)q->avail_idx << 16) : q->index;
-	q->doorbells++;
-	if (q->doorbell) {
-		atomic_thread_fence(memory_order_seq_cst);
-		*q->doorbell = v;
-		return 0;
-	}
-	return dev->ops->bar_write(dev, dev->caps.bar, q->notify_off, &v, 4);
+	return vpmd_vq_kick(dev, q);
 }

@@ -13,8 +13,6 @@
 
 #include "vpmd.h"
 
-#define PAGE 4096ull
-
 static uint32_t common(struct vionic_dev *dev, uint32_t reg)
 {
 	return dev->caps.common_off + reg;
@@ -33,34 +31,21 @@ static void fail_status(struct vionic_dev *dev)
 		set_status(dev, st | VIRTIO_STATUS_FAILED);
 }
 
+/* "VERSION_1 MTU ..." for a feature mask; bits without a name as bitN. */
 static void feature_list(uint64_t f, char *buf, size_t len)
 {
-	static const struct { int bit; const char *name; } names[] = {
-		{ VIRTIO_NET_F_CSUM, "CSUM" }, { VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM" },
-		{ VIRTIO_NET_F_MTU, "MTU" }, { VIRTIO_NET_F_MAC, "MAC" },
-		{ VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF" }, { VIRTIO_NET_F_STATUS, "STATUS" },
-		{ VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ" }, { VIRTIO_NET_F_MQ, "MQ" },
-		{ VIRTIO_F_INDIRECT_DESC, "INDIRECT_DESC" }, { VIRTIO_F_EVENT_IDX, "EVENT_IDX" },
-		{ VIRTIO_F_VERSION_1, "VERSION_1" }, { VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM" },
-		{ VIRTIO_F_RING_PACKED, "RING_PACKED" }, { VIRTIO_F_IN_ORDER, "IN_ORDER" },
-		{ VIRTIO_F_NOTIFICATION_DATA, "NOTIFICATION_DATA" },
-		{ VIRTIO_F_RING_RESET, "RING_RESET" }, { VIRTIO_NET_F_HASH_REPORT, "HASH_REPORT" },
-		{ VIRTIO_NET_F_RSS, "RSS" },
-	};
 	size_t o = 0;
 
 	buf[0] = 0;
-	for (int b = 0; b < 64 && o < len; b++) {
-		const char *nm = NULL;
+	for (unsigned b = 0; b < 64 && o < len; b++) {
+		const char *name = vionic_feature_name(b);
+
 		if (!(f & (1ull << b)))
 			continue;
-		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-			if (names[i].bit == b)
-				nm = names[i].name;
-		if (nm)
-			o += snprintf(buf + o, len - o, "%s%s", o ? " " : "", nm);
+		if (name)
+			o += snprintf(buf + o, len - o, "%s%s", o ? " " : "", name);
 		else
-			o += snprintf(buf + o, len - o, "%sbit%d", o ? " " : "", b);
+			o += snprintf(buf + o, len - o, "%sbit%u", o ? " " : "", b);
 	}
 }
 
@@ -200,10 +185,8 @@ void vionic_close(vionic_dev *dev)
 {
 	if (!dev)
 		return;
-	if (dev->tp && dev->ops->check(dev) == 0) {
+	if (dev->tp && dev->ops->check(dev) == 0)
 		set_status(dev, 0);      /* quiesce the device before unmapping */
-		irq_teardown(dev);
-	}
 	irq_teardown(dev);
 	teardown(dev);
 	if (dev->tp)
@@ -605,20 +588,6 @@ int vionic_stats_get(vionic_dev *dev, struct vionic_stats *st)
 	return vpmd_read_status(dev, &st->device_status);
 }
 
-static const char *err_name(uint32_t code)
-{
-	switch (code) {
-	case VIONIC_ERR_DMA:       return "DMA outside the DMA map";
-	case VIONIC_ERR_CHAIN:     return "descriptor chain longer than the queue, or a loop";
-	case VIONIC_ERR_ZERO_LEN:  return "zero-length descriptor";
-	case VIONIC_ERR_DIRECTION: return "wrong descriptor direction";
-	case VIONIC_ERR_ALIGN:     return "misaligned ring address";
-	case VIONIC_ERR_INDEX:     return "descriptor or ring index out of range";
-	case VIONIC_ERR_QUEUE_CFG: return "invalid queue configuration";
-	default:                   return "unknown error";
-	}
-}
-
 int vionic_check(vionic_dev *dev)
 {
 	uint8_t st = 0;
@@ -640,7 +609,7 @@ int vionic_check(vionic_dev *dev)
 		return vpmd_err(VIONIC_ENEEDS_RESET, "device needs reset: error %u (%s) on "
 				"virtqueue %u, descriptor %u, IOVA 0x%llx; call vionic_reset to "
 				"recover (buffers in flight return to the mempool)", code,
-				err_name(code), q, d, (unsigned long long)hi << 32 | lo);
+				vionic_device_error_text(code), q, d, (unsigned long long)hi << 32 | lo);
 	}
 	if (st & VIRTIO_STATUS_FAILED)
 		return vpmd_err(VIONIC_ESTATE, "device status is FAILED (0x%02x); call "

@@ -13,6 +13,13 @@
 
 #include "vpmd.h"
 
+/* Bytes per buffer: headroom before the header, then the data room,
+ * rounded to cache lines. */
+static uint32_t buffer_stride(uint16_t mbuf_size)
+{
+	return (VPMD_HEADROOM - VIONIC_NET_HDR_LEN + mbuf_size + 63) & ~63u;
+}
+
 int vpmd_mempool_init(struct vionic_dev *dev, uint64_t off, uint32_t n, uint16_t mbuf_size)
 {
 	struct vpmd_mempool *p = &dev->pool;
@@ -30,14 +37,13 @@ int vpmd_mempool_init(struct vionic_dev *dev, uint64_t off, uint32_t n, uint16_t
 	p->n = n;
 	p->mbuf_size = mbuf_size;
 	p->room = mbuf_size - VIONIC_NET_HDR_LEN;
-	p->stride = (VPMD_HEADROOM - VIONIC_NET_HDR_LEN + mbuf_size + 63) & ~63u;
+	p->stride = buffer_stride(mbuf_size);
 	p->base = dev->dma_va + off;
-	p->base_iova = dev->dma_iova + off;
+	p->iova_delta = dev->dma_iova - (uint64_t)(uintptr_t)dev->dma_va;
 	for (i = 0; i < n; i++) {
 		struct vionic_mbuf *m = &p->mbufs[i];
 		m->idx = i;
-		m->data = p->base + (uint64_t)i * p->stride + VPMD_HEADROOM;
-		m->iova = p->base_iova + (uint64_t)i * p->stride + VPMD_HEADROOM;
+		m->data = vpmd_mbuf_data(p, i);
 		m->len = 0;
 		/* LIFO: the first mbufs come out first */
 		p->stack[n - 1 - i] = m;
@@ -57,13 +63,12 @@ void vpmd_mempool_fini(struct vionic_dev *dev)
 
 uint64_t vpmd_mempool_bytes(uint32_t n, uint16_t mbuf_size)
 {
-	uint32_t stride = (VPMD_HEADROOM - VIONIC_NET_HDR_LEN + mbuf_size + 63) & ~63u;
-	return (uint64_t)n * stride;
+	return (uint64_t)n * buffer_stride(mbuf_size);
 }
 
 static inline void mbuf_init(struct vpmd_mempool *p, struct vionic_mbuf *m)
 {
-	m->data = p->base + (uint64_t)m->idx * p->stride + VPMD_HEADROOM;
+	m->data = vpmd_mbuf_data(p, m->idx);
 	m->len = 0;
 }
 
@@ -74,7 +79,7 @@ struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev)
 
 	if (VPMD_UNLIKELY(!p->top))
 		return NULL;
-	m = p->stack[--p->top];
+	m = *vpmd_mempool_take(p, 1);
 	mbuf_init(p, m);
 	return m;
 }
@@ -82,14 +87,13 @@ struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev)
 int vionic_mbuf_alloc_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n)
 {
 	struct vpmd_mempool *p = &dev->pool;
-	unsigned i;
+	struct vionic_mbuf **top;
 
 	if (VPMD_UNLIKELY(p->top < n))
 		return VIONIC_ENOMEM;
-	/* the block on top of the stack, in the order it was freed */
-	p->top -= n;
-	for (i = 0; i < n; i++) {
-		m[i] = p->stack[p->top + i];
+	top = vpmd_mempool_take(p, n);
+	for (unsigned i = 0; i < n; i++) {
+		m[i] = top[i];
 		mbuf_init(p, m[i]);
 	}
 	return 0;
@@ -97,46 +101,13 @@ int vionic_mbuf_alloc_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n)
 
 void vionic_mbuf_free(vionic_dev *dev, struct vionic_mbuf *m)
 {
-	struct vpmd_mempool *p = &dev->pool;
-
-	if (VPMD_UNLIKELY(!m || p->top >= p->n))
-		return;
-	p->stack[p->top++] = m;
+	if (VPMD_LIKELY(m != NULL))
+		vpmd_mempool_put_bulk(&dev->pool, &m, 1);
 }
 
 void vionic_mbuf_free_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n)
 {
-	struct vpmd_mempool *p = &dev->pool;
-	unsigned i;
-
-	if (VPMD_UNLIKELY(p->top + n > p->n))
-		n = p->n - p->top;   /* double free: never overflow the stack */
-	for (i = 0; i < n; i++)
-		p->stack[p->top++] = m[i];
-}
-
-uint32_t vionic_mempool_avail(vionic_dev *dev)
-{
-	if (!dev)
-		return 0;
-	/* TX buffers the device has completed are free: take them back first,
-	 * so avail + on_rings == nb_mbufs once nothing is in flight */
-	if (dev->state != VPMD_ST_OPEN)
-		for (unsigned q = 1; q < 2u * dev->nb_qp; q += 2)
-			vpmd_tx_reclaim(dev, &dev->vq[q], dev->vq[q].size);
-	return dev->pool.top;
-}
-
-uint32_t vionic_mempool_on_rings(vionic_dev *dev)
-{
-	uint32_t n = 0;
-
-	if (!dev || dev->state == VPMD_ST_OPEN)
-		return 0;
-	for (unsigned q = 0; q < 2u * dev->nb_qp; q += 2)
-		if (dev->vq[q].size)
-			n += (uint16_t)(dev->vq[q].size - dev->vq[q].nb_free);
-	return n;
+	vpmd_mempool_put_bulk(&dev->pool, m, n);
 }
 
 uint16_t vionic_mbuf_room(vionic_dev *dev)

@@ -58,18 +58,10 @@ int vpmd_read_status(struct vionic_dev *dev, uint8_t *status)
 	return vpmd_reg_read8(dev, dev->caps.common_off + VIRTIO_PCI_COMMON_STATUS, status);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* VIRTIO 1.2 §4.1.4.3.2: write 0, then poll until device_status reads 0. */
 int vpmd_device_reset(struct vionic_dev *dev)
 {
-	int64_t deadline = mono_ms() + RESET_TIMEOUT_MS;
+	int64_t deadline = vpmd_mono_ms() + RESET_TIMEOUT_MS;
 	uint8_t st;
 	int r;
 
@@ -82,7 +74,7 @@ int vpmd_device_reset(struct vionic_dev *dev)
 			return r;
 		if (st == 0)
 			return 0;
-		if (mono_ms() > deadline)
+		if (vpmd_mono_ms() > deadline)
 			return vpmd_err(VIONIC_ETIMEDOUT, "device did not finish reset within %d ms "
 					"(device_status still 0x%02x); the device is stuck, restart "
 					"the device server or the board", RESET_TIMEOUT_MS, st);

@@ -10,16 +10,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vpmd.h"
-
-
-static inline uint16_t used_idx_acquire(const struct vpmd_vq *vq)
-{
-	return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
-}
 
 static inline unsigned rx_thresh(const struct vpmd_vq *vq)
 {
@@ -29,7 +22,7 @@ static inline unsigned rx_thresh(const struct vpmd_vq *vq)
 uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n)
 {
 	struct vpmd_vq *vq;
-	uint16_t avail, cons, i, nb = 0;
+	uint16_t cnt, i, nb = 0;
 	uint64_t bytes = 0;
 	const uint32_t maxlen = dev->pool.mbuf_size;
 
@@ -40,69 +33,28 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	 * each descriptor gets back the buffer it had (no descriptor store). */
 	if (vq->nb_free >= rx_thresh(vq))
 		vpmd_rx_refill(dev, vq, true);
-	cons = vq->used_cons;
-	avail = (uint16_t)(used_idx_acquire(vq) - cons);
-	if (avail > n)
-		avail = n;
-	if (VPMD_UNLIKELY(avail > vq->size))   /* device went mad: never read past the ring */
-		avail = 0;
-	for (i = 0; i < avail; i++) {
-		const struct vring_used_elem *e = &vq->used->ring[(uint16_t)(cons + i) & vq->mask];
-		uint32_t id = e->id, len = e->len;
+	cnt = vpmd_used_count(vq, n);
+	for (i = 0; i < cnt; i++) {
 		struct vionic_mbuf *m;
+		uint32_t len;
 
-		if (i + 8 < avail)
-			__builtin_prefetch(&vq->used->ring[(uint16_t)(cons + i + 8) & vq->mask]);
-		if (VPMD_UNLIKELY(id >= vq->size || !(m = vq->cookie[id]))) {
-			vq->errors++;
+		if (i + 8 < cnt)
+			__builtin_prefetch(&vq->used->ring[(uint16_t)(vq->used_cons + 8) & vq->mask]);
+		m = vpmd_used_take(vq, &len);
+		if (VPMD_UNLIKELY(!m))
 			continue;
-		}
-		vq->cookie[id] = NULL;
-		vpmd_id_put(vq, (uint16_t)id);
 		if (VPMD_UNLIKELY(len < VIONIC_NET_HDR_LEN + 14 || len > maxlen)) {
 			vq->errors++;
-			vionic_mbuf_free(dev, m);
+			vpmd_mempool_put_bulk(&dev->pool, &m, 1);
 			continue;
 		}
 		m->len = (uint16_t)(len - VIONIC_NET_HDR_LEN);
 		bytes += m->len;
 		pkts[nb++] = m;
 	}
-	vq->used_cons = cons + avail;
 	vq->packets += nb;
 	vq->bytes += bytes;
 	return nb;
-}
-
-/* Returns up to `max` completed TX buffers to the mempool, in completion
- * order; returns how many. */
-unsigned vpmd_tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq, unsigned max)
-{
-	struct vpmd_mempool *p = &dev->pool;
-	uint16_t cons = vq->used_cons;
-	uint16_t cnt = (uint16_t)(used_idx_acquire(vq) - cons);
-	unsigned done = 0;
-
-	if (VPMD_UNLIKELY(cnt > vq->size))
-		cnt = 0;
-	if (cnt > max)
-		cnt = (uint16_t)max;
-	for (uint16_t i = 0; i < cnt; i++) {
-		uint32_t id = vq->used->ring[(uint16_t)(cons + i) & vq->mask].id;
-		struct vionic_mbuf *m;
-
-		if (VPMD_UNLIKELY(id >= vq->size || !(m = vq->cookie[id]))) {
-			vq->errors++;
-			continue;
-		}
-		vq->cookie[id] = NULL;
-		vpmd_id_put(vq, (uint16_t)id);
-		if (VPMD_LIKELY(p->top < p->n))
-			p->stack[p->top++] = m;
-		done++;
-	}
-	vq->used_cons = cons + cnt;
-	return done;
 }
 
 uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n)
@@ -110,7 +62,6 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	struct vpmd_vq *vq;
 	uint16_t k, i, idx;
 	uint64_t bytes = 0;
-	const uint64_t iova_delta = dev->dma_iova - (uint64_t)(uintptr_t)dev->dma_va;
 
 	if (VPMD_UNLIKELY(qp >= dev->nb_qp || dev->state != VPMD_ST_STARTED || !n))
 		return 0;
@@ -138,7 +89,7 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 		if (VPMD_UNLIKELY(h8 | h4))
 			memset(hdr, 0, VIONIC_NET_HDR_LEN);
 		vq->cookie[id] = m;
-		VPMD_SET(d->addr, (uint64_t)(uintptr_t)hdr + iova_delta);
+		VPMD_SET(d->addr, vpmd_mbuf_hdr_iova(&dev->pool, m));
 		VPMD_SET(d->len, (uint32_t)m->len + VIONIC_NET_HDR_LEN);
 		VPMD_SET(d->flags, 0);
 		VPMD_SET(d->next, 0);
@@ -157,36 +108,56 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	return k;
 }
 
+/* The checks of the non-burst calls; `started`: the call needs DRIVER_OK. */
+static int check_qp(struct vionic_dev *dev, uint16_t qp, const char *fn, bool started)
+{
+	if (!dev)
+		return vpmd_err(VIONIC_EINVAL, "%s: NULL device", fn);
+	if (dev->state == VPMD_ST_OPEN)
+		return vpmd_err(VIONIC_ESTATE, "%s: device not configured; call "
+				"vionic_configure%s first", fn, started ? " and vionic_start" : "");
+	if (qp >= dev->nb_qp)
+		return vpmd_err(VIONIC_EQUEUE, "%s: queue pair %u does not exist; this device "
+				"has %u (use 0..%u)", fn, qp, dev->nb_qp, dev->nb_qp - 1);
+	if (started && dev->state != VPMD_ST_STARTED)
+		return vpmd_err(VIONIC_ESTATE, "%s: device not started; call vionic_start", fn);
+	return 0;
+}
+
 int vionic_tx_reclaim(vionic_dev *dev, uint16_t qp)
 {
 	struct vpmd_vq *vq;
+	int r;
 
-	if (!dev)
-		return vpmd_err(VIONIC_EINVAL, "vionic_tx_reclaim: NULL device");
-	if (qp >= dev->nb_qp)
-		return vpmd_err(VIONIC_EQUEUE, "queue pair %u does not exist; this device has %u "
-				"(use 0..%u)", qp, dev->nb_qp, dev->nb_qp ? dev->nb_qp - 1 : 0);
-	if (dev->state == VPMD_ST_OPEN)
-		return vpmd_err(VIONIC_ESTATE, "device not configured; call vionic_configure");
+	if ((r = check_qp(dev, qp, "vionic_tx_reclaim", false)))
+		return r;
 	vq = &dev->vq[2 * qp + 1];
 	vpmd_tx_reclaim(dev, vq, vq->size);
 	return vq->nb_free;
 }
 
-static int check_qp_started(struct vionic_dev *dev, uint16_t qp, const char *fn)
+uint32_t vionic_mempool_avail(vionic_dev *dev)
 {
 	if (!dev)
-		return vpmd_err(VIONIC_EINVAL, "%s: NULL device", fn);
-	if (qp >= dev->nb_qp || dev->state == VPMD_ST_OPEN) {
-		if (dev->state == VPMD_ST_OPEN)
-			return vpmd_err(VIONIC_ESTATE, "%s: device not configured; call "
-					"vionic_configure and vionic_start first", fn);
-		return vpmd_err(VIONIC_EQUEUE, "%s: queue pair %u does not exist; this device "
-				"has %u (use 0..%u)", fn, qp, dev->nb_qp, dev->nb_qp - 1);
-	}
-	if (dev->state != VPMD_ST_STARTED)
-		return vpmd_err(VIONIC_ESTATE, "%s: device not started; call vionic_start", fn);
-	return 0;
+		return 0;
+	/* TX buffers the device has completed are free: take them back first,
+	 * so avail + on_rings == nb_mbufs once nothing is in flight */
+	if (dev->state != VPMD_ST_OPEN)
+		for (unsigned q = 1; q < 2u * dev->nb_qp; q += 2)
+			vpmd_tx_reclaim(dev, &dev->vq[q], dev->vq[q].size);
+	return dev->pool.top;
+}
+
+uint32_t vionic_mempool_on_rings(vionic_dev *dev)
+{
+	uint32_t n = 0;
+
+	if (!dev || dev->state == VPMD_ST_OPEN)
+		return 0;
+	for (unsigned q = 0; q < 2u * dev->nb_qp; q += 2)
+		if (dev->vq[q].size)
+			n += (uint16_t)(dev->vq[q].size - dev->vq[q].nb_free);
+	return n;
 }
 
 int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stride,
@@ -197,13 +168,11 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 	uint16_t maxf;
 	int r;
 
-	if ((r = check_qp_started(dev, qp, "vionic_tx_copy")))
+	if ((r = check_qp(dev, qp, "vionic_tx_copy", true)))
 		return r;
 	if (n && (!buf || !len))
 		return vpmd_err(VIONIC_EINVAL, "vionic_tx_copy: NULL buffer or length array");
-	maxf = dev->mtu + 14;
-	if (maxf > dev->pool.room)
-		maxf = dev->pool.room;
+	maxf = vpmd_max_frame(dev);
 	for (i = 0; i < n; i++) {
 		if (len[i] < 14)
 			return vpmd_err(VIONIC_ETOOSMALL, "frame %u is %u bytes; an Ethernet frame "
@@ -257,14 +226,15 @@ int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
 	unsigned done = 0;
 	int r;
 
-	if ((r = check_qp_started(dev, qp, "vionic_rx_copy")))
+	if ((r = check_qp(dev, qp, "vionic_rx_copy", true)))
 		return r;
 	if (n && (!buf || !len))
 		return vpmd_err(VIONIC_EINVAL, "vionic_rx_copy: NULL buffer or length array");
-	if (n && stride < (size_t)dev->mtu + 14)
+	if (n && stride < vpmd_max_frame(dev))
 		return vpmd_err(VIONIC_EINVAL, "vionic_rx_copy: stride %zu is smaller than the "
-				"largest frame (%u = MTU %u + 14); use a stride of at least %u",
-				stride, dev->mtu + 14, dev->mtu, dev->mtu + 14);
+				"largest frame (%u: MTU %u + 14, at most the mbuf room); use a "
+				"stride of at least %u", stride, vpmd_max_frame(dev), dev->mtu,
+				vpmd_max_frame(dev));
 	while (done < n) {
 		unsigned want = n - done < 64 ? n - done : 64, i;
 		uint16_t got = vionic_rx_burst(dev, qp, m, (uint16_t)want);
@@ -289,14 +259,6 @@ int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
 }
 
 /* ---- blocking receive --------------------------------------------------- */
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void drain_efd(int fd)
 {
 	uint64_t v;
@@ -324,14 +286,14 @@ int vionic_rx_wait(vionic_dev *dev, uint16_t qp, int timeout_ms)
 	int64_t deadline;
 	int r, efd, cfd, sfd, ret = 0;
 
-	if ((r = check_qp_started(dev, qp, "vionic_rx_wait")))
+	if ((r = check_qp(dev, qp, "vionic_rx_wait", true)))
 		return r;
 	vq = &dev->vq[2 * qp];
 	if (vq->nb_free)
 		vpmd_rx_refill(dev, vq, true);   /* the device needs buffers to wake us */
-	if (used_idx_acquire(vq) != vq->used_cons)
+	if (vpmd_used_idx(vq) != vq->used_cons)
 		return 1;
-	deadline = timeout_ms < 0 ? INT64_MAX : mono_ms() + timeout_ms;
+	deadline = timeout_ms < 0 ? INT64_MAX : vpmd_mono_ms() + timeout_ms;
 	efd = vq->msix_vector != VIRTIO_MSI_NO_VECTOR ? dev->irq_fd[vq->msix_vector] : -1;
 	cfd = dev->nb_irq ? dev->irq_fd[0] : -1;
 	sfd = dev->ops->event_fd(dev);
@@ -344,7 +306,7 @@ int vionic_rx_wait(vionic_dev *dev, uint16_t qp, int timeout_ms)
 		struct pollfd p[3];
 		int np = 0, left, pr;
 
-		if (used_idx_acquire(vq) != vq->used_cons) {
+		if (vpmd_used_idx(vq) != vq->used_cons) {
 			ret = 1;
 			break;
 		}
@@ -352,7 +314,7 @@ int vionic_rx_wait(vionic_dev *dev, uint16_t qp, int timeout_ms)
 			ret = vpmd_err(VIONIC_ESTATE, "device stopped while waiting");
 			break;
 		}
-		if (mono_ms() >= deadline) {
+		if (vpmd_mono_ms() >= deadline) {
 			ret = 0;
 			break;
 		}
@@ -362,7 +324,7 @@ int vionic_rx_wait(vionic_dev *dev, uint16_t qp, int timeout_ms)
 			p[np++] = (struct pollfd){ .fd = cfd, .events = POLLIN };
 		if (sfd >= 0)
 			p[np++] = (struct pollfd){ .fd = sfd, .events = POLLIN | POLLRDHUP };
-		left = deadline == INT64_MAX ? 100 : (int)(deadline - mono_ms());
+		left = deadline == INT64_MAX ? 100 : (int)(deadline - vpmd_mono_ms());
 		if (left < 0)
 			left = 0;
 		/* without a queue vector, poll the ring every millisecond; with one,

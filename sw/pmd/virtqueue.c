@@ -2,7 +2,7 @@
 /*
  * Split virtqueues (VIRTIO 1.2 §2.7): ring layout in DMA memory, descriptor
  * bookkeeping, programming a queue through the common configuration, the
- * doorbell (with NOTIFICATION_DATA) and the bulk RX refill.
+ * doorbell (with NOTIFICATION_DATA), the bulk RX refill and the TX reclaim.
  *
  * Every buffer is one descriptor (virtio_net_hdr and frame contiguous, as
  * VERSION_1 allows), so a descriptor id names one mbuf: cookie[id] is the
@@ -88,7 +88,7 @@ unsigned vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq)
 		return 0;
 	for (uint16_t i = 0; i < vq->size; i++) {
 		if (vq->cookie[i]) {
-			vionic_mbuf_free(dev, vq->cookie[i]);
+			vpmd_mempool_put_bulk(&dev->pool, &vq->cookie[i], 1);
 			vq->cookie[i] = NULL;
 			n++;
 		}
@@ -149,7 +149,7 @@ int vpmd_vq_setup(struct vionic_dev *dev, struct vpmd_vq *vq)
  * burst, always: VRING_USED_F_NO_NOTIFY is a hint (§2.7.10) and checking it
  * would cost a full fence and a load of the line the device writes most;
  * an extra notification is always harmless. */
-void vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq)
+int vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq)
 {
 	uint32_t v = vq->notify_data ? vq->notify_base | ((uint32_t)vq->avail_idx << 16)
 				     : vq->notify_base;
@@ -158,9 +158,9 @@ void vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq)
 	if (VPMD_LIKELY(vq->doorbell != NULL)) {
 		/* ordered after the release store of avail->idx */
 		__atomic_store_n(vq->doorbell, v, __ATOMIC_RELEASE);
-		return;
+		return 0;
 	}
-	dev->ops->bar_write(dev, dev->caps.bar, vq->notify_off, &v, 4);
+	return dev->ops->bar_write(dev, dev->caps.bar, vq->notify_off, &v, 4);
 }
 
 /* Posts as many free mbufs as there are free RX descriptors, one doorbell
@@ -168,10 +168,10 @@ void vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq)
 unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
 {
 	struct vpmd_mempool *p = &dev->pool;
-	unsigned n = vq->nb_free, i, base;
+	struct vionic_mbuf **take;
+	unsigned n = vq->nb_free, i;
 	uint16_t idx = vq->avail_idx;
 	const uint32_t blen = p->mbuf_size;
-	const uint64_t hoff = VPMD_HEADROOM - VIONIC_NET_HDR_LEN;
 
 	if (n > p->top) {
 		vq->nombuf += n - p->top;
@@ -181,26 +181,46 @@ unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
 		return 0;
 	/* the mbufs freed last, in the order they were freed: after an
 	 * rx_burst + free_bulk cycle each id gets back the mbuf it had */
-	base = p->top - n;
+	take = vpmd_mempool_take(p, n);
 	for (i = 0; i < n; i++) {
-		struct vionic_mbuf *m = p->stack[base + i];
+		struct vionic_mbuf *m = take[i];
 		uint16_t id = vpmd_id_get(vq);
 		struct vring_desc *d = &vq->desc[id];
-		uint64_t a = p->base_iova + (uint64_t)m->idx * p->stride + hoff;
 
-		m->data = p->base + (uint64_t)m->idx * p->stride + VPMD_HEADROOM;
+		m->data = vpmd_mbuf_data(p, m->idx);
 		vq->cookie[id] = m;
-		VPMD_SET(d->addr, a);
+		VPMD_SET(d->addr, vpmd_mbuf_hdr_iova(p, m));
 		VPMD_SET(d->len, blen);
 		VPMD_SET(d->flags, VRING_DESC_F_WRITE);
 		VPMD_SET(d->next, 0);
 		VPMD_SET(vq->avail->ring[idx & vq->mask], id);
 		idx++;
 	}
-	p->top = base;
 	vq->avail_idx = idx;
 	__atomic_store_n(&vq->avail->idx, idx, __ATOMIC_RELEASE);
 	if (kick)
 		vpmd_vq_kick(dev, vq);
 	return n;
+}
+
+/* Completed TX buffers go back to the mempool in blocks, in completion
+ * order (the bench and tx_burst take them out again in that order). */
+void vpmd_tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq, unsigned max)
+{
+	struct vionic_mbuf *done[64];
+	unsigned cnt = vpmd_used_count(vq, max), k = 0;
+	uint32_t len;
+
+	for (unsigned i = 0; i < cnt; i++) {
+		struct vionic_mbuf *m = vpmd_used_take(vq, &len);
+
+		if (VPMD_UNLIKELY(!m))
+			continue;
+		done[k++] = m;
+		if (k == sizeof(done) / sizeof(done[0])) {
+			vpmd_mempool_put_bulk(&dev->pool, done, k);
+			k = 0;
+		}
+	}
+	vpmd_mempool_put_bulk(&dev->pool, done, k);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libvionic internals: the device structure, the transport ops table, the
- * virtqueue and mempool state. Not installed; every non-static symbol is
- * vionic_ (public, in include/vionic.h) or vpmd_ (internal, here).
+ * libvionic internals: the device structure, the virtqueue and mempool
+ * state, and the inline helpers of the data path. Not installed; every
+ * non-static symbol is vionic_ (public, in include/vionic.h) or vpmd_
+ * (internal, here).
  */
 #ifndef VPMD_H
 #define VPMD_H
@@ -11,7 +12,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
+#include "transport/transport.h"
 #include "vionic.h"
 #include "vionic/regs.h"
 #include "vionic/virtio.h"
@@ -42,34 +45,20 @@ struct vionic_dev;
 int vpmd_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vpmd_err_clear(void);
 
-/* ---- transports -------------------------------------------------------- */
-/* A transport moves register and config-space accesses, maps DMA memory
- * into the device, wires MSI-X vectors to eventfds and maps the doorbell
- * page. "sim" is the vfio-user client (transport_sim.c); "vfio" (Linux VFIO
- * for a board) slots in here later. All return 0 or a negative VIONIC_E*. */
-struct vpmd_transport_ops {
-	const char *name;
-	int  (*open)(struct vionic_dev *dev, const char *arg);
-	void (*close)(struct vionic_dev *dev);
-	int  (*cfg_read)(struct vionic_dev *dev, uint32_t off, void *buf, uint32_t len);
-	int  (*cfg_write)(struct vionic_dev *dev, uint32_t off, const void *buf, uint32_t len);
-	int  (*bar_read)(struct vionic_dev *dev, unsigned bar, uint32_t off, void *buf, uint32_t len);
-	int  (*bar_write)(struct vionic_dev *dev, unsigned bar, uint32_t off, const void *buf, uint32_t len);
-	/* Host pointer to BAR `bar` range [off, off+len) if it is mmappable, else NULL. */
-	volatile void *(*bar_map)(struct vionic_dev *dev, unsigned bar, uint32_t off, uint32_t len);
-	int  (*dma_map)(struct vionic_dev *dev, int fd, uint64_t fd_off, uint64_t iova, uint64_t size);
-	int  (*dma_unmap)(struct vionic_dev *dev, uint64_t iova, uint64_t size);
-	/* MSI-X vectors 0..n-1 -> eventfds (n == 0: disable all). */
-	int  (*irq_set)(struct vionic_dev *dev, const int *efds, unsigned n);
-	int  (*irq_count)(struct vionic_dev *dev);
-	int  (*device_reset)(struct vionic_dev *dev);
-	/* 0 if the device is reachable, VIONIC_ENODEV otherwise (system calls). */
-	int  (*check)(struct vionic_dev *dev);
-	/* fd that becomes readable/hung-up when the device goes away, or -1. */
-	int  (*event_fd)(struct vionic_dev *dev);
-};
+/* ---- time --------------------------------------------------------------- */
+/* CLOCK_MONOTONIC: request deadlines, reset polls, TSC calibration. */
+static inline uint64_t vpmd_mono_ns(void)
+{
+	struct timespec ts;
 
-extern const struct vpmd_transport_ops vpmd_sim_ops;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline int64_t vpmd_mono_ms(void)
+{
+	return (int64_t)(vpmd_mono_ns() / 1000000u);
+}
 
 /* ---- mempool ------------------------------------------------------------ */
 struct vpmd_mempool {
@@ -81,8 +70,42 @@ struct vpmd_mempool {
 	uint16_t             room;    /* largest frame */
 	uint16_t             mbuf_size;
 	uint8_t             *base;    /* first buffer (host VA) */
-	uint64_t             base_iova;
+	uint64_t             iova_delta;  /* IOVA minus host VA of every buffer */
 };
+
+/* Where an mbuf's frame starts when it leaves the pool: after the full
+ * headroom, so the virtio_net_hdr fits just before it. */
+static inline uint8_t *vpmd_mbuf_data(const struct vpmd_mempool *p, uint32_t idx)
+{
+	return p->base + (uint64_t)idx * p->stride + VPMD_HEADROOM;
+}
+
+/* What a descriptor points at: the IOVA of the header before m->data. */
+static inline uint64_t vpmd_mbuf_hdr_iova(const struct vpmd_mempool *p,
+					  const struct vionic_mbuf *m)
+{
+	return (uint64_t)(uintptr_t)(m->data - VIONIC_NET_HDR_LEN) + p->iova_delta;
+}
+
+/* The n mbufs on top of the free stack, in the order they were freed (the
+ * caller checked p->top >= n). The list stays valid until the next put. */
+static inline struct vionic_mbuf **vpmd_mempool_take(struct vpmd_mempool *p, unsigned n)
+{
+	p->top -= n;
+	return &p->stack[p->top];
+}
+
+/* The one way back into the pool: from the application, TX completions,
+ * RX drops and ring teardown. */
+static inline void vpmd_mempool_put_bulk(struct vpmd_mempool *p, struct vionic_mbuf *const *m,
+					 unsigned n)
+{
+	if (VPMD_UNLIKELY(n > p->n - p->top))
+		n = p->n - p->top;   /* double free: never overflow the stack */
+	for (unsigned i = 0; i < n; i++)
+		p->stack[p->top + i] = m[i];
+	p->top += n;
+}
 
 /* ---- split virtqueue ---------------------------------------------------- */
 struct vpmd_vq {
@@ -115,7 +138,6 @@ enum vpmd_state {
 	VPMD_ST_OPEN = 0,      /* transport up, device reset */
 	VPMD_ST_CONFIGURED,    /* queues enabled, RX filled, no DRIVER_OK */
 	VPMD_ST_STARTED,       /* DRIVER_OK */
-	VPMD_ST_BROKEN,        /* configuration failed half-way: configure again */
 };
 
 struct vpmd_pci_caps {
@@ -167,6 +189,15 @@ struct vionic_dev {
 	unsigned             nb_irq;
 };
 
+/* Largest frame on this device: MTU plus Ethernet header, capped by the
+ * mbuf room. */
+static inline uint16_t vpmd_max_frame(const struct vionic_dev *dev)
+{
+	unsigned f = dev->mtu + 14u;
+
+	return f < dev->pool.room ? (uint16_t)f : dev->pool.room;
+}
+
 /* ---- pci.c ----------------------------------------------------------- */
 int  vpmd_reg_read32(struct vionic_dev *dev, uint32_t off, uint32_t *val);
 int  vpmd_reg_write32(struct vionic_dev *dev, uint32_t off, uint32_t val);
@@ -184,10 +215,6 @@ void vpmd_dma_free(struct vionic_dev *dev);
 int  vpmd_mempool_init(struct vionic_dev *dev, uint64_t off, uint32_t n, uint16_t mbuf_size);
 void vpmd_mempool_fini(struct vionic_dev *dev);
 uint64_t vpmd_mempool_bytes(uint32_t n, uint16_t mbuf_size);
-static inline uint64_t vpmd_va2iova(const struct vionic_dev *dev, const void *va)
-{
-	return dev->dma_iova + (uint64_t)((const uint8_t *)va - dev->dma_va);
-}
 
 /* ---- virtqueue.c -------------------------------------------------------- */
 /* Free descriptor ids are a FIFO: with a device that completes in order the
@@ -212,7 +239,45 @@ static inline void vpmd_id_put(struct vpmd_vq *vq, uint16_t id)
 /* Store only if different: keeps a line the device has read shared. */
 #define VPMD_SET(lv, v) do { if ((lv) != (v)) (lv) = (v); } while (0)
 
-unsigned vpmd_tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq, unsigned max);
+/* used->idx as the device last published it (acquire: the entries before
+ * it are visible). */
+static inline uint16_t vpmd_used_idx(const struct vpmd_vq *vq)
+{
+	return __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+}
+
+/* Used entries ready to consume, at most max; none if used->idx claims
+ * more than a ring (a broken device: never read past the ring). */
+static inline uint16_t vpmd_used_count(const struct vpmd_vq *vq, unsigned max)
+{
+	uint16_t n = (uint16_t)(vpmd_used_idx(vq) - vq->used_cons);
+
+	if (VPMD_UNLIKELY(n > vq->size))
+		return 0;
+	return n < max ? n : (uint16_t)max;
+}
+
+/* Consumes the next used entry (one of vpmd_used_count): frees its
+ * descriptor id and returns its mbuf and the length the device wrote, or
+ * NULL (counted in errors) for an id that names no posted buffer. */
+static inline struct vionic_mbuf *vpmd_used_take(struct vpmd_vq *vq, uint32_t *len)
+{
+	const struct vring_used_elem *e = &vq->used->ring[vq->used_cons++ & vq->mask];
+	uint32_t id = e->id;
+	struct vionic_mbuf *m;
+
+	*len = e->len;
+	if (VPMD_UNLIKELY(id >= vq->size || !(m = vq->cookie[id]))) {
+		vq->errors++;
+		return NULL;
+	}
+	vq->cookie[id] = NULL;
+	vpmd_id_put(vq, (uint16_t)id);
+	return m;
+}
+
+/* Completed TX buffers, up to `max`, back to the mempool in completion order. */
+void vpmd_tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq, unsigned max);
 uint64_t vpmd_vq_ring_bytes(uint16_t size);
 void vpmd_vq_layout(struct vionic_dev *dev, struct vpmd_vq *vq, uint16_t index,
 		    uint16_t size, uint64_t off);
@@ -221,7 +286,7 @@ void vpmd_vq_free_meta(struct vpmd_vq *vq);
 void vpmd_vq_reset(struct vpmd_vq *vq);          /* zero rings, ids all free */
 unsigned vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq);
 int  vpmd_vq_setup(struct vionic_dev *dev, struct vpmd_vq *vq);  /* program + enable */
-void vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq);
+int  vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq);
 unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick);
 
 #endif /* VPMD_H */

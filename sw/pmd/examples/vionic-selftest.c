@@ -172,10 +172,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	CHECK(vionic_info_get(dev, &info) == 0, "info");
-	printf("device: mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u max ring %u impl %u "
-	       "features 0x%llx link %u\n", info.mac[0], info.mac[1], info.mac[2], info.mac[3],
-	       info.mac[4], info.mac[5], info.mtu, info.max_ring_size, info.impl,
-	       (unsigned long long)info.device_features, info.link_up);
+	printf("device: mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u max ring %u impl %s "
+	       "link %u features 0x%llx:", info.mac[0], info.mac[1], info.mac[2], info.mac[3],
+	       info.mac[4], info.mac[5], info.mtu, info.max_ring_size,
+	       vionic_impl_name(info.impl), info.link_up,
+	       (unsigned long long)info.device_features);
+	for (unsigned b = 0; b < 64; b++)
+		if (info.device_features & (1ull << b))
+			printf(" %s", vionic_feature_name(b) ? vionic_feature_name(b) : "?");
+	printf("\n");
 	CHECK(info.device_features == VIONIC_DEVICE_FEATURES, "device features");
 
 	/* argument errors */

@@ -81,7 +81,7 @@ struct vionic_info {
 	uint16_t max_queue_pairs;
 	uint16_t max_ring_size;    /* queue_size as the device reports it */
 	uint16_t link_up;
-	uint32_t impl;             /* VIONIC_REG_IMPL: 1 model, 2 RTL sim, 3 board */
+	uint32_t impl;             /* VIONIC_REG_IMPL (VIONIC_IMPL_*; vionic_impl_name) */
 	uint32_t regmap_version;
 	uint64_t device_features;
 	uint64_t driver_features;  /* negotiated (0 before configure) */
@@ -99,9 +99,7 @@ int vionic_info_get(vionic_dev *dev, struct vionic_info *info);
 struct vionic_mbuf {
 	uint8_t  *data;      /* frame start */
 	uint16_t len;        /* frame bytes */
-	uint16_t port;       /* unused, for DPDK-like code */
 	uint32_t idx;        /* index in the mempool (private) */
-	uint64_t iova;       /* IOVA of data (private) */
 };
 
 struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev);

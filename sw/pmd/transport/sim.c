@@ -18,7 +18,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vionic/vfio_user.h"
@@ -50,14 +49,6 @@ struct vpmd_sim {
 static inline struct vpmd_sim *sim(struct vionic_dev *dev)
 {
 	return dev->tp;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *cmd_name(uint16_t cmd)
@@ -100,7 +91,7 @@ static int sim_wait(struct vpmd_sim *s, short events, int64_t deadline, uint16_t
 {
 	for (;;) {
 		struct pollfd p = { .fd = s->sock, .events = events };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - vpmd_mono_ms();
 		int r;
 
 		if (left < 0)
@@ -233,7 +224,7 @@ static int sim_request(struct vionic_dev *dev, uint16_t cmd, const void *req, ui
 	struct vfu_hdr h = { 0 }, rh;
 	struct iovec iov[3];
 	int iovcnt = 0, r;
-	int64_t deadline = now_ms() + VPMD_REQ_TIMEOUT_MS;
+	int64_t deadline = vpmd_mono_ms() + VPMD_REQ_TIMEOUT_MS;
 	uint32_t plen;
 	unsigned got_fds = 0;
 	int tmpfds[VFU_MAX_FDS];
@@ -649,7 +640,8 @@ static int sim_open(struct vionic_dev *dev, const char *path)
 			}
 		} else {
 			r = vpmd_err(VIONIC_ENODEV, "cannot connect to the device server at %s: %s; "
-				     "start one (vionic model, or build/bin/vionic-server --socket %s)",
+				     "start one (vionic model, vionic rtl or "
+				     "build/bin/vionic-server --socket %s)",
 				     path, strerror(errno), path);
 			goto fail;
 		}
