@@ -16,6 +16,10 @@ extern "C" {
 
 extern const struct vsrv_core_ops vmodel_core_ops;
 
+/* vionic_server_main() with the model registered as its core: the program
+ * build/bin/vionic-server and the Python package's model server. */
+int vionic_model_server_main(int argc, char **argv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -76,7 +76,7 @@ int vsrv_dma_map(struct vsrv_dma *d, int fd, uint64_t offset, uint64_t iova,
 	}
 	memmove(&d->r[pos + 1], &d->r[pos], (d->n - pos) * sizeof(*d->r));
 	d->r[pos] = (struct vsrv_dma_region){ .iova = iova, .size = size, .host = p,
-					      .prot = prot, .fd_unused = -1 };
+					      .prot = prot };
 	d->n++;
 	d->last = NULL;
 	d->gen++;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vionic device server: entry point shared by build/bin/vionic-server and the
- * Python package (which calls it in a child process).
+ * vionic device server: entry point of every device-server program
+ * (build/bin/vionic-server, the RTL server, the Python package's model
+ * server), each of which registers its core (vsrv_register_core) first.
  *
- *   vionic-server --socket PATH [--wire SPEC] [--core model]
+ *   vionic-server --socket PATH [--wire SPEC] [--core NAME]
  *                 [--mac 02:56:4e:49:43:00] [--mtu 1500] [--cpu N]
- *                 [--persist] [--quiet]
+ *                 [--persist] [--quiet] [--ready-fd N]
  *
  * Returns the process exit status: 0 clean exit (client gone, SIGINT or
  * SIGTERM), 1 runtime failure, 2 bad arguments.
@@ -13,6 +14,7 @@
 #ifndef VIONIC_SERVER_H
 #define VIONIC_SERVER_H
 
+#include <stddef.h>
 #include "vsrv.h"
 
 #ifdef __cplusplus
@@ -20,6 +22,11 @@ extern "C" {
 #endif
 
 int vionic_server_main(int argc, char **argv);
+
+/* Checks a --wire SPEC (NAME or NAME:ARG) as the server would before it
+ * opens the wire, for the default MTU, without creating anything. 0, or -1
+ * with a message in err that says what to use. */
+int vionic_server_check_wire(const char *spec, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * vionic device-server runtime: the interfaces between the runtime
- * (sim/server), a device core (sim/model now, a Verilated RTL core later)
- * and a wire back-end.
+ * (sim/server), a device core (the model in sim/model, the Verilated RTL in
+ * sim/verilator) and a wire back-end (sim/wire).
  *
  *   vfio-user client (PMD)
  *        |  UNIX socket: REGION_READ/WRITE, DMA_MAP, SET_IRQS ...
  *        |  shared memory: notify page (doorbells), DMA memory (memfds)
- *   runtime (server.c)  -- busy loop: doorbells -> core, wire rx -> core, core->poll
+ *   runtime (sim/server) -- busy loop: doorbells -> core, wire rx -> core, core->poll
  *        |  struct vsrv_core_ops        struct vsrv_wire_ops
  *   device core                          wire (loopback, unix, pcap, sink, gen)
  *
@@ -44,7 +44,6 @@ struct vsrv_dma_region {
 	uint64_t size;
 	uint8_t *host;
 	uint32_t prot;         /* VSRV_DMA_READ | VSRV_DMA_WRITE */
-	int      fd_unused;
 };
 #define VSRV_DMA_READ  1u
 #define VSRV_DMA_WRITE 2u
@@ -134,8 +133,9 @@ struct vsrv_core_ops {
 	int  (*rx_frame)(void *core, const uint8_t *frame, uint32_t len);
 };
 
-/* Registers an extra core (e.g. from a constructor in its own file, or from
- * a main() before vionic_server_main). The model is built in. */
+/* Registers a core: each device-server program registers the core(s) it is
+ * built with before it calls vionic_server_main(); the first one registered
+ * is the default of --core. 0, or -1 if the registry is full. */
 int vsrv_register_core(const struct vsrv_core_ops *ops);
 
 /* ---- a wire -------------------------------------------------------------- */
@@ -146,7 +146,9 @@ struct vsrv_wire;
 struct vsrv_wire_ops {
 	const char *name;              /* --wire NAME[:ARG] */
 	unsigned flags;
-	/* arg: text after "NAME:" (NULL if none). 0, or -1 with err. */
+	/* arg: text after "NAME:" (NULL if the wire takes none), already
+	 * accepted by check. May create resources (sockets, files). 0, or -1
+	 * with err. */
 	int  (*open)(struct vsrv_wire *w, const char *arg, const struct vsrv_conf *conf,
 		     char *err, size_t errlen);
 	void (*close)(struct vsrv_wire *w);
@@ -162,6 +164,12 @@ struct vsrv_wire_ops {
 	int  (*wait_fd)(struct vsrv_wire *w);
 	/* Device reset: forget frames in flight inside the wire (optional). */
 	void (*reset)(struct vsrv_wire *w);
+	/* What ARG is ("PATH", "SIZE"); NULL: the wire takes no argument. The
+	 * runtime rejects a spec whose argument is missing or superfluous. */
+	const char *arg_name;
+	/* Validates a present argument without creating anything (optional):
+	 * 0, or -1 with a message in err that says what to give. */
+	int  (*check)(const char *arg, const struct vsrv_conf *conf, char *err, size_t errlen);
 };
 
 struct vsrv_wire {

@@ -5,8 +5,8 @@
 //   vionic-rtl-server [--trace FILE.fst] [--dma-latency CYCLES] SERVER-OPTIONS...
 //
 // Takes its own two options off the command line and hands the rest to the
-// device-server runtime (see sim/server/vionic_server.h), with `--core rtl`
-// available (and the default).
+// device-server runtime (see sim/server/vionic_server.h), with the RTL
+// registered as its core (`--core rtl`, the only one and so the default).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -18,7 +18,6 @@
 int main(int argc, char **argv)
 {
 	std::vector<char *> rest{argv[0]};
-	bool core_given = false;
 	for (int i = 1; i < argc; i++) {
 		const bool has_value = i + 1 < argc;
 		if (!std::strcmp(argv[i], "--trace") && has_value) {
@@ -32,14 +31,8 @@ int main(int argc, char **argv)
 			}
 			vionic_rtl_opts.dma_latency = unsigned(v);
 		} else {
-			core_given |= !std::strcmp(argv[i], "--core");
 			rest.push_back(argv[i]);
 		}
-	}
-	static char core_opt[] = "--core", core_rtl[] = "rtl";
-	if (!core_given) {
-		rest.push_back(core_opt);
-		rest.push_back(core_rtl);
 	}
 	vsrv_register_core(&vionic_rtl_core_ops);
 	rest.push_back(nullptr);

@@ -64,11 +64,12 @@ def make_builder(absolute: bool = False) -> FFI:
     builder = FFI()
     builder.cdef(_cdef_text())
     builder.cdef(_regs_cdef())
-    builder.cdef("int vionic_server_main(int argc, char **argv);")
+    builder.cdef("int vionic_model_server_main(int argc, char **argv);\n"
+                 "int vionic_server_check_wire(const char *spec, char *err, size_t errlen);")
     builder.set_source(
         "vionic._vionic",
         '#include "vionic.h"\n#include "vionic/regs.h"\n#include "vionic/virtio.h"\n'
-        '#include "vionic_server.h"\n',
+        '#include "vionic_server.h"\n#include "vmodel.h"\n',
         sources=_sources(absolute),
         include_dirs=[str(ROOT / d) for d in INCLUDE_DIRS],
         extra_compile_args=["-std=gnu11", "-O2", "-g", "-D_GNU_SOURCE", "-Wno-unused-parameter"],

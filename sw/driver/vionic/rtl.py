@@ -23,7 +23,7 @@ from .errors import VionicError
 ROOT = Path(__file__).resolve().parents[3]
 DATA_WIDTH = 512           # DMA and MAC stream width of the simulated core
 BINARY = "vionic-rtl-server"
-C_SOURCE_DIRS = ("sim/server", "sim/wire", "sim/model")
+C_SOURCE_DIRS = ("sim/server", "sim/wire")
 
 
 class BuildError(VionicError):

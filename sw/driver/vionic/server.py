@@ -11,43 +11,40 @@ Verilated hw/rtl, built on demand by vionic.rtl.
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 
-from .errors import DeviceGone, InvalidArgument
+from .errors import DeviceGone, InvalidArgument, VionicError
 
-WIRE_KINDS = ("loopback", "sink", "gen:SIZE", "unix:PATH", "pcap:FILE")
-READY_LINE = "listening on"
+EXIT_BAD_ARGUMENTS = 2       # the server's exit status for a bad command line
 
 
 def check_wire(wire: str) -> str:
-    """Validates a wire spec before a server is started, so a typo is a
+    """Checks a wire spec with the server's own rules (C,
+    vionic_server_check_wire) before a server is started, so a typo is a
     clear exception here rather than a server that exits."""
-    kind, _, arg = wire.partition(":")
-    if kind in ("loopback", "sink") and not arg:
-        return wire
-    if kind in ("unix", "pcap") and arg:
-        return wire
-    if kind == "gen" and arg.isdigit() and 60 <= int(arg) <= 9014:
-        return wire
-    raise InvalidArgument(
-        f"wire {wire!r} is not understood; use one of {', '.join(WIRE_KINDS)} "
-        "(gen:SIZE takes a frame size of 60 or more)"
-    )
+    from ._vionic import ffi, lib
+
+    if not isinstance(wire, str):
+        raise InvalidArgument(f"wire={wire!r}: give a wire spec such as 'loopback'")
+    err = ffi.new("char[]", 256)
+    if lib.vionic_server_check_wire(wire.encode(), err, len(err)) < 0:
+        raise InvalidArgument(ffi.string(err).decode(errors="replace"))
+    return wire
 
 
 def run_foreground(argv: list[str]) -> int:
-    """Runs the device server in this process until its client leaves (or a
-    signal), returning its exit status."""
+    """Runs the model's device server in this process until its client
+    leaves (or a signal), returning its exit status."""
     from ._vionic import ffi, lib
 
     args = [ffi.new("char[]", a.encode()) for a in ["vionic-server", *argv]]
     argv_c = ffi.new("char *[]", args + [ffi.NULL])
-    return lib.vionic_server_main(len(args), argv_c)
+    return lib.vionic_model_server_main(len(args), argv_c)
 
 
 class ServerProcess:
@@ -68,9 +65,7 @@ class ServerProcess:
             cmd = [str(rtl.server_binary(trace=trace is not None, quiet=quiet_build))]
             if trace is not None:
                 cmd += ["--trace", os.path.abspath(trace)]
-            if dma_latency is not None:
-                if not isinstance(dma_latency, int) or not 1 <= dma_latency <= 100000:
-                    raise InvalidArgument(f"dma_latency={dma_latency!r}: give 1..100000 cycles")
+            if dma_latency is not None:           # the server checks the range
                 cmd += ["--dma-latency", str(dma_latency)]
         else:
             raise InvalidArgument(f"device core {core!r} is not available; use 'model' or 'rtl'")
@@ -84,10 +79,16 @@ class ServerProcess:
         if persist:
             cmd.append("--persist")
         self.wire = wire
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         start_new_session=True)
-        self._wait_ready(start_timeout)
+        ready_r, ready_w = os.pipe()
+        cmd += ["--ready-fd", str(ready_w)]
+        try:
+            with open(self.log_path, "wb") as log:
+                self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                             stderr=log, start_new_session=True,
+                                             pass_fds=(ready_w,))
+        finally:
+            os.close(ready_w)
+        self._wait_ready(ready_r, start_timeout)
 
     @property
     def uri(self) -> str:
@@ -100,19 +101,33 @@ class ServerProcess:
         except OSError:
             return ""
 
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if READY_LINE in self.log():
-                return
-            if self.proc.poll() is not None:
-                log = self.log().strip()
-                self.stop()
-                raise DeviceGone(f"the device server exited with status {self.proc.returncode} "
-                                 f"before it was ready: {log or 'no output'}")
-            time.sleep(0.005)
+    def _wait_ready(self, ready_fd: int, timeout: float) -> None:
+        """Waits for the line the server writes to its --ready-fd once it
+        listens; end of file instead means it exited first."""
+        with os.fdopen(ready_fd, "rb", buffering=0) as pipe:
+            readable, _, _ = select.select([pipe], [], [], timeout)
+            line = pipe.read(64) if readable else None
+        if line:
+            return
+        if line is None:
+            self.stop()
+            raise DeviceGone(f"the device server did not start within {timeout:.0f} s")
+        raise self._exit_error()
+
+    def _exit_error(self) -> VionicError:
+        """The exception for a server that exited before it was ready: bad
+        arguments (exit status 2) with the server's own message, else the
+        status and its log."""
+        try:
+            status = self.proc.wait(5.0)
+        except subprocess.TimeoutExpired:
+            status = None
+        log = self.log().strip()
         self.stop()
-        raise DeviceGone(f"the device server did not start within {timeout:.0f} s")
+        if status == EXIT_BAD_ARGUMENTS:
+            return InvalidArgument(log.partition("usage:")[0].strip() or log)
+        return DeviceGone(f"the device server exited with status {status} before it was "
+                          f"ready: {log or 'no output'}")
 
     def alive(self) -> bool:
         return self.proc.poll() is None

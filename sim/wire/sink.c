@@ -2,10 +2,11 @@
 /* Wire "sink": counts and drops what the NIC transmits. Each frame is still
  * copied out of DMA memory into a wire buffer, as a real NIC's DMA would, so
  * benchmarks measure an honest data path. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vsrv_internal.h"
+#include "vsrv.h"
 
 struct sink {
 	uint64_t frames, bytes;

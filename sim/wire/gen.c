@@ -9,10 +9,13 @@
  * only writes its 4 sequence bytes. Transmitted frames are dropped. The
  * sequence restarts at 0 at every device reset.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vsrv_internal.h"
+#include "vionic/regs.h"
+#include "vsrv.h"
 
 struct gen {
 	uint32_t size;
@@ -20,18 +23,37 @@ struct gen {
 	uint8_t *tmpl;    /* 256 * size */
 };
 
+/* SIZE: a frame the device may receive, VIONIC_MIN_FRAME..MTU + 14 bytes
+ * (DESIGN §4); 0, or -1 with a message. */
+static int gen_size(const char *arg, const struct vsrv_conf *conf, unsigned long *size,
+		    char *err, size_t errlen)
+{
+	char *end;
+	unsigned long max = (unsigned long)conf->mtu + 14;
+
+	errno = 0;
+	*size = strtoul(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end || errno || *size < VIONIC_MIN_FRAME || *size > max) {
+		snprintf(err, errlen, "gen:SIZE needs a frame size from %d to %lu (MTU + 14), got '%s'",
+			 VIONIC_MIN_FRAME, max, arg);
+		return -1;
+	}
+	return 0;
+}
+
+static int gen_check(const char *arg, const struct vsrv_conf *conf, char *err, size_t errlen)
+{
+	unsigned long size;
+	return gen_size(arg, conf, &size, err, errlen);
+}
+
 static int gen_open(struct vsrv_wire *w, const char *arg, const struct vsrv_conf *conf,
 		    char *err, size_t errlen)
 {
-	char *end = NULL;
-	unsigned long size = arg ? strtoul(arg, &end, 10) : 0;
-	unsigned long max = (unsigned long)conf->mtu + 14;
+	unsigned long size;
 
-	if (!arg || !*arg || *end || size < 18 || size > max) {
-		snprintf(err, errlen, "gen:SIZE needs a frame size from 18 to %lu (MTU + 14), got '%s'",
-			 max, arg ? arg : "");
+	if (gen_size(arg, conf, &size, err, errlen) < 0)
 		return -1;
-	}
 	struct gen *g = calloc(1, sizeof(*g));
 	if (!g || !(g->tmpl = malloc(256 * size))) {
 		free(g);
@@ -97,6 +119,7 @@ static void gen_reset(struct vsrv_wire *w)
 
 const struct vsrv_wire_ops vsrv_wire_gen = {
 	.name = "gen",
+	.arg_name = "SIZE",
 	.flags = VSRV_WIRE_PACED,
 	.open = gen_open,
 	.close = gen_close,
@@ -104,4 +127,5 @@ const struct vsrv_wire_ops vsrv_wire_gen = {
 	.rx = gen_rx,
 	.rx_done = gen_rx_done,
 	.reset = gen_reset,
+	.check = gen_check,
 };

@@ -3,11 +3,12 @@
  * (LINKTYPE_ETHERNET, microsecond timestamps), flushed after each frame so a
  * reader (tcpdump, a test) sees it at once. Nothing is received. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "vsrv_internal.h"
+#include "vsrv.h"
 
 struct pcap_hdr {
 	uint32_t magic;
@@ -23,10 +24,6 @@ static int pcap_open(struct vsrv_wire *w, const char *arg, const struct vsrv_con
 		     char *err, size_t errlen)
 {
 	(void)conf;
-	if (!arg || !*arg) {
-		snprintf(err, errlen, "pcap:FILE needs a file name");
-		return -1;
-	}
 	FILE *f = fopen(arg, "wb");
 	if (!f) {
 		snprintf(err, errlen, "cannot create pcap file %s: %s", arg, strerror(errno));
@@ -63,6 +60,7 @@ static int pcap_send(struct vsrv_wire *w, const void *frame, uint32_t len)
 
 const struct vsrv_wire_ops vsrv_wire_pcap = {
 	.name = "pcap",
+	.arg_name = "FILE",
 	.open = pcap_open,
 	.close = pcap_close,
 	.send = pcap_send,

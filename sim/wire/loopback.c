@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Wire "loopback": every frame the NIC transmits comes back on its RX side,
  * through a FIFO of frame slots (the MAC's loopback buffer). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vsrv_internal.h"
+#include "vsrv.h"
 
 #define LB_SLOTS 1024u   /* > one poll's TX budget: the FIFO never fills in practice */
 

@@ -7,13 +7,14 @@
  * read) are lost on the wire, as on an unplugged cable.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "vsrv_internal.h"
+#include "vsrv.h"
 
 #define UW_BUF 65536u
 #define UW_IDLE_SKIP 16u   /* after an empty recv, skip this many rx polls */
@@ -27,17 +28,22 @@ struct uw {
 	uint8_t buf[UW_BUF];
 };
 
+static int uw_check(const char *arg, const struct vsrv_conf *conf, char *err, size_t errlen)
+{
+	(void)conf;
+	if (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		snprintf(err, errlen, "unix:PATH needs a socket path shorter than %zu bytes",
+			 sizeof(((struct sockaddr_un *)0)->sun_path));
+		return -1;
+	}
+	return 0;
+}
+
 static int uw_open(struct vsrv_wire *w, const char *arg, const struct vsrv_conf *conf,
 		   char *err, size_t errlen)
 {
 	(void)conf;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	if (!arg || !*arg || strlen(arg) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "unix:PATH needs a socket path shorter than %zu bytes",
-			 sizeof(sa.sun_path));
-		return -1;
-	}
 	struct uw *u = calloc(1, sizeof(*u));
 	if (!u) {
 		snprintf(err, errlen, "out of memory");
@@ -164,6 +170,7 @@ static int uw_wait_fd(struct vsrv_wire *w)
 
 const struct vsrv_wire_ops vsrv_wire_unix = {
 	.name = "unix",
+	.arg_name = "PATH",
 	.open = uw_open,
 	.close = uw_close,
 	.send = uw_send,
@@ -171,4 +178,5 @@ const struct vsrv_wire_ops vsrv_wire_unix = {
 	.rx_done = uw_rx_done,
 	.housekeep = uw_housekeep,
 	.wait_fd = uw_wait_fd,
+	.check = uw_check,
 };
