@@ -12,6 +12,24 @@
 
 #define MAX_BURST 512
 
+static const struct {
+	const char *name, *wire;
+} modes[] = {
+	[VIONIC_BENCH_TXONLY] = { "txonly", "sink" },
+	[VIONIC_BENCH_RXONLY] = { "rxonly", "gen:SIZE" },
+	[VIONIC_BENCH_LOOP]   = { "loop", "loopback" },
+};
+
+const char *vionic_bench_mode_name(int mode)
+{
+	return mode >= 0 && mode < (int)(sizeof(modes) / sizeof(modes[0])) ? modes[mode].name : NULL;
+}
+
+const char *vionic_bench_wire(int mode)
+{
+	return vionic_bench_mode_name(mode) ? modes[mode].wire : NULL;
+}
+
 static inline uint64_t vpmd_rdtsc(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -102,8 +120,11 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 	if (dev->state != VPMD_ST_STARTED)
 		return vpmd_err(VIONIC_ESTATE, "device not started; call vionic_configure and "
 				"vionic_start before vionic_bench_run");
-	if (mode != VIONIC_BENCH_TXONLY && mode != VIONIC_BENCH_RXONLY && mode != VIONIC_BENCH_LOOP)
-		return vpmd_err(VIONIC_EINVAL, "bench mode %d: use 0 txonly, 1 rxonly, 2 loop", mode);
+	if (!vionic_bench_mode_name(mode))
+		return vpmd_err(VIONIC_EINVAL, "bench mode %d: use %d %s, %d %s, %d %s", mode,
+				VIONIC_BENCH_TXONLY, modes[VIONIC_BENCH_TXONLY].name,
+				VIONIC_BENCH_RXONLY, modes[VIONIC_BENCH_RXONLY].name,
+				VIONIC_BENCH_LOOP, modes[VIONIC_BENCH_LOOP].name);
 	maxf = vpmd_max_frame(dev);
 	if (mode != VIONIC_BENCH_RXONLY && (size < VIONIC_MIN_FRAME || size > maxf))
 		return vpmd_err(size < VIONIC_MIN_FRAME ? VIONIC_ETOOSMALL : VIONIC_ETOOBIG,
@@ -214,11 +235,8 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 		if ((r = vionic_check(dev)))
 			return r;
 		return vpmd_err(VIONIC_ETIMEDOUT, "no frame moved in %.1f s; mode %s needs the "
-				"device server's wire to be %s", seconds,
-				mode == VIONIC_BENCH_TXONLY ? "txonly" :
-				mode == VIONIC_BENCH_RXONLY ? "rxonly" : "loop",
-				mode == VIONIC_BENCH_TXONLY ? "sink" :
-				mode == VIONIC_BENCH_RXONLY ? "gen:SIZE" : "loopback");
+				"device server's wire to be %s", seconds, modes[mode].name,
+				modes[mode].wire);
 	}
 	return 0;
 }

@@ -60,13 +60,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(mode_s, "txonly"))
-		mode = VIONIC_BENCH_TXONLY;
-	else if (!strcmp(mode_s, "rxonly"))
-		mode = VIONIC_BENCH_RXONLY;
-	else if (!strcmp(mode_s, "loop"))
-		mode = VIONIC_BENCH_LOOP;
-	else {
+	for (mode = 0; vionic_bench_mode_name(mode); mode++)
+		if (!strcmp(mode_s, vionic_bench_mode_name(mode)))
+			break;
+	if (!vionic_bench_mode_name(mode)) {
 		fprintf(stderr, "vionic-bench: unknown mode \"%s\"; use txonly, rxonly or loop\n", mode_s);
 		return 2;
 	}

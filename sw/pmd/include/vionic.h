@@ -213,6 +213,11 @@ struct vionic_bench_result {
 	double   tsc_hz;
 	uint64_t errors;          /* loop: frames that came back different */
 };
+/* "txonly", "rxonly", "loop" for a vionic_bench_mode, NULL for another number. */
+const char *vionic_bench_mode_name(int mode);
+/* The device server wire a mode needs: "sink", "gen:SIZE" (SIZE = the frame
+ * size), "loopback"; NULL for another number. */
+const char *vionic_bench_wire(int mode);
 /* Runs for `seconds` on the calling thread (pin it first if you care). */
 int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 		     uint16_t burst, struct vionic_bench_result *res);
