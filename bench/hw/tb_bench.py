@@ -10,15 +10,11 @@ import os
 import cocotb
 from cocotb.triggers import RisingEdge
 from cocotbext.axi import AxiStreamFrame
-from vionic_model import (
-    MAX_FRAME,
-    NET_HDR_LEN,
-    REG_CYCLES_HI,
-    REG_CYCLES_LO,
-    Device,
-    make_frame,
-    rng_from_env,
-)
+from vionic_model import MAX_FRAME, Device, make_frame, rng_from_env
+
+from vionic import regs
+
+NET_HDR_LEN = regs.VIONIC_NET_HDR_LEN
 
 SIZES = (64, 256, 1514)
 N = int(os.environ.get("VIONIC_BENCH_N", "1000"))
@@ -26,8 +22,8 @@ LATENCY = 125
 
 
 async def cycles(dev):
-    lo = await dev.rd32(REG_CYCLES_LO)
-    hi = await dev.rd32(REG_CYCLES_HI)
+    lo = await dev.rd32(regs.VIONIC_REG_CYCLES_LO)
+    hi = await dev.rd32(regs.VIONIC_REG_CYCLES_HI)
     return lo | hi << 32
 
 

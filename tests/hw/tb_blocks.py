@@ -8,7 +8,8 @@ import struct
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import RisingEdge
-from vionic_model import HostMemory, rng_from_env
+from host_memory import HostMemory
+from vionic_model import rng_from_env
 
 W = 8  # bytes per beat (DATA_WIDTH 64)
 
