@@ -293,10 +293,7 @@ static int irq_setup(struct vionic_dev *dev, unsigned want)
 	}
 	r = dev->ops->irq_set(dev, dev->irq_fd, n);
 	if (r) {
-		for (unsigned i = 0; i < n; i++) {
-			close(dev->irq_fd[i]);
-			dev->irq_fd[i] = -1;
-		}
+		irq_teardown(dev);
 		return r;
 	}
 	dev->nb_irq = n;
@@ -323,6 +320,7 @@ static int check_ring(struct vionic_dev *dev, const char *what, uint16_t size)
 int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 {
 	struct vionic_conf c = { 0 };
+	uint16_t default_ring;
 	uint64_t off, total;
 	bool reuse;
 	int r;
@@ -341,10 +339,11 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 		return vpmd_err(VIONIC_EQUEUE, "%u queue pairs requested; this device and "
 				"libvionic drive %u (multiqueue is not implemented yet); use 1",
 				c.nb_queue_pairs, VPMD_MAX_QP < dev->max_qp ? VPMD_MAX_QP : dev->max_qp);
+	default_ring = dev->max_ring < VPMD_DEFAULT_RING ? dev->max_ring : VPMD_DEFAULT_RING;
 	if (!c.rx_ring_size)
-		c.rx_ring_size = dev->max_ring < VPMD_DEFAULT_RING ? dev->max_ring : VPMD_DEFAULT_RING;
+		c.rx_ring_size = default_ring;
 	if (!c.tx_ring_size)
-		c.tx_ring_size = dev->max_ring < VPMD_DEFAULT_RING ? dev->max_ring : VPMD_DEFAULT_RING;
+		c.tx_ring_size = default_ring;
 	if ((r = check_ring(dev, "rx", c.rx_ring_size)) || (r = check_ring(dev, "tx", c.tx_ring_size)))
 		return r;
 	if (!c.mbuf_size)
@@ -452,20 +451,27 @@ int vionic_start(vionic_dev *dev)
 	return driver_ok(dev);
 }
 
-int vionic_stop(vionic_dev *dev)
+/* Device reset, then every mbuf back to the mempool and the rings empty
+ * (also when the reset fails: the driver lets go either way). */
+static int reset_rings(struct vionic_dev *dev)
 {
-	int r = 0;
+	int r;
 
-	if (!dev)
-		return vpmd_err(VIONIC_EINVAL, "vionic_stop: NULL device");
-	if (dev->state == VPMD_ST_OPEN)
-		return 0;
+	dev->state = VPMD_ST_OPEN;
 	r = vpmd_device_reset(dev);   /* the device lets go of every buffer */
 	release_inflight(dev);
 	for (unsigned q = 0; q < 2u * dev->nb_qp; q++)
 		vpmd_vq_reset(&dev->vq[q]);
-	dev->state = VPMD_ST_OPEN;
 	return r;
+}
+
+int vionic_stop(vionic_dev *dev)
+{
+	if (!dev)
+		return vpmd_err(VIONIC_EINVAL, "vionic_stop: NULL device");
+	if (dev->state == VPMD_ST_OPEN)
+		return 0;
+	return reset_rings(dev);
 }
 
 int vionic_reset(vionic_dev *dev)
@@ -478,14 +484,8 @@ int vionic_reset(vionic_dev *dev)
 	if (!dev->dma_va || !dev->nb_qp)
 		return vpmd_err(VIONIC_ESTATE, "device not configured; call vionic_configure "
 				"(vionic_reset restores a configuration made before)");
-	dev->state = VPMD_ST_OPEN;
-	if ((r = vpmd_device_reset(dev))) {
-		release_inflight(dev);
+	if ((r = reset_rings(dev)))
 		return r;
-	}
-	release_inflight(dev);
-	for (unsigned q = 0; q < 2u * dev->nb_qp; q++)
-		vpmd_vq_reset(&dev->vq[q]);
 	if ((r = bringup(dev))) {
 		release_inflight(dev);
 		return r;
@@ -555,6 +555,19 @@ static int read_qstats(struct vionic_dev *dev, unsigned q, struct vionic_queue_s
 	return 0;
 }
 
+/* The vendor block's record of the first device error. */
+static int read_error_log(struct vionic_dev *dev, uint32_t *code, uint32_t *queue,
+			  uint32_t *desc, uint64_t *addr)
+{
+	int r;
+
+	if ((r = vpmd_reg_read32(dev, VIONIC_REG_ERR_CODE, code)) ||
+	    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_QUEUE, queue)) ||
+	    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_DESC, desc)))
+		return r;
+	return read64(dev, VIONIC_REG_ERR_ADDR_LO, addr);
+}
+
 int vionic_stats_get(vionic_dev *dev, struct vionic_stats *st)
 {
 	int r;
@@ -573,18 +586,12 @@ int vionic_stats_get(vionic_dev *dev, struct vionic_stats *st)
 		st->tx_ring_full = tx->ring_full;
 		st->doorbells = rx->doorbells + tx->doorbells;
 	}
-	if (dev->impl) {
-		uint32_t lo, hi;
-		if ((r = read_qstats(dev, 0, &st->dev_rx)) || (r = read_qstats(dev, 1, &st->dev_tx)) ||
-		    (r = read64(dev, VIONIC_REG_CYCLES_LO, &st->dev_cycles)) ||
-		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_CODE, &st->err_code)) ||
-		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_QUEUE, &st->err_queue)) ||
-		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_DESC, &st->err_desc)) ||
-		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_ADDR_LO, &lo)) ||
-		    (r = vpmd_reg_read32(dev, VIONIC_REG_ERR_ADDR_HI, &hi)))
-			return r;
-		st->err_addr = (uint64_t)hi << 32 | lo;
-	}
+	if (dev->impl &&
+	    ((r = read_qstats(dev, 0, &st->dev_rx)) || (r = read_qstats(dev, 1, &st->dev_tx)) ||
+	     (r = read64(dev, VIONIC_REG_CYCLES_LO, &st->dev_cycles)) ||
+	     (r = read_error_log(dev, &st->err_code, &st->err_queue, &st->err_desc,
+				 &st->err_addr))))
+		return r;
 	return vpmd_read_status(dev, &st->device_status);
 }
 
@@ -598,18 +605,15 @@ int vionic_check(vionic_dev *dev)
 	if ((r = dev->ops->check(dev)) || (r = vpmd_read_status(dev, &st)))
 		return r;
 	if (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
-		uint32_t code = 0, q = 0, d = 0, lo = 0, hi = 0;
-		if (dev->impl) {
-			vpmd_reg_read32(dev, VIONIC_REG_ERR_CODE, &code);
-			vpmd_reg_read32(dev, VIONIC_REG_ERR_QUEUE, &q);
-			vpmd_reg_read32(dev, VIONIC_REG_ERR_DESC, &d);
-			vpmd_reg_read32(dev, VIONIC_REG_ERR_ADDR_LO, &lo);
-			vpmd_reg_read32(dev, VIONIC_REG_ERR_ADDR_HI, &hi);
-		}
+		uint32_t code = 0, q = 0, d = 0;
+		uint64_t addr = 0;
+
+		if (dev->impl)
+			read_error_log(dev, &code, &q, &d, &addr);   /* best effort: report anyway */
 		return vpmd_err(VIONIC_ENEEDS_RESET, "device needs reset: error %u (%s) on "
 				"virtqueue %u, descriptor %u, IOVA 0x%llx; call vionic_reset to "
 				"recover (buffers in flight return to the mempool)", code,
-				vionic_device_error_text(code), q, d, (unsigned long long)hi << 32 | lo);
+				vionic_device_error_text(code), q, d, (unsigned long long)addr);
 	}
 	if (st & VIRTIO_STATUS_FAILED)
 		return vpmd_err(VIONIC_ESTATE, "device status is FAILED (0x%02x); call "
