@@ -7,6 +7,13 @@
  * - split virtqueues for one pair: vq 0 receiveq, vq 1 transmitq;
  * - DESIGN §4 errors: the queue stops, the first error is logged in the
  *   vendor block, DEVICE_NEEDS_RESET, ISR bit 1 and the config vector.
+ *   A chain is walked first, each descriptor checked in the shared order
+ *   (next index 6, direction 4, zero length 3, chain too long 2); then the
+ *   frame is dropped or its bytes are accessed, and only the bytes accessed
+ *   must be in the DMA map (1). So a TX frame above MTU + 14 is a drop
+ *   whatever its addresses, the virtio header of a TX chain is never read,
+ *   and the RX buffer bytes after the frame are never written. A chain with
+ *   a fault gets no used entry; nothing of it is sent or written.
  *
  * Data path: the device polls the avail rings once DRIVER_OK is set (a
  * poll-mode device: doorbells are checked, never required for progress),
@@ -59,7 +66,13 @@ struct vq {
 	uint32_t latch_packets_hi, latch_bytes_hi;
 };
 
-struct seg {
+struct seg {                   /* a descriptor of the walked chain */
+	uint64_t addr;
+	uint32_t len;
+	uint16_t desc;             /* its index, for an error report */
+};
+
+struct piece {                 /* host memory of the bytes a frame accesses */
 	uint8_t *p;
 	uint32_t len;
 };
@@ -86,6 +99,7 @@ struct model {
 	struct { uint32_t code, desc; uint64_t addr; } pend;   /* error found by walk() */
 	/* scratch */
 	struct seg segs[VIONIC_MAX_QUEUE_SIZE];
+	struct piece pieces[VIONIC_MAX_QUEUE_SIZE];
 	uint8_t frame[65536];
 };
 
@@ -215,14 +229,17 @@ static void raise_pending(struct model *m, int qi)
 	dev_error(m, qi, m->pend.code, m->pend.desc, m->pend.addr);
 }
 
-/* Walks the chain at `head`, checking every descriptor, into m->segs.
- * Returns the number of segments, or 0 with the error in m->pend
- * (the caller raises it after completing what came before). */
+/* Walks the chain at `head` into m->segs, checking every descriptor in the
+ * shared order (DESIGN §4): next index out of range, wrong direction, zero
+ * length, chain too long or a loop (a descriptor with NEXT at position
+ * queue size - 1). Addresses are not checked here: map_pieces() checks the
+ * bytes a frame accesses. Returns the number of segments, or 0 with the
+ * error in m->pend (the caller raises it after completing what came
+ * before). */
 static inline __attribute__((always_inline)) unsigned walk(struct model *m, int qi, uint16_t head,
 							 int writable, uint64_t *total)
 {
 	struct vq *q = &m->q[qi];
-	const uint32_t prot = writable ? VSRV_DMA_WRITE : VSRV_DMA_READ;
 	uint16_t i = head;
 	unsigned n = 0;
 	uint64_t tot = 0;
@@ -233,9 +250,10 @@ static inline __attribute__((always_inline)) unsigned walk(struct model *m, int 
 		uint32_t len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
 		uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
 		uint16_t next = __atomic_load_n(&d->next, __ATOMIC_RELAXED);
+		const int more = (flags & VRING_DESC_F_NEXT) != 0;
 
-		if (n >= q->size) {
-			pend_error(m, VIONIC_ERR_CHAIN, i, addr);
+		if (more && next >= q->size) {
+			pend_error(m, VIONIC_ERR_INDEX, i, q->desc_iova + 16ull * i);
 			return 0;
 		}
 		if (!!(flags & VRING_DESC_F_WRITE) != writable) {
@@ -246,25 +264,52 @@ static inline __attribute__((always_inline)) unsigned walk(struct model *m, int 
 			pend_error(m, VIONIC_ERR_ZERO_LEN, i, addr);
 			return 0;
 		}
-		uint8_t *p = vsrv_dma_ptr(m->dma, addr, len, prot);
-		if (!p) {
-			pend_error(m, VIONIC_ERR_DMA, i, addr);
+		if (more && n + 1u >= q->size) {
+			pend_error(m, VIONIC_ERR_CHAIN, i, addr);
 			return 0;
 		}
-		m->segs[n].p = p;
+		m->segs[n].addr = addr;
 		m->segs[n].len = len;
+		m->segs[n].desc = i;
 		n++;
 		tot += len;
-		if (!(flags & VRING_DESC_F_NEXT))
+		if (!more)
 			break;
-		if (next >= q->size) {
-			pend_error(m, VIONIC_ERR_INDEX, i, q->desc_iova + 16ull * i);
-			return 0;
-		}
 		i = next;
 	}
 	*total = tot;
 	return n;
+}
+
+/* Translates the bytes [skip, skip + len) of the walked chain
+ * (m->segs[0..ns)) into m->pieces, the accessed part of each segment in
+ * order. Returns the number of pieces, or 0 with a DMA error pending for
+ * the first segment whose accessed bytes are outside the map (reported with
+ * the descriptor and its buffer address). len > 0, within the chain. */
+static inline __attribute__((always_inline)) unsigned map_pieces(struct model *m, unsigned ns,
+								  uint32_t skip, uint32_t len,
+								  uint32_t prot)
+{
+	unsigned np = 0;
+	for (unsigned k = 0; k < ns && len; k++) {
+		const struct seg *s = &m->segs[k];
+		if (skip >= s->len) {
+			skip -= s->len;
+			continue;
+		}
+		uint32_t n = s->len - skip < len ? s->len - skip : len;
+		uint8_t *p = vsrv_dma_ptr(m->dma, s->addr + skip, n, prot);
+		if (!p) {
+			pend_error(m, VIONIC_ERR_DMA, s->desc, s->addr);
+			return 0;
+		}
+		m->pieces[np].p = p;
+		m->pieces[np].len = n;
+		np++;
+		len -= n;
+		skip = 0;
+	}
+	return np;
 }
 
 /* Reads avail->idx; raises VIONIC_ERR_INDEX if it is more than the queue
@@ -360,41 +405,37 @@ static inline void tx_out(struct model *m, struct vq *q, const uint8_t *frame, u
 	q->bytes += len;
 }
 
-/* Sends the frame of a walked chain (m->segs[0..ns)), counts it. */
-static void tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t total)
+/* Sends the frame of a walked chain (m->segs[0..ns)) and counts it, or
+ * drops it unread if its size is not for the wire. Returns 0 with a DMA
+ * error pending if its bytes are not all in the map (nothing sent). */
+static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t total)
 {
 	if (!tx_size_ok(m, total)) {
 		q->drops++;
-		return;
+		return 1;
 	}
 	uint32_t flen = (uint32_t)(total - VIONIC_NET_HDR_LEN);
-	const uint8_t *f;
-	if (ns == 1) {
-		f = m->segs[0].p + VIONIC_NET_HDR_LEN;
-	} else if (ns == 2 && m->segs[0].len == VIONIC_NET_HDR_LEN) {
-		f = m->segs[1].p;
-	} else {  /* gather the frame behind the header */
-		uint32_t skip = VIONIC_NET_HDR_LEN, o = 0;
-		for (unsigned k = 0; k < ns; k++) {
-			uint32_t l = m->segs[k].len;
-			if (skip >= l) {
-				skip -= l;
-				continue;
-			}
-			memcpy(m->frame + o, m->segs[k].p + skip, l - skip);
-			o += l - skip;
-			skip = 0;
+	unsigned np = map_pieces(m, ns, VIONIC_NET_HDR_LEN, flen, VSRV_DMA_READ);
+	if (!np)
+		return 0;
+	const uint8_t *f = m->pieces[0].p;
+	if (np > 1) {   /* gather the frame */
+		uint32_t o = 0;
+		for (unsigned k = 0; k < np; k++) {
+			memcpy(m->frame + o, m->pieces[k].p, m->pieces[k].len);
+			o += m->pieces[k].len;
 		}
 		f = m->frame;
 	}
 	tx_out(m, q, f, flen);
+	return 1;
 }
 
 /* Single-descriptor chains are handled in two passes: first every chain of
  * the batch is checked and its frame prefetched, then the frames go to the
  * wire; so the cache misses on the driver's buffers overlap. */
 struct tx_one {
-	const uint8_t *p;
+	const uint8_t *frame;      /* NULL: dropped for its size */
 	uint32_t len;
 	uint16_t head;
 };
@@ -402,8 +443,8 @@ struct tx_one {
 static void tx_flush(struct model *m, struct vq *q, const struct tx_one *b, unsigned nb)
 {
 	for (unsigned i = 0; i < nb; i++) {
-		if (tx_size_ok(m, b[i].len))
-			tx_out(m, q, b[i].p + VIONIC_NET_HDR_LEN, b[i].len - VIONIC_NET_HDR_LEN);
+		if (b[i].frame)
+			tx_out(m, q, b[i].frame, b[i].len);
 		else
 			q->drops++;
 		add_used(q, b[i].head, 0);
@@ -443,20 +484,25 @@ static int tx_poll(struct model *m)
 		if (!ns)
 			goto fail;
 		if (ns == 1) {
-			const uint8_t *p = m->segs[0].p;
-			__builtin_prefetch(p, 0, 3);
-			if (total > 64)
-				__builtin_prefetch(p + 64, 0, 3);
-			b[nb].p = p;
-			b[nb].len = (uint32_t)(total > UINT32_MAX ? UINT32_MAX : total);
+			b[nb].frame = NULL;
 			b[nb].head = head;
+			if (tx_size_ok(m, total)) {
+				b[nb].len = (uint32_t)total - VIONIC_NET_HDR_LEN;
+				if (!map_pieces(m, 1, VIONIC_NET_HDR_LEN, b[nb].len, VSRV_DMA_READ))
+					goto fail;
+				b[nb].frame = m->pieces[0].p;
+				__builtin_prefetch(b[nb].frame, 0, 3);
+				if (b[nb].len > 64)
+					__builtin_prefetch(b[nb].frame + 64, 0, 3);
+			}
 			nb++;
 			continue;
 		}
 		/* a multi-descriptor chain: finish the batch, then this one */
 		tx_flush(m, q, b, nb);
 		nb = 0;
-		tx_send_chain(m, q, ns, total);
+		if (!tx_send_chain(m, q, ns, total))
+			goto fail;
 		add_used(q, head, 0);
 	}
 	tx_flush(m, q, b, nb);
@@ -522,29 +568,34 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 		q->drops++;
 		return 0;
 	}
+	unsigned np = map_pieces(m, ns, 0, VIONIC_NET_HDR_LEN + len, VSRV_DMA_WRITE);
+	if (!np) {
+		raise_pending(m, QRX);
+		return 0;
+	}
 	struct virtio_net_hdr h;
 	memset(&h, 0, sizeof(h));
 	h.num_buffers = 1;
-	if (ns == 1 || m->segs[0].len >= VIONIC_NET_HDR_LEN + len) {
-		memcpy(m->segs[0].p, &h, sizeof(h));
-		memcpy(m->segs[0].p + VIONIC_NET_HDR_LEN, frame, len);
-	} else {   /* scatter header then frame over the chain */
+	if (np == 1) {
+		memcpy(m->pieces[0].p, &h, sizeof(h));
+		memcpy(m->pieces[0].p + VIONIC_NET_HDR_LEN, frame, len);
+	} else {   /* scatter header then frame over the pieces */
 		const uint8_t *src[2] = { (const uint8_t *)&h, frame };
 		uint32_t srclen[2] = { VIONIC_NET_HDR_LEN, len };
 		unsigned si = 0, k = 0;
 		uint32_t so = 0, ko = 0;
 		while (si < 2) {
 			uint32_t c = srclen[si] - so;
-			if (c > m->segs[k].len - ko)
-				c = m->segs[k].len - ko;
-			memcpy(m->segs[k].p + ko, src[si] + so, c);
+			if (c > m->pieces[k].len - ko)
+				c = m->pieces[k].len - ko;
+			memcpy(m->pieces[k].p + ko, src[si] + so, c);
 			so += c;
 			ko += c;
 			if (so == srclen[si]) {
 				si++;
 				so = 0;
 			}
-			if (ko == m->segs[k].len) {
+			if (ko == m->pieces[k].len) {
 				k++;
 				ko = 0;
 			}
