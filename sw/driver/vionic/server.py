@@ -2,10 +2,13 @@
 
 `vionic.open("model")` / `vionic.open("rtl")` start one with `ServerProcess`;
 `vionic model` / `vionic rtl` run one in the foreground. The model's server is
-the C runtime of sim/server compiled into this package's extension
+the C runtime of sim/server with the model registered as its core
+(vionic_model_server_main), compiled into this package's extension
 (`python -m vionic.server ARGS` runs it with the arguments of the stand-alone
 build/bin/vionic-server); the RTL's is the same runtime linked with the
-Verilated hw/rtl, built on demand by vionic.rtl.
+Verilated hw/rtl, built on demand by vionic.rtl. A server started here tells
+it is listening by a line on the pipe given with --ready-fd; the server
+checks its own arguments (exit status 2, raised as InvalidArgument).
 """
 
 from __future__ import annotations
