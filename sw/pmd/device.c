@@ -350,9 +350,9 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 		c.mbuf_size = VPMD_DEFAULT_MBUF;
 	if (c.mbuf_size < VPMD_MIN_MBUF || c.mbuf_size > VPMD_MAX_MBUF)
 		return vpmd_err(VIONIC_EINVAL, "mbuf_size %u is out of range; use %u..%u (0 = %u), "
-				"at least MTU + 14 + %u = %u for full-size frames", c.mbuf_size,
-				VPMD_MIN_MBUF, VPMD_MAX_MBUF, VPMD_DEFAULT_MBUF, VIONIC_NET_HDR_LEN,
-				dev->mtu + 14 + VIONIC_NET_HDR_LEN);
+				"at least MTU + %u + %u = %u for full-size frames", c.mbuf_size,
+				VPMD_MIN_MBUF, VPMD_MAX_MBUF, VPMD_DEFAULT_MBUF, VPMD_ETH_HLEN,
+				VIONIC_NET_HDR_LEN, dev->mtu + VPMD_ETH_HLEN + VIONIC_NET_HDR_LEN);
 	if (!c.nb_mbufs)
 		c.nb_mbufs = 2u * c.nb_queue_pairs * (c.rx_ring_size + c.tx_ring_size) + 1024;
 	if (c.nb_mbufs < (uint32_t)c.nb_queue_pairs * c.rx_ring_size + 64)

@@ -43,7 +43,7 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 		m = vpmd_used_take(vq, &len);
 		if (VPMD_UNLIKELY(!m))
 			continue;
-		if (VPMD_UNLIKELY(len < VIONIC_NET_HDR_LEN + 14 || len > maxlen)) {
+		if (VPMD_UNLIKELY(len < VIONIC_NET_HDR_LEN + VPMD_ETH_HLEN || len > maxlen)) {
 			vq->errors++;
 			vpmd_mempool_put_bulk(&dev->pool, &m, 1);
 			continue;
@@ -174,14 +174,15 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 		return vpmd_err(VIONIC_EINVAL, "vionic_tx_copy: NULL buffer or length array");
 	maxf = vpmd_max_frame(dev);
 	for (i = 0; i < n; i++) {
-		if (len[i] < 14)
+		if (len[i] < VPMD_ETH_HLEN)
 			return vpmd_err(VIONIC_ETOOSMALL, "frame %u is %u bytes; an Ethernet frame "
-					"has at least 14 (the device pads to %d)", i, len[i],
-					VIONIC_MIN_FRAME);
+					"has at least %u (the device pads to %d)", i, len[i],
+					VPMD_ETH_HLEN, VIONIC_MIN_FRAME);
 		if (len[i] > maxf)
 			return vpmd_err(VIONIC_ETOOBIG, "frame %u is %u bytes; the largest is %u "
-					"(MTU %u + 14-byte Ethernet header%s)", i, len[i], maxf,
-					dev->mtu, maxf < dev->mtu + 14 ? ", limited by the mbuf size" : "");
+					"(MTU %u + %u-byte Ethernet header%s)", i, len[i], maxf,
+					dev->mtu, VPMD_ETH_HLEN,
+					maxf < dev->mtu + VPMD_ETH_HLEN ? ", limited by the mbuf size" : "");
 		if (stride < len[i])
 			return vpmd_err(VIONIC_EINVAL, "frame %u is %u bytes but the stride is only "
 					"%zu", i, len[i], stride);
@@ -232,9 +233,9 @@ int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
 		return vpmd_err(VIONIC_EINVAL, "vionic_rx_copy: NULL buffer or length array");
 	if (n && stride < vpmd_max_frame(dev))
 		return vpmd_err(VIONIC_EINVAL, "vionic_rx_copy: stride %zu is smaller than the "
-				"largest frame (%u: MTU %u + 14, at most the mbuf room); use a "
+				"largest frame (%u: MTU %u + %u, at most the mbuf room); use a "
 				"stride of at least %u", stride, vpmd_max_frame(dev), dev->mtu,
-				vpmd_max_frame(dev));
+				VPMD_ETH_HLEN, vpmd_max_frame(dev));
 	while (done < n) {
 		unsigned want = n - done < 64 ? n - done : 64, i;
 		uint16_t got = vionic_rx_burst(dev, qp, m, (uint16_t)want);

@@ -22,10 +22,11 @@
 #define VPMD_MAX_QP           1        /* queue pairs the PMD drives (no MQ yet) */
 #define VPMD_MAX_VQ           (2 * VPMD_MAX_QP)
 #define VPMD_HEADROOM         64       /* frame data starts here in each buffer */
+#define VPMD_ETH_HLEN         14       /* shortest frame; MTU + this is the longest */
 #define VPMD_DEFAULT_RING     256
 #define VPMD_DEFAULT_MBUF     2048
 #define VPMD_MIN_MBUF         (VIONIC_NET_HDR_LEN + 64)
-#define VPMD_MAX_MBUF         (VIONIC_NET_HDR_LEN + 9216 + 14)
+#define VPMD_MAX_MBUF         (VIONIC_NET_HDR_LEN + 9216 + VPMD_ETH_HLEN)
 #define VPMD_IOVA_BASE        0x100000000ull  /* IOVA != VA on purpose */
 #define VPMD_DMA_GUARD        16384    /* unused tail of the DMA window (test scratch) */
 #define VPMD_REQ_TIMEOUT_MS   1000
@@ -193,7 +194,7 @@ struct vionic_dev {
  * mbuf room. */
 static inline uint16_t vpmd_max_frame(const struct vionic_dev *dev)
 {
-	unsigned f = dev->mtu + 14u;
+	unsigned f = dev->mtu + VPMD_ETH_HLEN;
 
 	return f < dev->pool.room ? (uint16_t)f : dev->pool.room;
 }

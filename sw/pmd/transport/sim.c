@@ -293,6 +293,18 @@ out:
 }
 
 /* ---- region access --------------------------------------------------- */
+/* A refused REGION_READ/WRITE says which access and why (a dead link keeps
+ * its own message). */
+static int sim_refused(struct vpmd_sim *s, int r, const char *what, uint32_t n, uint32_t off,
+		       unsigned region)
+{
+	if (r == VIONIC_EPROTO && !s->dead)
+		vpmd_err(r, "device server refused to %s %u bytes at 0x%x of region %u (%s); "
+			 "check offset and size against the register map", what, n, off, region,
+			 strerror(s->last_errno));
+	return r;
+}
+
 static int sim_region_read(struct vionic_dev *dev, unsigned region, uint32_t off, void *buf,
 			   uint32_t len)
 {
@@ -322,13 +334,8 @@ static int sim_region_read(struct vionic_dev *dev, unsigned region, uint32_t off
 		if (!r)
 			memcpy(buf, rp + sizeof(req), n);
 		free(big);
-		if (r) {
-			if (r == VIONIC_EPROTO && !s->dead)
-				vpmd_err(r, "device server refused to read %u bytes at 0x%x of "
-					 "region %u (%s); check offset and size against the "
-					 "register map", n, off, region, strerror(s->last_errno));
-			return r;
-		}
+		if (r)
+			return sim_refused(s, r, "read", n, off, region);
 		buf = (uint8_t *)buf + n;
 		off += n;
 		len -= n;
@@ -348,13 +355,8 @@ static int sim_region_write(struct vionic_dev *dev, unsigned region, uint32_t of
 		uint32_t rlen;
 		int r = sim_request(dev, VFU_CMD_REGION_WRITE, &req, sizeof(req), buf, n, NULL, 0,
 				    &rep, sizeof(rep), &rlen, NULL, NULL);
-		if (r) {
-			if (r == VIONIC_EPROTO && !s->dead)
-				vpmd_err(r, "device server refused to write %u bytes at 0x%x of "
-					 "region %u (%s); check offset and size against the "
-					 "register map", n, off, region, strerror(s->last_errno));
-			return r;
-		}
+		if (r)
+			return sim_refused(s, r, "write", n, off, region);
 		buf = (const uint8_t *)buf + n;
 		off += n;
 		len -= n;
