@@ -37,13 +37,13 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/lib/libvionic-server.a: $(RUNTIME_OBJS)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) && rm -f $@   # ar only adds: start empty, no stale member
 	$(AR) rcs $@ $^
 $(BUILD)/lib/libvionic-model.a: $(MODEL_OBJS)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) && rm -f $@   # ar only adds: start empty, no stale member
 	$(AR) rcs $@ $^
 $(BUILD)/lib/libvionic.a: $(PMD_OBJS)
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@) && rm -f $@   # ar only adds: start empty, no stale member
 	$(AR) rcs $@ $^
 
 $(BUILD)/bin/vionic-server: sim/server/bin/vionic-server.c $(BUILD)/lib/libvionic-model.a $(BUILD)/lib/libvionic-server.a
