@@ -134,7 +134,6 @@ int vionic_open(const char *uri, vionic_dev **out)
 	dev->dma_fd = -1;
 	for (unsigned i = 0; i < sizeof(dev->irq_fd) / sizeof(dev->irq_fd[0]); i++)
 		dev->irq_fd[i] = -1;
-	snprintf(dev->uri, sizeof(dev->uri), "%s", uri);
 	r = ops->open(dev, arg);
 	if (r) {
 		free(dev);

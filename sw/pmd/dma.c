@@ -36,7 +36,6 @@ static int try_alloc(struct vionic_dev *dev, uint64_t size, bool huge)
 	dev->dma_fd = fd;
 	dev->dma_va = va;
 	dev->dma_size = size;
-	dev->dma_huge = huge;
 	return 0;
 }
 

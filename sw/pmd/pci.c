@@ -87,8 +87,9 @@ int vpmd_device_reset(struct vionic_dev *dev)
 
 /*
  * Walks the capability list of the PCI configuration space and records where
- * the virtio structures are (the first of each type in a memory BAR, as the
- * spec recommends), plus the MSI-X table size.
+ * the virtio structures the driver uses are (the first of each type in a
+ * memory BAR, as the spec recommends); all four must be there. The MSI-X
+ * vector count comes from the transport (irq_count).
  */
 int vpmd_pci_probe(struct vionic_dev *dev)
 {
@@ -139,10 +140,8 @@ int vpmd_pci_probe(struct vionic_dev *dev)
 				switch (vc.cfg_type) {
 				case VIRTIO_PCI_CAP_COMMON_CFG:
 					c->common_off = vc.offset; c->common_len = vc.length; break;
-				case VIRTIO_PCI_CAP_ISR_CFG:
-					c->isr_off = vc.offset; c->isr_len = vc.length; break;
 				case VIRTIO_PCI_CAP_DEVICE_CFG:
-					c->device_off = vc.offset; c->device_len = vc.length; break;
+					c->device_off = vc.offset; break;
 				case VIRTIO_PCI_CAP_NOTIFY_CFG:
 					if (vc.cap_len < sizeof(struct virtio_pci_notify_cap) ||
 					    ptr + sizeof(struct virtio_pci_notify_cap) > sizeof(cfg))
@@ -154,11 +153,6 @@ int vpmd_pci_probe(struct vionic_dev *dev)
 				}
 				have[vc.cfg_type] = true;
 			}
-		} else if (id == PCI_CAP_ID_MSIX && ptr + 4 <= (int)sizeof(cfg)) {
-			uint16_t ctl;
-
-			memcpy(&ctl, cfg + ptr + 2, 2);
-			c->msix_table_size = (ctl & 0x7FF) + 1;
 		}
 		ptr = next;
 	}

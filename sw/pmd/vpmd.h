@@ -143,10 +143,8 @@ enum vpmd_state {
 
 struct vpmd_pci_caps {
 	uint32_t common_off, common_len;
-	uint32_t isr_off, isr_len;
-	uint32_t device_off, device_len;
+	uint32_t device_off;
 	uint32_t notify_off, notify_len, notify_mult;
-	uint16_t msix_table_size;     /* vectors (0: no MSI-X cap) */
 	uint8_t  bar;                 /* BAR of the common cfg (0 for vionic) */
 };
 
@@ -160,7 +158,6 @@ struct vionic_dev {
 	/* transport */
 	const struct vpmd_transport_ops *ops;
 	void                *tp;          /* transport private state */
-	char                 uri[256];
 
 	/* PCI / virtio */
 	struct vpmd_pci_caps caps;
@@ -170,9 +167,7 @@ struct vionic_dev {
 	uint16_t             mtu;
 	uint16_t             max_qp;
 	uint16_t             max_ring;
-	uint16_t             link_status;
 	uint32_t             impl, regmap_version;
-	volatile uint8_t    *notify_map;  /* mapped notify area (BAR0 offset caps.notify_off) */
 
 	/* configuration in effect */
 	struct vionic_conf   conf;
@@ -183,7 +178,6 @@ struct vionic_dev {
 	uint64_t             dma_iova;
 	uint64_t             dma_size;
 	bool                 dma_mapped;
-	bool                 dma_huge;
 
 	/* MSI-X eventfds: 0 = config, 1 + vq = queue vq */
 	int                  irq_fd[VPMD_MAX_VQ + 1];

@@ -38,9 +38,7 @@ struct vpmd_sim {
 	char     why[160];      /* why the link is dead */
 	char     path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	uint32_t max_xfer;
-	uint32_t num_regions, num_irqs;
-	uint64_t region_size[VFU_PCI_NUM_REGIONS];
-	uint32_t region_flags[VFU_PCI_NUM_REGIONS];
+	uint32_t num_irqs;
 	struct sim_area areas[SIM_MAX_AREAS];   /* BAR0 sparse mmap areas */
 	unsigned nareas;
 	int      msix_count;
@@ -369,11 +367,6 @@ static int sim_cfg_read(struct vionic_dev *dev, uint32_t off, void *buf, uint32_
 	return sim_region_read(dev, VFU_PCI_CONFIG_REGION, off, buf, len);
 }
 
-static int sim_cfg_write(struct vionic_dev *dev, uint32_t off, const void *buf, uint32_t len)
-{
-	return sim_region_write(dev, VFU_PCI_CONFIG_REGION, off, buf, len);
-}
-
 static int sim_bar_read(struct vionic_dev *dev, unsigned bar, uint32_t off, void *buf,
 			uint32_t len)
 {
@@ -525,8 +518,6 @@ static int sim_setup_bar0(struct vionic_dev *dev)
 		return r;
 	if (fd >= 0)
 		close(fd);
-	s->region_size[VFU_PCI_CONFIG_REGION] = ri->size;
-	s->region_flags[VFU_PCI_CONFIG_REGION] = ri->flags;
 	if (ri->size < VIONIC_PCI_CONFIG_SIZE)
 		return vpmd_err(VIONIC_EPROTO, "config region is %llu bytes; a vionic device "
 				"serves %d", (unsigned long long)ri->size, VIONIC_PCI_CONFIG_SIZE);
@@ -540,8 +531,6 @@ static int sim_setup_bar0(struct vionic_dev *dev)
 		return vpmd_err(VIONIC_EPROTO, "BAR0 region info needs %u bytes (> %zu)",
 				ri->argsz, sizeof(buf));
 	}
-	s->region_size[0] = ri->size;
-	s->region_flags[0] = ri->flags;
 	if (ri->size < VIONIC_BAR0_SIZE) {
 		if (fd >= 0)
 			close(fd);
@@ -684,7 +673,6 @@ static int sim_open(struct vionic_dev *dev, const char *path)
 			     "(flags 0x%x, %u regions)", path, di.flags, di.num_regions);
 		goto fail;
 	}
-	s->num_regions = di.num_regions;
 	s->num_irqs = di.num_irqs;
 
 	r = sim_setup_bar0(dev);
@@ -707,11 +695,9 @@ fail:
 }
 
 const struct vpmd_transport_ops vpmd_sim_ops = {
-	.name = "sim",
 	.open = sim_open,
 	.close = sim_close,
 	.cfg_read = sim_cfg_read,
-	.cfg_write = sim_cfg_write,
 	.bar_read = sim_bar_read,
 	.bar_write = sim_bar_write,
 	.bar_map = sim_bar_map,

@@ -16,11 +16,9 @@
 struct vionic_dev;
 
 struct vpmd_transport_ops {
-	const char *name;
 	int  (*open)(struct vionic_dev *dev, const char *arg);
 	void (*close)(struct vionic_dev *dev);
 	int  (*cfg_read)(struct vionic_dev *dev, uint32_t off, void *buf, uint32_t len);
-	int  (*cfg_write)(struct vionic_dev *dev, uint32_t off, const void *buf, uint32_t len);
 	int  (*bar_read)(struct vionic_dev *dev, unsigned bar, uint32_t off, void *buf, uint32_t len);
 	int  (*bar_write)(struct vionic_dev *dev, unsigned bar, uint32_t off, const void *buf, uint32_t len);
 	/* Host pointer to BAR `bar` range [off, off+len) if it is mmappable, else NULL. */
