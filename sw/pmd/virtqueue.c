@@ -80,20 +80,16 @@ void vpmd_vq_reset(struct vpmd_vq *vq)
 }
 
 /* Every mbuf the ring holds goes back to the mempool. */
-unsigned vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq)
+void vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq)
 {
-	unsigned n = 0;
-
 	if (!vq->cookie)
-		return 0;
+		return;
 	for (uint16_t i = 0; i < vq->size; i++) {
 		if (vq->cookie[i]) {
 			vpmd_mempool_put_bulk(&dev->pool, &vq->cookie[i], 1);
 			vq->cookie[i] = NULL;
-			n++;
 		}
 	}
-	return n;
 }
 
 /* Programs queue `vq->index` (§4.1.5.1.3) and enables it. */
@@ -165,7 +161,7 @@ int vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq)
 
 /* Posts as many free mbufs as there are free RX descriptors, one doorbell
  * (none before DRIVER_OK: §3.1.1 forbids notifications then). */
-unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
+void vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
 {
 	struct vpmd_mempool *p = &dev->pool;
 	struct vionic_mbuf **take;
@@ -178,7 +174,7 @@ unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
 		n = p->top;
 	}
 	if (!n)
-		return 0;
+		return;
 	/* the mbufs freed last, in the order they were freed: after an
 	 * rx_burst + free_bulk cycle each id gets back the mbuf it had */
 	take = vpmd_mempool_take(p, n);
@@ -200,7 +196,6 @@ unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
 	__atomic_store_n(&vq->avail->idx, idx, __ATOMIC_RELEASE);
 	if (kick)
 		vpmd_vq_kick(dev, vq);
-	return n;
 }
 
 /* Completed TX buffers go back to the mempool in blocks, in completion

@@ -279,9 +279,9 @@ void vpmd_vq_layout(struct vionic_dev *dev, struct vpmd_vq *vq, uint16_t index,
 int  vpmd_vq_alloc_meta(struct vpmd_vq *vq);
 void vpmd_vq_free_meta(struct vpmd_vq *vq);
 void vpmd_vq_reset(struct vpmd_vq *vq);          /* zero rings, ids all free */
-unsigned vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq);
+void vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq);
 int  vpmd_vq_setup(struct vionic_dev *dev, struct vpmd_vq *vq);  /* program + enable */
 int  vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq);
-unsigned vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick);
+void vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick);
 
 #endif /* VPMD_H */
