@@ -28,7 +28,10 @@ def parse(flow: str, dw: int) -> dict:
 def run(flow: str, dw: int) -> tuple[str, int, dict, float]:
     if "--summarize-only" in sys.argv:
         return flow, dw, parse(flow, dw), 0.0
-    srcs = " ".join(str(p.relative_to(ROOT)) for p in sorted((ROOT / "hw" / "rtl").glob("*.sv")))
+    # yosys reads a package before the modules that use it (Verilator takes any order)
+    pkg = ROOT / "hw" / "rtl" / "vionic_pkg.sv"
+    rtl = [pkg, *(p for p in sorted((ROOT / "hw" / "rtl").glob("*.sv")) if p != pkg)]
+    srcs = " ".join(str(p.relative_to(ROOT)) for p in rtl)
     script = (ROOT / "hw" / "syn" / f"{flow}.ys").read_text()
     script = (
         script.replace("{SOURCES}", srcs)

@@ -1,0 +1,210 @@
+// vionic_pkg: the numbers of the vionic device for the RTL.
+//
+// Naming rule: a localparam that mirrors a #define of include/vionic/regs.h or
+// include/vionic/virtio.h has exactly the C macro's name, so a test pairs them
+// by name and compares the values (regs.h stays the source; this is a checked
+// copy). Names the RTL adds (ring layout, widths, state enums) carry no
+// VIONIC_/VIRTIO_/VRING_ prefix, so they can never be taken for a copy.
+//
+// Tool subset (Verilator --lint-only -Wall and Yosys read_verilog -sv both):
+// - users write vionic_pkg::NAME, no import: Yosys 0.70 rejects `import` inside
+//   a module and in a module header, and Verilator warns (IMPORTSTAR) on an
+//   import in the compilation-unit scope;
+// - Yosys needs this file before its users in one read_verilog (hw/syn/synth.py
+//   lists it first); Verilator resolves vionic_pkg:: names in any file order,
+//   so the sorted hw/rtl/*.sv lists of the other builds work as they are;
+// - functions assign to their name (Yosys does not take `return` here);
+// - UNUSEDPARAM is off inside this package: it mirrors the whole register
+//   map, of which the RTL uses a part, and a block test elaborates only some
+//   users.
+`default_nettype none
+
+package vionic_pkg;
+
+    /* verilator lint_off UNUSEDPARAM */
+
+    // ---- BAR0 layout (regs.h) ----
+    localparam logic [31:0] VIONIC_BAR0_SIZE           = 32'h0001_0000;
+    localparam logic [15:0] VIONIC_COMMON_CFG          = 16'h0000;
+    localparam logic [15:0] VIONIC_COMMON_CFG_SIZE     = 16'h0040;
+    localparam logic [15:0] VIONIC_ISR                 = 16'h1000;
+    localparam logic [15:0] VIONIC_DEVICE_CFG          = 16'h2000;
+    localparam logic [15:0] VIONIC_DEVICE_CFG_SIZE     = 16'h0018;
+    localparam logic [15:0] VIONIC_NOTIFY              = 16'h3000;
+    localparam logic [15:0] VIONIC_NOTIFY_SIZE         = 16'h1000;
+    localparam int unsigned VIONIC_NOTIFY_OFF_MULT     = 4;
+    localparam logic [15:0] VIONIC_VENDOR              = 16'h4000;
+    localparam logic [15:0] VIONIC_MSIX_TABLE          = 16'h8000;
+    localparam logic [15:0] VIONIC_MSIX_PBA            = 16'h9000;
+
+    // ---- virtio_pci_common_cfg offsets inside the common cfg region (regs.h) ----
+    localparam logic [15:0] VIRTIO_PCI_COMMON_DFSELECT      = 16'h0000;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_DF            = 16'h0004;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_GFSELECT      = 16'h0008;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_GF            = 16'h000C;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_MSIX          = 16'h0010;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_NUMQ          = 16'h0012;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_STATUS        = 16'h0014;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_CFGGENERATION = 16'h0015;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_SELECT      = 16'h0016;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_SIZE        = 16'h0018;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_MSIX        = 16'h001A;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_ENABLE      = 16'h001C;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_NOFF        = 16'h001E;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_DESCLO      = 16'h0020;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_DESCHI      = 16'h0024;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_AVAILLO     = 16'h0028;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_AVAILHI     = 16'h002C;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_USEDLO      = 16'h0030;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_USEDHI      = 16'h0034;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_NDATA       = 16'h0038;
+    localparam logic [15:0] VIRTIO_PCI_COMMON_Q_RESET       = 16'h003A;
+
+    localparam logic [15:0] VIRTIO_MSI_NO_VECTOR            = 16'hFFFF;
+
+    // ---- device_status bits (regs.h) ----
+    localparam logic [7:0]  VIRTIO_STATUS_ACKNOWLEDGE       = 8'h01;
+    localparam logic [7:0]  VIRTIO_STATUS_DRIVER            = 8'h02;
+    localparam logic [7:0]  VIRTIO_STATUS_DRIVER_OK         = 8'h04;
+    localparam logic [7:0]  VIRTIO_STATUS_FEATURES_OK       = 8'h08;
+    localparam logic [7:0]  VIRTIO_STATUS_DEVICE_NEEDS_RESET = 8'h40;
+    localparam logic [7:0]  VIRTIO_STATUS_FAILED            = 8'h80;
+
+    // ---- ISR bits, read to clear (regs.h) ----
+    localparam logic [7:0]  VIRTIO_ISR_QUEUE                = 8'h01;
+    localparam logic [7:0]  VIRTIO_ISR_CONFIG               = 8'h02;
+
+    // ---- virtio_net_config offsets inside the device cfg region (regs.h) ----
+    localparam logic [15:0] VIRTIO_NET_CFG_MAC              = 16'h0000;
+    localparam logic [15:0] VIRTIO_NET_CFG_STATUS           = 16'h0006;
+    localparam logic [15:0] VIRTIO_NET_CFG_MAX_VQ_PAIRS     = 16'h0008;
+    localparam logic [15:0] VIRTIO_NET_CFG_MTU              = 16'h000A;
+    localparam logic [15:0] VIRTIO_NET_CFG_SPEED            = 16'h000C;
+    localparam logic [15:0] VIRTIO_NET_CFG_DUPLEX           = 16'h0010;
+    localparam logic [15:0] VIRTIO_NET_CFG_RSS_KEY_SIZE     = 16'h0011;
+    localparam logic [15:0] VIRTIO_NET_CFG_RSS_TABLE_LEN    = 16'h0012;
+    localparam logic [15:0] VIRTIO_NET_CFG_HASH_TYPES       = 16'h0014;
+    localparam logic [15:0] VIRTIO_NET_S_LINK_UP            = 16'h0001;
+    localparam logic [7:0]  VIRTIO_NET_DUPLEX_FULL          = 8'h01;
+
+    // ---- feature bit numbers (regs.h) ----
+    localparam int unsigned VIRTIO_NET_F_CSUM               = 0;
+    localparam int unsigned VIRTIO_NET_F_GUEST_CSUM         = 1;
+    localparam int unsigned VIRTIO_NET_F_MTU                = 3;
+    localparam int unsigned VIRTIO_NET_F_MAC                = 5;
+    localparam int unsigned VIRTIO_NET_F_MRG_RXBUF          = 15;
+    localparam int unsigned VIRTIO_NET_F_STATUS             = 16;
+    localparam int unsigned VIRTIO_NET_F_CTRL_VQ            = 17;
+    localparam int unsigned VIRTIO_NET_F_MQ                 = 22;
+    localparam int unsigned VIRTIO_F_INDIRECT_DESC          = 28;
+    localparam int unsigned VIRTIO_F_EVENT_IDX              = 29;
+    localparam int unsigned VIRTIO_F_VERSION_1              = 32;
+    localparam int unsigned VIRTIO_F_ACCESS_PLATFORM        = 33;
+    localparam int unsigned VIRTIO_F_RING_PACKED            = 34;
+    localparam int unsigned VIRTIO_F_IN_ORDER               = 35;
+    localparam int unsigned VIRTIO_F_NOTIFICATION_DATA      = 38;
+    localparam int unsigned VIRTIO_F_RING_RESET             = 40;
+    localparam int unsigned VIRTIO_NET_F_HASH_REPORT        = 57;
+    localparam int unsigned VIRTIO_NET_F_RSS                = 60;
+
+    // VERSION_1 | ACCESS_PLATFORM | MAC | MTU | STATUS | NOTIFICATION_DATA
+    localparam logic [63:0] VIONIC_DEVICE_FEATURES          = 64'h0000_0043_0001_0028;
+
+    // ---- defaults shared by every core (regs.h) ----
+    localparam int unsigned VIONIC_DEFAULT_MTU              = 1500;
+    localparam int unsigned VIONIC_DEFAULT_SPEED            = 10000;
+    localparam int unsigned VIONIC_MAX_QUEUE_SIZE           = 1024;
+    localparam int unsigned VIONIC_MIN_FRAME                = 60;
+    localparam int unsigned VIONIC_NET_HDR_LEN              = 12;
+    // { 0x02, 0x56, 0x4E, 0x49, 0x43, 0x00 }: first octet in bits 47:40
+    localparam logic [47:0] VIONIC_DEFAULT_MAC              = 48'h02_56_4E_49_43_00;
+
+    // ---- vendor block (regs.h) ----
+    localparam logic [15:0] VIONIC_REG_ID                   = 16'h4000;
+    localparam logic [31:0] VIONIC_ID_MAGIC                 = 32'h4349_4E56;
+    localparam logic [15:0] VIONIC_REG_VERSION              = 16'h4004;
+    localparam logic [31:0] VIONIC_REGMAP_VERSION           = 32'h0001_0000;
+    localparam logic [15:0] VIONIC_REG_IMPL                 = 16'h4008;
+    localparam int unsigned VIONIC_IMPL_MODEL               = 1;
+    localparam int unsigned VIONIC_IMPL_RTL_SIM             = 2;
+    localparam int unsigned VIONIC_IMPL_BOARD               = 3;
+    localparam logic [15:0] VIONIC_REG_MAX_QUEUE_PAIRS      = 16'h400C;
+    localparam logic [15:0] VIONIC_REG_CYCLES_LO            = 16'h4010;
+    localparam logic [15:0] VIONIC_REG_CYCLES_HI            = 16'h4014;
+    localparam logic [15:0] VIONIC_REG_ERR_CODE             = 16'h4020;
+    localparam logic [15:0] VIONIC_REG_ERR_QUEUE            = 16'h4024;
+    localparam logic [15:0] VIONIC_REG_ERR_DESC             = 16'h4028;
+    localparam logic [15:0] VIONIC_REG_ERR_ADDR_LO          = 16'h402C;
+    localparam logic [15:0] VIONIC_REG_ERR_ADDR_HI          = 16'h4030;
+
+    localparam logic [15:0] VIONIC_REG_QSTATS_BASE          = 16'h4100;
+    localparam logic [15:0] VIONIC_QSTATS_STRIDE            = 16'h0020;
+    localparam logic [15:0] VIONIC_QSTAT_PACKETS_LO         = 16'h0000;
+    localparam logic [15:0] VIONIC_QSTAT_PACKETS_HI         = 16'h0004;
+    localparam logic [15:0] VIONIC_QSTAT_BYTES_LO           = 16'h0008;
+    localparam logic [15:0] VIONIC_QSTAT_BYTES_HI           = 16'h000C;
+    localparam logic [15:0] VIONIC_QSTAT_DROPS              = 16'h0010;
+    localparam logic [15:0] VIONIC_QSTAT_ERRORS             = 16'h0014;
+    localparam logic [15:0] VIONIC_REG_OFFLOAD              = 16'h4800;
+
+    // ---- ERR_CODE values (regs.h), ERR_CODE_WIDTH bits wide in the RTL ----
+    localparam logic [3:0]  VIONIC_ERR_NONE                 = 4'd0;
+    localparam logic [3:0]  VIONIC_ERR_DMA                  = 4'd1;
+    localparam logic [3:0]  VIONIC_ERR_CHAIN                = 4'd2;
+    localparam logic [3:0]  VIONIC_ERR_ZERO_LEN             = 4'd3;
+    localparam logic [3:0]  VIONIC_ERR_DIRECTION            = 4'd4;
+    localparam logic [3:0]  VIONIC_ERR_ALIGN                = 4'd5;
+    localparam logic [3:0]  VIONIC_ERR_INDEX                = 4'd6;
+    localparam logic [3:0]  VIONIC_ERR_QUEUE_CFG            = 4'd7;
+
+    // ---- split virtqueue flags and ring alignment (virtio.h) ----
+    localparam logic [15:0] VRING_DESC_F_NEXT               = 16'h0001;
+    localparam logic [15:0] VRING_DESC_F_WRITE              = 16'h0002;
+    localparam logic [15:0] VRING_DESC_F_INDIRECT           = 16'h0004;
+    localparam logic [15:0] VRING_AVAIL_F_NO_INTERRUPT      = 16'h0001;
+    localparam logic [15:0] VRING_USED_F_NO_NOTIFY          = 16'h0001;
+    localparam int unsigned VRING_DESC_ALIGN                = 16;
+    localparam int unsigned VRING_AVAIL_ALIGN               = 2;
+    localparam int unsigned VRING_USED_ALIGN                = 4;
+
+    // MSI-X vectors a device of `pairs` queue pairs exposes: VIONIC_MSIX_VECTORS(pairs) of regs.h
+    function automatic int unsigned VIONIC_MSIX_VECTORS(input int unsigned pairs);
+        VIONIC_MSIX_VECTORS = 2 * pairs + 2;
+    endfunction
+
+    // ---- the RTL's own: ring and header layout (VIRTIO 1.2 §2.7, §5.1.6) ----
+    localparam int unsigned ERR_CODE_WIDTH      = 4;   // ERR_CODE bits kept by the RTL (codes 0..7)
+    localparam int unsigned DESC_SIZE           = 16;  // struct vring_desc: addr 8, len 4, flags 2, next 2
+    localparam int unsigned AVAIL_IDX_OFFSET    = 2;   // avail.idx after avail.flags
+    localparam int unsigned AVAIL_RING_OFFSET   = 4;   // avail.ring[0]
+    localparam int unsigned AVAIL_ENTRY_SIZE    = 2;   // one avail.ring entry (le16 head)
+    localparam int unsigned USED_IDX_OFFSET     = 2;   // used.idx after used.flags
+    localparam int unsigned USED_RING_OFFSET    = 4;   // used.ring[0]
+    localparam int unsigned USED_ELEM_SIZE      = 8;   // struct vring_used_elem: id 4, len 4
+    localparam int unsigned NET_HDR_NUM_BUFFERS = 10;  // virtio_net_hdr.num_buffers (le16)
+    localparam int unsigned ETH_HDR_LEN         = 14;  // largest frame = MTU + ETH_HDR_LEN bytes
+
+    // ---- the RTL's own: state and tag encodings ----
+    // What a fetch-engine read is for; the value is the DMA read tag, and the
+    // two descriptor kinds share bit 1 (FETCH_DESC_BIT) so a beat's tag says
+    // whether it carries descriptors.
+    typedef enum logic [1:0] {
+        FETCH_AVAIL_HDR  = 2'd0,   // avail.flags and avail.idx
+        FETCH_AVAIL_RING = 2'd1,   // a batch of avail.ring entries
+        FETCH_DESC_RUN   = 2'd2,   // a run of consecutive head descriptors
+        FETCH_DESC_CHAIN = 2'd3    // one chained (NEXT) descriptor
+    } fetch_req_t;
+    localparam int unsigned FETCH_DESC_BIT = 1;
+
+    // Sources of the DMA write engine in vionic_core (round robin).
+    typedef enum logic [1:0] {
+        WR_SRC_RX_DATA = 2'd0,     // RX frame data (stream)
+        WR_SRC_RX_USED = 2'd1,     // RX used ring (inline)
+        WR_SRC_TX_USED = 2'd2      // TX used ring (inline)
+    } wr_src_t;
+
+    /* verilator lint_on UNUSEDPARAM */
+
+endpackage
+
+`default_nettype wire
