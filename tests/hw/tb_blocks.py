@@ -11,6 +11,8 @@ from cocotb.triggers import RisingEdge
 from host_memory import HostMemory
 from vionic_model import rng_from_env
 
+from vionic import regs
+
 W = 8  # bytes per beat (DATA_WIDTH 64)
 
 
@@ -201,11 +203,10 @@ async def test_fetch(dut):
             ids = [free.pop() for _ in range(k)]
             segs = [(rng.randint(0, 1 << 40), rng.randint(1, 3000)) for _ in ids]
             for j, i in enumerate(ids):
-                nxt = ids[j + 1] if j + 1 < k else 0
-                mem.write(
-                    desc + 16 * i,
-                    struct.pack("<QIHH", segs[j][0], segs[j][1], 1 if j + 1 < k else 0, nxt),
-                )
+                chained = j + 1 < k
+                flags = regs.VRING_DESC_F_NEXT if chained else 0
+                nxt = ids[j + 1] if chained else 0
+                mem.write(desc + 16 * i, struct.pack("<QIHH", *segs[j], flags, nxt))
             mem.write(avail + 4 + 2 * (idx % size), struct.pack("<H", ids[0]))
             idx = (idx + 1) & 0xFFFF
             mem.write(avail + 2, struct.pack("<H", idx))

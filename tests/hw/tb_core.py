@@ -12,8 +12,6 @@ from vionic_model import (
     UP_TO_DRIVER,
     UP_TO_DRIVER_OK,
     UP_TO_FEATURES_OK,
-    VIRTQ_DESC_F_NEXT,
-    VIRTQ_DESC_F_WRITE,
     Device,
     common,
     devcfg,
@@ -176,8 +174,11 @@ async def test_bringup(dut):  # noqa: C901
     await dev.wr32(common(regs.VIRTIO_PCI_COMMON_DFSELECT), 2)
     assert await dev.rd32(common(regs.VIRTIO_PCI_COMMON_DF)) == 0
     # queue registers, 16-bit and 8-bit accesses
-    await dev.wr16(common(regs.VIRTIO_PCI_COMMON_MSIX), 0x0007)
-    assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_MSIX)) == 7
+    # a vector the device maps reads back, one it cannot map reads NO_VECTOR (DESIGN §4)
+    await dev.wr16(common(regs.VIRTIO_PCI_COMMON_MSIX), 1)
+    assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_MSIX)) == 1
+    await dev.wr16(common(regs.VIRTIO_PCI_COMMON_MSIX), 0x100)
+    assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_MSIX)) == NO_VECTOR
     assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_NUMQ)) == 2
     for q in (0, 1):
         await dev.wr16(common(regs.VIRTIO_PCI_COMMON_Q_SELECT), q)
@@ -187,8 +188,10 @@ async def test_bringup(dut):  # noqa: C901
         assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_Q_NDATA)) == q
         assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_Q_RESET)) == 0
         assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_Q_ENABLE)) == 0
+        await dev.wr16(common(regs.VIRTIO_PCI_COMMON_Q_MSIX), 1 + q)
+        assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_Q_MSIX)) == 1 + q
         await dev.wr16(common(regs.VIRTIO_PCI_COMMON_Q_MSIX), 0x100 + q)
-        assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_Q_MSIX)) == 0x100 + q
+        assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_Q_MSIX)) == NO_VECTOR
         q_size = await dev.rd16(common(regs.VIRTIO_PCI_COMMON_Q_SIZE))
         assert q_size == regs.VIONIC_MAX_QUEUE_SIZE, "Q_MSIX write clobbered Q_SIZE"
     await dev.wr16(common(regs.VIRTIO_PCI_COMMON_Q_SELECT), 5)
@@ -392,7 +395,7 @@ async def test_rx_empty_ring_and_drops(dut):
 
 @cocotb.test(timeout_time=100, timeout_unit="ms")
 async def test_interrupts(dut):
-    """Used interrupts on the queue vectors, suppressed by VIRTQ_AVAIL_F_NO_INTERRUPT;
+    """Used interrupts on the queue vectors, suppressed by VRING_AVAIL_F_NO_INTERRUPT;
     ISR read-to-clear."""
     dev = await new_device(dut)
     rx, tx = await dev.bring_up(rx_size=32, tx_size=32, cfg_msix=0, rx_msix=1, tx_msix=2)
@@ -406,7 +409,7 @@ async def test_interrupts(dut):
     tx.set_no_interrupt(True)
     await tx_run(dev, t, [make_frame(dev.rng, 100)])  # kick makes the device re-read avail.flags
     await dev.cycles(100)
-    assert dev.irq_sink.count() == 0, "interrupt despite VIRTQ_AVAIL_F_NO_INTERRUPT"
+    assert dev.irq_sink.count() == 0, "interrupt despite VRING_AVAIL_F_NO_INTERRUPT"
     await rx_run(dev, t, [make_frame(dev.rng, 80)])
     await dev.cycles(100)
     vecs = [int(dev.irq_sink.recv_nowait().tdata[0]) for _ in range(dev.irq_sink.count())]
@@ -508,8 +511,8 @@ async def error_case(dev, case):
     buf = m.alloc(2048, 64)
     m.write(buf, bytes(12) + make_frame(rng, 100))
     if case == "tx_loop":
-        tx.write_desc(3, buf, 50, VIRTQ_DESC_F_NEXT, 4)
-        tx.write_desc(4, buf + 50, 62, VIRTQ_DESC_F_NEXT, 3)
+        tx.write_desc(3, buf, 50, regs.VRING_DESC_F_NEXT, 4)
+        tx.write_desc(4, buf + 50, 62, regs.VRING_DESC_F_NEXT, 3)
         tx.publish(3)
         await tx.kick()
         await expect_error(dev, regs.VIONIC_ERR_CHAIN, 1, what=case)
@@ -519,7 +522,7 @@ async def error_case(dev, case):
         await tx.kick()
         await expect_error(dev, regs.VIONIC_ERR_ZERO_LEN, 1, desc=5, addr=buf, what=case)
     elif case == "tx_write_flag":
-        tx.write_desc(6, buf, 112, VIRTQ_DESC_F_WRITE, 0)
+        tx.write_desc(6, buf, 112, regs.VRING_DESC_F_WRITE, 0)
         tx.publish(6)
         await tx.kick()
         await expect_error(dev, regs.VIONIC_ERR_DIRECTION, 1, desc=6, addr=buf, what=case)
@@ -533,7 +536,7 @@ async def error_case(dev, case):
         await tx.kick()
         await expect_error(dev, regs.VIONIC_ERR_INDEX, 1, desc=40, addr=tx.avail + 4, what=case)
     elif case == "tx_next_range":
-        tx.write_desc(2, buf, 50, VIRTQ_DESC_F_NEXT, 33)
+        tx.write_desc(2, buf, 50, regs.VRING_DESC_F_NEXT, 33)
         tx.publish(2)
         await tx.kick()
         await expect_error(dev, regs.VIONIC_ERR_INDEX, 1, desc=2, addr=tx.desc + 16 * 2, what=case)
@@ -553,7 +556,7 @@ async def error_case(dev, case):
         bad = 0x301000
         m.bad.append((bad, bad + 0x1000))
         b2 = bad - 0x40
-        tx.write_desc(2, buf, 40, VIRTQ_DESC_F_NEXT, 9)
+        tx.write_desc(2, buf, 40, regs.VRING_DESC_F_NEXT, 9)
         tx.write_desc(9, b2, 1000, 0, 0)
         tx.publish(2)
         await tx.kick()
@@ -570,7 +573,7 @@ async def error_case(dev, case):
     elif case == "rx_dma_write":
         bad = 0x300000
         m.bad.append((bad, bad + 0x1000))
-        rx.write_desc(0, bad, 2048, VIRTQ_DESC_F_WRITE, 0)
+        rx.write_desc(0, bad, 2048, regs.VRING_DESC_F_WRITE, 0)
         rx.publish(0)
         await rx.kick()
         await dev.cycles(200)
@@ -586,8 +589,8 @@ async def error_case(dev, case):
         bad = 0x302000
         m.bad.append((bad, bad + 0x1000))
         b = bad - 64
-        rx.write_desc(2, buf, 2048, VIRTQ_DESC_F_WRITE, 0)
-        rx.write_desc(4, b, 2048, VIRTQ_DESC_F_WRITE, 0)
+        rx.write_desc(2, buf, 2048, regs.VRING_DESC_F_WRITE, 0)
+        rx.write_desc(4, b, 2048, regs.VRING_DESC_F_WRITE, 0)
         rx.publish(2)
         rx.publish(4)
         await rx.kick()

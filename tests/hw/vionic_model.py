@@ -24,8 +24,6 @@ from host_memory import HostMemory
 
 from vionic import regs
 
-VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE = 1, 2
-VIRTQ_AVAIL_F_NO_INTERRUPT = 1
 NO_VECTOR = regs.VIRTIO_MSI_NO_VECTOR
 MAX_FRAME = regs.VIONIC_DEFAULT_MTU + 14  # Ethernet header, no FCS
 # regs.h: 02:56:4E:49:43:00, "VNIC" (the ID magic's bytes) locally administered
@@ -249,7 +247,7 @@ class Virtq:
         ids = [self.free.popleft() for _ in segs]
         for k, (addr, length, wr) in enumerate(segs):
             last = k == len(segs) - 1
-            flags = (VIRTQ_DESC_F_WRITE if wr else 0) | (0 if last else VIRTQ_DESC_F_NEXT)
+            flags = (regs.VRING_DESC_F_WRITE if wr else 0) | (0 if last else regs.VRING_DESC_F_NEXT)
             self.write_desc(ids[k], addr, length, flags, 0 if last else ids[k + 1])
         self.chains[ids[0]] = (ids, segs, cookie)
         self.publish(ids[0])
@@ -257,7 +255,8 @@ class Virtq:
         return ids[0]
 
     def set_no_interrupt(self, on):
-        self.dev.mem.write(self.avail, struct.pack("<H", VIRTQ_AVAIL_F_NO_INTERRUPT if on else 0))
+        flags = regs.VRING_AVAIL_F_NO_INTERRUPT if on else 0
+        self.dev.mem.write(self.avail, struct.pack("<H", flags))
 
     async def kick(self):
         await self.dev.notify(self.q, self.avail_idx)
