@@ -3,6 +3,8 @@
 // MAC frames on m_axis_tx_* / s_axis_rx_*, interrupt requests (MSI-X vector
 // numbers) on m_axis_irq_*. One clock, synchronous active-high reset.
 // See hw/rtl/README.md for the block diagram.
+`default_nettype none
+
 module vionic_core #(
     parameter int          DATA_WIDTH      = 512,             // AXI4 DMA data width, 64..512
     parameter int          ADDR_WIDTH      = 64,              // AXI4 DMA address width
@@ -10,94 +12,97 @@ module vionic_core #(
     parameter int          AXIS_DATA_WIDTH = DATA_WIDTH,      // MAC stream width; must equal DATA_WIDTH
     parameter int          AXIL_ADDR_WIDTH = 16,              // BAR0 is 64 KiB; must be 16
     parameter int          NUM_QUEUE_PAIRS = 1,               // queue pairs; this version implements 1
-    parameter int          MAX_QUEUE_SIZE  = 1024,            // queue_size read after select (VIONIC_MAX_QUEUE_SIZE)
-    parameter logic [47:0] MAC_ADDR        = 48'h02564E494300, // MAC, first octet in bits 47:40
-    parameter int          MTU             = 1500,            // MTU reported and enforced (frames <= MTU + 14)
-    parameter int          IMPL            = 3,               // IMPL register: 2 RTL in simulation, 3 board
+    parameter int          MAX_QUEUE_SIZE  = vionic_pkg::VIONIC_MAX_QUEUE_SIZE, // queue_size read after select
+    parameter logic [47:0] MAC_ADDR        = vionic_pkg::VIONIC_DEFAULT_MAC,    // MAC, first octet in bits 47:40
+    parameter int          MTU             = vionic_pkg::VIONIC_DEFAULT_MTU,    // MTU reported and enforced (frames <= MTU + 14)
+    parameter int          IMPL            = vionic_pkg::VIONIC_IMPL_BOARD,     // IMPL register: 2 RTL in simulation, 3 board
     parameter int          TX_FIFO_DEPTH   = 256,             // TX read buffer in beats (>= 4096*8/DATA_WIDTH, <= 256 beats bursts)
     parameter int          RX_FIFO_BYTES   = 8192             // RX frame store in bytes (>= 2 * (MTU + 14))
 ) (
-    input  logic                         clk,
-    input  logic                         rst,
+    input  wire logic                         clk,
+    input  wire logic                         rst,
     // AXI-Lite slave: BAR0
-    input  logic [AXIL_ADDR_WIDTH-1:0]   s_axil_awaddr,
-    input  logic [2:0]                   s_axil_awprot,
-    input  logic                         s_axil_awvalid,
-    output logic                         s_axil_awready,
-    input  logic [31:0]                  s_axil_wdata,
-    input  logic [3:0]                   s_axil_wstrb,
-    input  logic                         s_axil_wvalid,
-    output logic                         s_axil_wready,
-    output logic [1:0]                   s_axil_bresp,
-    output logic                         s_axil_bvalid,
-    input  logic                         s_axil_bready,
-    input  logic [AXIL_ADDR_WIDTH-1:0]   s_axil_araddr,
-    input  logic [2:0]                   s_axil_arprot,
-    input  logic                         s_axil_arvalid,
-    output logic                         s_axil_arready,
-    output logic [31:0]                  s_axil_rdata,
-    output logic [1:0]                   s_axil_rresp,
-    output logic                         s_axil_rvalid,
-    input  logic                         s_axil_rready,
+    input  wire logic [AXIL_ADDR_WIDTH-1:0]   s_axil_awaddr,
+    input  wire logic [2:0]                   s_axil_awprot,
+    input  wire logic                         s_axil_awvalid,
+    output      logic                         s_axil_awready,
+    input  wire logic [31:0]                  s_axil_wdata,
+    input  wire logic [3:0]                   s_axil_wstrb,
+    input  wire logic                         s_axil_wvalid,
+    output      logic                         s_axil_wready,
+    output      logic [1:0]                   s_axil_bresp,
+    output      logic                         s_axil_bvalid,
+    input  wire logic                         s_axil_bready,
+    input  wire logic [AXIL_ADDR_WIDTH-1:0]   s_axil_araddr,
+    input  wire logic [2:0]                   s_axil_arprot,
+    input  wire logic                         s_axil_arvalid,
+    output      logic                         s_axil_arready,
+    output      logic [31:0]                  s_axil_rdata,
+    output      logic [1:0]                   s_axil_rresp,
+    output      logic                         s_axil_rvalid,
+    input  wire logic                         s_axil_rready,
     // AXI4 master: DMA to host memory
-    output logic [ID_WIDTH-1:0]          m_axi_awid,
-    output logic [ADDR_WIDTH-1:0]        m_axi_awaddr,
-    output logic [7:0]                   m_axi_awlen,
-    output logic [2:0]                   m_axi_awsize,
-    output logic [1:0]                   m_axi_awburst,
-    output logic                         m_axi_awlock,
-    output logic [3:0]                   m_axi_awcache,
-    output logic [2:0]                   m_axi_awprot,
-    output logic                         m_axi_awvalid,
-    input  logic                         m_axi_awready,
-    output logic [DATA_WIDTH-1:0]        m_axi_wdata,
-    output logic [DATA_WIDTH/8-1:0]      m_axi_wstrb,
-    output logic                         m_axi_wlast,
-    output logic                         m_axi_wvalid,
-    input  logic                         m_axi_wready,
-    input  logic [ID_WIDTH-1:0]          m_axi_bid,
-    input  logic [1:0]                   m_axi_bresp,
-    input  logic                         m_axi_bvalid,
-    output logic                         m_axi_bready,
-    output logic [ID_WIDTH-1:0]          m_axi_arid,
-    output logic [ADDR_WIDTH-1:0]        m_axi_araddr,
-    output logic [7:0]                   m_axi_arlen,
-    output logic [2:0]                   m_axi_arsize,
-    output logic [1:0]                   m_axi_arburst,
-    output logic                         m_axi_arlock,
-    output logic [3:0]                   m_axi_arcache,
-    output logic [2:0]                   m_axi_arprot,
-    output logic                         m_axi_arvalid,
-    input  logic                         m_axi_arready,
-    input  logic [ID_WIDTH-1:0]          m_axi_rid,
-    input  logic [DATA_WIDTH-1:0]        m_axi_rdata,
-    input  logic [1:0]                   m_axi_rresp,
-    input  logic                         m_axi_rlast,
-    input  logic                         m_axi_rvalid,
-    output logic                         m_axi_rready,
+    output      logic [ID_WIDTH-1:0]          m_axi_awid,
+    output      logic [ADDR_WIDTH-1:0]        m_axi_awaddr,
+    output      logic [7:0]                   m_axi_awlen,
+    output      logic [2:0]                   m_axi_awsize,
+    output      logic [1:0]                   m_axi_awburst,
+    output      logic                         m_axi_awlock,
+    output      logic [3:0]                   m_axi_awcache,
+    output      logic [2:0]                   m_axi_awprot,
+    output      logic                         m_axi_awvalid,
+    input  wire logic                         m_axi_awready,
+    output      logic [DATA_WIDTH-1:0]        m_axi_wdata,
+    output      logic [DATA_WIDTH/8-1:0]      m_axi_wstrb,
+    output      logic                         m_axi_wlast,
+    output      logic                         m_axi_wvalid,
+    input  wire logic                         m_axi_wready,
+    input  wire logic [ID_WIDTH-1:0]          m_axi_bid,
+    input  wire logic [1:0]                   m_axi_bresp,
+    input  wire logic                         m_axi_bvalid,
+    output      logic                         m_axi_bready,
+    output      logic [ID_WIDTH-1:0]          m_axi_arid,
+    output      logic [ADDR_WIDTH-1:0]        m_axi_araddr,
+    output      logic [7:0]                   m_axi_arlen,
+    output      logic [2:0]                   m_axi_arsize,
+    output      logic [1:0]                   m_axi_arburst,
+    output      logic                         m_axi_arlock,
+    output      logic [3:0]                   m_axi_arcache,
+    output      logic [2:0]                   m_axi_arprot,
+    output      logic                         m_axi_arvalid,
+    input  wire logic                         m_axi_arready,
+    input  wire logic [ID_WIDTH-1:0]          m_axi_rid,
+    input  wire logic [DATA_WIDTH-1:0]        m_axi_rdata,
+    input  wire logic [1:0]                   m_axi_rresp,
+    input  wire logic                         m_axi_rlast,
+    input  wire logic                         m_axi_rvalid,
+    output      logic                         m_axi_rready,
     // AXI-Stream to the MAC (TX)
-    output logic [AXIS_DATA_WIDTH-1:0]   m_axis_tx_tdata,
-    output logic [AXIS_DATA_WIDTH/8-1:0] m_axis_tx_tkeep,
-    output logic                         m_axis_tx_tvalid,
-    input  logic                         m_axis_tx_tready,
-    output logic                         m_axis_tx_tlast,
-    output logic                         m_axis_tx_tuser,   // 1: bad frame (DMA error), MAC must abort it
+    output      logic [AXIS_DATA_WIDTH-1:0]   m_axis_tx_tdata,
+    output      logic [AXIS_DATA_WIDTH/8-1:0] m_axis_tx_tkeep,
+    output      logic                         m_axis_tx_tvalid,
+    input  wire logic                         m_axis_tx_tready,
+    output      logic                         m_axis_tx_tlast,
+    output      logic                         m_axis_tx_tuser,   // 1: bad frame (DMA error), MAC must abort it
     // AXI-Stream from the MAC (RX)
-    input  logic [AXIS_DATA_WIDTH-1:0]   s_axis_rx_tdata,
-    input  logic [AXIS_DATA_WIDTH/8-1:0] s_axis_rx_tkeep,
-    input  logic                         s_axis_rx_tvalid,
-    output logic                         s_axis_rx_tready,
-    input  logic                         s_axis_rx_tlast,
-    input  logic                         s_axis_rx_tuser,   // 1: bad frame (FCS error), dropped
+    input  wire logic [AXIS_DATA_WIDTH-1:0]   s_axis_rx_tdata,
+    input  wire logic [AXIS_DATA_WIDTH/8-1:0] s_axis_rx_tkeep,
+    input  wire logic                         s_axis_rx_tvalid,
+    output      logic                         s_axis_rx_tready,
+    input  wire logic                         s_axis_rx_tlast,
+    input  wire logic                         s_axis_rx_tuser,   // 1: bad frame (FCS error), dropped
     // interrupt requests: MSI-X vector number
-    output logic [15:0]                  m_axis_irq_tdata,
-    output logic                         m_axis_irq_tvalid,
-    input  logic                         m_axis_irq_tready
+    output      logic [15:0]                  m_axis_irq_tdata,
+    output      logic                         m_axis_irq_tvalid,
+    input  wire logic                         m_axis_irq_tready
 );
-    localparam int W   = DATA_WIDTH / 8;
-    localparam int LW  = $clog2(W);
-    localparam int NQ  = 2 * NUM_QUEUE_PAIRS;
-    localparam int AW  = ADDR_WIDTH;
+    localparam int W  = DATA_WIDTH / 8;
+    localparam int LW = $clog2(W);
+    localparam int NQ = 2 * NUM_QUEUE_PAIRS;
+    localparam int AW = ADDR_WIDTH;
+    localparam int EW = vionic_pkg::ERR_CODE_WIDTH;
+
+    typedef vionic_pkg::wr_src_t wr_src_t;
 
     // elaboration-time parameter checks (an unknown module stops elaboration)
     generate
@@ -116,11 +121,11 @@ module vionic_core #(
     endgenerate
 
     // ---------------- register file ----------------
-    logic            clear, drain_busy;
-    logic [NQ-1:0]   q_run, q_kick, ev_used_irq, ev_pkt, ev_drop, ev_err;
+    logic             clear, drain_busy;
+    logic [NQ-1:0]    q_run, q_kick, ev_used_irq, ev_pkt, ev_drop, ev_err;
     logic [NQ*16-1:0] q_size, ev_bytes, ev_err_desc;
     logic [NQ*AW-1:0] q_desc, q_avail, q_used, ev_err_addr;
-    logic [NQ*4-1:0] ev_err_code;
+    logic [NQ*EW-1:0] ev_err_code;
 
     vionic_regs #(.NUM_QP(NUM_QUEUE_PAIRS), .MAX_QSIZE(MAX_QUEUE_SIZE), .MAC(MAC_ADDR), .MTU(MTU),
                   .IMPL(IMPL), .ADDR_WIDTH(AW)) u_regs (
@@ -141,15 +146,15 @@ module vionic_core #(
 
     // ---------------- DMA read engines: 0 RX fetch, 1 TX fetch, 2 TX data ----------------
     localparam int NRD = 3;
-    logic [NRD*AW-1:0] e_araddr;
-    logic [NRD*8-1:0]  e_arlen;
-    logic [NRD-1:0]    e_arvalid, e_arready, e_rvalid, e_rready, rd_busy;
-    logic [NRD*ID_WIDTH-1:0] e_arid;
+    logic [NRD*AW-1:0]       rd_araddr;
+    logic [NRD*8-1:0]        rd_arlen;
+    logic [NRD-1:0]          rd_arvalid, rd_arready, rd_rvalid, rd_rready, rd_busy;
+    logic [NRD*ID_WIDTH-1:0] rd_arid;
 
     vionic_axi_rd_arb #(.N(NRD), .ADDR_WIDTH(AW), .ID_WIDTH(ID_WIDTH)) u_rd_arb (
         .clk(clk), .rst(rst),
-        .e_araddr(e_araddr), .e_arlen(e_arlen), .e_arvalid(e_arvalid), .e_arready(e_arready),
-        .e_rvalid(e_rvalid),
+        .s_axi_araddr(rd_araddr), .s_axi_arlen(rd_arlen), .s_axi_arvalid(rd_arvalid), .s_axi_arready(rd_arready),
+        .s_axi_rvalid(rd_rvalid),
         .m_axi_arid(m_axi_arid), .m_axi_araddr(m_axi_araddr), .m_axi_arlen(m_axi_arlen),
         .m_axi_arvalid(m_axi_arvalid), .m_axi_arready(m_axi_arready),
         .m_axi_rid(m_axi_rid), .m_axi_rvalid(m_axi_rvalid));
@@ -160,14 +165,15 @@ module vionic_core #(
     assign m_axi_arprot  = 3'b000;
     assign m_axi_rready  = 1'b1;   // every engine reserves space before its AR
 
-    // fetch engine read clients
-    logic [1:0]            f_req_valid, f_req_ready, f_valid, f_ready, f_last, f_err;
-    logic [2*AW-1:0]       f_req_addr, f_err_addr;
-    logic [2*16-1:0]       f_req_len;
-    logic [2*2-1:0]        f_req_tag, f_tag;
-    logic [2*DATA_WIDTH-1:0] f_data;
-    logic [2*LW-1:0]       f_lo;
-    logic [2*(LW+1)-1:0]   f_hi;
+    // fetch engine read clients (index 0 RX, 1 TX)
+    logic [1:0]              fetch_req_valid, fetch_req_ready, fetch_rsp_valid, fetch_rsp_ready;
+    logic [1:0]              fetch_rsp_last, fetch_rsp_err;
+    logic [2*AW-1:0]         fetch_req_addr, fetch_rd_err_addr;
+    logic [2*16-1:0]         fetch_req_len;
+    logic [2*2-1:0]          fetch_req_tag, fetch_rsp_tag;
+    logic [2*DATA_WIDTH-1:0] fetch_rsp_data;
+    logic [2*LW-1:0]         fetch_rsp_lo;
+    logic [2*(LW+1)-1:0]     fetch_rsp_hi;
 
     genvar gi;
     generate
@@ -176,45 +182,50 @@ module vionic_core #(
                             .TAG_WIDTH(2), .FIFO_DEPTH((4096 / W) > 256 ? 256 : (4096 / W) < 32 ? 32 : (4096 / W)),
                             .REQ_DEPTH(64)) u_rd (
                 .clk(clk), .rst(rst), .flush(clear), .busy(rd_busy[gi]),
-                .req_valid(f_req_valid[gi]), .req_ready(f_req_ready[gi]), .req_addr(f_req_addr[AW*gi +: AW]),
-                .req_len(f_req_len[16*gi +: 16]), .req_tag(f_req_tag[2*gi +: 2]),
-                .m_axi_arid(e_arid[ID_WIDTH*gi +: ID_WIDTH]), .m_axi_araddr(e_araddr[AW*gi +: AW]),
-                .m_axi_arlen(e_arlen[8*gi +: 8]), .m_axi_arvalid(e_arvalid[gi]), .m_axi_arready(e_arready[gi]),
-                .m_axi_rdata(m_axi_rdata), .m_axi_rresp(m_axi_rresp), .m_axi_rvalid(e_rvalid[gi]),
-                .m_axi_rready(e_rready[gi]),
-                .out_valid(f_valid[gi]), .out_ready(f_ready[gi]), .out_data(f_data[DATA_WIDTH*gi +: DATA_WIDTH]),
-                .out_lo(f_lo[LW*gi +: LW]), .out_hi(f_hi[(LW+1)*gi +: LW+1]), .out_last(f_last[gi]),
-                .out_tag(f_tag[2*gi +: 2]), .out_err(f_err[gi]), .err_addr(f_err_addr[AW*gi +: AW]));
+                .s_req_valid(fetch_req_valid[gi]), .s_req_ready(fetch_req_ready[gi]),
+                .s_req_addr(fetch_req_addr[AW*gi +: AW]), .s_req_len(fetch_req_len[16*gi +: 16]),
+                .s_req_tag(fetch_req_tag[2*gi +: 2]),
+                .m_axi_arid(rd_arid[ID_WIDTH*gi +: ID_WIDTH]), .m_axi_araddr(rd_araddr[AW*gi +: AW]),
+                .m_axi_arlen(rd_arlen[8*gi +: 8]), .m_axi_arvalid(rd_arvalid[gi]), .m_axi_arready(rd_arready[gi]),
+                .m_axi_rdata(m_axi_rdata), .m_axi_rresp(m_axi_rresp), .m_axi_rvalid(rd_rvalid[gi]),
+                .m_axi_rready(rd_rready[gi]),
+                .m_rsp_valid(fetch_rsp_valid[gi]), .m_rsp_ready(fetch_rsp_ready[gi]),
+                .m_rsp_data(fetch_rsp_data[DATA_WIDTH*gi +: DATA_WIDTH]), .m_rsp_lo(fetch_rsp_lo[LW*gi +: LW]),
+                .m_rsp_hi(fetch_rsp_hi[(LW+1)*gi +: LW+1]), .m_rsp_last(fetch_rsp_last[gi]),
+                .m_rsp_tag(fetch_rsp_tag[2*gi +: 2]), .m_rsp_err(fetch_rsp_err[gi]),
+                .err_addr(fetch_rd_err_addr[AW*gi +: AW]));
         end
     endgenerate
 
     // TX data read engine
-    logic                  t_req_valid, t_req_ready, t_req_tag, t_valid, t_ready, t_last, t_tag, t_err;
-    logic [AW-1:0]         t_req_addr, t_err_addr;
-    logic [15:0]           t_req_len;
-    logic [DATA_WIDTH-1:0] t_data;
-    logic [LW-1:0]         t_lo;
-    logic [LW:0]           t_hi;
+    logic                  txrd_req_valid, txrd_req_ready, txrd_req_tag;
+    logic                  txrd_rsp_valid, txrd_rsp_ready, txrd_rsp_last, txrd_rsp_tag, txrd_rsp_err;
+    logic [AW-1:0]         txrd_req_addr, txrd_err_addr;
+    logic [15:0]           txrd_req_len;
+    logic [DATA_WIDTH-1:0] txrd_rsp_data;
+    logic [LW-1:0]         txrd_rsp_lo;
+    logic [LW:0]           txrd_rsp_hi;
     vionic_dma_rd #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .ID_WIDTH(ID_WIDTH), .AXI_ID(2),
                     .TAG_WIDTH(1), .FIFO_DEPTH(TX_FIFO_DEPTH), .REQ_DEPTH(64)) u_txrd (
         .clk(clk), .rst(rst), .flush(clear), .busy(rd_busy[2]),
-        .req_valid(t_req_valid), .req_ready(t_req_ready), .req_addr(t_req_addr), .req_len(t_req_len),
-        .req_tag(t_req_tag),
-        .m_axi_arid(e_arid[ID_WIDTH*2 +: ID_WIDTH]), .m_axi_araddr(e_araddr[AW*2 +: AW]),
-        .m_axi_arlen(e_arlen[8*2 +: 8]), .m_axi_arvalid(e_arvalid[2]), .m_axi_arready(e_arready[2]),
-        .m_axi_rdata(m_axi_rdata), .m_axi_rresp(m_axi_rresp), .m_axi_rvalid(e_rvalid[2]),
-        .m_axi_rready(e_rready[2]),
-        .out_valid(t_valid), .out_ready(t_ready), .out_data(t_data), .out_lo(t_lo), .out_hi(t_hi),
-        .out_last(t_last), .out_tag(t_tag), .out_err(t_err), .err_addr(t_err_addr));
+        .s_req_valid(txrd_req_valid), .s_req_ready(txrd_req_ready), .s_req_addr(txrd_req_addr),
+        .s_req_len(txrd_req_len), .s_req_tag(txrd_req_tag),
+        .m_axi_arid(rd_arid[ID_WIDTH*2 +: ID_WIDTH]), .m_axi_araddr(rd_araddr[AW*2 +: AW]),
+        .m_axi_arlen(rd_arlen[8*2 +: 8]), .m_axi_arvalid(rd_arvalid[2]), .m_axi_arready(rd_arready[2]),
+        .m_axi_rdata(m_axi_rdata), .m_axi_rresp(m_axi_rresp), .m_axi_rvalid(rd_rvalid[2]),
+        .m_axi_rready(rd_rready[2]),
+        .m_rsp_valid(txrd_rsp_valid), .m_rsp_ready(txrd_rsp_ready), .m_rsp_data(txrd_rsp_data),
+        .m_rsp_lo(txrd_rsp_lo), .m_rsp_hi(txrd_rsp_hi), .m_rsp_last(txrd_rsp_last), .m_rsp_tag(txrd_rsp_tag),
+        .m_rsp_err(txrd_rsp_err), .err_addr(txrd_err_addr));
 
     // ---------------- fetch engines ----------------
-    logic [1:0]       sg_valid, sg_ready, ch_valid, ch_ready, f_dry, f_errv;
-    logic [2*AW-1:0]  sg_addr, f_eaddr;
-    logic [2*16-1:0]  sg_idx;
-    logic [2*32-1:0]  sg_len, ch_total;
-    logic [2*16-1:0]  ch_head, f_flags, f_edesc;
-    logic [2*8-1:0]   ch_nseg;
-    logic [2*4-1:0]   f_ecode;
+    logic [1:0]       seg_valid, seg_ready, chain_valid, chain_ready, fetch_dry, fetch_err;
+    logic [2*AW-1:0]  seg_addr, fetch_err_addr;
+    logic [2*16-1:0]  seg_idx;
+    logic [2*32-1:0]  seg_len, chain_total;
+    logic [2*16-1:0]  chain_head, avail_flags, fetch_err_desc;
+    logic [2*8-1:0]   chain_nseg;
+    logic [2*EW-1:0]  fetch_err_code;
     logic             rx_need;
 
     generate
@@ -223,134 +234,163 @@ module vionic_core #(
                            .HEAD_DEPTH(128), .DESC_DEPTH(128)) u_fetch (
                 .clk(clk), .rst(rst), .clear(clear), .run(q_run[gi]), .q_size(q_size[16*gi +: 16]),
                 .q_desc(q_desc[AW*gi +: AW]), .q_avail(q_avail[AW*gi +: AW]), .kick(q_kick[gi]),
-                .need(gi == 0 ? rx_need : 1'b0), .dry(f_dry[gi]), .avail_flags(f_flags[16*gi +: 16]),
-                .rd_req_valid(f_req_valid[gi]), .rd_req_ready(f_req_ready[gi]), .rd_req_addr(f_req_addr[AW*gi +: AW]),
-                .rd_req_len(f_req_len[16*gi +: 16]), .rd_req_tag(f_req_tag[2*gi +: 2]),
-                .rd_valid(f_valid[gi]), .rd_ready(f_ready[gi]), .rd_data(f_data[DATA_WIDTH*gi +: DATA_WIDTH]),
-                .rd_lo(f_lo[LW*gi +: LW]), .rd_hi(f_hi[(LW+1)*gi +: LW+1]), .rd_last(f_last[gi]),
-                .rd_tag(f_tag[2*gi +: 2]), .rd_err(f_err[gi]), .rd_err_addr(f_err_addr[AW*gi +: AW]),
-                .sg_valid(sg_valid[gi]), .sg_ready(sg_ready[gi]), .sg_addr(sg_addr[AW*gi +: AW]),
-                .sg_len(sg_len[32*gi +: 32]), .sg_idx(sg_idx[16*gi +: 16]),
-                .ch_valid(ch_valid[gi]), .ch_ready(ch_ready[gi]), .ch_head(ch_head[16*gi +: 16]),
-                .ch_total(ch_total[32*gi +: 32]), .ch_nseg(ch_nseg[8*gi +: 8]),
-                .err_valid(f_errv[gi]), .err_code(f_ecode[4*gi +: 4]), .err_desc(f_edesc[16*gi +: 16]),
-                .err_addr(f_eaddr[AW*gi +: AW]));
+                .need(gi == 0 ? rx_need : 1'b0), .dry(fetch_dry[gi]), .avail_flags(avail_flags[16*gi +: 16]),
+                .m_rd_req_valid(fetch_req_valid[gi]), .m_rd_req_ready(fetch_req_ready[gi]),
+                .m_rd_req_addr(fetch_req_addr[AW*gi +: AW]), .m_rd_req_len(fetch_req_len[16*gi +: 16]),
+                .m_rd_req_tag(fetch_req_tag[2*gi +: 2]),
+                .s_rd_valid(fetch_rsp_valid[gi]), .s_rd_ready(fetch_rsp_ready[gi]),
+                .s_rd_data(fetch_rsp_data[DATA_WIDTH*gi +: DATA_WIDTH]), .s_rd_lo(fetch_rsp_lo[LW*gi +: LW]),
+                .s_rd_hi(fetch_rsp_hi[(LW+1)*gi +: LW+1]), .s_rd_tag(fetch_rsp_tag[2*gi +: 2]),
+                .s_rd_err(fetch_rsp_err[gi]),
+                .m_seg_valid(seg_valid[gi]), .m_seg_ready(seg_ready[gi]), .m_seg_addr(seg_addr[AW*gi +: AW]),
+                .m_seg_len(seg_len[32*gi +: 32]), .m_seg_idx(seg_idx[16*gi +: 16]),
+                .m_chain_valid(chain_valid[gi]), .m_chain_ready(chain_ready[gi]),
+                .m_chain_head(chain_head[16*gi +: 16]), .m_chain_total(chain_total[32*gi +: 32]),
+                .m_chain_nseg(chain_nseg[8*gi +: 8]),
+                .err_valid(fetch_err[gi]), .err_code(fetch_err_code[EW*gi +: EW]),
+                .err_desc(fetch_err_desc[16*gi +: 16]), .err_addr(fetch_err_addr[AW*gi +: AW]));
         end
     endgenerate
 
     // ---------------- TX pipeline (queue 1) ----------------
-    logic        tx_cp_valid, tx_cp_ready, tx_pkt, tx_drop, tx_errv;
-    logic [15:0] tx_cp_id, tx_bytes, tx_edesc;
-    logic [AW-1:0] tx_eaddr;
+    logic          tx_used_valid, tx_used_ready, tx_pkt, tx_drop, tx_err;
+    logic [15:0]   tx_used_id, tx_bytes, tx_err_desc;
+    logic [AW-1:0] tx_err_addr;
     vionic_txq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .MTU(MTU)) u_txq (
         .clk(clk), .rst(rst), .clear(clear), .run(q_run[1]),
-        .ch_valid(ch_valid[1]), .ch_ready(ch_ready[1]), .ch_head(ch_head[31:16]), .ch_total(ch_total[63:32]),
-        .ch_nseg(ch_nseg[15:8]), .sg_valid(sg_valid[1]), .sg_ready(sg_ready[1]), .sg_addr(sg_addr[2*AW-1:AW]),
-        .sg_len(sg_len[63:32]), .sg_idx(sg_idx[31:16]),
-        .rd_req_valid(t_req_valid), .rd_req_ready(t_req_ready), .rd_req_addr(t_req_addr), .rd_req_len(t_req_len),
-        .rd_req_tag(t_req_tag), .rd_valid(t_valid), .rd_ready(t_ready), .rd_data(t_data), .rd_lo(t_lo),
-        .rd_hi(t_hi), .rd_last(t_last), .rd_tag(t_tag), .rd_err(t_err), .rd_err_addr(t_err_addr),
+        .s_chain_valid(chain_valid[1]), .s_chain_ready(chain_ready[1]), .s_chain_head(chain_head[31:16]),
+        .s_chain_total(chain_total[63:32]), .s_chain_nseg(chain_nseg[15:8]),
+        .s_seg_valid(seg_valid[1]), .s_seg_ready(seg_ready[1]), .s_seg_addr(seg_addr[2*AW-1:AW]),
+        .s_seg_len(seg_len[63:32]), .s_seg_idx(seg_idx[31:16]),
+        .m_rd_req_valid(txrd_req_valid), .m_rd_req_ready(txrd_req_ready), .m_rd_req_addr(txrd_req_addr),
+        .m_rd_req_len(txrd_req_len), .m_rd_req_tag(txrd_req_tag),
+        .s_rd_valid(txrd_rsp_valid), .s_rd_ready(txrd_rsp_ready), .s_rd_data(txrd_rsp_data), .s_rd_lo(txrd_rsp_lo),
+        .s_rd_hi(txrd_rsp_hi), .s_rd_last(txrd_rsp_last), .s_rd_tag(txrd_rsp_tag), .s_rd_err(txrd_rsp_err),
         .m_axis_tx_tdata(m_axis_tx_tdata), .m_axis_tx_tkeep(m_axis_tx_tkeep), .m_axis_tx_tvalid(m_axis_tx_tvalid),
         .m_axis_tx_tready(m_axis_tx_tready), .m_axis_tx_tlast(m_axis_tx_tlast), .m_axis_tx_tuser(m_axis_tx_tuser),
-        .cp_valid(tx_cp_valid), .cp_ready(tx_cp_ready), .cp_id(tx_cp_id),
+        .m_used_valid(tx_used_valid), .m_used_ready(tx_used_ready), .m_used_id(tx_used_id),
         .cnt_pkt(tx_pkt), .cnt_bytes(tx_bytes), .cnt_drop(tx_drop),
-        .err_valid(tx_errv), .err_desc(tx_edesc), .err_addr(tx_eaddr));
+        .err_valid(tx_err), .err_desc(tx_err_desc), .err_addr(tx_err_addr));
 
     // ---------------- RX pipeline (queue 0) ----------------
-    logic        rx_wr_valid, rx_wr_ready, rx_st_valid, rx_st_ready, rx_cp_valid, rx_cp_ready, rx_pkt, rx_drop;
-    logic [AW-1:0] rx_wr_addr;
-    logic [15:0] rx_wr_len, rx_wr_desc, rx_cp_id, rx_bytes;
-    logic        rx_wr_err;
-    logic [31:0] rx_cp_len;
-    logic [DATA_WIDTH-1:0] rx_st_data;
-    logic [LW:0] rx_st_bytes;
+    logic                  rx_wr_valid, rx_wr_ready, rx_stream_valid, rx_stream_ready;
+    logic                  rx_used_valid, rx_used_ready, rx_pkt, rx_drop, rx_wr_err;
+    logic [AW-1:0]         rx_wr_addr;
+    logic [15:0]           rx_wr_len, rx_wr_desc, rx_used_id, rx_bytes, rx_delivered;
+    logic [31:0]           rx_used_len;
+    logic [DATA_WIDTH-1:0] rx_stream_data;
+    logic [LW:0]           rx_stream_bytes;
+    logic [15:0]           wr_seq, wr_done;
     vionic_rxq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .MTU(MTU), .FIFO_BYTES(RX_FIFO_BYTES)) u_rxq (
         .clk(clk), .rst(rst), .clear(clear), .run(q_run[0]),
         .s_axis_rx_tdata(s_axis_rx_tdata), .s_axis_rx_tkeep(s_axis_rx_tkeep), .s_axis_rx_tvalid(s_axis_rx_tvalid),
         .s_axis_rx_tready(s_axis_rx_tready), .s_axis_rx_tlast(s_axis_rx_tlast), .s_axis_rx_tuser(s_axis_rx_tuser),
-        .ch_valid(ch_valid[0]), .ch_ready(ch_ready[0]), .ch_head(ch_head[15:0]), .ch_total(ch_total[31:0]),
-        .ch_nseg(ch_nseg[7:0]), .sg_valid(sg_valid[0]), .sg_ready(sg_ready[0]), .sg_addr(sg_addr[AW-1:0]),
-        .sg_len(sg_len[31:0]), .sg_idx(sg_idx[15:0]), .need(rx_need), .dry(f_dry[0]),
-        .wr_req_valid(rx_wr_valid), .wr_req_ready(rx_wr_ready), .wr_req_addr(rx_wr_addr), .wr_req_len(rx_wr_len),
-        .wr_req_desc(rx_wr_desc), .wr_seq(wr_seq), .wr_done(wr_done), .wr_err(rx_wr_err),
-        .st_valid(rx_st_valid), .st_ready(rx_st_ready), .st_data(rx_st_data), .st_bytes(rx_st_bytes),
-        .cp_valid(rx_cp_valid), .cp_ready(rx_cp_ready), .cp_id(rx_cp_id), .cp_len(rx_cp_len),
-        .cnt_pkt(rx_pkt), .cnt_bytes(rx_bytes), .cnt_drop(rx_drop));
+        .s_chain_valid(chain_valid[0]), .s_chain_ready(chain_ready[0]), .s_chain_head(chain_head[15:0]),
+        .s_chain_total(chain_total[31:0]), .s_chain_nseg(chain_nseg[7:0]),
+        .s_seg_valid(seg_valid[0]), .s_seg_ready(seg_ready[0]), .s_seg_addr(seg_addr[AW-1:0]),
+        .s_seg_len(seg_len[31:0]), .s_seg_idx(seg_idx[15:0]), .need(rx_need), .dry(fetch_dry[0]),
+        .m_wr_req_valid(rx_wr_valid), .m_wr_req_ready(rx_wr_ready), .m_wr_req_addr(rx_wr_addr),
+        .m_wr_req_len(rx_wr_len), .m_wr_req_desc(rx_wr_desc), .wr_seq(wr_seq), .wr_done(wr_done),
+        .wr_err(rx_wr_err),
+        .m_stream_valid(rx_stream_valid), .m_stream_ready(rx_stream_ready), .m_stream_data(rx_stream_data),
+        .m_stream_bytes(rx_stream_bytes),
+        .m_used_valid(rx_used_valid), .m_used_ready(rx_used_ready), .m_used_id(rx_used_id),
+        .m_used_len(rx_used_len),
+        .cnt_pkt(rx_pkt), .cnt_bytes(rx_bytes), .cnt_drop(rx_drop), .delivered(rx_delivered));
 
     // ---------------- used-ring writers ----------------
-    logic [1:0]      u_valid, u_ready, u_irq;
-    logic [2*AW-1:0] u_addr;
-    logic [2*16-1:0] u_len;
-    logic [2*512-1:0] u_data;
-    logic [15:0]     wr_seq, wr_done;
+    logic [1:0]       used_wr_valid, used_wr_ready, used_irq;
+    logic [2*AW-1:0]  used_wr_addr;
+    logic [2*16-1:0]  used_wr_len;
+    logic [2*512-1:0] used_wr_data;
 
-    vionic_used #(.ADDR_WIDTH(AW)) u_used_rx (
+    // RX: a used entry is published only for a frame delivered without a write error
+    vionic_used #(.ADDR_WIDTH(AW), .LIMITED(1)) u_used_rx (
         .clk(clk), .rst(rst), .clear(clear), .q_size(q_size[15:0]), .q_used(q_used[AW-1:0]),
-        .no_irq(f_flags[0]),
-        .cp_valid(rx_cp_valid), .cp_ready(rx_cp_ready), .cp_id(rx_cp_id), .cp_len(rx_cp_len),
-        .wr_req_valid(u_valid[0]), .wr_req_ready(u_ready[0]), .wr_req_addr(u_addr[AW-1:0]),
-        .wr_req_len(u_len[15:0]), .wr_req_data(u_data[511:0]), .wr_seq(wr_seq), .wr_done(wr_done),
-        .irq(u_irq[0]));
-    vionic_used #(.ADDR_WIDTH(AW)) u_used_tx (
+        .no_irq((avail_flags[15:0] & vionic_pkg::VRING_AVAIL_F_NO_INTERRUPT) != 0), .publish_limit(rx_delivered),
+        .s_used_valid(rx_used_valid), .s_used_ready(rx_used_ready), .s_used_id(rx_used_id),
+        .s_used_len(rx_used_len),
+        .m_wr_req_valid(used_wr_valid[0]), .m_wr_req_ready(used_wr_ready[0]), .m_wr_req_addr(used_wr_addr[AW-1:0]),
+        .m_wr_req_len(used_wr_len[15:0]), .m_wr_req_data(used_wr_data[511:0]), .wr_seq(wr_seq),
+        .wr_done(wr_done), .irq(used_irq[0]));
+    // TX: used entries come only for frames sent (or dropped) whole
+    vionic_used #(.ADDR_WIDTH(AW), .LIMITED(0)) u_used_tx (
         .clk(clk), .rst(rst), .clear(clear), .q_size(q_size[31:16]), .q_used(q_used[2*AW-1:AW]),
-        .no_irq(f_flags[16]),
-        .cp_valid(tx_cp_valid), .cp_ready(tx_cp_ready), .cp_id(tx_cp_id), .cp_len(32'd0),
-        .wr_req_valid(u_valid[1]), .wr_req_ready(u_ready[1]), .wr_req_addr(u_addr[2*AW-1:AW]),
-        .wr_req_len(u_len[31:16]), .wr_req_data(u_data[1023:512]), .wr_seq(wr_seq), .wr_done(wr_done),
-        .irq(u_irq[1]));
+        .no_irq((avail_flags[31:16] & vionic_pkg::VRING_AVAIL_F_NO_INTERRUPT) != 0), .publish_limit(16'd0),
+        .s_used_valid(tx_used_valid), .s_used_ready(tx_used_ready), .s_used_id(tx_used_id), .s_used_len(32'd0),
+        .m_wr_req_valid(used_wr_valid[1]), .m_wr_req_ready(used_wr_ready[1]),
+        .m_wr_req_addr(used_wr_addr[2*AW-1:AW]), .m_wr_req_len(used_wr_len[31:16]),
+        .m_wr_req_data(used_wr_data[1023:512]), .wr_seq(wr_seq), .wr_done(wr_done), .irq(used_irq[1]));
 
-    // ---------------- DMA write engine and its request arbiter ----------------
-    // sources: 0 RX data (stream), 1 RX used, 2 TX used; round robin
-    logic [1:0] last_src, pick;
-    logic       any_req, wr_req_ready;
-    logic [2:0] req_v;
-    assign req_v = {u_valid[1], u_valid[0], rx_wr_valid};
+    // ---------------- DMA write engine and its request arbiter (round robin) ----------------
+    wr_src_t    last_src, wr_src;
+    logic       wr_req_any, wr_req_ready;
+    logic [2:0] wr_req_by_src;             // indexed by wr_src_t
+    assign wr_req_by_src = {used_wr_valid[1], used_wr_valid[0], rx_wr_valid};
     always_comb begin
-        pick = last_src;
-        any_req = 1'b0;
+        wr_src     = last_src;
+        wr_req_any = 1'b0;
         for (int k = 1; k <= 3; k++) begin
-            if (!any_req && req_v[(32'(last_src) + k) % 3]) begin
-                any_req = 1'b1;
-                pick    = 2'((32'(last_src) + k) % 3);
+            if (!wr_req_any && wr_req_by_src[(32'(last_src) + k) % 3]) begin
+                wr_req_any = 1'b1;
+                wr_src     = wr_src_t'((32'(last_src) + k) % 3);
             end
         end
     end
     always_ff @(posedge clk) begin
-        if (rst || clear) last_src <= 2'd2;
-        else if (any_req && wr_req_ready) last_src <= pick;
+        if (rst || clear) last_src <= vionic_pkg::WR_SRC_TX_USED;
+        else if (wr_req_any && wr_req_ready) last_src <= wr_src;
     end
-    assign rx_wr_ready = any_req && wr_req_ready && (pick == 2'd0);
-    assign u_ready[0]  = any_req && wr_req_ready && (pick == 2'd1);
-    assign u_ready[1]  = any_req && wr_req_ready && (pick == 2'd2);
+    assign rx_wr_ready      = wr_req_any && wr_req_ready && (wr_src == vionic_pkg::WR_SRC_RX_DATA);
+    assign used_wr_ready[0] = wr_req_any && wr_req_ready && (wr_src == vionic_pkg::WR_SRC_RX_USED);
+    assign used_wr_ready[1] = wr_req_any && wr_req_ready && (wr_src == vionic_pkg::WR_SRC_TX_USED);
 
-    logic [AW-1:0]  w_addr;
-    logic [15:0]    w_len;
-    logic [511:0]   w_data;
-    logic           w_errv, wr_busy;
-    // error tag of a write request: {descriptor (RX data), source (0 RX data, 1 RX used, 2 TX used)}
-    logic [17:0]    w_qid;
-    logic [AW-1:0]  w_eaddr;
+    logic [AW-1:0]  wr_addr;
+    logic [15:0]    wr_len;
+    logic [511:0]   wr_data;
+    logic           wr_err, wr_busy;
+    // error tag of a write request: {descriptor (RX data), source}
+    logic [17:0]    wr_err_tag;
+    logic [AW-1:0]  wr_err_addr;
+    wr_src_t        wr_err_src;
+    logic [15:0]    wr_err_desc;
+    assign wr_err_src  = wr_src_t'(wr_err_tag[1:0]);
+    assign wr_err_desc = wr_err_tag[17:2];
     always_comb begin
-        case (pick)
-            2'd1:    begin w_addr = u_addr[AW-1:0];    w_len = u_len[15:0];  w_data = u_data[511:0]; end
-            2'd2:    begin w_addr = u_addr[2*AW-1:AW]; w_len = u_len[31:16]; w_data = u_data[1023:512]; end
-            default: begin w_addr = rx_wr_addr;        w_len = rx_wr_len;    w_data = '0; end
+        case (wr_src)
+            vionic_pkg::WR_SRC_RX_USED: begin
+                wr_addr = used_wr_addr[AW-1:0];
+                wr_len  = used_wr_len[15:0];
+                wr_data = used_wr_data[511:0];
+            end
+            vionic_pkg::WR_SRC_TX_USED: begin
+                wr_addr = used_wr_addr[2*AW-1:AW];
+                wr_len  = used_wr_len[31:16];
+                wr_data = used_wr_data[1023:512];
+            end
+            default: begin
+                wr_addr = rx_wr_addr;
+                wr_len  = rx_wr_len;
+                wr_data = '0;
+            end
         endcase
     end
 
     vionic_dma_wr #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .ID_WIDTH(ID_WIDTH), .AXI_ID(0),
                     .QID_WIDTH(18)) u_wr (
         .clk(clk), .rst(rst), .flush(clear), .busy(wr_busy),
-        .req_valid(any_req), .req_ready(wr_req_ready), .req_addr(w_addr), .req_len(w_len),
-        .req_inline(pick != 2'd0), .req_data(w_data), .req_qid({(pick == 2'd0) ? rx_wr_desc : 16'd0, pick}),
+        .s_req_valid(wr_req_any), .s_req_ready(wr_req_ready), .s_req_addr(wr_addr), .s_req_len(wr_len),
+        .s_req_inline(wr_src != vionic_pkg::WR_SRC_RX_DATA), .s_req_data(wr_data),
+        .s_req_qid({(wr_src == vionic_pkg::WR_SRC_RX_DATA) ? rx_wr_desc : 16'd0, wr_src}),
         .req_seq(wr_seq), .done_cnt(wr_done),
-        .st_valid(rx_st_valid), .st_ready(rx_st_ready), .st_data(rx_st_data), .st_bytes(rx_st_bytes),
+        .s_stream_valid(rx_stream_valid), .s_stream_ready(rx_stream_ready), .s_stream_data(rx_stream_data),
+        .s_stream_bytes(rx_stream_bytes),
         .m_axi_awid(m_axi_awid), .m_axi_awaddr(m_axi_awaddr), .m_axi_awlen(m_axi_awlen),
         .m_axi_awvalid(m_axi_awvalid), .m_axi_awready(m_axi_awready),
         .m_axi_wdata(m_axi_wdata), .m_axi_wstrb(m_axi_wstrb), .m_axi_wlast(m_axi_wlast),
         .m_axi_wvalid(m_axi_wvalid), .m_axi_wready(m_axi_wready),
         .m_axi_bresp(m_axi_bresp), .m_axi_bvalid(m_axi_bvalid), .m_axi_bready(m_axi_bready),
-        .err_valid(w_errv), .err_qid(w_qid), .err_addr(w_eaddr));
+        .err_valid(wr_err), .err_qid(wr_err_tag), .err_addr(wr_err_addr));
     assign m_axi_awsize  = 3'(LW);
     assign m_axi_awburst = 2'b01;
     assign m_axi_awlock  = 1'b0;
@@ -358,27 +398,32 @@ module vionic_core #(
     assign m_axi_awprot  = 3'b000;
 
     assign drain_busy = (|rd_busy) || wr_busy;
-    assign rx_wr_err  = w_errv && (w_qid[1:0] != 2'd2);
+    assign rx_wr_err  = wr_err && (wr_err_src != vionic_pkg::WR_SRC_TX_USED);
 
     // ---------------- events to the register file ----------------
     always_comb begin
         ev_pkt      = {tx_pkt, rx_pkt};
         ev_drop     = {tx_drop, rx_drop};
         ev_bytes    = {tx_bytes, rx_bytes};
-        ev_used_irq = u_irq;
+        ev_used_irq = used_irq;
         // queue 0 (RX): fetch error, DMA write error (data: the descriptor and its
         // buffer address, the request address; used ring: its base)
-        ev_err[0]              = f_errv[0] || rx_wr_err;
-        ev_err_code[3:0]       = f_errv[0] ? f_ecode[3:0] : 4'd1;
-        ev_err_desc[15:0]      = f_errv[0] ? f_edesc[15:0] : (w_qid[1:0] == 2'd0) ? w_qid[17:2] : 16'd0;
-        ev_err_addr[AW-1:0]    = f_errv[0] ? f_eaddr[AW-1:0] : (w_qid[1:0] == 2'd0) ? w_eaddr : q_used[AW-1:0];
+        ev_err[0]           = fetch_err[0] || rx_wr_err;
+        ev_err_code[EW-1:0] = fetch_err[0] ? fetch_err_code[EW-1:0] : vionic_pkg::VIONIC_ERR_DMA;
+        ev_err_desc[15:0]   = fetch_err[0] ? fetch_err_desc[15:0] :
+                              (wr_err_src == vionic_pkg::WR_SRC_RX_DATA) ? wr_err_desc : 16'd0;
+        ev_err_addr[AW-1:0] = fetch_err[0] ? fetch_err_addr[AW-1:0] :
+                              (wr_err_src == vionic_pkg::WR_SRC_RX_DATA) ? wr_err_addr : q_used[AW-1:0];
         // queue 1 (TX): fetch error, data read error, DMA write error (used ring: its base)
-        ev_err[1]              = f_errv[1] || tx_errv || (w_errv && w_qid[1:0] == 2'd2);
-        ev_err_code[7:4]       = f_errv[1] ? f_ecode[7:4] : 4'd1;
-        ev_err_desc[31:16]     = f_errv[1] ? f_edesc[31:16] : tx_errv ? tx_edesc : 16'd0;
-        ev_err_addr[2*AW-1:AW] = f_errv[1] ? f_eaddr[2*AW-1:AW] : tx_errv ? tx_eaddr : q_used[2*AW-1:AW];
+        ev_err[1]              = fetch_err[1] || tx_err || (wr_err && wr_err_src == vionic_pkg::WR_SRC_TX_USED);
+        ev_err_code[2*EW-1:EW] = fetch_err[1] ? fetch_err_code[2*EW-1:EW] : vionic_pkg::VIONIC_ERR_DMA;
+        ev_err_desc[31:16]     = fetch_err[1] ? fetch_err_desc[31:16] : tx_err ? tx_err_desc : 16'd0;
+        ev_err_addr[2*AW-1:AW] = fetch_err[1] ? fetch_err_addr[2*AW-1:AW] : tx_err ? tx_err_addr : q_used[2*AW-1:AW];
     end
 
     logic unused_ok;
-    assign unused_ok = ^{m_axi_rlast, m_axi_bid, e_arid, e_rready, f_flags[31:17], f_flags[15:1], f_dry[1]};
+    assign unused_ok = ^{m_axi_rlast, m_axi_bid, rd_arid, rd_rready, avail_flags, fetch_dry[1], fetch_rsp_last,
+                         fetch_rd_err_addr, txrd_err_addr};
 endmodule
+
+`default_nettype wire

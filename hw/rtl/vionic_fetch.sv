@@ -6,8 +6,14 @@
 // - walks chains (NEXT) with single-descriptor reads, checks every descriptor
 //   and emits whole chains: the segments (addr, len) and then the chain record
 //   (head, total length, segment count).
-// Errors (VIONIC_ERR_*): 1 DMA error, 2 chain too long/loop, 3 zero length,
-// 4 wrong direction, 6 index out of range. After an error the engine halts.
+// Checks of one descriptor, the first that fails is reported (DESIGN §4):
+// next index out of range (VIONIC_ERR_INDEX), wrong direction
+// (VIONIC_ERR_DIRECTION), zero length (VIONIC_ERR_ZERO_LEN), chain too long or
+// a loop (VIONIC_ERR_CHAIN: a descriptor with NEXT that would make the chain
+// longer than the limit, as the model); a ring read error is VIONIC_ERR_DMA.
+// After an error the engine halts.
+`default_nettype none
+
 module vionic_fetch #(
     parameter int DATA_WIDTH     = 64,   // DMA data width in bits
     parameter int ADDR_WIDTH     = 64,   // address width
@@ -20,374 +26,486 @@ module vionic_fetch #(
     parameter int CHAIN_DEPTH    = 32,   // chain record FIFO entries
     parameter int MAX_CHAIN_SEGS = 16    // longest chain accepted (also bounded by queue size)
 ) (
-    input  logic                  clk,
-    input  logic                  rst,
-    input  logic                  clear,       // queue reset: back to initial state
-    input  logic                  run,         // queue enabled, DRIVER_OK, not stopped
-    input  logic [15:0]           q_size,      // power of two
-    input  logic [ADDR_WIDTH-1:0] q_desc,
-    input  logic [ADDR_WIDTH-1:0] q_avail,
-    input  logic                  kick,        // doorbell
-    input  logic                  need,        // RX: a frame waits for a buffer
-    output logic                  dry,         // avail ring empty and nothing in the pipeline
-    output logic [15:0]           avail_flags,
-    // DMA read client
-    output logic                  rd_req_valid,
-    input  logic                  rd_req_ready,
-    output logic [ADDR_WIDTH-1:0] rd_req_addr,
-    output logic [15:0]           rd_req_len,
-    output logic [1:0]            rd_req_tag,
-    input  logic                  rd_valid,
-    output logic                  rd_ready,
-    input  logic [DATA_WIDTH-1:0] rd_data,
-    input  logic [$clog2(DATA_WIDTH/8)-1:0] rd_lo,
-    input  logic [$clog2(DATA_WIDTH/8):0]   rd_hi,
-    input  logic                  rd_last,
-    input  logic [1:0]            rd_tag,
-    input  logic                  rd_err,
-    input  logic [ADDR_WIDTH-1:0] rd_err_addr,
+    input  wire logic                            clk,
+    input  wire logic                            rst,
+    input  wire logic                            clear,          // queue reset: back to initial state
+    input  wire logic                            run,            // queue enabled, DRIVER_OK, not stopped
+    input  wire logic [15:0]                     q_size,         // power of two
+    input  wire logic [ADDR_WIDTH-1:0]           q_desc,
+    input  wire logic [ADDR_WIDTH-1:0]           q_avail,
+    input  wire logic                            kick,           // doorbell
+    input  wire logic                            need,           // RX: a frame waits for a buffer
+    output      logic                            dry,            // avail ring empty and nothing in the pipeline
+    output      logic [15:0]                     avail_flags,
+    // DMA read requests
+    output      logic                            m_rd_req_valid,
+    input  wire logic                            m_rd_req_ready,
+    output      logic [ADDR_WIDTH-1:0]           m_rd_req_addr,
+    output      logic [15:0]                     m_rd_req_len,
+    output      logic [1:0]                      m_rd_req_tag,   // vionic_pkg::fetch_req_t
+    // DMA read response beats
+    input  wire logic                            s_rd_valid,
+    output      logic                            s_rd_ready,
+    input  wire logic [DATA_WIDTH-1:0]           s_rd_data,
+    input  wire logic [$clog2(DATA_WIDTH/8)-1:0] s_rd_lo,
+    input  wire logic [$clog2(DATA_WIDTH/8):0]   s_rd_hi,
+    input  wire logic [1:0]                      s_rd_tag,
+    input  wire logic                            s_rd_err,
     // chain segments, then the chain record
-    output logic                  sg_valid,
-    input  logic                  sg_ready,
-    output logic [ADDR_WIDTH-1:0] sg_addr,
-    output logic [31:0]           sg_len,
-    output logic [15:0]           sg_idx,      // descriptor index of the segment (error reports)
-    output logic                  ch_valid,
-    input  logic                  ch_ready,
-    output logic [15:0]           ch_head,
-    output logic [31:0]           ch_total,
-    output logic [7:0]            ch_nseg,
+    output      logic                            m_seg_valid,
+    input  wire logic                            m_seg_ready,
+    output      logic [ADDR_WIDTH-1:0]           m_seg_addr,
+    output      logic [31:0]                     m_seg_len,
+    output      logic [15:0]                     m_seg_idx,      // descriptor index of the segment (error reports)
+    output      logic                            m_chain_valid,
+    input  wire logic                            m_chain_ready,
+    output      logic [15:0]                     m_chain_head,
+    output      logic [31:0]                     m_chain_total,
+    output      logic [7:0]                      m_chain_nseg,
     // error report (one-cycle pulse)
-    output logic                  err_valid,
-    output logic [3:0]            err_code,
-    output logic [15:0]           err_desc,
-    output logic [ADDR_WIDTH-1:0] err_addr
+    output      logic                            err_valid,
+    output      logic [3:0]                      err_code,
+    output      logic [15:0]                     err_desc,
+    output      logic [ADDR_WIDTH-1:0]           err_addr
 );
-    localparam int W  = DATA_WIDTH / 8;
-    localparam int LW = $clog2(W);
-    localparam int DU = (W < 16) ? W : 16;        // descriptor bytes per extraction step
-    localparam int DSTEPS = 16 / DU;
-    localparam int HCW = $clog2(HEAD_DEPTH) + 2;
-    localparam int DCW = $clog2(DESC_DEPTH) + 2;
-    localparam logic [1:0] T_HDR = 2'd0, T_RING = 2'd1, T_RUN = 2'd2, T_CHAIN = 2'd3;
+    localparam int W          = DATA_WIDTH / 8;
+    localparam int LW         = $clog2(W);
+    localparam int DESC_BYTES = vionic_pkg::DESC_SIZE;
+    localparam int DESC_SHIFT = $clog2(DESC_BYTES);
+    localparam int DESC_UNIT  = (W < DESC_BYTES) ? W : DESC_BYTES;   // descriptor bytes per extraction step
+    localparam int DESC_STEPS = DESC_BYTES / DESC_UNIT;
+    localparam int SW         = $clog2(DESC_STEPS + 1);              // step counter width
+    localparam int HCW        = $clog2(HEAD_DEPTH) + 2;
+    localparam int DCW        = $clog2(DESC_DEPTH) + 2;
+    localparam int AVAIL_HDR_BYTES = vionic_pkg::AVAIL_RING_OFFSET;  // avail.flags and avail.idx
 
-    logic [15:0] mask;
-    assign mask = q_size - 1'b1;
+    typedef vionic_pkg::fetch_req_t fetch_req_t;
 
-    logic        halted;
-    logic        live;
+    logic [15:0] ring_mask;
+    assign ring_mask = q_size - 1'b1;
+
+    logic halted;          // an error was reported: nothing more until clear
+    logic live;
     assign live = run && !halted;
 
     // ---------------- state ----------------
-    logic [15:0] ring_ptr, avail_idx;
-    logic        kick_pend, hdr_busy, dry_flag;
-    logic [HCW-1:0] head_inflight;
-    logic [DCW-1:0] desc_inflight;
-    logic [15:0] run_start;
-    logic [4:0]  run_len;
-    logic        chain_want, chain_busy;
-    logic [15:0] chain_idx;
+    logic [15:0]    ring_read_idx;     // next avail index whose ring entry is to be read
+    logic [15:0]    avail_idx;         // last avail.idx read
+    logic           hdr_wanted;        // avail.flags/idx to be (re)read
+    logic           hdr_in_flight;
+    logic           seen_empty;        // avail.idx read equal to what was consumed, no doorbell since
+    logic [HCW-1:0] heads_in_flight;   // ring entries requested, not yet in the head FIFO
+    logic [DCW-1:0] descs_in_flight;   // descriptors taken into runs, not yet in the descriptor FIFO
+    logic [15:0]    run_start;         // first head of the run being built
+    logic [4:0]     run_len;           // heads in that run
+    logic           chain_read_wanted; // the walker waits to read descriptor chain_read_idx
+    logic [15:0]    chain_read_idx;
 
-    // head FIFO
-    logic        hf_in_valid, hf_valid, hf_pop, hf_s_ready;
-    logic [15:0] hf_in, hf_head;
-    logic [$clog2(HEAD_DEPTH)+1:0] hf_count;
+    // head FIFO: avail ring entries
+    logic        heads_s_valid, heads_s_ready, heads_m_valid, heads_m_ready;
+    logic [15:0] heads_s_data, heads_m_data;
+    logic [$clog2(HEAD_DEPTH)+1:0] heads_count;
     vionic_fifo #(.WIDTH(16), .DEPTH(HEAD_DEPTH)) u_heads (
-        .clk(clk), .rst(rst || clear), .s_valid(hf_in_valid), .s_ready(hf_s_ready), .s_data(hf_in),
-        .m_valid(hf_valid), .m_ready(hf_pop), .m_data(hf_head), .count(hf_count));
+        .clk(clk), .rst(rst || clear),
+        .s_valid(heads_s_valid), .s_ready(heads_s_ready), .s_data(heads_s_data),
+        .m_valid(heads_m_valid), .m_ready(heads_m_ready), .m_data(heads_m_data), .count(heads_count));
 
     // descriptor FIFO (run responses): {head index, descriptor}
-    logic         df_in_valid, df_valid, df_pop, df_s_ready;
-    logic [143:0] df_in, df_out;
-    logic [$clog2(DESC_DEPTH)+1:0] df_count;
+    logic         descs_s_valid, descs_s_ready, descs_m_valid, descs_m_ready;
+    logic [143:0] descs_s_data, descs_m_data;
+    logic [$clog2(DESC_DEPTH)+1:0] descs_count;
     vionic_fifo #(.WIDTH(144), .DEPTH(DESC_DEPTH)) u_descs (
-        .clk(clk), .rst(rst || clear), .s_valid(df_in_valid), .s_ready(df_s_ready), .s_data(df_in),
-        .m_valid(df_valid), .m_ready(df_pop), .m_data(df_out), .count(df_count));
+        .clk(clk), .rst(rst || clear),
+        .s_valid(descs_s_valid), .s_ready(descs_s_ready), .s_data(descs_s_data),
+        .m_valid(descs_m_valid), .m_ready(descs_m_ready), .m_data(descs_m_data), .count(descs_count));
 
-    // run info FIFO: {start, length} of each run read in flight
-    logic        ri_valid, ri_pop, ri_s_ready;
-    logic [20:0] ri_out;
-    logic [$clog2(DESC_DEPTH)+1:0] ri_count;
+    // run FIFO: {start, length} of each run read in flight
+    logic        runs_m_valid, runs_m_ready, runs_s_ready;
+    logic [15:0] runs_m_start;
+    logic [4:0]  runs_m_len;
+    logic [$clog2(DESC_DEPTH)+1:0] runs_count;
 
     // ---------------- request selection ----------------
-    logic [15:0] pend, pos, to_end, nring;
-    logic        hdr_req, ring_req, run_req, can_extend, run_absorb;
-    logic [15:0] run_next;
+    logic [15:0] avail_pending;        // avail entries published, ring entry not yet requested
+    logic [15:0] ring_pos;
+    logic [15:0] ring_to_end;
+    logic [15:0] ring_batch;           // ring entries of the next ring read
+    logic        hdr_req, ring_req, run_req, run_can_extend, run_absorb;
+    logic [15:0] run_next_idx;
 
     always_comb begin
-        pend   = avail_idx - ring_ptr;
-        pos    = ring_ptr & mask;
-        to_end = q_size - pos;
-        nring  = pend;
-        if (nring > 16'(RING_BATCH)) nring = 16'(RING_BATCH);
-        if (nring > to_end) nring = to_end;
-        hdr_req  = kick_pend && !hdr_busy;
-        ring_req = (pend != 0) &&
-                   ({{(HCW-1){1'b0}}, 1'b0} + HCW'(hf_count) + head_inflight + HCW'(nring) <= HCW'(HEAD_DEPTH));
-        run_next = run_start + {11'd0, run_len};
-        can_extend = hf_valid && (run_len != 0) && (hf_head == run_next) && (run_next < q_size) &&
-                     (run_len < 5'(DESC_BATCH));
-        run_req  = (run_len != 0) && !can_extend &&
-                   ((run_len == 5'(DESC_BATCH)) || hf_valid || (head_inflight == 0));
+        avail_pending = avail_idx - ring_read_idx;
+        ring_pos      = ring_read_idx & ring_mask;
+        ring_to_end   = q_size - ring_pos;
+        ring_batch    = avail_pending;
+        if (ring_batch > 16'(RING_BATCH)) ring_batch = 16'(RING_BATCH);
+        if (ring_batch > ring_to_end) ring_batch = ring_to_end;
+        hdr_req  = hdr_wanted && !hdr_in_flight;
+        ring_req = (avail_pending != 0) &&
+                   (HCW'(heads_count) + heads_in_flight + HCW'(ring_batch) <= HCW'(HEAD_DEPTH));
+        run_next_idx   = run_start + 16'(run_len);
+        run_can_extend = heads_m_valid && (run_len != 0) && (heads_m_data == run_next_idx) &&
+                         (run_next_idx < q_size) && (run_len < 5'(DESC_BATCH));
+        run_req = (run_len != 0) && !run_can_extend &&
+                  ((run_len == 5'(DESC_BATCH)) || heads_m_valid || (heads_in_flight == 0));
     end
 
-    logic [1:0] sel;   // which request is presented
+    fetch_req_t req_sel;               // which request is presented
     always_comb begin
-        rd_req_valid = 1'b0;
-        sel          = T_HDR;
-        rd_req_addr  = q_avail;
-        rd_req_len   = 16'd4;
+        m_rd_req_valid = 1'b0;
+        req_sel        = vionic_pkg::FETCH_AVAIL_HDR;
+        m_rd_req_addr  = q_avail;
+        m_rd_req_len   = 16'(AVAIL_HDR_BYTES);
         if (live) begin
-            if (chain_want) begin
-                rd_req_valid = 1'b1; sel = T_CHAIN;
-                rd_req_addr  = q_desc + {{(ADDR_WIDTH-20){1'b0}}, chain_idx, 4'h0};
-                rd_req_len   = 16'd16;
+            if (chain_read_wanted) begin
+                m_rd_req_valid = 1'b1;
+                req_sel        = vionic_pkg::FETCH_DESC_CHAIN;
+                m_rd_req_addr  = q_desc + (ADDR_WIDTH'(chain_read_idx) << DESC_SHIFT);
+                m_rd_req_len   = 16'(DESC_BYTES);
             end else if (hdr_req) begin
-                rd_req_valid = 1'b1; sel = T_HDR;
-                rd_req_addr  = q_avail;
-                rd_req_len   = 16'd4;
-            end else if (run_req && ri_s_ready) begin
-                rd_req_valid = 1'b1; sel = T_RUN;
-                rd_req_addr  = q_desc + {{(ADDR_WIDTH-20){1'b0}}, run_start, 4'h0};
-                rd_req_len   = {7'd0, run_len, 4'h0};
+                m_rd_req_valid = 1'b1;
+                req_sel        = vionic_pkg::FETCH_AVAIL_HDR;
+                m_rd_req_addr  = q_avail;
+                m_rd_req_len   = 16'(AVAIL_HDR_BYTES);
+            end else if (run_req && runs_s_ready) begin
+                m_rd_req_valid = 1'b1;
+                req_sel        = vionic_pkg::FETCH_DESC_RUN;
+                m_rd_req_addr  = q_desc + (ADDR_WIDTH'(run_start) << DESC_SHIFT);
+                m_rd_req_len   = 16'(run_len) << DESC_SHIFT;
             end else if (ring_req) begin
-                rd_req_valid = 1'b1; sel = T_RING;
-                rd_req_addr  = q_avail + {{(ADDR_WIDTH-17){1'b0}}, pos, 1'b0} + 4;
-                rd_req_len   = {nring[14:0], 1'b0};
+                m_rd_req_valid = 1'b1;
+                req_sel        = vionic_pkg::FETCH_AVAIL_RING;
+                m_rd_req_addr  = q_avail + ADDR_WIDTH'(vionic_pkg::AVAIL_RING_OFFSET) +
+                                 ADDR_WIDTH'(ring_pos) * ADDR_WIDTH'(vionic_pkg::AVAIL_ENTRY_SIZE);
+                m_rd_req_len   = ring_batch * 16'(vionic_pkg::AVAIL_ENTRY_SIZE);
             end
         end
-        rd_req_tag = sel;
+        m_rd_req_tag = req_sel;
     end
 
     logic req_fire;
-    assign req_fire = rd_req_valid && rd_req_ready;
+    assign req_fire = m_rd_req_valid && m_rd_req_ready;
 
-    // absorb heads into the current run (desc FIFO credit checked)
-    assign run_absorb = live && hf_valid && !(req_fire && sel == T_RUN) &&
-                        ((run_len == 0) || can_extend) &&
-                        (DCW'(df_count) + desc_inflight + DCW'(run_len) + 1'b1 <= DCW'(DESC_DEPTH));
-    assign hf_pop = run_absorb;
+    // absorb heads into the current run (descriptor FIFO credit checked)
+    assign run_absorb = live && heads_m_valid && !(req_fire && req_sel == vionic_pkg::FETCH_DESC_RUN) &&
+                        ((run_len == 0) || run_can_extend) &&
+                        (DCW'(descs_count) + descs_in_flight + DCW'(run_len) + 1'b1 <= DCW'(DESC_DEPTH));
+    assign heads_m_ready = run_absorb;
 
     vionic_fifo #(.WIDTH(21), .DEPTH(DESC_DEPTH)) u_runs (
-        .clk(clk), .rst(rst || clear), .s_valid(req_fire && sel == T_RUN), .s_ready(ri_s_ready),
+        .clk(clk), .rst(rst || clear),
+        .s_valid(req_fire && req_sel == vionic_pkg::FETCH_DESC_RUN), .s_ready(runs_s_ready),
         .s_data({run_start, run_len}),
-        .m_valid(ri_valid), .m_ready(ri_pop), .m_data(ri_out), .count(ri_count));
+        .m_valid(runs_m_valid), .m_ready(runs_m_ready), .m_data({runs_m_start, runs_m_len}), .count(runs_count));
 
     // ---------------- response extraction ----------------
-    logic [LW:0]  pp, q;
-    logic         p_started;
-    logic         hdr_second;
-    logic [4:0]   run_k;
-    logic [DATA_WIDTH-1:0] shifted;
-    logic [15:0]  u16;
-    logic [15:0]  rslot;      // avail ring position of the next ring entry extracted
-    logic [127:0] desc_acc, desc_full;
-    logic [$clog2(DSTEPS+1)-1:0] dstep;
-    logic         is_desc, unit_fire, beat_done, desc_done;
-    logic [LW:0]  ustep;
+    // A beat carries 16-bit units (avail header and ring entries) or
+    // descriptor units (DESC_UNIT bytes); one unit is taken per cycle.
+    logic [LW:0]           beat_pos;          // byte lane of the unit taken this cycle
+    logic [LW:0]           beat_pos_next;     // saved lane when a beat takes several cycles
+    logic                  beat_partial;      // units of the current beat were taken already
+    logic                  hdr_idx_next;      // the next header unit is avail.idx (else avail.flags)
+    logic [4:0]            run_desc_k;        // descriptor of the oldest run read being received
+    logic [DATA_WIDTH-1:0] beat_shifted;
+    logic [15:0]           unit16;            // the 16-bit unit at beat_pos
+    logic [15:0]           ring_slot;         // avail index of the next ring entry received
+    logic [127:0]          desc_acc;          // descriptor bytes received so far
+    logic [127:0]          desc_word;         // the descriptor completed by this unit
+    logic [SW-1:0]         desc_step;
+    logic                  is_desc, unit_valid, beat_done, desc_done;
+    logic [LW:0]           unit_bytes;
+    fetch_req_t            rd_kind;
 
     always_comb begin
-        q       = p_started ? pp : {1'b0, rd_lo};
-        shifted = rd_data >> {q, 3'b000};
-        u16     = shifted[15:0];
-        is_desc = rd_tag[1];
-        ustep   = is_desc ? (LW+1)'(DU) : (LW+1)'(2);
-        beat_done = (q + ustep) >= rd_hi;
+        rd_kind      = fetch_req_t'(s_rd_tag);
+        beat_pos     = beat_partial ? beat_pos_next : {1'b0, s_rd_lo};
+        beat_shifted = s_rd_data >> {beat_pos, 3'b000};
+        unit16       = beat_shifted[15:0];
+        is_desc      = s_rd_tag[vionic_pkg::FETCH_DESC_BIT];
+        unit_bytes   = is_desc ? (LW+1)'(DESC_UNIT) : (LW+1)'(2);
+        beat_done    = (beat_pos + unit_bytes) >= s_rd_hi;
     end
     generate
-        if (DSTEPS == 1) begin : g_desc1
-            assign desc_full = shifted[127:0];
+        if (DESC_STEPS == 1) begin : g_desc1
+            assign desc_word = beat_shifted[127:0];
         end else begin : g_descn
-            assign desc_full = {shifted[DU*8-1:0], desc_acc[127:DU*8]};
+            assign desc_word = {beat_shifted[DESC_UNIT*8-1:0], desc_acc[127:DESC_UNIT*8]};
         end
     endgenerate
     // every unit is accepted (destinations have reserved space)
-    assign unit_fire = rd_valid;
-    assign rd_ready  = rd_valid && (beat_done || rd_err || halted);
-    assign desc_done = is_desc && (dstep == ($clog2(DSTEPS+1))'(DSTEPS - 1));
+    assign unit_valid = s_rd_valid && !s_rd_err && !halted;
+    assign s_rd_ready = s_rd_valid && (beat_done || s_rd_err || halted);
+    assign desc_done  = is_desc && (desc_step == SW'(DESC_STEPS - 1));
 
     always_comb begin
-        hf_in_valid = 1'b0;
-        hf_in       = u16;
-        df_in_valid = 1'b0;
-        df_in       = {ri_out[20:5] + {11'd0, run_k}, desc_full};
-        ri_pop      = 1'b0;
-        if (unit_fire && !rd_err && !halted) begin
-            if (rd_tag == T_RING) hf_in_valid = (u16 < q_size);
-            if (rd_tag == T_RUN && desc_done) begin
-                df_in_valid = 1'b1;
-                ri_pop      = (run_k + 1'b1 == ri_out[4:0]);
+        heads_s_valid = 1'b0;
+        heads_s_data  = unit16;
+        descs_s_valid = 1'b0;
+        descs_s_data  = {runs_m_start + 16'(run_desc_k), desc_word};
+        runs_m_ready  = 1'b0;
+        if (unit_valid && rd_kind == vionic_pkg::FETCH_AVAIL_RING) heads_s_valid = (unit16 < q_size);
+        if (unit_valid && rd_kind == vionic_pkg::FETCH_DESC_RUN && desc_done) begin
+            descs_s_valid = 1'b1;
+            runs_m_ready  = (run_desc_k + 1'b1 == runs_m_len);
+        end
+    end
+
+    // beat position, run and descriptor assembly
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            beat_partial  <= 1'b0;
+            beat_pos_next <= '0;
+            run_desc_k    <= '0;
+            desc_step     <= '0;
+        end else begin
+            if (s_rd_valid) begin
+                beat_partial  <= !s_rd_ready;
+                beat_pos_next <= beat_pos + unit_bytes;
+            end
+            if (unit_valid && is_desc) begin
+                desc_acc  <= desc_word;   // only read when a descriptor spans beats
+                desc_step <= desc_done ? '0 : desc_step + 1'b1;
+                if (desc_done && rd_kind == vionic_pkg::FETCH_DESC_RUN)
+                    run_desc_k <= runs_m_ready ? 5'd0 : run_desc_k + 5'd1;
             end
         end
     end
 
-    // ---------------- walker ----------------
-    logic         w_active;        // inside a chain (waiting for the chain descriptor)
-    logic         chain_valid;
-    logic [127:0] chain_desc;
-    logic [15:0]  w_head, w_idx;
-    logic [31:0]  w_total;
-    logic [7:0]   w_nseg;
-    logic [127:0] d;
-    logic [15:0]  d_idx, d_head;
-    logic         d_valid;
-    logic [31:0]  d_len, tot_new;
-    logic [15:0]  d_flags, d_next;
-    logic [32:0]  tot_sum;
-    logic [7:0]   nseg_new;
-    logic [15:0]  limit;
-    logic         d_has_next, d_bad_len, d_bad_dir, d_too_long, d_bad_next, d_ok_go, d_err;
-    logic         ch_in_valid, ch_s_ready, sg_in_valid, sg_s_ready;
-    logic [$clog2(SEG_DEPTH)+1:0]   sg_count;
-    logic [$clog2(CHAIN_DEPTH)+1:0] ch_count;
-
-    always_comb begin
-        if (w_active) begin
-            d = chain_desc; d_valid = chain_valid; d_idx = w_idx; d_head = w_head;
-        end else begin
-            d = df_out[127:0]; d_valid = df_valid; d_idx = df_out[143:128]; d_head = df_out[143:128];
-        end
-        d_len   = d[95:64];
-        d_flags = d[111:96];
-        d_next  = d[127:112];
-        tot_sum = {1'b0, (w_active ? w_total : 32'd0)} + {1'b0, d_len};
-        tot_new = tot_sum[32] ? 32'hFFFF_FFFF : tot_sum[31:0];
-        nseg_new = (w_active ? w_nseg : 8'd0) + 8'd1;
-        limit   = (q_size < 16'(MAX_CHAIN_SEGS)) ? q_size : 16'(MAX_CHAIN_SEGS);
-        d_has_next = d_flags[0];
-        d_bad_len  = (d_len == 0);
-        d_bad_dir  = IS_RX ? !d_flags[1] : d_flags[1];
-        d_too_long = d_has_next && ({8'd0, nseg_new} >= limit);
-        d_bad_next = d_has_next && (d_next >= q_size);
-        d_err      = d_bad_len || d_bad_dir || d_too_long || d_bad_next;
-        d_ok_go    = live && d_valid && !d_err && sg_s_ready && (d_has_next ? !chain_want : ch_s_ready);
-        sg_in_valid = d_ok_go;
-        ch_in_valid = d_ok_go && !d_has_next;
-    end
-    assign df_pop = d_ok_go && !w_active;
-
-    vionic_fifo #(.WIDTH(ADDR_WIDTH + 32 + 16), .DEPTH(SEG_DEPTH)) u_segs (
-        .clk(clk), .rst(rst || clear), .s_valid(sg_in_valid), .s_ready(sg_s_ready),
-        .s_data({d[63:0], d_len, d_idx}),
-        .m_valid(sg_valid), .m_ready(sg_ready), .m_data({sg_addr, sg_len, sg_idx}), .count(sg_count));
-    vionic_fifo #(.WIDTH(16 + 32 + 8), .DEPTH(CHAIN_DEPTH)) u_chains (
-        .clk(clk), .rst(rst || clear), .s_valid(ch_in_valid), .s_ready(ch_s_ready),
-        .s_data({d_head, tot_new, nseg_new}),
-        .m_valid(ch_valid), .m_ready(ch_ready), .m_data({ch_head, ch_total, ch_nseg}), .count(ch_count));
-
-    // ---------------- sequential ----------------
-    logic [16:0] idx_jump;
-    assign idx_jump = {1'b0, u16 - ring_ptr};
+    // ---------------- avail header: doorbells, avail.flags and avail.idx ----------------
+    logic [16:0] avail_jump;           // entries avail.idx moved by
+    logic        hdr_flags_unit, hdr_idx_unit, avail_idx_bad;
+    assign avail_jump     = {1'b0, unit16 - ring_read_idx};
+    assign hdr_flags_unit = unit_valid && rd_kind == vionic_pkg::FETCH_AVAIL_HDR && !hdr_idx_next;
+    assign hdr_idx_unit   = unit_valid && rd_kind == vionic_pkg::FETCH_AVAIL_HDR && hdr_idx_next;
+    assign avail_idx_bad  = hdr_idx_unit && (avail_jump > {1'b0, q_size});
 
     always_ff @(posedge clk) begin
         if (rst || clear) begin
-            ring_ptr <= '0; avail_idx <= '0; kick_pend <= 1'b1; hdr_busy <= 1'b0; dry_flag <= 1'b0;
-            head_inflight <= '0; desc_inflight <= '0; run_start <= '0; run_len <= '0;
-            chain_want <= 1'b0; chain_busy <= 1'b0; chain_idx <= '0; chain_valid <= 1'b0;
-            p_started <= 1'b0; pp <= '0; hdr_second <= 1'b0; run_k <= '0; dstep <= '0;
-            w_active <= 1'b0; w_head <= '0; w_idx <= '0; w_total <= '0; w_nseg <= '0; rslot <= '0;
-            halted <= 1'b0; err_valid <= 1'b0; err_code <= '0; err_desc <= '0; err_addr <= '0;
-            avail_flags <= '0;
+            avail_idx     <= '0;
+            avail_flags   <= '0;
+            hdr_wanted    <= 1'b1;
+            hdr_in_flight <= 1'b0;
+            hdr_idx_next  <= 1'b0;
+            seen_empty    <= 1'b0;
         end else begin
-            err_valid <= 1'b0;
-            // doorbell / need
             if (kick) begin
-                kick_pend <= 1'b1;
-                dry_flag  <= 1'b0;
-            end else if (need && !dry_flag && !kick_pend && !hdr_busy && (pend == 0)) begin
-                kick_pend <= 1'b1;
+                hdr_wanted <= 1'b1;
+                seen_empty <= 1'b0;
+            end else if (need && !seen_empty && !hdr_wanted && !hdr_in_flight && (avail_pending == 0)) begin
+                hdr_wanted <= 1'b1;
             end
-            // request handshakes
-            if (req_fire) begin
-                case (sel)
-                    T_HDR:   begin hdr_busy <= 1'b1; if (!kick) kick_pend <= 1'b0; end
-                    T_RING:  begin ring_ptr <= ring_ptr + nring; end
-                    T_RUN:   begin end
-                    default: begin chain_want <= 1'b0; chain_busy <= 1'b1; end
-                endcase
+            if (req_fire && req_sel == vionic_pkg::FETCH_AVAIL_HDR) begin
+                hdr_in_flight <= 1'b1;
+                if (!kick) hdr_wanted <= 1'b0;
             end
-            head_inflight <= head_inflight + ((req_fire && sel == T_RING) ? HCW'(nring) : '0)
-                           - ((unit_fire && !rd_err && !halted && rd_tag == T_RING) ? HCW'(1) : '0);
-            desc_inflight <= desc_inflight + (run_absorb ? DCW'(1) : '0) - (df_in_valid ? DCW'(1) : '0);
-            // run builder
-            if (req_fire && sel == T_RUN) begin
-                run_len <= '0;
-            end else if (run_absorb) begin
-                if (run_len == 0) run_start <= hf_head;
-                run_len <= run_len + 1'b1;
+            if (hdr_flags_unit) begin
+                hdr_idx_next <= 1'b1;
+                avail_flags  <= unit16;
             end
-            // response extraction
-            if (rd_valid) begin
-                if (rd_ready) begin
-                    p_started <= 1'b0;
-                end else begin
-                    p_started <= 1'b1;
-                    pp <= q + ustep;
-                end
-                if (!rd_err && !halted) begin
-                    case (rd_tag)
-                        T_HDR: begin
-                            hdr_second <= !hdr_second;
-                            if (!hdr_second) avail_flags <= u16;
-                            else begin
-                                hdr_busy <= 1'b0;
-                                if (idx_jump > {1'b0, q_size}) begin
-                                    halted <= 1'b1; err_valid <= 1'b1; err_code <= 4'd6;
-                                    err_desc <= u16; err_addr <= q_avail + 2;
-                                end else begin
-                                    avail_idx <= u16;
-                                    dry_flag  <= (u16 == ring_ptr) && !kick;
-                                end
-                            end
-                        end
-                        T_RING: begin
-                            rslot <= rslot + 1'b1;
-                            if (u16 >= q_size) begin
-                                // the avail ring entry that holds the bad head
-                                halted <= 1'b1; err_valid <= 1'b1; err_code <= 4'd6;
-                                err_desc <= u16;
-                                err_addr <= q_avail + {{(ADDR_WIDTH-17){1'b0}}, rslot & mask, 1'b0} + 4;
-                            end
-                        end
-                        default: begin
-                            desc_acc <= desc_full;   // only read when a descriptor spans beats
-                            dstep <= desc_done ? '0 : dstep + 1'b1;
-                            if (desc_done) begin
-                                if (rd_tag == T_RUN) run_k <= ri_pop ? 5'd0 : run_k + 5'd1;
-                                else begin chain_valid <= 1'b1; chain_desc <= desc_full; chain_busy <= 1'b0; end
-                            end
-                        end
-                    endcase
-                end else if (rd_err && !halted) begin
-                    // a ring read failed: the ring's base address (as the model)
-                    halted <= 1'b1; err_valid <= 1'b1; err_code <= 4'd1;
-                    err_desc <= 16'd0; err_addr <= is_desc ? q_desc : q_avail;
-                end
-            end
-            // walker
-            if (live && d_valid && d_err) begin
-                // next out of range: the descriptor's own address in the table
-                halted <= 1'b1; err_valid <= 1'b1; err_desc <= d_idx;
-                err_addr <= (d_bad_dir || d_bad_len || d_too_long) ? d[63:0] :
-                            q_desc + {{(ADDR_WIDTH-20){1'b0}}, d_idx, 4'h0};
-                err_code <= d_bad_dir ? 4'd4 : d_bad_len ? 4'd3 : d_too_long ? 4'd2 : 4'd6;
-            end else if (d_ok_go) begin
-                if (w_active) chain_valid <= 1'b0;
-                if (d_has_next) begin
-                    w_active <= 1'b1; w_head <= d_head; w_idx <= d_next;
-                    w_total <= tot_new; w_nseg <= nseg_new;
-                    chain_want <= 1'b1; chain_idx <= d_next;
-                end else begin
-                    w_active <= 1'b0;
+            if (hdr_idx_unit) begin
+                hdr_idx_next  <= 1'b0;
+                hdr_in_flight <= 1'b0;
+                if (!avail_idx_bad) begin
+                    avail_idx  <= unit16;
+                    seen_empty <= (unit16 == ring_read_idx) && !kick;
                 end
             end
         end
     end
 
-    assign dry = dry_flag && !kick_pend && !hdr_busy && (pend == 0) && (hf_count == 0) &&
-                 (head_inflight == 0) && (run_len == 0) && (desc_inflight == 0) && (df_count == 0) &&
-                 !w_active && !ch_valid;
+    // ---------------- avail ring entries ----------------
+    logic ring_unit, ring_head_bad;
+    assign ring_unit     = unit_valid && rd_kind == vionic_pkg::FETCH_AVAIL_RING;
+    assign ring_head_bad = ring_unit && (unit16 >= q_size);
+
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            ring_read_idx   <= '0;
+            heads_in_flight <= '0;
+            ring_slot       <= '0;
+        end else begin
+            if (req_fire && req_sel == vionic_pkg::FETCH_AVAIL_RING) ring_read_idx <= ring_read_idx + ring_batch;
+            heads_in_flight <= heads_in_flight
+                             + ((req_fire && req_sel == vionic_pkg::FETCH_AVAIL_RING) ? HCW'(ring_batch) : '0)
+                             - (ring_unit ? HCW'(1) : '0);
+            if (ring_unit) ring_slot <= ring_slot + 1'b1;
+        end
+    end
+
+    // ---------------- run builder ----------------
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            run_start       <= '0;
+            run_len         <= '0;
+            descs_in_flight <= '0;
+        end else begin
+            if (req_fire && req_sel == vionic_pkg::FETCH_DESC_RUN) begin
+                run_len <= '0;
+            end else if (run_absorb) begin
+                if (run_len == 0) run_start <= heads_m_data;
+                run_len <= run_len + 1'b1;
+            end
+            descs_in_flight <= descs_in_flight + (run_absorb ? DCW'(1) : '0) - (descs_s_valid ? DCW'(1) : '0);
+        end
+    end
+
+    // ---------------- chain walker ----------------
+    logic         walk_active;         // inside a chain (the next descriptor is a chained one)
+    logic         chain_desc_valid;    // the chained descriptor has arrived
+    logic [127:0] chain_desc;
+    logic [15:0]  walk_head, walk_idx;
+    logic [31:0]  walk_total;
+    logic [7:0]   walk_nseg;
+    logic [127:0] desc;                // the descriptor being checked
+    logic [15:0]  desc_idx, desc_head;
+    logic         desc_valid;
+    logic [31:0]  desc_len, chain_total_new;
+    logic [15:0]  desc_flags, desc_next;
+    logic [32:0]  total_sum;
+    logic [7:0]   chain_nseg_new;
+    logic [15:0]  chain_limit;
+    logic         desc_has_next, next_out_of_range, desc_wrong_dir, desc_zero_len, chain_too_long;
+    logic         desc_fault, desc_accept;
+    logic         chains_s_valid, chains_s_ready, segs_s_valid, segs_s_ready;
+    logic [$clog2(SEG_DEPTH)+1:0]   segs_count;
+    logic [$clog2(CHAIN_DEPTH)+1:0] chains_count;
+
+    always_comb begin
+        if (walk_active) begin
+            desc       = chain_desc;
+            desc_valid = chain_desc_valid;
+            desc_idx   = walk_idx;
+            desc_head  = walk_head;
+        end else begin
+            desc       = descs_m_data[127:0];
+            desc_valid = descs_m_valid;
+            desc_idx   = descs_m_data[143:128];
+            desc_head  = descs_m_data[143:128];
+        end
+        desc_len          = desc[95:64];
+        desc_flags        = desc[111:96];
+        desc_next         = desc[127:112];
+        total_sum         = {1'b0, (walk_active ? walk_total : 32'd0)} + {1'b0, desc_len};
+        chain_total_new   = total_sum[32] ? 32'hFFFF_FFFF : total_sum[31:0];
+        chain_nseg_new    = (walk_active ? walk_nseg : 8'd0) + 8'd1;
+        chain_limit       = (q_size < 16'(MAX_CHAIN_SEGS)) ? q_size : 16'(MAX_CHAIN_SEGS);
+        desc_has_next     = (desc_flags & vionic_pkg::VRING_DESC_F_NEXT) != 0;
+        next_out_of_range = desc_has_next && (desc_next >= q_size);
+        desc_wrong_dir    = ((desc_flags & vionic_pkg::VRING_DESC_F_WRITE) != 0) != IS_RX;
+        desc_zero_len     = (desc_len == 0);
+        chain_too_long    = desc_has_next && ({8'd0, chain_nseg_new} >= chain_limit);
+        desc_fault        = next_out_of_range || desc_wrong_dir || desc_zero_len || chain_too_long;
+        desc_accept       = live && desc_valid && !desc_fault && segs_s_ready &&
+                            (desc_has_next ? !chain_read_wanted : chains_s_ready);
+        segs_s_valid   = desc_accept;
+        chains_s_valid = desc_accept && !desc_has_next;
+    end
+    assign descs_m_ready = desc_accept && !walk_active;
+
+    vionic_fifo #(.WIDTH(ADDR_WIDTH + 32 + 16), .DEPTH(SEG_DEPTH)) u_segs (
+        .clk(clk), .rst(rst || clear), .s_valid(segs_s_valid), .s_ready(segs_s_ready),
+        .s_data({desc[63:0], desc_len, desc_idx}),
+        .m_valid(m_seg_valid), .m_ready(m_seg_ready), .m_data({m_seg_addr, m_seg_len, m_seg_idx}),
+        .count(segs_count));
+    vionic_fifo #(.WIDTH(16 + 32 + 8), .DEPTH(CHAIN_DEPTH)) u_chains (
+        .clk(clk), .rst(rst || clear), .s_valid(chains_s_valid), .s_ready(chains_s_ready),
+        .s_data({desc_head, chain_total_new, chain_nseg_new}),
+        .m_valid(m_chain_valid), .m_ready(m_chain_ready),
+        .m_data({m_chain_head, m_chain_total, m_chain_nseg}), .count(chains_count));
+
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            walk_active       <= 1'b0;
+            walk_head         <= '0;
+            walk_idx          <= '0;
+            walk_total        <= '0;
+            walk_nseg         <= '0;
+            chain_read_wanted <= 1'b0;
+            chain_read_idx    <= '0;
+            chain_desc_valid  <= 1'b0;
+        end else begin
+            if (req_fire && req_sel == vionic_pkg::FETCH_DESC_CHAIN) chain_read_wanted <= 1'b0;
+            if (unit_valid && desc_done && rd_kind == vionic_pkg::FETCH_DESC_CHAIN) begin
+                chain_desc_valid <= 1'b1;
+                chain_desc       <= desc_word;
+            end
+            if (desc_accept) begin
+                if (walk_active) chain_desc_valid <= 1'b0;
+                if (desc_has_next) begin
+                    walk_active       <= 1'b1;
+                    walk_head         <= desc_head;
+                    walk_idx          <= desc_next;
+                    walk_total        <= chain_total_new;
+                    walk_nseg         <= chain_nseg_new;
+                    chain_read_wanted <= 1'b1;
+                    chain_read_idx    <= desc_next;
+                end else begin
+                    walk_active <= 1'b0;
+                end
+            end
+        end
+    end
+
+    // ---------------- error report ----------------
+    logic desc_error;      // the descriptor being checked fails
+    logic ring_dma_error;  // a read of this engine failed
+    assign desc_error     = live && desc_valid && desc_fault;
+    assign ring_dma_error = s_rd_valid && s_rd_err && !halted;
+
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            halted    <= 1'b0;
+            err_valid <= 1'b0;
+            err_code  <= vionic_pkg::VIONIC_ERR_NONE;
+            err_desc  <= '0;
+            err_addr  <= '0;
+        end else begin
+            err_valid <= 1'b0;
+            if (desc_error) begin
+                halted    <= 1'b1;
+                err_valid <= 1'b1;
+                err_desc  <= desc_idx;
+                if (next_out_of_range) begin
+                    // the descriptor's own entry in the table
+                    err_code <= vionic_pkg::VIONIC_ERR_INDEX;
+                    err_addr <= q_desc + (ADDR_WIDTH'(desc_idx) << DESC_SHIFT);
+                end else begin
+                    err_code <= desc_wrong_dir ? vionic_pkg::VIONIC_ERR_DIRECTION :
+                                desc_zero_len  ? vionic_pkg::VIONIC_ERR_ZERO_LEN : vionic_pkg::VIONIC_ERR_CHAIN;
+                    err_addr <= desc[ADDR_WIDTH-1:0];
+                end
+            end else if (avail_idx_bad) begin
+                halted    <= 1'b1;
+                err_valid <= 1'b1;
+                err_code  <= vionic_pkg::VIONIC_ERR_INDEX;
+                err_desc  <= unit16;
+                err_addr  <= q_avail + ADDR_WIDTH'(vionic_pkg::AVAIL_IDX_OFFSET);
+            end else if (ring_head_bad) begin
+                // the avail ring entry that holds the bad head
+                halted    <= 1'b1;
+                err_valid <= 1'b1;
+                err_code  <= vionic_pkg::VIONIC_ERR_INDEX;
+                err_desc  <= unit16;
+                err_addr  <= q_avail + ADDR_WIDTH'(vionic_pkg::AVAIL_RING_OFFSET) +
+                             ADDR_WIDTH'(ring_slot & ring_mask) * ADDR_WIDTH'(vionic_pkg::AVAIL_ENTRY_SIZE);
+            end else if (ring_dma_error) begin
+                // a ring read failed: the ring's base address (as the model)
+                halted    <= 1'b1;
+                err_valid <= 1'b1;
+                err_code  <= vionic_pkg::VIONIC_ERR_DMA;
+                err_desc  <= '0;
+                err_addr  <= is_desc ? q_desc : q_avail;
+            end
+        end
+    end
+
+    assign dry = seen_empty && !hdr_wanted && !hdr_in_flight && (avail_pending == 0) && (heads_count == 0) &&
+                 (heads_in_flight == 0) && (run_len == 0) && (descs_in_flight == 0) && (descs_count == 0) &&
+                 !walk_active && !m_chain_valid;
 
     logic unused_ok;
-    assign unused_ok = ^{rd_last, rd_err_addr, hf_s_ready, df_s_ready, ri_count, ri_valid, chain_busy, mask, d_flags[15:2], shifted, sg_count, ch_count, desc_acc};
+    assign unused_ok = ^{heads_s_ready, descs_s_ready, runs_count, runs_m_valid, ring_mask, desc_flags,
+                         beat_shifted, segs_count, chains_count, desc_acc};
 endmodule
+
+`default_nettype wire

@@ -1,18 +1,20 @@
 // vionic_fifo: synchronous first-word-fall-through FIFO.
 // Memory with registered read (BRAM/LUTRAM inferable) plus one output register.
+`default_nettype none
+
 module vionic_fifo #(
     parameter int WIDTH = 8,   // bits per entry
     parameter int DEPTH = 16   // entries in the memory (power of two, >= 2)
 ) (
-    input  logic             clk,
-    input  logic             rst,       // synchronous, active high; empties the FIFO
-    input  logic             s_valid,
-    output logic             s_ready,
-    input  logic [WIDTH-1:0] s_data,
-    output logic             m_valid,
-    input  logic             m_ready,
-    output logic [WIDTH-1:0] m_data,
-    output logic [$clog2(DEPTH)+1:0] count  // entries held, including the output register
+    input  wire logic                     clk,
+    input  wire logic                     rst,     // synchronous, active high; empties the FIFO
+    input  wire logic                     s_valid,
+    output      logic                     s_ready,
+    input  wire logic [WIDTH-1:0]         s_data,
+    output      logic                     m_valid,
+    input  wire logic                     m_ready,
+    output      logic [WIDTH-1:0]         m_data,
+    output      logic [$clog2(DEPTH)+1:0] count    // entries held, including the output register
 );
     localparam int AW = $clog2(DEPTH);
     logic [WIDTH-1:0] mem [0:DEPTH-1];
@@ -44,3 +46,5 @@ module vionic_fifo #(
         end
     end
 endmodule
+
+`default_nettype wire

@@ -1,4 +1,5 @@
-// vionic_regs: BAR0 register file behind AXI-Lite (include/vionic/regs.h).
+// vionic_regs: BAR0 register file behind AXI-Lite (include/vionic/regs.h,
+// mirrored in vionic_pkg).
 // virtio common cfg (feature negotiation, device status, queue config with
 // enable-time checks), ISR (read to clear), virtio_net_config, notify
 // doorbells (NOTIFICATION_DATA), vendor block (identity, cycle counter,
@@ -7,102 +8,142 @@
 // interrupt request stream, and the device reset sequence (status <- 0:
 // clear is held until the DMA engines have drained, then every register
 // returns to its reset value and status reads 0).
+`default_nettype none
+
 module vionic_regs #(
-    parameter int          NUM_QP     = 1,               // queue pairs
-    parameter int          NQ         = 2 * NUM_QP,      // virtqueues (derived, do not override)
-    parameter int          MAX_QSIZE  = 1024,            // VIONIC_MAX_QUEUE_SIZE
-    parameter logic [47:0] MAC        = 48'h02564E494300, // MAC address, first octet in bits 47:40
-    parameter int          MTU        = 1500,            // reported MTU
-    parameter int          IMPL       = 3,               // IMPL register value
-    parameter int          ADDR_WIDTH = 64               // DMA address width
+    parameter int          NUM_QP     = 1,                                // queue pairs
+    parameter int          NQ         = 2 * NUM_QP,                       // virtqueues (derived, do not override)
+    parameter int          MAX_QSIZE  = vionic_pkg::VIONIC_MAX_QUEUE_SIZE, // queue_size read after select
+    parameter logic [47:0] MAC        = vionic_pkg::VIONIC_DEFAULT_MAC,   // MAC address, first octet in bits 47:40
+    parameter int          MTU        = vionic_pkg::VIONIC_DEFAULT_MTU,   // reported MTU
+    parameter int          IMPL       = vionic_pkg::VIONIC_IMPL_BOARD,    // IMPL register value
+    parameter int          ADDR_WIDTH = 64                                // DMA address width
 ) (
-    input  logic                   clk,
-    input  logic                   rst,
+    input  wire logic                     clk,
+    input  wire logic                     rst,
     // AXI-Lite slave (BAR0, 64 KiB)
-    input  logic [15:0]            s_axil_awaddr,
-    input  logic [2:0]             s_axil_awprot,
-    input  logic                   s_axil_awvalid,
-    output logic                   s_axil_awready,
-    input  logic [31:0]            s_axil_wdata,
-    input  logic [3:0]             s_axil_wstrb,
-    input  logic                   s_axil_wvalid,
-    output logic                   s_axil_wready,
-    output logic [1:0]             s_axil_bresp,
-    output logic                   s_axil_bvalid,
-    input  logic                   s_axil_bready,
-    input  logic [15:0]            s_axil_araddr,
-    input  logic [2:0]             s_axil_arprot,
-    input  logic                   s_axil_arvalid,
-    output logic                   s_axil_arready,
-    output logic [31:0]            s_axil_rdata,
-    output logic [1:0]             s_axil_rresp,
-    output logic                   s_axil_rvalid,
-    input  logic                   s_axil_rready,
+    input  wire logic [15:0]              s_axil_awaddr,
+    input  wire logic [2:0]               s_axil_awprot,
+    input  wire logic                     s_axil_awvalid,
+    output      logic                     s_axil_awready,
+    input  wire logic [31:0]              s_axil_wdata,
+    input  wire logic [3:0]               s_axil_wstrb,
+    input  wire logic                     s_axil_wvalid,
+    output      logic                     s_axil_wready,
+    output      logic [1:0]               s_axil_bresp,
+    output      logic                     s_axil_bvalid,
+    input  wire logic                     s_axil_bready,
+    input  wire logic [15:0]              s_axil_araddr,
+    input  wire logic [2:0]               s_axil_arprot,
+    input  wire logic                     s_axil_arvalid,
+    output      logic                     s_axil_arready,
+    output      logic [31:0]              s_axil_rdata,
+    output      logic [1:0]               s_axil_rresp,
+    output      logic                     s_axil_rvalid,
+    input  wire logic                     s_axil_rready,
     // interrupt requests: MSI-X vector number
-    output logic [15:0]            m_axis_irq_tdata,
-    output logic                   m_axis_irq_tvalid,
-    input  logic                   m_axis_irq_tready,
+    output      logic [15:0]              m_axis_irq_tdata,
+    output      logic                     m_axis_irq_tvalid,
+    input  wire logic                     m_axis_irq_tready,
     // queue configuration to the data path
-    output logic                   clear,          // device reset in progress (or rst)
-    input  logic                   drain_busy,     // DMA engines still have bursts in flight
-    output logic [NQ-1:0]          q_run,
-    output logic [NQ*16-1:0]       q_size,
-    output logic [NQ*ADDR_WIDTH-1:0] q_desc,
-    output logic [NQ*ADDR_WIDTH-1:0] q_avail,
-    output logic [NQ*ADDR_WIDTH-1:0] q_used,
-    output logic [NQ-1:0]          q_kick,
-    // events from the data path
-    input  logic [NQ-1:0]          ev_used_irq,
-    input  logic [NQ-1:0]          ev_pkt,
-    input  logic [NQ*16-1:0]       ev_bytes,
-    input  logic [NQ-1:0]          ev_drop,
-    input  logic [NQ-1:0]          ev_err,
-    input  logic [NQ*4-1:0]        ev_err_code,
-    input  logic [NQ*16-1:0]       ev_err_desc,
-    input  logic [NQ*ADDR_WIDTH-1:0] ev_err_addr
+    output      logic                     clear,             // device reset in progress (or rst)
+    input  wire logic                     drain_busy,        // DMA engines still have bursts in flight
+    output      logic [NQ-1:0]            q_run,
+    output      logic [NQ*16-1:0]         q_size,
+    output      logic [NQ*ADDR_WIDTH-1:0] q_desc,
+    output      logic [NQ*ADDR_WIDTH-1:0] q_avail,
+    output      logic [NQ*ADDR_WIDTH-1:0] q_used,
+    output      logic [NQ-1:0]            q_kick,
+    // events from the data path (one-cycle pulses)
+    input  wire logic [NQ-1:0]            ev_used_irq,
+    input  wire logic [NQ-1:0]            ev_pkt,
+    input  wire logic [NQ*16-1:0]         ev_bytes,
+    input  wire logic [NQ-1:0]            ev_drop,
+    input  wire logic [NQ-1:0]            ev_err,
+    input  wire logic [NQ*4-1:0]          ev_err_code,
+    input  wire logic [NQ*16-1:0]         ev_err_desc,
+    input  wire logic [NQ*ADDR_WIDTH-1:0] ev_err_addr
 );
-    localparam logic [63:0] DEV_FEATURES = (64'd1 << 32) | (64'd1 << 33) | (64'd1 << 5) |
-                                           (64'd1 << 3) | (64'd1 << 16) | (64'd1 << 38);
-    localparam int QW = (NQ > 1) ? $clog2(NQ) : 1;
+    localparam int QW          = (NQ > 1) ? $clog2(NQ) : 1;
+    localparam int NUM_VECTORS = vionic_pkg::VIONIC_MSIX_VECTORS(NUM_QP);
+    localparam int STATS_SHIFT  = $clog2(vionic_pkg::VIONIC_QSTATS_STRIDE);   // counter block of a queue
+    localparam int NOTIFY_SHIFT = $clog2(vionic_pkg::VIONIC_NOTIFY_OFF_MULT); // doorbell of a queue
+
+    // word address of a register (every access is 32 bits wide)
+    function automatic logic [15:0] word(input logic [15:0] addr);
+        word = addr & ~16'd3;
+    endfunction
+
+    // BAR0 words, from the offsets of vionic_pkg (= regs.h)
+    localparam logic [15:0] A_DFSELECT   = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_DFSELECT);
+    localparam logic [15:0] A_DF         = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_DF);
+    localparam logic [15:0] A_GFSELECT   = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_GFSELECT);
+    localparam logic [15:0] A_GF         = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_GF);
+    localparam logic [15:0] A_MSIX_NUMQ  = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_MSIX);
+    localparam logic [15:0] A_STATUS_SEL = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_STATUS);
+    localparam logic [15:0] A_QSIZE_MSIX = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_Q_SIZE);
+    localparam logic [15:0] A_QENABLE    = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_Q_ENABLE);
+    localparam logic [15:0] A_QDESC_LO   = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_Q_DESCLO);
+    localparam logic [15:0] A_QDESC_HI   = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_Q_DESCHI);
+    localparam logic [15:0] A_QAVAIL_LO  = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_Q_AVAILLO);
+    localparam logic [15:0] A_QAVAIL_HI  = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_Q_AVAILHI);
+    localparam logic [15:0] A_QUSED_LO   = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_Q_USEDLO);
+    localparam logic [15:0] A_QUSED_HI   = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_Q_USEDHI);
+    localparam logic [15:0] A_QNDATA     = word(vionic_pkg::VIONIC_COMMON_CFG + vionic_pkg::VIRTIO_PCI_COMMON_Q_NDATA);
+    localparam logic [15:0] A_ISR        = word(vionic_pkg::VIONIC_ISR);
+    localparam logic [15:0] A_NET_MAC_LO = word(vionic_pkg::VIONIC_DEVICE_CFG + vionic_pkg::VIRTIO_NET_CFG_MAC);
+    localparam logic [15:0] A_NET_STATUS = word(vionic_pkg::VIONIC_DEVICE_CFG + vionic_pkg::VIRTIO_NET_CFG_STATUS);
+    localparam logic [15:0] A_NET_MTU    = word(vionic_pkg::VIONIC_DEVICE_CFG + vionic_pkg::VIRTIO_NET_CFG_MTU);
+    localparam logic [15:0] A_NET_SPEED  = word(vionic_pkg::VIONIC_DEVICE_CFG + vionic_pkg::VIRTIO_NET_CFG_SPEED);
+    localparam logic [15:0] A_NET_DUPLEX = word(vionic_pkg::VIONIC_DEVICE_CFG + vionic_pkg::VIRTIO_NET_CFG_DUPLEX);
+
+    localparam logic [7:0] NEEDS_RESET = vionic_pkg::VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+    localparam logic [7:0] FEATURES_OK = vionic_pkg::VIRTIO_STATUS_FEATURES_OK;
+    localparam logic [7:0] DRIVER_OK   = vionic_pkg::VIRTIO_STATUS_DRIVER_OK;
+    localparam logic [15:0] NO_VECTOR  = vionic_pkg::VIRTIO_MSI_NO_VECTOR;
 
     // ---------------- state ----------------
-    logic [31:0] dfselect, gfselect;
-    logic [63:0] drv_features;
-    logic [15:0] cfg_msix;
-    logic [7:0]  status;
-    logic [15:0] qsel;
-    logic [7:0]  isr;
-    logic [NQ-1:0] q_en, q_stop;
-    logic [15:0] q_sz   [0:NQ-1];
-    logic [15:0] q_msix [0:NQ-1];
-    logic [63:0] q_d    [0:NQ-1];
-    logic [63:0] q_a    [0:NQ-1];
-    logic [63:0] q_u    [0:NQ-1];
-    logic [63:0] c_pkt  [0:NQ-1];
-    logic [63:0] c_byt  [0:NQ-1];
-    logic [31:0] c_drop [0:NQ-1];
-    logic [31:0] c_err  [0:NQ-1];
-    logic [31:0] l_pkt  [0:NQ-1];
-    logic [31:0] l_byt  [0:NQ-1];
-    logic [63:0] cycles;
-    logic [31:0] l_cyc;
-    logic [3:0]  err_code;
-    logic [15:0] err_queue, err_desc;
-    logic [63:0] err_addr;
-    logic        resetting;
-    logic        pend_cfg;
-    logic [NQ-1:0] pend_q;
+    logic [31:0]   dev_feature_sel;         // device_feature_select
+    logic [31:0]   drv_feature_sel;         // driver_feature_select
+    logic [63:0]   drv_features;            // driver_feature, both halves
+    logic [15:0]   config_vector;           // config_msix_vector
+    logic [7:0]    device_status;
+    logic [15:0]   queue_sel;               // queue_select
+    logic [7:0]    isr;
+    logic          resetting;               // status <- 0 seen, DMA engines draining
+    logic [NQ-1:0] queue_enabled;
+    logic [NQ-1:0] queue_stopped;           // stopped by an error until reset
+    logic [15:0]   queue_size   [0:NQ-1];
+    logic [15:0]   queue_vector [0:NQ-1];   // queue_msix_vector
+    logic [63:0]   queue_desc   [0:NQ-1];
+    logic [63:0]   queue_avail  [0:NQ-1];   // queue_driver
+    logic [63:0]   queue_used   [0:NQ-1];   // queue_device
+    logic [63:0]   stat_packets [0:NQ-1];
+    logic [63:0]   stat_bytes   [0:NQ-1];
+    logic [31:0]   stat_drops   [0:NQ-1];
+    logic [31:0]   stat_errors  [0:NQ-1];
+    logic [31:0]   packets_hi   [0:NQ-1];   // PACKETS_HI latched by reading PACKETS_LO
+    logic [31:0]   bytes_hi     [0:NQ-1];   // BYTES_HI latched by reading BYTES_LO
+    logic [63:0]   cycles;
+    logic [31:0]   cycles_hi;               // CYCLES_HI latched by reading CYCLES_LO
+    logic [3:0]    err_code;
+    logic [15:0]   err_queue;
+    logic [15:0]   err_desc;
+    logic [63:0]   err_addr;
+    logic          config_irq_pending;
+    logic [NQ-1:0] queue_irq_pending;
 
     // ---------------- data path outputs ----------------
     assign clear = rst || resetting;
     genvar gq;
     generate
         for (gq = 0; gq < NQ; gq++) begin : g_out
-            assign q_run[gq]                             = q_en[gq] && !q_stop[gq] && status[2] && !resetting;
-            assign q_size[16*gq +: 16]                   = q_sz[gq];
-            assign q_desc[ADDR_WIDTH*gq +: ADDR_WIDTH]   = q_d[gq][ADDR_WIDTH-1:0];
-            assign q_avail[ADDR_WIDTH*gq +: ADDR_WIDTH]  = q_a[gq][ADDR_WIDTH-1:0];
-            assign q_used[ADDR_WIDTH*gq +: ADDR_WIDTH]   = q_u[gq][ADDR_WIDTH-1:0];
+            assign q_run[gq] = queue_enabled[gq] && !queue_stopped[gq] && !resetting &&
+                               ((device_status & DRIVER_OK) != 0);
+            assign q_size[16*gq +: 16]                  = queue_size[gq];
+            assign q_desc[ADDR_WIDTH*gq +: ADDR_WIDTH]  = queue_desc[gq][ADDR_WIDTH-1:0];
+            assign q_avail[ADDR_WIDTH*gq +: ADDR_WIDTH] = queue_avail[gq][ADDR_WIDTH-1:0];
+            assign q_used[ADDR_WIDTH*gq +: ADDR_WIDTH]  = queue_used[gq][ADDR_WIDTH-1:0];
         end
     endgenerate
 
@@ -117,276 +158,380 @@ module vionic_regs #(
         end
     endfunction
 
+    // an MSI-X vector number as stored: one the device cannot map reads back NO_VECTOR
+    function automatic logic [15:0] vector(input logic [15:0] v);
+        vector = (v < 16'(NUM_VECTORS)) ? v : NO_VECTOR;
+    endfunction
+
     // ---------------- AXI-Lite handshakes ----------------
-    logic        wr_en, rd_en;
-    logic [15:0] waddr, raddr;
+    logic        axil_write;
+    logic        axil_read;
+    logic [15:0] write_addr;
+    logic [15:0] read_addr;
     logic [31:0] wdata;
     logic [3:0]  wstrb;
-    assign wr_en = s_axil_awvalid && s_axil_wvalid && !s_axil_awready && !s_axil_bvalid;  // one write at a time
-    assign rd_en = s_axil_arvalid && !s_axil_arready && !s_axil_rvalid;
-    assign waddr = {s_axil_awaddr[15:2], 2'b00};
-    assign raddr = {s_axil_araddr[15:2], 2'b00};
-    assign wdata = s_axil_wdata;
-    assign wstrb = s_axil_wstrb;
+    assign axil_write   = s_axil_awvalid && s_axil_wvalid && !s_axil_awready && !s_axil_bvalid;  // one write at a time
+    assign axil_read    = s_axil_arvalid && !s_axil_arready && !s_axil_rvalid;
+    assign write_addr   = word(s_axil_awaddr);
+    assign read_addr    = word(s_axil_araddr);
+    assign wdata        = s_axil_wdata;
+    assign wstrb        = s_axil_wstrb;
     assign s_axil_bresp = 2'b00;
     assign s_axil_rresp = 2'b00;
 
-    logic          qsel_ok;
-    logic [QW-1:0] qi;
-    assign qsel_ok = (qsel < 16'(NQ));
-    assign qi      = qsel_ok ? qsel[QW-1:0] : '0;
+    logic          queue_sel_valid;
+    logic [QW-1:0] sel_q;                   // selected queue (0 when the selection is out of range)
+    assign queue_sel_valid = (queue_sel < 16'(NQ));
+    assign sel_q           = queue_sel_valid ? queue_sel[QW-1:0] : '0;
 
-    // queue_enable checks
-    logic [15:0] en_sz;
-    logic        en_cfg_bad, en_align_bad;
-    logic [63:0] en_bad_addr;
+    // queue_enable checks: size (VIONIC_ERR_QUEUE_CFG), ring alignment (VIONIC_ERR_ALIGN)
+    logic [15:0] enable_size;
+    logic        enable_size_bad;
+    logic        desc_misaligned;
+    logic        avail_misaligned;
+    logic        used_misaligned;
+    logic [63:0] misaligned_addr;
     always_comb begin
-        en_sz        = q_sz[qi];
-        en_cfg_bad   = (en_sz == 0) || ((en_sz & (en_sz - 1'b1)) != 0) || (en_sz > 16'(MAX_QSIZE));
-        en_align_bad = (q_d[qi][3:0] != 0) || q_a[qi][0] || (q_u[qi][1:0] != 0);
-        en_bad_addr  = (q_d[qi][3:0] != 0) ? q_d[qi] : q_a[qi][0] ? q_a[qi] : q_u[qi];
+        enable_size     = queue_size[sel_q];
+        enable_size_bad = (enable_size == 0) || ((enable_size & (enable_size - 1'b1)) != 0) ||
+                           (enable_size > 16'(MAX_QSIZE));
+        desc_misaligned  = (queue_desc[sel_q] & 64'(vionic_pkg::VRING_DESC_ALIGN - 1)) != 0;
+        avail_misaligned = (queue_avail[sel_q] & 64'(vionic_pkg::VRING_AVAIL_ALIGN - 1)) != 0;
+        used_misaligned  = (queue_used[sel_q] & 64'(vionic_pkg::VRING_USED_ALIGN - 1)) != 0;
+        misaligned_addr  = desc_misaligned ? queue_desc[sel_q] :
+                           avail_misaligned ? queue_avail[sel_q] : queue_used[sel_q];
     end
 
-    // feature acceptance
-    logic feat_ok;
-    assign feat_ok = ((drv_features & ~DEV_FEATURES) == 0) && drv_features[32];
+    // FEATURES_OK is accepted for offered features that include VERSION_1
+    logic features_acceptable;
+    assign features_acceptable = ((drv_features & ~vionic_pkg::VIONIC_DEVICE_FEATURES) == 0) &&
+                                 drv_features[vionic_pkg::VIRTIO_F_VERSION_1];
 
     // ---------------- read mux ----------------
-    logic [31:0] rmux;
-    logic [15:0] roff;
-    logic [QW-1:0] rq;
-    logic        rq_ok;
+    logic [31:0]   read_data;
+    logic [15:0]   stats_offset;            // read address relative to the per-queue counters
+    logic [QW-1:0] stats_q;
+    logic          stats_hit;               // read address inside the counters of a queue
+    logic [15:0]   stats_reg;               // counter register inside a queue's block
     always_comb begin
-        rmux  = 32'd0;
-        roff  = raddr - 16'h4100;
-        rq    = roff[QW+4:5];
-        rq_ok = (raddr >= 16'h4100) && (roff[15:5] < 11'(NQ));
-        case (raddr)
-            16'h0000: rmux = dfselect;
-            16'h0004: rmux = (dfselect == 0) ? DEV_FEATURES[31:0] : (dfselect == 1) ? DEV_FEATURES[63:32] : 32'd0;
-            16'h0008: rmux = gfselect;
-            16'h000C: rmux = (gfselect == 0) ? drv_features[31:0] : (gfselect == 1) ? drv_features[63:32] : 32'd0;
-            16'h0010: rmux = {16'(NQ), cfg_msix};
-            16'h0014: rmux = {qsel, 8'd0, status};
-            16'h0018: rmux = qsel_ok ? {q_msix[qi], q_sz[qi]} : 32'd0;
-            16'h001C: rmux = qsel_ok ? {qsel, 15'd0, q_en[qi]} : 32'd0;
-            16'h0020: rmux = qsel_ok ? q_d[qi][31:0] : 32'd0;
-            16'h0024: rmux = qsel_ok ? q_d[qi][63:32] : 32'd0;
-            16'h0028: rmux = qsel_ok ? q_a[qi][31:0] : 32'd0;
-            16'h002C: rmux = qsel_ok ? q_a[qi][63:32] : 32'd0;
-            16'h0030: rmux = qsel_ok ? q_u[qi][31:0] : 32'd0;
-            16'h0034: rmux = qsel_ok ? q_u[qi][63:32] : 32'd0;
-            16'h0038: rmux = qsel_ok ? {16'd0, qsel} : 32'd0;
-            16'h1000: rmux = {24'd0, isr};
-            16'h2000: rmux = {MAC[23:16], MAC[31:24], MAC[39:32], MAC[47:40]};
-            16'h2004: rmux = {16'h0001, MAC[7:0], MAC[15:8]};
-            16'h2008: rmux = {16'(MTU), 16'(NUM_QP)};
-            16'h200C: rmux = 32'd10000;
-            16'h2010: rmux = 32'h0000_0001;
-            16'h4000: rmux = 32'h4349_4E56;
-            16'h4004: rmux = 32'h0001_0000;
-            16'h4008: rmux = 32'(IMPL);
-            16'h400C: rmux = 32'(NUM_QP);
-            16'h4010: rmux = cycles[31:0];
-            16'h4014: rmux = l_cyc;
-            16'h4020: rmux = {28'd0, err_code};
-            16'h4024: rmux = {16'd0, err_queue};
-            16'h4028: rmux = {16'd0, err_desc};
-            16'h402C: rmux = err_addr[31:0];
-            16'h4030: rmux = err_addr[63:32];
+        read_data    = 32'd0;
+        stats_offset = read_addr - vionic_pkg::VIONIC_REG_QSTATS_BASE;
+        stats_q      = QW'(stats_offset >> STATS_SHIFT);
+        stats_reg    = stats_offset & (vionic_pkg::VIONIC_QSTATS_STRIDE - 16'd1);
+        stats_hit    = (read_addr >= vionic_pkg::VIONIC_REG_QSTATS_BASE) && ((stats_offset >> STATS_SHIFT) < 16'(NQ));
+        case (read_addr)
+            A_DFSELECT:   read_data = dev_feature_sel;
+            A_DF:         read_data = (dev_feature_sel == 0) ? vionic_pkg::VIONIC_DEVICE_FEATURES[31:0] :
+                                      (dev_feature_sel == 1) ? vionic_pkg::VIONIC_DEVICE_FEATURES[63:32] : 32'd0;
+            A_GFSELECT:   read_data = drv_feature_sel;
+            A_GF:         read_data = (drv_feature_sel == 0) ? drv_features[31:0] :
+                                      (drv_feature_sel == 1) ? drv_features[63:32] : 32'd0;
+            A_MSIX_NUMQ:  read_data = {16'(NQ), config_vector};
+            A_STATUS_SEL: read_data = {queue_sel, 8'd0, device_status};
+            A_QSIZE_MSIX: read_data = queue_sel_valid ? {queue_vector[sel_q], queue_size[sel_q]} : 32'd0;
+            A_QENABLE:    read_data = queue_sel_valid ? {queue_sel, 15'd0, queue_enabled[sel_q]} : 32'd0;
+            A_QDESC_LO:   read_data = queue_sel_valid ? queue_desc[sel_q][31:0] : 32'd0;
+            A_QDESC_HI:   read_data = queue_sel_valid ? queue_desc[sel_q][63:32] : 32'd0;
+            A_QAVAIL_LO:  read_data = queue_sel_valid ? queue_avail[sel_q][31:0] : 32'd0;
+            A_QAVAIL_HI:  read_data = queue_sel_valid ? queue_avail[sel_q][63:32] : 32'd0;
+            A_QUSED_LO:   read_data = queue_sel_valid ? queue_used[sel_q][31:0] : 32'd0;
+            A_QUSED_HI:   read_data = queue_sel_valid ? queue_used[sel_q][63:32] : 32'd0;
+            A_QNDATA:     read_data = queue_sel_valid ? {16'd0, queue_sel} : 32'd0;
+            A_ISR:        read_data = {24'd0, isr};
+            A_NET_MAC_LO: read_data = {MAC[23:16], MAC[31:24], MAC[39:32], MAC[47:40]};
+            A_NET_STATUS: read_data = {vionic_pkg::VIRTIO_NET_S_LINK_UP, MAC[7:0], MAC[15:8]};
+            A_NET_MTU:    read_data = {16'(MTU), 16'(NUM_QP)};
+            A_NET_SPEED:  read_data = 32'(vionic_pkg::VIONIC_DEFAULT_SPEED);
+            A_NET_DUPLEX: read_data = 32'(vionic_pkg::VIRTIO_NET_DUPLEX_FULL);
+            vionic_pkg::VIONIC_REG_ID:              read_data = vionic_pkg::VIONIC_ID_MAGIC;
+            vionic_pkg::VIONIC_REG_VERSION:         read_data = vionic_pkg::VIONIC_REGMAP_VERSION;
+            vionic_pkg::VIONIC_REG_IMPL:            read_data = 32'(IMPL);
+            vionic_pkg::VIONIC_REG_MAX_QUEUE_PAIRS: read_data = 32'(NUM_QP);
+            vionic_pkg::VIONIC_REG_CYCLES_LO:       read_data = cycles[31:0];
+            vionic_pkg::VIONIC_REG_CYCLES_HI:       read_data = cycles_hi;
+            vionic_pkg::VIONIC_REG_ERR_CODE:        read_data = 32'(err_code);
+            vionic_pkg::VIONIC_REG_ERR_QUEUE:       read_data = {16'd0, err_queue};
+            vionic_pkg::VIONIC_REG_ERR_DESC:        read_data = {16'd0, err_desc};
+            vionic_pkg::VIONIC_REG_ERR_ADDR_LO:     read_data = err_addr[31:0];
+            vionic_pkg::VIONIC_REG_ERR_ADDR_HI:     read_data = err_addr[63:32];
             default: begin
-                if (rq_ok) begin
-                    case (roff[4:0])
-                        5'h00: rmux = c_pkt[rq][31:0];
-                        5'h04: rmux = l_pkt[rq];
-                        5'h08: rmux = c_byt[rq][31:0];
-                        5'h0C: rmux = l_byt[rq];
-                        5'h10: rmux = c_drop[rq];
-                        5'h14: rmux = c_err[rq];
-                        default: rmux = 32'd0;
+                if (stats_hit) begin
+                    case (stats_reg)
+                        vionic_pkg::VIONIC_QSTAT_PACKETS_LO: read_data = stat_packets[stats_q][31:0];
+                        vionic_pkg::VIONIC_QSTAT_PACKETS_HI: read_data = packets_hi[stats_q];
+                        vionic_pkg::VIONIC_QSTAT_BYTES_LO:   read_data = stat_bytes[stats_q][31:0];
+                        vionic_pkg::VIONIC_QSTAT_BYTES_HI:   read_data = bytes_hi[stats_q];
+                        vionic_pkg::VIONIC_QSTAT_DROPS:      read_data = stat_drops[stats_q];
+                        vionic_pkg::VIONIC_QSTAT_ERRORS:     read_data = stat_errors[stats_q];
+                        default:                             read_data = 32'd0;
                     endcase
                 end
             end
         endcase
     end
 
-    // ---------------- sequential ----------------
-    logic do_reset;      // drain finished: return to initial state
-    assign do_reset = resetting && !drain_busy;
+    // ---------------- register writes and error events ----------------
+    logic reset_done;      // drain finished: return to the initial state
+    assign reset_done = resetting && !drain_busy;
 
-    logic          any_err;
-    logic [QW-1:0] first_q;
+    logic write_live;      // a register write that takes effect (none while resetting)
+    assign write_live = axil_write && !resetting;
+
+    // driver writes device_status: the value it reads back
+    logic       status_write;
+    logic [7:0] status_written;
     always_comb begin
-        any_err = 1'b0;
-        first_q = '0;
-        for (int i = NQ - 1; i >= 0; i--) if (ev_err[i]) begin any_err = 1'b1; first_q = QW'(i); end
+        status_write   = write_live && (write_addr == A_STATUS_SEL) && wstrb[0] && (wdata[7:0] != 8'd0);
+        status_written = wdata[7:0] & ~NEEDS_RESET;
+        // FEATURES_OK refused: reads back clear; DRIVER_OK needs accepted FEATURES_OK
+        // in the same value, else it is dropped
+        if ((status_written & FEATURES_OK) != 0 && !features_acceptable)
+            status_written = status_written & ~FEATURES_OK;
+        if ((status_written & FEATURES_OK) == 0)
+            status_written = status_written & ~DRIVER_OK;
     end
 
-    logic [15:0] notify_q;
-    assign notify_q = {2'b00, waddr[15:2]} - 16'h0C00;
+    // queue_enable of an invalid configuration: an error of the selected queue
+    logic enable_write;
+    logic enable_fault;
+    assign enable_write = write_live && (write_addr == A_QENABLE) && queue_sel_valid && wstrb[0] && wdata[0] &&
+                          !queue_enabled[sel_q];
+    assign enable_fault = enable_write && (enable_size_bad || desc_misaligned || avail_misaligned || used_misaligned);
 
+    // errors of this cycle: a data-path error of the lowest queue first, then an enable error
+    logic          data_fault;
+    logic [QW-1:0] data_fault_q;
+    logic [NQ-1:0] queue_fault;
+    always_comb begin
+        data_fault   = 1'b0;
+        data_fault_q = '0;
+        for (int i = NQ - 1; i >= 0; i--) begin
+            if (ev_err[i] && !resetting) begin
+                data_fault   = 1'b1;
+                data_fault_q = QW'(i);
+            end
+        end
+        for (int i = 0; i < NQ; i++)
+            queue_fault[i] = (ev_err[i] && !resetting) || (enable_fault && sel_q == QW'(i));
+    end
+
+    // msix vector fields after the write's byte enables
+    logic [15:0] config_vector_written;
+    logic [15:0] queue_vector_written;
+    always_comb begin
+        config_vector_written = config_vector;
+        if (wstrb[0]) config_vector_written[7:0] = wdata[7:0];
+        if (wstrb[1]) config_vector_written[15:8] = wdata[15:8];
+        queue_vector_written = queue_vector[sel_q];
+        if (wstrb[2]) queue_vector_written[7:0] = wdata[23:16];
+        if (wstrb[3]) queue_vector_written[15:8] = wdata[31:24];
+    end
+
+    // doorbell(q) = VIONIC_NOTIFY + VIONIC_NOTIFY_OFF_MULT * q
+    logic        notify_write;
+    logic [15:0] notify_queue;
+    assign notify_write = (write_addr & ~(vionic_pkg::VIONIC_NOTIFY_SIZE - 16'd1)) == vionic_pkg::VIONIC_NOTIFY;
+    assign notify_queue = (write_addr - vionic_pkg::VIONIC_NOTIFY) >> NOTIFY_SHIFT;
+
+    // device status, feature negotiation, queue configuration and the reset sequence
     always_ff @(posedge clk) begin
-        cycles <= rst ? 64'd0 : cycles + 64'd1;
         q_kick <= '0;
-        if (rst || do_reset) begin
-            dfselect <= '0; gfselect <= '0; drv_features <= '0; cfg_msix <= 16'hFFFF;
-            status <= '0; qsel <= '0; isr <= '0; q_en <= '0; q_stop <= '0;
-            err_code <= '0; err_queue <= '0; err_desc <= '0; err_addr <= '0;
-            pend_cfg <= 1'b0; pend_q <= '0; resetting <= 1'b0; l_cyc <= '0;
+        if (rst || reset_done) begin
+            dev_feature_sel <= '0;
+            drv_feature_sel <= '0;
+            drv_features    <= '0;
+            config_vector   <= NO_VECTOR;
+            device_status   <= '0;
+            queue_sel       <= '0;
+            queue_enabled   <= '0;
+            queue_stopped   <= '0;
+            resetting       <= 1'b0;
             for (int i = 0; i < NQ; i++) begin
-                q_sz[i] <= 16'(MAX_QSIZE); q_msix[i] <= 16'hFFFF;
-                q_d[i] <= '0; q_a[i] <= '0; q_u[i] <= '0;
-                c_pkt[i] <= '0; c_byt[i] <= '0; c_drop[i] <= '0; c_err[i] <= '0;
-                l_pkt[i] <= '0; l_byt[i] <= '0;
+                queue_size[i]   <= 16'(MAX_QSIZE);
+                queue_vector[i] <= NO_VECTOR;
+                queue_desc[i]   <= '0;
+                queue_avail[i]  <= '0;
+                queue_used[i]   <= '0;
             end
         end else begin
-            // ---- counters and events ----
-            for (int i = 0; i < NQ; i++) begin
-                if (ev_pkt[i]) begin
-                    c_pkt[i] <= c_pkt[i] + 64'd1;
-                    c_byt[i] <= c_byt[i] + {48'd0, ev_bytes[16*i +: 16]};
-                end
-                if (ev_drop[i]) c_drop[i] <= c_drop[i] + 32'd1;
-                if (ev_err[i] && !resetting) begin
-                    c_err[i]  <= c_err[i] + 32'd1;
-                    q_stop[i] <= 1'b1;
-                end
-                if (ev_used_irq[i] && !resetting) begin
-                    pend_q[i] <= 1'b1;
-                    isr[0]    <= 1'b1;
-                end
-            end
-            if (any_err && !resetting) begin
-                status[6] <= 1'b1;
-                isr[1]    <= 1'b1;
-                pend_cfg  <= 1'b1;
-                if (err_code == 0) begin
-                    err_code  <= ev_err_code[4*first_q +: 4];
-                    err_queue <= 16'(first_q);
-                    err_desc  <= ev_err_desc[16*first_q +: 16];
-                    err_addr  <= 64'(ev_err_addr[ADDR_WIDTH*first_q +: ADDR_WIDTH]);
-                end
-            end
-
-            // ---- reads with side effects ----
-            if (rd_en) begin
-                if (raddr == 16'h1000) isr <= '0;
-                if (raddr == 16'h4010) l_cyc <= cycles[63:32];
-                if (rq_ok && roff[4:0] == 5'h00) l_pkt[rq] <= c_pkt[rq][63:32];
-                if (rq_ok && roff[4:0] == 5'h08) l_byt[rq] <= c_byt[rq][63:32];
-            end
-
-            // ---- writes ----
-            if (wr_en && !resetting) begin
-                case (waddr)
-                    16'h0000: dfselect <= merge(dfselect, wdata, wstrb);
-                    16'h0008: gfselect <= merge(gfselect, wdata, wstrb);
-                    16'h000C: begin
-                        if (gfselect == 0) drv_features[31:0]  <= merge(drv_features[31:0], wdata, wstrb);
-                        if (gfselect == 1) drv_features[63:32] <= merge(drv_features[63:32], wdata, wstrb);
-                    end
-                    16'h0010: begin
-                        if (wstrb[0]) cfg_msix[7:0]  <= wdata[7:0];
-                        if (wstrb[1]) cfg_msix[15:8] <= wdata[15:8];
-                    end
-                    16'h0014: begin
-                        if (wstrb[0]) begin
-                            if (wdata[7:0] == 8'd0) begin
-                                resetting <= 1'b1;
-                            end else begin
-                                // FEATURES_OK refused: reads back clear; DRIVER_OK needs
-                                // FEATURES_OK (accepted) in the same value, else it is dropped
-                                status <= (wdata[7:0] & ~8'h40 &
-                                           ((wdata[3] && !feat_ok) ? ~8'h08 : 8'hFF) &
-                                           ((wdata[3] && feat_ok) ? 8'hFF : ~8'h04)) |
-                                          (status & 8'h40);
-                            end
-                        end
-                        if (wstrb[2]) qsel[7:0]  <= wdata[23:16];
-                        if (wstrb[3]) qsel[15:8] <= wdata[31:24];
-                    end
-                    16'h0018: if (qsel_ok) begin
-                        if (wstrb[0]) q_sz[qi][7:0]    <= wdata[7:0];
-                        if (wstrb[1]) q_sz[qi][15:8]   <= wdata[15:8];
-                        if (wstrb[2]) q_msix[qi][7:0]  <= wdata[23:16];
-                        if (wstrb[3]) q_msix[qi][15:8] <= wdata[31:24];
-                    end
-                    16'h001C: if (qsel_ok && wstrb[0] && wdata[0] && !q_en[qi]) begin
-                        if (en_cfg_bad || en_align_bad) begin
-                            q_stop[qi] <= 1'b1;
-                            c_err[qi]  <= c_err[qi] + 32'd1;
-                            status[6]  <= 1'b1;
-                            isr[1]     <= 1'b1;
-                            pend_cfg   <= 1'b1;
-                            if (err_code == 0 && !any_err) begin
-                                err_code  <= en_cfg_bad ? 4'd7 : 4'd5;
-                                err_queue <= qsel;
-                                err_desc  <= en_cfg_bad ? en_sz : 16'd0;   // code 7: the bad size
-                                err_addr  <= en_cfg_bad ? 64'd0 : en_bad_addr;
-                            end
-                        end else begin
-                            q_en[qi] <= 1'b1;
+            queue_stopped <= queue_stopped | queue_fault;
+            device_status <= (status_write ? status_written : device_status) | (device_status & NEEDS_RESET) |
+                             ((data_fault || enable_fault) ? NEEDS_RESET : 8'd0);
+            if (enable_write && !enable_fault) queue_enabled[sel_q] <= 1'b1;
+            if (write_live) begin
+                case (write_addr)
+                    A_DFSELECT: dev_feature_sel <= merge(dev_feature_sel, wdata, wstrb);
+                    A_GFSELECT: drv_feature_sel <= merge(drv_feature_sel, wdata, wstrb);
+                    A_GF: begin
+                        // driver_feature is frozen once FEATURES_OK is set
+                        if ((device_status & FEATURES_OK) == 0) begin
+                            if (drv_feature_sel == 0) drv_features[31:0]  <= merge(drv_features[31:0], wdata, wstrb);
+                            if (drv_feature_sel == 1) drv_features[63:32] <= merge(drv_features[63:32], wdata, wstrb);
                         end
                     end
-                    16'h0020: if (qsel_ok) q_d[qi][31:0]  <= merge(q_d[qi][31:0], wdata, wstrb);
-                    16'h0024: if (qsel_ok) q_d[qi][63:32] <= merge(q_d[qi][63:32], wdata, wstrb);
-                    16'h0028: if (qsel_ok) q_a[qi][31:0]  <= merge(q_a[qi][31:0], wdata, wstrb);
-                    16'h002C: if (qsel_ok) q_a[qi][63:32] <= merge(q_a[qi][63:32], wdata, wstrb);
-                    16'h0030: if (qsel_ok) q_u[qi][31:0]  <= merge(q_u[qi][31:0], wdata, wstrb);
-                    16'h0034: if (qsel_ok) q_u[qi][63:32] <= merge(q_u[qi][63:32], wdata, wstrb);
+                    A_MSIX_NUMQ: config_vector <= vector(config_vector_written);
+                    A_STATUS_SEL: begin
+                        if (wstrb[0] && wdata[7:0] == 8'd0) resetting <= 1'b1;
+                        if (wstrb[2]) queue_sel[7:0]  <= wdata[23:16];
+                        if (wstrb[3]) queue_sel[15:8] <= wdata[31:24];
+                    end
+                    A_QSIZE_MSIX: if (queue_sel_valid) begin
+                        if (wstrb[0]) queue_size[sel_q][7:0]  <= wdata[7:0];
+                        if (wstrb[1]) queue_size[sel_q][15:8] <= wdata[15:8];
+                        queue_vector[sel_q] <= vector(queue_vector_written);
+                    end
+                    A_QDESC_LO:  if (queue_sel_valid) queue_desc[sel_q][31:0]   <= merge(queue_desc[sel_q][31:0], wdata, wstrb);
+                    A_QDESC_HI:  if (queue_sel_valid) queue_desc[sel_q][63:32]  <= merge(queue_desc[sel_q][63:32], wdata, wstrb);
+                    A_QAVAIL_LO: if (queue_sel_valid) queue_avail[sel_q][31:0]  <= merge(queue_avail[sel_q][31:0], wdata, wstrb);
+                    A_QAVAIL_HI: if (queue_sel_valid) queue_avail[sel_q][63:32] <= merge(queue_avail[sel_q][63:32], wdata, wstrb);
+                    A_QUSED_LO:  if (queue_sel_valid) queue_used[sel_q][31:0]   <= merge(queue_used[sel_q][31:0], wdata, wstrb);
+                    A_QUSED_HI:  if (queue_sel_valid) queue_used[sel_q][63:32]  <= merge(queue_used[sel_q][63:32], wdata, wstrb);
                     default: begin
-                        if (waddr[15:12] == 4'h3 && notify_q < 16'(NQ)) q_kick[notify_q[QW-1:0]] <= 1'b1;
+                        if (notify_write && notify_queue < 16'(NQ))
+                            q_kick[notify_queue[QW-1:0]] <= 1'b1;
                     end
                 endcase
             end
+        end
+    end
 
-            // ---- interrupt request stream ----
+    // error log: the first error since reset (ERR_CODE, ERR_QUEUE, ERR_DESC, ERR_ADDR)
+    always_ff @(posedge clk) begin
+        if (rst || reset_done) begin
+            err_code  <= vionic_pkg::VIONIC_ERR_NONE;
+            err_queue <= '0;
+            err_desc  <= '0;
+            err_addr  <= '0;
+        end else if (err_code == vionic_pkg::VIONIC_ERR_NONE) begin
+            if (data_fault) begin
+                err_code  <= ev_err_code[4*data_fault_q +: 4];
+                err_queue <= 16'(data_fault_q);
+                err_desc  <= ev_err_desc[16*data_fault_q +: 16];
+                err_addr  <= 64'(ev_err_addr[ADDR_WIDTH*data_fault_q +: ADDR_WIDTH]);
+            end else if (enable_fault) begin
+                err_code  <= enable_size_bad ? vionic_pkg::VIONIC_ERR_QUEUE_CFG : vionic_pkg::VIONIC_ERR_ALIGN;
+                err_queue <= queue_sel;
+                err_desc  <= enable_size_bad ? enable_size : 16'd0;   // VIONIC_ERR_QUEUE_CFG: the bad size
+                err_addr  <= enable_size_bad ? 64'd0 : misaligned_addr;
+            end
+        end
+    end
+
+    // vendor counters and the cycle counter; reading a LO half latches its HI half
+    always_ff @(posedge clk) begin
+        cycles <= rst ? 64'd0 : cycles + 64'd1;
+        if (rst || reset_done) begin
+            cycles_hi <= '0;
+            for (int i = 0; i < NQ; i++) begin
+                stat_packets[i] <= '0;
+                stat_bytes[i]   <= '0;
+                stat_drops[i]   <= '0;
+                stat_errors[i]  <= '0;
+                packets_hi[i]   <= '0;
+                bytes_hi[i]     <= '0;
+            end
+        end else begin
+            for (int i = 0; i < NQ; i++) begin
+                if (ev_pkt[i]) begin
+                    stat_packets[i] <= stat_packets[i] + 64'd1;
+                    stat_bytes[i]   <= stat_bytes[i] + {48'd0, ev_bytes[16*i +: 16]};
+                end
+                if (ev_drop[i]) stat_drops[i] <= stat_drops[i] + 32'd1;
+                if (queue_fault[i]) stat_errors[i] <= stat_errors[i] + 32'd1;
+            end
+            if (axil_read) begin
+                if (read_addr == vionic_pkg::VIONIC_REG_CYCLES_LO) cycles_hi <= cycles[63:32];
+                if (stats_hit && stats_reg == vionic_pkg::VIONIC_QSTAT_PACKETS_LO)
+                    packets_hi[stats_q] <= stat_packets[stats_q][63:32];
+                if (stats_hit && stats_reg == vionic_pkg::VIONIC_QSTAT_BYTES_LO)
+                    bytes_hi[stats_q] <= stat_bytes[stats_q][63:32];
+            end
+        end
+    end
+
+    // interrupts: ISR bits and the MSI-X request stream (the config vector first,
+    // then queues by number; nothing is sent for NO_VECTOR)
+    logic [NQ-1:0] queue_irq;
+    logic          config_irq;
+    assign queue_irq  = resetting ? '0 : ev_used_irq;
+    assign config_irq = data_fault || enable_fault;
+
+    logic [QW-1:0] irq_queue;               // lowest queue with a pending interrupt
+    always_comb begin
+        irq_queue = '0;
+        for (int i = NQ - 1; i >= 0; i--) if (queue_irq_pending[i]) irq_queue = QW'(i);
+    end
+
+    logic [7:0] isr_set;
+    assign isr_set = ((queue_irq != 0) ? vionic_pkg::VIRTIO_ISR_QUEUE : 8'd0) |
+                     (config_irq ? vionic_pkg::VIRTIO_ISR_CONFIG : 8'd0);
+
+    logic irq_slot;                         // the stream can take a request this cycle
+    assign irq_slot = !m_axis_irq_tvalid || m_axis_irq_tready;
+
+    always_ff @(posedge clk) begin
+        if (rst || reset_done) begin
+            isr                <= '0;
+            config_irq_pending <= 1'b0;
+            queue_irq_pending  <= '0;
+        end else begin
+            // a read clears ISR; an event of the same cycle sets its bit again
+            isr               <= ((axil_read && read_addr == A_ISR) ? 8'd0 : isr) | isr_set;
+            queue_irq_pending <= queue_irq_pending | queue_irq;
+            if (config_irq) config_irq_pending <= 1'b1;
+            if (irq_slot) begin
+                if (config_irq_pending) config_irq_pending <= config_irq;
+                else if (queue_irq_pending != 0) queue_irq_pending[irq_queue] <= queue_irq[irq_queue];
+            end
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            m_axis_irq_tvalid <= 1'b0;
+            m_axis_irq_tdata  <= '0;
+        end else begin
             if (m_axis_irq_tvalid && m_axis_irq_tready) m_axis_irq_tvalid <= 1'b0;
-            if (!m_axis_irq_tvalid || m_axis_irq_tready) begin
-                if (pend_cfg) begin
-                    pend_cfg <= 1'b0;
-                    if (cfg_msix != 16'hFFFF) begin
+            if (irq_slot && !reset_done) begin
+                if (config_irq_pending) begin
+                    if (config_vector != NO_VECTOR) begin
                         m_axis_irq_tvalid <= 1'b1;
-                        m_axis_irq_tdata  <= cfg_msix;
+                        m_axis_irq_tdata  <= config_vector;
                     end
-                end else begin
-                    if (pend_q != 0) begin
-                        pend_q[irq_q] <= 1'b0;
-                        if (q_msix[irq_q] != 16'hFFFF) begin
-                            m_axis_irq_tvalid <= 1'b1;
-                            m_axis_irq_tdata  <= q_msix[irq_q];
-                        end
+                end else if (queue_irq_pending != 0) begin
+                    if (queue_vector[irq_queue] != NO_VECTOR) begin
+                        m_axis_irq_tvalid <= 1'b1;
+                        m_axis_irq_tdata  <= queue_vector[irq_queue];
                     end
                 end
             end
         end
-        if (rst) m_axis_irq_tvalid <= 1'b0;
     end
 
-    logic [QW-1:0] irq_q;
-    always_comb begin
-        irq_q = '0;
-        for (int i = NQ - 1; i >= 0; i--) if (pend_q[i]) irq_q = QW'(i);
-    end
-
-    // AXI-Lite response registers
+    // AXI-Lite response registers: ready pulses one cycle after the request is
+    // seen; B/R follow the handshake
     always_ff @(posedge clk) begin
         if (rst) begin
-            s_axil_awready <= 1'b0; s_axil_wready <= 1'b0; s_axil_bvalid <= 1'b0;
-            s_axil_arready <= 1'b0; s_axil_rvalid <= 1'b0; s_axil_rdata <= '0;
+            s_axil_awready <= 1'b0;
+            s_axil_wready  <= 1'b0;
+            s_axil_bvalid  <= 1'b0;
+            s_axil_arready <= 1'b0;
+            s_axil_rvalid  <= 1'b0;
+            s_axil_rdata   <= '0;
         end else begin
-            // ready pulses one cycle after the request is seen; B/R follow the handshake
-            s_axil_awready <= wr_en;
-            s_axil_wready  <= wr_en;
+            s_axil_awready <= axil_write;
+            s_axil_wready  <= axil_write;
             if (s_axil_awready) s_axil_bvalid <= 1'b1;
             else if (s_axil_bready) s_axil_bvalid <= 1'b0;
-            s_axil_arready <= rd_en;
-            if (rd_en) s_axil_rdata <= rmux;
+            s_axil_arready <= axil_read;
+            if (axil_read) s_axil_rdata <= read_data;
             if (s_axil_arready) s_axil_rvalid <= 1'b1;
             else if (s_axil_rready) s_axil_rvalid <= 1'b0;
         end
     end
 
     logic unused_ok;
-    assign unused_ok = ^{s_axil_awprot, s_axil_arprot, s_axil_awaddr[1:0], s_axil_araddr[1:0], roff[15:QW+5] , notify_q};
+    assign unused_ok = ^{s_axil_awprot, s_axil_arprot, s_axil_awaddr[1:0], s_axil_araddr[1:0], notify_queue};
 endmodule
+
+`default_nettype wire

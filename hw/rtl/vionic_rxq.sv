@@ -6,194 +6,212 @@
 // frames get a 12-byte virtio_net_hdr (all zero, num_buffers = 1) in front;
 // the byte stream goes to the DMA write engine, one request per descriptor.
 // After the write requests are accepted a used entry (head, 12 + len) follows.
-// A frame is counted (PACKETS/BYTES) only once its data writes completed
-// without error; a failed write (reported by the core with the descriptor and
-// its buffer address, the request address) stops the counting.
+// A frame is counted (PACKETS/BYTES, and in `delivered`, which bounds what the
+// used-ring writer may publish) only once its data writes completed without
+// error; a failed write (reported by the core with the descriptor and its
+// buffer address, the request address) stops the counting, so the used entry
+// of the failed chain is never published.
+`default_nettype none
+
 module vionic_rxq #(
-    parameter int DATA_WIDTH = 64,    // DMA and MAC stream width in bits
-    parameter int ADDR_WIDTH = 64,    // address width
-    parameter int MTU        = 1500,  // largest frame = MTU + 14 bytes
-    parameter int FIFO_BYTES = 8192,  // frame store size (>= 2 largest frames)
-    parameter int INFO_DEPTH = 64,    // frames in the frame store
-    parameter int CF_DEPTH   = 64     // frames between used entry and data write completion
+    parameter int DATA_WIDTH = 64,                            // DMA and MAC stream width in bits
+    parameter int ADDR_WIDTH = 64,                            // address width
+    parameter int MTU        = vionic_pkg::VIONIC_DEFAULT_MTU, // largest frame = MTU + 14 bytes
+    parameter int FIFO_BYTES = 8192,                          // frame store size (>= 2 largest frames)
+    parameter int INFO_DEPTH = 64,                            // frames in the frame store
+    parameter int DONE_DEPTH = 64                             // frames between used entry and data write completion
 ) (
-    input  logic                    clk,
-    input  logic                    rst,
-    input  logic                    clear,
-    input  logic                    run,
+    input  wire logic                          clk,
+    input  wire logic                          rst,
+    input  wire logic                          clear,
+    input  wire logic                          run,
     // MAC
-    input  logic [DATA_WIDTH-1:0]   s_axis_rx_tdata,
-    input  logic [DATA_WIDTH/8-1:0] s_axis_rx_tkeep,
-    input  logic                    s_axis_rx_tvalid,
-    output logic                    s_axis_rx_tready,
-    input  logic                    s_axis_rx_tlast,
-    input  logic                    s_axis_rx_tuser,
+    input  wire logic [DATA_WIDTH-1:0]         s_axis_rx_tdata,
+    input  wire logic [DATA_WIDTH/8-1:0]       s_axis_rx_tkeep,
+    input  wire logic                          s_axis_rx_tvalid,
+    output      logic                          s_axis_rx_tready,
+    input  wire logic                          s_axis_rx_tlast,
+    input  wire logic                          s_axis_rx_tuser,
     // buffers from vionic_fetch
-    input  logic                    ch_valid,
-    output logic                    ch_ready,
-    input  logic [15:0]             ch_head,
-    input  logic [31:0]             ch_total,
-    input  logic [7:0]              ch_nseg,
-    input  logic                    sg_valid,
-    output logic                    sg_ready,
-    input  logic [ADDR_WIDTH-1:0]   sg_addr,
-    input  logic [31:0]             sg_len,
-    input  logic [15:0]             sg_idx,
-    output logic                    need,
-    input  logic                    dry,
+    input  wire logic                          s_chain_valid,
+    output      logic                          s_chain_ready,
+    input  wire logic [15:0]                   s_chain_head,
+    input  wire logic [31:0]                   s_chain_total,
+    input  wire logic [7:0]                    s_chain_nseg,
+    input  wire logic                          s_seg_valid,
+    output      logic                          s_seg_ready,
+    input  wire logic [ADDR_WIDTH-1:0]         s_seg_addr,
+    input  wire logic [31:0]                   s_seg_len,
+    input  wire logic [15:0]                   s_seg_idx,
+    output      logic                          need,
+    input  wire logic                          dry,
     // DMA write requests (stream source) and the stream
-    output logic                    wr_req_valid,
-    input  logic                    wr_req_ready,
-    output logic [ADDR_WIDTH-1:0]   wr_req_addr,
-    output logic [15:0]             wr_req_len,
-    output logic [15:0]             wr_req_desc,   // descriptor written (error report)
-    input  logic [15:0]             wr_seq,        // DMA write engine: sequence of the accepted request
-    input  logic [15:0]             wr_done,       // DMA write engine: requests completed
-    input  logic                    wr_err,        // a write of this queue failed (B error)
-    output logic                    st_valid,
-    input  logic                    st_ready,
-    output logic [DATA_WIDTH-1:0]   st_data,
-    output logic [$clog2(DATA_WIDTH/8):0] st_bytes,
+    output      logic                          m_wr_req_valid,
+    input  wire logic                          m_wr_req_ready,
+    output      logic [ADDR_WIDTH-1:0]         m_wr_req_addr,
+    output      logic [15:0]                   m_wr_req_len,
+    output      logic [15:0]                   m_wr_req_desc,    // descriptor written (error report)
+    input  wire logic [15:0]                   wr_seq,           // DMA write engine: sequence of the accepted request
+    input  wire logic [15:0]                   wr_done,          // DMA write engine: requests completed
+    input  wire logic                          wr_err,           // a write of this queue failed (B error)
+    output      logic                          m_stream_valid,
+    input  wire logic                          m_stream_ready,
+    output      logic [DATA_WIDTH-1:0]         m_stream_data,
+    output      logic [$clog2(DATA_WIDTH/8):0] m_stream_bytes,
     // used entries
-    output logic                    cp_valid,
-    input  logic                    cp_ready,
-    output logic [15:0]             cp_id,
-    output logic [31:0]             cp_len,
+    output      logic                          m_used_valid,
+    input  wire logic                          m_used_ready,
+    output      logic [15:0]                   m_used_id,
+    output      logic [31:0]                   m_used_len,
     // counters (one-cycle pulses)
-    output logic                    cnt_pkt,
-    output logic [15:0]             cnt_bytes,
-    output logic                    cnt_drop
+    output      logic                          cnt_pkt,
+    output      logic [15:0]                   cnt_bytes,
+    output      logic                          cnt_drop,
+    output      logic [15:0]                   delivered         // frames counted since clear
 );
     localparam int W     = DATA_WIDTH / 8;
     localparam int LW    = $clog2(W);
-    localparam int MAXF  = MTU + 14;
-    localparam int DEPTH = FIFO_BYTES / W;
+    localparam int MAX_FRAME = MTU + vionic_pkg::ETH_HDR_LEN;
+    localparam int DEPTH     = FIFO_BYTES / W;
+    localparam int HDR_LEN   = vionic_pkg::VIONIC_NET_HDR_LEN;
     // DATA_WIDTH >= 128: the header is merged into the first frame beat by the
     // packer (prefix); DATA_WIDTH 64: it is sent as two header beats first.
-    localparam bit PRE   = (W >= 16);
-    localparam int HB    = PRE ? 0 : (12 + W - 1) / W;   // separate header beats
+    localparam bit HDR_PREFIX = (W >= 16);
+    localparam int HDR_BEATS  = HDR_PREFIX ? 0 : (HDR_LEN + W - 1) / W;   // separate header beats
 
     // ---------------- front: frame store ----------------
-    logic [LW:0]  kbytes;
-    logic [15:0]  fcnt, fnew;
-    logic         over, skip, mid;
-    logic         d_s_ready, i_s_ready, beat, store;
+    logic [LW:0]  beat_bytes;
+    logic [15:0]  frame_bytes, frame_bytes_next;
+    logic         frame_oversize, skip_frame, mid_frame;
+    logic         data_s_ready, info_s_ready, rx_beat, store;
     always_comb begin
-        kbytes = '0;
-        for (int j = 0; j < W; j++) kbytes = kbytes + {{LW{1'b0}}, s_axis_rx_tkeep[j]};
-        fnew = fcnt + {{(15-LW){1'b0}}, kbytes};
+        beat_bytes = '0;
+        for (int j = 0; j < W; j++) beat_bytes = beat_bytes + {{LW{1'b0}}, s_axis_rx_tkeep[j]};
+        frame_bytes_next = frame_bytes + {{(15-LW){1'b0}}, beat_bytes};
     end
-    assign s_axis_rx_tready = clear || (d_s_ready && i_s_ready);
-    assign beat  = s_axis_rx_tvalid && s_axis_rx_tready;
-    assign store = beat && !clear && !skip && (!over || s_axis_rx_tlast);
+    assign s_axis_rx_tready = clear || (data_s_ready && info_s_ready);
+    assign rx_beat          = s_axis_rx_tvalid && s_axis_rx_tready;
+    assign store            = rx_beat && !clear && !skip_frame && (!frame_oversize || s_axis_rx_tlast);
 
     always_ff @(posedge clk) begin
         if (rst) begin
-            fcnt <= '0; over <= 1'b0; skip <= 1'b0; mid <= 1'b0;
+            frame_bytes    <= '0;
+            frame_oversize <= 1'b0;
+            skip_frame     <= 1'b0;
+            mid_frame      <= 1'b0;
         end else begin
-            if (beat) mid <= !s_axis_rx_tlast;
+            if (rx_beat) mid_frame <= !s_axis_rx_tlast;
             if (clear) begin
-                fcnt <= '0; over <= 1'b0;
-                skip <= beat ? !s_axis_rx_tlast : mid;
-            end else if (beat) begin
-                if (skip) begin
-                    if (s_axis_rx_tlast) skip <= 1'b0;
+                frame_bytes    <= '0;
+                frame_oversize <= 1'b0;
+                skip_frame     <= rx_beat ? !s_axis_rx_tlast : mid_frame;
+            end else if (rx_beat) begin
+                if (skip_frame) begin
+                    if (s_axis_rx_tlast) skip_frame <= 1'b0;
                 end else if (s_axis_rx_tlast) begin
-                    fcnt <= '0; over <= 1'b0;
+                    frame_bytes    <= '0;
+                    frame_oversize <= 1'b0;
                 end else begin
-                    fcnt <= fnew;
-                    if (fnew > 16'(MAXF)) over <= 1'b1;
+                    frame_bytes <= frame_bytes_next;
+                    if (frame_bytes_next > 16'(MAX_FRAME)) frame_oversize <= 1'b1;
                 end
             end
         end
     end
 
-    logic                  fd_valid, fd_ready, fd_last;
-    logic [DATA_WIDTH-1:0] fd_data;
-    logic [LW:0]           fd_bytes;
-    logic [$clog2(DEPTH)+1:0] fd_count;
+    logic                  data_m_valid, data_m_ready, data_m_last;
+    logic [DATA_WIDTH-1:0] data_m_data;
+    logic [LW:0]           data_m_bytes;
+    logic [$clog2(DEPTH)+1:0] data_count;
     vionic_fifo #(.WIDTH(DATA_WIDTH + LW + 2), .DEPTH(DEPTH)) u_data (
-        .clk(clk), .rst(rst || clear), .s_valid(store), .s_ready(d_s_ready),
-        .s_data({s_axis_rx_tdata, kbytes, s_axis_rx_tlast}),
-        .m_valid(fd_valid), .m_ready(fd_ready), .m_data({fd_data, fd_bytes, fd_last}), .count(fd_count));
+        .clk(clk), .rst(rst || clear), .s_valid(store), .s_ready(data_s_ready),
+        .s_data({s_axis_rx_tdata, beat_bytes, s_axis_rx_tlast}),
+        .m_valid(data_m_valid), .m_ready(data_m_ready), .m_data({data_m_data, data_m_bytes, data_m_last}), .count(data_count));
 
-    logic        fi_valid, fi_pop, fi_bad;
-    logic [15:0] fi_len;
-    logic [$clog2(INFO_DEPTH)+1:0] fi_count;
+    logic        info_m_valid, info_m_ready, info_m_bad;
+    logic [15:0] info_m_len;
+    logic [$clog2(INFO_DEPTH)+1:0] info_count;
     vionic_fifo #(.WIDTH(17), .DEPTH(INFO_DEPTH)) u_info (
-        .clk(clk), .rst(rst || clear), .s_valid(store && s_axis_rx_tlast), .s_ready(i_s_ready),
-        .s_data({fnew, over || (fnew > 16'(MAXF)) || s_axis_rx_tuser || (fnew == 0)}),
-        .m_valid(fi_valid), .m_ready(fi_pop), .m_data({fi_len, fi_bad}), .count(fi_count));
+        .clk(clk), .rst(rst || clear), .s_valid(store && s_axis_rx_tlast), .s_ready(info_s_ready),
+        .s_data({frame_bytes_next, frame_oversize || (frame_bytes_next > 16'(MAX_FRAME)) || s_axis_rx_tuser || (frame_bytes_next == 0)}),
+        .m_valid(info_m_valid), .m_ready(info_m_ready), .m_data({info_m_len, info_m_bad}), .count(info_count));
 
     // ---------------- decision engine ----------------
-    logic        cm_s_ready;
-    logic        busy, cmd_push, cmd_drop, drop_now, take_buf;
-    logic [7:0]  seg_left;
-    logic [15:0] remaining, cur_head, cur_len;
-    logic [31:0] wl;
-    logic        cp_pend, cp_go, cf_s_ready;
-    logic [15:0] lseq, cur_seq;
-    logic [16:0] need_len;
+    logic        cmds_s_ready;
+    logic        writing, cmd_push, cmd_drop, drop_now, take_buf;
+    logic [7:0]  segs_left;
+    logic [15:0] bytes_left, frame_head, frame_len;
+    logic [31:0] write_len;
+    logic        used_pending, used_fire, done_s_ready;
+    logic [15:0] last_wr_seq, frame_last_seq;
+    logic [16:0] buffer_need;
 
-    assign need_len = {1'b0, fi_len} + 17'd12;
+    assign buffer_need = {1'b0, info_m_len} + 17'(HDR_LEN);
     always_comb begin
         drop_now = 1'b0;
         take_buf = 1'b0;
         need     = 1'b0;
-        if (!busy && (!cp_pend || cp_go) && fi_valid && cm_s_ready) begin
-            if (!run || fi_bad) drop_now = 1'b1;
-            else if (ch_valid) begin
-                if (ch_total < {15'd0, need_len}) drop_now = 1'b1;
+        if (!writing && (!used_pending || used_fire) && info_m_valid && cmds_s_ready) begin
+            if (!run || info_m_bad) drop_now = 1'b1;
+            else if (s_chain_valid) begin
+                if (s_chain_total < {15'd0, buffer_need}) drop_now = 1'b1;
                 else take_buf = 1'b1;
             end else if (dry) drop_now = 1'b1;
             else need = 1'b1;
         end
     end
-    assign fi_pop   = drop_now || take_buf;
-    assign ch_ready = take_buf;
-    assign cmd_push = fi_pop;
-    assign cmd_drop = drop_now;
+    assign info_m_ready  = drop_now || take_buf;
+    assign s_chain_ready = take_buf;
+    assign cmd_push      = info_m_ready;
+    assign cmd_drop      = drop_now;
 
     // the buffer chain is taken together with its first segment
-    logic        e_busy;
-    logic [7:0]  e_left;
-    logic [15:0] e_rem;
-    assign e_busy = busy || take_buf;
-    assign e_left = busy ? seg_left : ch_nseg;
-    assign e_rem  = busy ? remaining : need_len[15:0];
-    assign wl = (sg_len < {16'd0, e_rem}) ? sg_len : {16'd0, e_rem};
-    assign wr_req_valid = e_busy && sg_valid && (wl != 0);
-    assign wr_req_addr  = sg_addr;
-    assign wr_req_len   = wl[15:0];
-    assign wr_req_desc  = sg_idx;
-    assign sg_ready     = e_busy && sg_valid && ((wl == 0) || wr_req_ready);
-    assign cp_valid     = cp_pend && cf_s_ready;
-    assign cp_go        = cp_valid && cp_ready;
-    assign cp_id        = cur_head;
-    assign cp_len       = {16'd0, cur_len} + 32'd12;
+    logic        eff_writing;
+    logic [7:0]  eff_left;
+    logic [15:0] eff_bytes_left;
+    assign eff_writing    = writing || take_buf;
+    assign eff_left       = writing ? segs_left : s_chain_nseg;
+    assign eff_bytes_left = writing ? bytes_left : buffer_need[15:0];
+    assign write_len      = (s_seg_len < {16'd0, eff_bytes_left}) ? s_seg_len : {16'd0, eff_bytes_left};
+    assign m_wr_req_valid = eff_writing && s_seg_valid && (write_len != 0);
+    assign m_wr_req_addr  = s_seg_addr;
+    assign m_wr_req_len   = write_len[15:0];
+    assign m_wr_req_desc  = s_seg_idx;
+    assign s_seg_ready    = eff_writing && s_seg_valid && ((write_len == 0) || m_wr_req_ready);
+    assign m_used_valid   = used_pending && done_s_ready;
+    assign used_fire      = m_used_valid && m_used_ready;
+    assign m_used_id      = frame_head;
+    assign m_used_len     = {16'd0, frame_len} + 32'(HDR_LEN);
 
     always_ff @(posedge clk) begin
         if (rst || clear) begin
-            busy <= 1'b0; seg_left <= '0; remaining <= '0; cur_head <= '0; cur_len <= '0;
-            cp_pend <= 1'b0; cnt_drop <= 1'b0; lseq <= '0; cur_seq <= '0;
+            writing        <= 1'b0;
+            segs_left      <= '0;
+            bytes_left     <= '0;
+            frame_head     <= '0;
+            frame_len      <= '0;
+            used_pending   <= 1'b0;
+            cnt_drop       <= 1'b0;
+            last_wr_seq    <= '0;
+            frame_last_seq <= '0;
         end else begin
             cnt_drop <= drop_now;
-            if (cp_go) cp_pend <= 1'b0;
-            if (wr_req_valid && wr_req_ready) lseq <= wr_seq;
+            if (used_fire) used_pending <= 1'b0;
+            if (m_wr_req_valid && m_wr_req_ready) last_wr_seq <= wr_seq;
             if (take_buf) begin
-                busy      <= 1'b1;
-                seg_left  <= ch_nseg;
-                remaining <= need_len[15:0];
-                cur_head  <= ch_head;
-                cur_len   <= fi_len;
+                writing    <= 1'b1;
+                segs_left  <= s_chain_nseg;
+                bytes_left <= buffer_need[15:0];
+                frame_head <= s_chain_head;
+                frame_len  <= info_m_len;
             end
-            if (sg_valid && sg_ready) begin
-                remaining <= e_rem - wl[15:0];
-                seg_left  <= e_left - 8'd1;
-                if (e_left == 8'd1) begin
-                    busy    <= 1'b0;
-                    cp_pend <= 1'b1;
-                    cur_seq <= (wr_req_valid && wr_req_ready) ? wr_seq : lseq;
+            if (s_seg_valid && s_seg_ready) begin
+                bytes_left <= eff_bytes_left - write_len[15:0];
+                segs_left  <= eff_left - 8'd1;
+                if (eff_left == 8'd1) begin
+                    writing        <= 1'b0;
+                    used_pending   <= 1'b1;
+                    frame_last_seq <= (m_wr_req_valid && m_wr_req_ready) ? wr_seq : last_wr_seq;
                 end
             end
         end
@@ -203,35 +221,39 @@ module vionic_rxq #(
     // A frame counts in PACKETS/BYTES once all its data writes have completed
     // (done counter past its last request); once a write of the queue failed,
     // no frame counts any more (the queue is stopped, the frame not delivered).
-    logic        cf_valid, cf_pop, failed;
-    logic [15:0] cf_seq, cf_len, cf_d;
-    logic [$clog2(CF_DEPTH)+1:0] cf_count;
-    vionic_fifo #(.WIDTH(32), .DEPTH(CF_DEPTH)) u_cnt (
-        .clk(clk), .rst(rst || clear), .s_valid(cp_go), .s_ready(cf_s_ready), .s_data({cur_seq, cur_len}),
-        .m_valid(cf_valid), .m_ready(cf_pop), .m_data({cf_seq, cf_len}), .count(cf_count));
-    assign cf_d   = wr_done - cf_seq - 1'b1;   // < 0x8000: the frame's last write completed
-    assign cf_pop = cf_valid && !cf_d[15];
+    logic        done_m_valid, done_m_ready, failed;
+    logic [15:0] done_m_seq, done_m_len, done_dist;
+    logic [$clog2(DONE_DEPTH)+1:0] done_count;
+    vionic_fifo #(.WIDTH(32), .DEPTH(DONE_DEPTH)) u_done (
+        .clk(clk), .rst(rst || clear), .s_valid(used_fire), .s_ready(done_s_ready), .s_data({frame_last_seq, frame_len}),
+        .m_valid(done_m_valid), .m_ready(done_m_ready), .m_data({done_m_seq, done_m_len}), .count(done_count));
+    assign done_dist    = wr_done - done_m_seq - 1'b1;   // < 0x8000: the frame's last write completed
+    assign done_m_ready = done_m_valid && !done_dist[15];
     always_ff @(posedge clk) begin
         if (rst || clear) begin
-            failed <= 1'b0; cnt_pkt <= 1'b0; cnt_bytes <= '0;
+            failed    <= 1'b0;
+            cnt_pkt   <= 1'b0;
+            cnt_bytes <= '0;
+            delivered <= '0;
         end else begin
             if (wr_err) failed <= 1'b1;
-            cnt_pkt <= cf_pop && !failed && !wr_err;
-            if (cf_pop) cnt_bytes <= cf_len;
+            cnt_pkt <= done_m_ready && !failed && !wr_err;
+            if (done_m_ready) cnt_bytes <= done_m_len;
+            if (done_m_ready && !failed && !wr_err) delivered <= delivered + 16'd1;
         end
     end
 
     // ---------------- stream unit: header insertion / discard ----------------
-    logic cm_valid, cm_drop, cm_pop;
-    logic [$clog2(16)+1:0] cm_count;
+    logic cmds_m_valid, cmds_m_drop, cmds_m_ready;
+    logic [$clog2(16)+1:0] cmds_count;
     vionic_fifo #(.WIDTH(1), .DEPTH(16)) u_cmd (
-        .clk(clk), .rst(rst || clear), .s_valid(cmd_push), .s_ready(cm_s_ready), .s_data(cmd_drop),
-        .m_valid(cm_valid), .m_ready(cm_pop), .m_data(cm_drop), .count(cm_count));
+        .clk(clk), .rst(rst || clear), .s_valid(cmd_push), .s_ready(cmds_s_ready), .s_data(cmd_drop),
+        .m_valid(cmds_m_valid), .m_ready(cmds_m_ready), .m_data(cmds_m_drop), .count(cmds_count));
 
-    logic [1:0]            hk;          // header beats sent for the current frame
+    logic [1:0]            hdr_beats_sent;          // header beats sent for the current frame
     logic                  in_hdr;
     logic [DATA_WIDTH-1:0] hdr_data;
-    logic [LW:0]           hdr_hi;
+    logic [LW:0]           hdr_bytes_hi;
     logic                  pk_s_valid, pk_s_ready, pk_first, pk_last;
     logic [DATA_WIDTH-1:0] pk_s_data;
     logic [LW:0]           pk_s_hi;
@@ -241,53 +263,59 @@ module vionic_rxq #(
     always_comb begin
         hdr_data = '0;
         for (int j = 0; j < W; j++)
-            if ((32'(hk) * W + j) == 10) hdr_data[8*j +: 8] = 8'd1;   // num_buffers = 1
-        hdr_hi = ((32'(hk) + 1) * W <= 12) ? (LW+1)'(W) : (LW+1)'(12 - 32'(hk) * W);
+            if ((32'(hdr_beats_sent) * W + j) == vionic_pkg::NET_HDR_NUM_BUFFERS)
+                hdr_data[8*j +: 8] = 8'd1;   // num_buffers = 1
+        hdr_bytes_hi = ((32'(hdr_beats_sent) + 1) * W <= HDR_LEN) ? (LW+1)'(W) :
+                       (LW+1)'(HDR_LEN - 32'(hdr_beats_sent) * W);
     end
-    logic fr_start;
+    logic frame_start;
     generate
-        if (HB == 0) begin : g_nohdr
+        if (HDR_BEATS == 0) begin : g_nohdr
             assign in_hdr = 1'b0;
         end else begin : g_hdr
-            assign in_hdr = (32'(hk) < HB);
+            assign in_hdr = (32'(hdr_beats_sent) < HDR_BEATS);
         end
     endgenerate
-    assign pk_s_valid = cm_valid && !cm_drop && (in_hdr || fd_valid);
-    assign pk_s_data  = in_hdr ? hdr_data : fd_data;
-    assign pk_s_hi    = in_hdr ? hdr_hi : fd_bytes;
-    assign pk_first   = PRE ? fr_start : (hk == 2'd0);
-    assign pk_last    = !in_hdr && fd_last;
-    assign fd_ready   = cm_valid && (cm_drop || (!in_hdr && pk_s_ready));
-    assign cm_pop     = fd_valid && fd_ready && fd_last;
+    assign pk_s_valid   = cmds_m_valid && !cmds_m_drop && (in_hdr || data_m_valid);
+    assign pk_s_data    = in_hdr ? hdr_data : data_m_data;
+    assign pk_s_hi      = in_hdr ? hdr_bytes_hi : data_m_bytes;
+    assign pk_first     = HDR_PREFIX ? frame_start : (hdr_beats_sent == 2'd0);
+    assign pk_last      = !in_hdr && data_m_last;
+    assign data_m_ready = cmds_m_valid && (cmds_m_drop || (!in_hdr && pk_s_ready));
+    assign cmds_m_ready = data_m_valid && data_m_ready && data_m_last;
 
     always_ff @(posedge clk) begin
-        if (rst || clear) hk <= '0;
-        else if (cm_pop) hk <= '0;
-        else if (pk_s_valid && pk_s_ready && in_hdr) hk <= hk + 2'd1;
+        if (rst || clear) hdr_beats_sent <= '0;
+        else if (cmds_m_ready) hdr_beats_sent <= '0;
+        else if (pk_s_valid && pk_s_ready && in_hdr) hdr_beats_sent <= hdr_beats_sent + 2'd1;
     end
     always_ff @(posedge clk) begin
-        if (rst || clear) fr_start <= 1'b1;
-        else if (cm_pop) fr_start <= 1'b1;
-        else if (pk_s_valid && pk_s_ready) fr_start <= 1'b0;
+        if (rst || clear) frame_start <= 1'b1;
+        else if (cmds_m_ready) frame_start <= 1'b1;
+        else if (pk_s_valid && pk_s_ready) frame_start <= 1'b0;
     end
-    logic [DATA_WIDTH-1:0] pre_data;
+    logic [DATA_WIDTH-1:0] hdr_prefix;
     always_comb begin
-        pre_data = '0;
-        for (int j = 0; j < W; j++) if (j == 10) pre_data[8*j +: 8] = 8'd1;   // num_buffers = 1
+        hdr_prefix = '0;
+        for (int j = 0; j < W; j++)
+            if (j == vionic_pkg::NET_HDR_NUM_BUFFERS) hdr_prefix[8*j +: 8] = 8'd1;   // num_buffers = 1
     end
 
     vionic_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
         .clk(clk), .rst(rst || clear),
         .s_valid(pk_s_valid), .s_ready(pk_s_ready), .s_data(pk_s_data), .s_lo('0), .s_hi(pk_s_hi),
-        .s_first(pk_first), .s_off(PRE ? LW'(12) : '0), .s_last(pk_last), .s_user(1'b0),
-        .s_pre(PRE && fr_start), .s_pre_data(pre_data),
-        .m_valid(st_valid), .m_ready(st_ready), .m_data(st_data), .m_strb(pk_strb),
+        .s_first(pk_first), .s_off(HDR_PREFIX ? LW'(HDR_LEN) : '0), .s_last(pk_last), .s_user(1'b0),
+        .s_pre(HDR_PREFIX && frame_start), .s_pre_data(hdr_prefix),
+        .m_valid(m_stream_valid), .m_ready(m_stream_ready), .m_data(m_stream_data), .m_strb(pk_strb),
         .m_last(pk_m_last), .m_user(pk_m_user));
     always_comb begin
-        st_bytes = '0;
-        for (int j = 0; j < W; j++) st_bytes = st_bytes + {{LW{1'b0}}, pk_strb[j]};
+        m_stream_bytes = '0;
+        for (int j = 0; j < W; j++) m_stream_bytes = m_stream_bytes + {{LW{1'b0}}, pk_strb[j]};
     end
 
     logic unused_ok;
-    assign unused_ok = ^{cf_count, cf_d[14:0], fd_count, fi_count, cm_count, pk_m_last, pk_m_user, wl[31:16], ch_total[31:17]};
+    assign unused_ok = ^{done_count, done_dist[14:0], data_count, info_count, cmds_count, pk_m_last, pk_m_user,
+                         write_len[31:16], s_chain_total[31:17]};
 endmodule
+
+`default_nettype wire

@@ -2,202 +2,233 @@
 // Chain -> DMA reads of the buffer bytes after the 12-byte virtio_net_hdr
 // (the header is never read) -> vionic_pack (compaction across descriptors)
 // -> m_axis_tx. Frames whose length (chain total - 12) is 0 or above
-// MTU + 14 are dropped (DROPS) without reading data. A used entry (len 0) is
-// emitted once all data of a chain has arrived or the chain was dropped.
+// MTU + 14 are dropped (DROPS) without reading data, so a bad address inside
+// them is no error. A used entry (len 0) is emitted once all data of a chain
+// has arrived or the chain was dropped.
 // A DMA read error is reported with the descriptor whose buffer was read and
-// that buffer's address (desc.addr), whichever burst failed.
+// that buffer's address (desc.addr), whichever burst failed; the frame ends
+// at that beat with tuser (abort: never a good frame on the MAC), gets no used
+// entry and is not counted, and nothing is sent after it until clear.
+`default_nettype none
+
 module vionic_txq #(
-    parameter int DATA_WIDTH = 64,   // DMA and MAC stream width in bits
-    parameter int ADDR_WIDTH = 64,   // address width
-    parameter int MTU        = 1500, // largest frame = MTU + 14 bytes
-    parameter int INFO_DEPTH = 64,   // frames between read issue and transmission
-    parameter int RA_DEPTH   = 256   // read requests between issue and their last beat
+    parameter int DATA_WIDTH = 64,                            // DMA and MAC stream width in bits
+    parameter int ADDR_WIDTH = 64,                            // address width
+    parameter int MTU        = vionic_pkg::VIONIC_DEFAULT_MTU, // largest frame = MTU + 14 bytes
+    parameter int INFO_DEPTH = 64,                            // frames between read issue and transmission
+    parameter int RA_DEPTH   = 256                            // read requests between issue and their last beat
 ) (
-    input  logic                    clk,
-    input  logic                    rst,
-    input  logic                    clear,
-    input  logic                    run,
+    input  wire logic                            clk,
+    input  wire logic                            rst,
+    input  wire logic                            clear,
+    input  wire logic                            run,
     // chains from vionic_fetch
-    input  logic                    ch_valid,
-    output logic                    ch_ready,
-    input  logic [15:0]             ch_head,
-    input  logic [31:0]             ch_total,
-    input  logic [7:0]              ch_nseg,
-    input  logic                    sg_valid,
-    output logic                    sg_ready,
-    input  logic [ADDR_WIDTH-1:0]   sg_addr,
-    input  logic [31:0]             sg_len,
-    input  logic [15:0]             sg_idx,
-    // DMA read client (tag = last request of the frame)
-    output logic                    rd_req_valid,
-    input  logic                    rd_req_ready,
-    output logic [ADDR_WIDTH-1:0]   rd_req_addr,
-    output logic [15:0]             rd_req_len,
-    output logic                    rd_req_tag,
-    input  logic                    rd_valid,
-    output logic                    rd_ready,
-    input  logic [DATA_WIDTH-1:0]   rd_data,
-    input  logic [$clog2(DATA_WIDTH/8)-1:0] rd_lo,
-    input  logic [$clog2(DATA_WIDTH/8):0]   rd_hi,
-    input  logic                    rd_last,
-    input  logic                    rd_tag,
-    input  logic                    rd_err,
-    input  logic [ADDR_WIDTH-1:0]   rd_err_addr,
+    input  wire logic                            s_chain_valid,
+    output      logic                            s_chain_ready,
+    input  wire logic [15:0]                     s_chain_head,
+    input  wire logic [31:0]                     s_chain_total,
+    input  wire logic [7:0]                      s_chain_nseg,
+    input  wire logic                            s_seg_valid,
+    output      logic                            s_seg_ready,
+    input  wire logic [ADDR_WIDTH-1:0]           s_seg_addr,
+    input  wire logic [31:0]                     s_seg_len,
+    input  wire logic [15:0]                     s_seg_idx,
+    // DMA read requests (tag = last request of the frame) and their beats
+    output      logic                            m_rd_req_valid,
+    input  wire logic                            m_rd_req_ready,
+    output      logic [ADDR_WIDTH-1:0]           m_rd_req_addr,
+    output      logic [15:0]                     m_rd_req_len,
+    output      logic                            m_rd_req_tag,
+    input  wire logic                            s_rd_valid,
+    output      logic                            s_rd_ready,
+    input  wire logic [DATA_WIDTH-1:0]           s_rd_data,
+    input  wire logic [$clog2(DATA_WIDTH/8)-1:0] s_rd_lo,
+    input  wire logic [$clog2(DATA_WIDTH/8):0]   s_rd_hi,
+    input  wire logic                            s_rd_last,
+    input  wire logic                            s_rd_tag,
+    input  wire logic                            s_rd_err,
     // MAC
-    output logic [DATA_WIDTH-1:0]   m_axis_tx_tdata,
-    output logic [DATA_WIDTH/8-1:0] m_axis_tx_tkeep,
-    output logic                    m_axis_tx_tvalid,
-    input  logic                    m_axis_tx_tready,
-    output logic                    m_axis_tx_tlast,
-    output logic                    m_axis_tx_tuser,
+    output      logic [DATA_WIDTH-1:0]           m_axis_tx_tdata,
+    output      logic [DATA_WIDTH/8-1:0]         m_axis_tx_tkeep,
+    output      logic                            m_axis_tx_tvalid,
+    input  wire logic                            m_axis_tx_tready,
+    output      logic                            m_axis_tx_tlast,
+    output      logic                            m_axis_tx_tuser,
     // used entries
-    output logic                    cp_valid,
-    input  logic                    cp_ready,
-    output logic [15:0]             cp_id,
+    output      logic                            m_used_valid,
+    input  wire logic                            m_used_ready,
+    output      logic [15:0]                     m_used_id,
     // counters (one-cycle pulses)
-    output logic                    cnt_pkt,
-    output logic [15:0]             cnt_bytes,
-    output logic                    cnt_drop,
-    // DMA error report
-    output logic                    err_valid,
-    output logic [15:0]             err_desc,
-    output logic [ADDR_WIDTH-1:0]   err_addr
+    output      logic                            cnt_pkt,
+    output      logic [15:0]                     cnt_bytes,
+    output      logic                            cnt_drop,
+    // DMA error report (one-cycle pulse)
+    output      logic                            err_valid,
+    output      logic [15:0]                     err_desc,
+    output      logic [ADDR_WIDTH-1:0]           err_addr
 );
-    localparam int MAXF = MTU + 14;
+    localparam int MAX_FRAME = MTU + vionic_pkg::ETH_HDR_LEN;
+    localparam int HDR_LEN   = vionic_pkg::VIONIC_NET_HDR_LEN;
+
+    logic failed;          // a read of this queue failed: discard everything until clear
 
     // ---------------- issue side ----------------
-    logic        busy_ch, drop_ch;
-    logic [7:0]  seg_left;
-    logic [4:0]  skip;
-    logic [31:0] flen;
-    logic        fi_s_ready;
-    logic [31:0] s_skip, rl;
+    logic        chain_busy;           // segments of a taken chain remain
+    logic        chain_drop;           // the taken chain is dropped (no reads)
+    logic [7:0]  segs_left;
+    logic [4:0]  hdr_left;             // header bytes still to skip
+    logic [31:0] frame_len;
+    logic        info_s_ready;
+    logic [31:0] seg_skip, read_len;
     logic        seg_is_last;
 
     // A chain record can be taken together with its first segment (the fetch
     // engine pushes the segments before the record), so a one-descriptor frame
     // costs one cycle here.
-    logic       e_busy, e_drop;
-    logic [7:0] e_left;
-    logic [4:0] e_skip;
-    logic ch_drop;
+    logic       eff_busy, eff_drop;
+    logic [7:0] eff_left;
+    logic [4:0] eff_hdr_left;
+    logic       new_chain_drop;
     always_comb begin
-        flen    = ch_total - 32'd12;
-        ch_drop = (ch_total <= 32'd12) || (flen > 32'(MAXF));
-        e_busy  = busy_ch || ch_ready;
-        e_drop  = busy_ch ? drop_ch : ch_drop;
-        e_left  = busy_ch ? seg_left : ch_nseg;
-        e_skip  = busy_ch ? skip : 5'd12;
-        s_skip  = (sg_len < {27'd0, e_skip}) ? sg_len : {27'd0, e_skip};
-        rl      = sg_len - s_skip;
-        seg_is_last = (e_left == 8'd1);
+        frame_len      = s_chain_total - 32'(HDR_LEN);
+        new_chain_drop = (s_chain_total <= 32'(HDR_LEN)) || (frame_len > 32'(MAX_FRAME));
+        eff_busy       = chain_busy || s_chain_ready;
+        eff_drop       = chain_busy ? chain_drop : new_chain_drop;
+        eff_left       = chain_busy ? segs_left : s_chain_nseg;
+        eff_hdr_left   = chain_busy ? hdr_left : 5'(HDR_LEN);
+        seg_skip       = (s_seg_len < 32'(eff_hdr_left)) ? s_seg_len : 32'(eff_hdr_left);
+        read_len       = s_seg_len - seg_skip;
+        seg_is_last    = (eff_left == 8'd1);
     end
 
-    assign ch_ready     = run && !busy_ch && ch_valid && fi_s_ready;
+    assign s_chain_ready = run && !failed && !chain_busy && s_chain_valid && info_s_ready;
     // descriptor buffer address of every read request in flight (error report)
-    logic                  ra_s_ready, ra_valid, beat_fire;
-    logic [ADDR_WIDTH-1:0] ra_addr;
-    logic [15:0]           ra_idx;
-    logic [$clog2(RA_DEPTH)+1:0] ra_count;
-    assign rd_req_valid = e_busy && !e_drop && sg_valid && (rl != 0) && ra_s_ready;
-    assign rd_req_addr  = sg_addr + {{(ADDR_WIDTH-32){1'b0}}, s_skip};
-    assign rd_req_len   = rl[15:0];
-    assign rd_req_tag   = seg_is_last;
-    assign sg_ready     = e_busy && sg_valid && (e_drop || (rl == 0) || (rd_req_ready && ra_s_ready));
-    vionic_fifo #(.WIDTH(16 + ADDR_WIDTH), .DEPTH(RA_DEPTH)) u_raddr (
-        .clk(clk), .rst(rst || clear), .s_valid(rd_req_valid && rd_req_ready), .s_ready(ra_s_ready),
-        .s_data({sg_idx, sg_addr}), .m_valid(ra_valid), .m_ready(beat_fire && rd_last), .m_data({ra_idx, ra_addr}),
-        .count(ra_count));
+    logic                  reqs_s_ready, reqs_m_valid, beat_fire;
+    logic [ADDR_WIDTH-1:0] reqs_m_addr;
+    logic [15:0]           reqs_m_idx;
+    logic [$clog2(RA_DEPTH)+1:0] reqs_count;
+    assign m_rd_req_valid = eff_busy && !eff_drop && !failed && s_seg_valid && (read_len != 0) && reqs_s_ready;
+    assign m_rd_req_addr  = s_seg_addr + ADDR_WIDTH'(seg_skip);
+    assign m_rd_req_len   = read_len[15:0];
+    assign m_rd_req_tag   = seg_is_last;
+    assign s_seg_ready    = eff_busy && s_seg_valid && !failed &&
+                            (eff_drop || (read_len == 0) || (m_rd_req_ready && reqs_s_ready));
+    vionic_fifo #(.WIDTH(16 + ADDR_WIDTH), .DEPTH(RA_DEPTH)) u_reqs (
+        .clk(clk), .rst(rst || clear),
+        .s_valid(m_rd_req_valid && m_rd_req_ready), .s_ready(reqs_s_ready), .s_data({s_seg_idx, s_seg_addr}),
+        .m_valid(reqs_m_valid), .m_ready(beat_fire && s_rd_last), .m_data({reqs_m_idx, reqs_m_addr}),
+        .count(reqs_count));
 
     always_ff @(posedge clk) begin
         if (rst || clear) begin
-            busy_ch <= 1'b0; drop_ch <= 1'b0; seg_left <= '0; skip <= '0;
+            chain_busy <= 1'b0;
+            chain_drop <= 1'b0;
+            segs_left  <= '0;
+            hdr_left   <= '0;
         end else begin
-            if (ch_valid && ch_ready) begin
-                busy_ch  <= 1'b1;
-                drop_ch  <= ch_drop;
-                seg_left <= ch_nseg;
-                skip     <= 5'd12;
+            if (s_chain_valid && s_chain_ready) begin
+                chain_busy <= 1'b1;
+                chain_drop <= new_chain_drop;
+                segs_left  <= s_chain_nseg;
+                hdr_left   <= 5'(HDR_LEN);
             end
-            if (sg_valid && sg_ready) begin
-                skip     <= e_skip - s_skip[4:0];
-                seg_left <= e_left - 8'd1;
-                busy_ch  <= !seg_is_last;
+            if (s_seg_valid && s_seg_ready) begin
+                hdr_left   <= eff_hdr_left - seg_skip[4:0];
+                segs_left  <= eff_left - 8'd1;
+                chain_busy <= !seg_is_last;
             end
         end
     end
 
     // frame info: {head, frame length, dropped}
-    logic        fi_valid, fi_pop, fi_drop;
-    logic [15:0] fi_head, fi_len;
-    logic [$clog2(INFO_DEPTH)+1:0] fi_count;
+    logic        info_m_valid, info_m_ready, info_m_drop;
+    logic [15:0] info_m_head, info_m_len;
+    logic [$clog2(INFO_DEPTH)+1:0] info_count;
     vionic_fifo #(.WIDTH(33), .DEPTH(INFO_DEPTH)) u_info (
-        .clk(clk), .rst(rst || clear), .s_valid(ch_valid && ch_ready), .s_ready(fi_s_ready),
-        .s_data({ch_head, flen[15:0], ch_drop}),
-        .m_valid(fi_valid), .m_ready(fi_pop), .m_data({fi_head, fi_len, fi_drop}), .count(fi_count));
+        .clk(clk), .rst(rst || clear),
+        .s_valid(s_chain_valid && s_chain_ready), .s_ready(info_s_ready),
+        .s_data({s_chain_head, frame_len[15:0], new_chain_drop}),
+        .m_valid(info_m_valid), .m_ready(info_m_ready), .m_data({info_m_head, info_m_len, info_m_drop}),
+        .count(info_count));
 
     // ---------------- output side ----------------
-    logic pk_in_ready, frame_end;
-    logic fr_first;
-    assign frame_end = rd_last && rd_tag;
-    // a frame's last beat needs room for its used entry
-    assign beat_fire = rd_valid && fi_valid && !fi_drop && pk_in_ready && (!frame_end || cp_ready);
-    assign rd_ready  = beat_fire;
-    assign cp_valid  = fi_valid && (fi_drop || (rd_valid && frame_end && pk_in_ready));
-    assign cp_id     = fi_head;
-    assign fi_pop    = cp_valid && cp_ready;
+    logic pk_s_valid, pk_s_ready, pk_s_last, frame_end, frame_first;
+    assign frame_end  = s_rd_last && s_rd_tag;
+    // a frame's last beat needs room for its used entry; a failed beat ends the frame
+    assign pk_s_valid = s_rd_valid && !failed && info_m_valid && !info_m_drop &&
+                        (s_rd_err || !frame_end || m_used_ready);
+    assign pk_s_last    = frame_end || s_rd_err;
+    assign beat_fire    = pk_s_valid && pk_s_ready;
+    assign s_rd_ready   = beat_fire || (s_rd_valid && failed);
+    assign m_used_valid = !failed && info_m_valid &&
+                          (info_m_drop || (s_rd_valid && !s_rd_err && frame_end && pk_s_ready));
+    assign m_used_id    = info_m_head;
+    assign info_m_ready = m_used_valid && m_used_ready;
 
     always_ff @(posedge clk) begin
         if (rst || clear) begin
-            fr_first  <= 1'b1;
-            cnt_pkt   <= 1'b0; cnt_drop <= 1'b0; cnt_bytes <= '0;
-            err_valid <= 1'b0; err_desc <= '0; err_addr <= '0;
+            frame_first <= 1'b1;
+            failed      <= 1'b0;
+            cnt_pkt     <= 1'b0;
+            cnt_drop    <= 1'b0;
+            cnt_bytes   <= '0;
+            err_valid   <= 1'b0;
+            err_desc    <= '0;
+            err_addr    <= '0;
         end else begin
             cnt_pkt   <= 1'b0;
             cnt_drop  <= 1'b0;
             err_valid <= 1'b0;
-            if (beat_fire) fr_first <= frame_end;
-            if (fi_pop) begin
-                cnt_pkt   <= !fi_drop;
-                cnt_drop  <= fi_drop;
-                cnt_bytes <= fi_drop ? 16'd0 : fi_len;
+            if (beat_fire) frame_first <= pk_s_last;
+            if (info_m_ready) begin
+                cnt_pkt   <= !info_m_drop;
+                cnt_drop  <= info_m_drop;
+                cnt_bytes <= info_m_drop ? 16'd0 : info_m_len;
             end
-            if (beat_fire && rd_err) begin
+            if (beat_fire && s_rd_err) begin
                 // the descriptor and its buffer address, whichever burst of it failed
-                err_valid <= 1'b1; err_desc <= ra_idx; err_addr <= ra_addr;
+                failed    <= 1'b1;
+                err_valid <= 1'b1;
+                err_desc  <= reqs_m_idx;
+                err_addr  <= reqs_m_addr;
             end
         end
     end
 
-    logic                  pk_valid, pk_last, pk_user;
-    logic [DATA_WIDTH/8-1:0] pk_keep;
+    logic                    pk_m_valid, pk_m_last, pk_m_user;
+    logic [DATA_WIDTH/8-1:0] pk_m_keep;
+    logic                    abort_valid;
     vionic_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
         .clk(clk), .rst(rst || clear),
-        .s_valid(rd_valid && fi_valid && !fi_drop && (!frame_end || cp_ready)), .s_ready(pk_in_ready),
-        .s_data(rd_data), .s_lo(rd_lo), .s_hi(rd_hi), .s_first(fr_first), .s_off('0),
-        .s_last(frame_end), .s_user(rd_err), .s_pre(1'b0), .s_pre_data('0),
-        .m_valid(pk_valid), .m_ready(m_axis_tx_tready && !abort_v), .m_data(m_axis_tx_tdata),
-        .m_strb(pk_keep), .m_last(pk_last), .m_user(pk_user));
+        .s_valid(pk_s_valid), .s_ready(pk_s_ready),
+        .s_data(s_rd_data), .s_lo(s_rd_lo), .s_hi(s_rd_hi), .s_first(frame_first), .s_off('0),
+        .s_last(pk_s_last), .s_user(s_rd_err), .s_pre(1'b0), .s_pre_data('0),
+        .m_valid(pk_m_valid), .m_ready(m_axis_tx_tready && !abort_valid), .m_data(m_axis_tx_tdata),
+        .m_strb(pk_m_keep), .m_last(pk_m_last), .m_user(pk_m_user));
 
     // A device reset in the middle of a frame on the MAC stream ends that frame
     // with an abort beat (tlast and tuser set) so the MAC never joins two frames.
-    logic mid, abort_v;
-    assign m_axis_tx_tvalid = pk_valid || abort_v;
-    assign m_axis_tx_tlast  = pk_last || abort_v;
-    assign m_axis_tx_tuser  = pk_user || abort_v;
-    assign m_axis_tx_tkeep  = abort_v ? {{(DATA_WIDTH/8-1){1'b0}}, 1'b1} : pk_keep;
+    logic mac_mid_frame;
+    assign m_axis_tx_tvalid = pk_m_valid || abort_valid;
+    assign m_axis_tx_tlast  = pk_m_last || abort_valid;
+    assign m_axis_tx_tuser  = pk_m_user || abort_valid;
+    assign m_axis_tx_tkeep  = abort_valid ? (DATA_WIDTH/8)'(1) : pk_m_keep;
     always_ff @(posedge clk) begin
         if (rst) begin
-            mid <= 1'b0; abort_v <= 1'b0;
+            mac_mid_frame <= 1'b0;
+            abort_valid   <= 1'b0;
         end else begin
-            if (m_axis_tx_tvalid && m_axis_tx_tready) mid <= !m_axis_tx_tlast;
-            if (abort_v && m_axis_tx_tready) abort_v <= 1'b0;
-            if (clear && !abort_v && ((mid && !(m_axis_tx_tvalid && m_axis_tx_tready && m_axis_tx_tlast)) ||
-                                     (pk_valid && !m_axis_tx_tready)))
-                abort_v <= 1'b1;
+            if (m_axis_tx_tvalid && m_axis_tx_tready) mac_mid_frame <= !m_axis_tx_tlast;
+            if (abort_valid && m_axis_tx_tready) abort_valid <= 1'b0;
+            if (clear && !abort_valid &&
+                ((mac_mid_frame && !(m_axis_tx_tvalid && m_axis_tx_tready && m_axis_tx_tlast)) ||
+                 (pk_m_valid && !m_axis_tx_tready)))
+                abort_valid <= 1'b1;
         end
     end
 
     logic unused_ok;
-    assign unused_ok = ^{fi_count, ra_count, ra_valid, rd_err_addr, flen[31:16], rl[31:16], s_skip[31:5]};
+    assign unused_ok = ^{info_count, reqs_count, reqs_m_valid, frame_len[31:16], read_len[31:16], seg_skip[31:5]};
 endmodule
+
+`default_nettype wire

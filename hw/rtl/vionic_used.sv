@@ -3,118 +3,158 @@
 // used elements (never across the ring end); once that write (and every
 // earlier write of the engine, B responses return in order) has completed,
 // used.idx is written. After the used.idx write has completed, an interrupt
-// is requested unless the driver set VIRTQ_AVAIL_F_NO_INTERRUPT.
+// is requested unless the driver set VRING_AVAIL_F_NO_INTERRUPT.
+// With LIMITED, used.idx never passes publish_limit: the RX queue publishes
+// only frames whose data writes completed without error.
+`default_nettype none
+
 module vionic_used #(
     parameter int ADDR_WIDTH = 64,  // address width
-    parameter int CP_DEPTH   = 64,  // completion FIFO entries
-    parameter int BATCH      = 8    // used elements per write (<= 8: 64 bytes inline)
+    parameter int ELEM_DEPTH = 64,  // used element FIFO entries
+    parameter int BATCH      = 8,   // used elements per write (<= 8: 64 bytes inline)
+    parameter bit LIMITED    = 0    // 1: used.idx is bounded by publish_limit
 ) (
-    input  logic                  clk,
-    input  logic                  rst,
-    input  logic                  clear,
-    input  logic [15:0]           q_size,
-    input  logic [ADDR_WIDTH-1:0] q_used,
-    input  logic                  no_irq,       // avail.flags & VIRTQ_AVAIL_F_NO_INTERRUPT
+    input  wire logic                  clk,
+    input  wire logic                  rst,
+    input  wire logic                  clear,
+    input  wire logic [15:0]           q_size,
+    input  wire logic [ADDR_WIDTH-1:0] q_used,
+    input  wire logic                  no_irq,         // avail.flags & VRING_AVAIL_F_NO_INTERRUPT
+    input  wire logic [15:0]           publish_limit,  // LIMITED: used.idx may advance up to this count
     // completions
-    input  logic                  cp_valid,
-    output logic                  cp_ready,
-    input  logic [15:0]           cp_id,
-    input  logic [31:0]           cp_len,
+    input  wire logic                  s_used_valid,
+    output      logic                  s_used_ready,
+    input  wire logic [15:0]           s_used_id,
+    input  wire logic [31:0]           s_used_len,
     // DMA write requests (inline data)
-    output logic                  wr_req_valid,
-    input  logic                  wr_req_ready,
-    output logic [ADDR_WIDTH-1:0] wr_req_addr,
-    output logic [15:0]           wr_req_len,
-    output logic [511:0]          wr_req_data,
-    input  logic [15:0]           wr_seq,       // sequence number of the request being accepted
-    input  logic [15:0]           wr_done,      // requests completed
+    output      logic                  m_wr_req_valid,
+    input  wire logic                  m_wr_req_ready,
+    output      logic [ADDR_WIDTH-1:0] m_wr_req_addr,
+    output      logic [15:0]           m_wr_req_len,
+    output      logic [511:0]          m_wr_req_data,
+    input  wire logic [15:0]           wr_seq,         // sequence number of the request being accepted
+    input  wire logic [15:0]           wr_done,        // requests completed
     // interrupt request (one-cycle pulse)
-    output logic                  irq
+    output      logic                  irq
 );
-    logic        q_valid, q_pop;
-    logic [47:0] q_out;
-    logic [$clog2(CP_DEPTH)+1:0] q_count;
-    vionic_fifo #(.WIDTH(48), .DEPTH(CP_DEPTH)) u_cp (
-        .clk(clk), .rst(rst || clear), .s_valid(cp_valid), .s_ready(cp_ready), .s_data({cp_len, cp_id}),
-        .m_valid(q_valid), .m_ready(q_pop), .m_data(q_out), .count(q_count));
+    logic        elems_m_valid, elems_m_ready;
+    logic [47:0] elems_m_data;
+    logic [$clog2(ELEM_DEPTH)+1:0] elems_count;
+    vionic_fifo #(.WIDTH(48), .DEPTH(ELEM_DEPTH)) u_elems (
+        .clk(clk), .rst(rst || clear), .s_valid(s_used_valid), .s_ready(s_used_ready), .s_data({s_used_len, s_used_id}),
+        .m_valid(elems_m_valid), .m_ready(elems_m_ready), .m_data(elems_m_data), .count(elems_count));
 
     // Element writes are issued back to back (never waiting for B); used.idx is
     // written for the newest batch whose element write (and so every earlier
-    // write of the engine) has completed: 'pend' is the batch waited for,
-    // 'nxt' collects newer batches meanwhile (coalesced into one idx write).
-    logic [15:0]  used_idx, pos, to_end, limit;
-    logic [3:0]   k;
-    logic         ent_ready;          // a gathered batch waits to be written
-    logic [511:0] buffer;
-    logic         pend_v, nxt_v;
-    logic [15:0]  pend_seq, pend_idx, nxt_seq, nxt_idx, idx_seq;
-    logic         irq_wait;
-    logic [15:0]  d_pend, d_idx;
-    logic         idx_go, ent_go;
+    // write of the engine) has completed: 'pending' is the batch waited for,
+    // 'next' collects newer batches meanwhile (coalesced into one idx write).
+    localparam int ELEM_SHIFT = $clog2(vionic_pkg::USED_ELEM_SIZE);
+
+    logic [15:0]  used_idx;            // used entries written to the ring
+    logic [15:0]  ring_pos, ring_to_end, batch_limit;
+    logic [3:0]   batch_len;           // elements gathered
+    logic         batch_ready;         // a gathered batch waits to be written
+    logic [511:0] batch_data;
+    logic         idx_pending;         // an element write waits for its B before its used.idx write
+    logic [15:0]  pending_elem_seq;    // DMA write sequence number of that element write
+    logic [15:0]  pending_idx;         // used.idx after it
+    logic         idx_next_valid;      // a newer element write waits behind it
+    logic [15:0]  next_elem_seq;
+    logic [15:0]  next_idx;
+    logic [15:0]  idx_write_seq;       // sequence number of the last used.idx write
+    logic         irq_wait;            // the used.idx write must complete before the interrupt
+    logic [15:0]  pending_dist, idx_dist, limit_dist;
+    logic         idx_allowed, idx_write, batch_write;
 
     always_comb begin
-        pos    = used_idx & (q_size - 1'b1);
-        to_end = q_size - pos;
-        limit  = (to_end < 16'(BATCH)) ? to_end : 16'(BATCH);
-        d_pend = wr_done - pend_seq - 1'b1;   // < 0x8000: element write done
-        d_idx  = wr_done - idx_seq - 1'b1;
+        ring_pos     = used_idx & (q_size - 1'b1);
+        ring_to_end  = q_size - ring_pos;
+        batch_limit  = (ring_to_end < 16'(BATCH)) ? ring_to_end : 16'(BATCH);
+        pending_dist = wr_done - pending_elem_seq - 1'b1;   // < 0x8000: element write done
+        idx_dist     = wr_done - idx_write_seq - 1'b1;      // < 0x8000: used.idx write done
+        limit_dist   = publish_limit - pending_idx;         // < 0x8000: pending_idx may be published
+        idx_allowed  = !LIMITED || !limit_dist[15];
     end
-    assign q_pop  = !ent_ready && q_valid && ({12'd0, k} < limit);
-    assign idx_go = pend_v && !d_pend[15];
+    assign elems_m_ready = !batch_ready && elems_m_valid && (16'(batch_len) < batch_limit);
+    assign idx_write     = idx_pending && !pending_dist[15] && idx_allowed;
 
     always_comb begin
-        wr_req_valid = 1'b0;
-        wr_req_addr  = q_used + {{(ADDR_WIDTH-19){1'b0}}, pos, 3'b000} + 4;
-        wr_req_len   = {9'd0, k, 3'b000};
-        wr_req_data  = buffer;
-        ent_go       = 1'b0;
-        if (idx_go) begin
-            wr_req_valid = 1'b1;
-            wr_req_addr  = q_used + 2;
-            wr_req_len   = 16'd2;
-            wr_req_data  = {496'd0, pend_idx};
-        end else if (ent_ready) begin
-            wr_req_valid = 1'b1;
-            ent_go       = 1'b1;
+        m_wr_req_valid = 1'b0;
+        m_wr_req_addr  = q_used + ADDR_WIDTH'(vionic_pkg::USED_RING_OFFSET) + (ADDR_WIDTH'(ring_pos) << ELEM_SHIFT);
+        m_wr_req_len   = 16'(batch_len) << ELEM_SHIFT;
+        m_wr_req_data  = batch_data;
+        batch_write    = 1'b0;
+        if (idx_write) begin
+            m_wr_req_valid = 1'b1;
+            m_wr_req_addr  = q_used + ADDR_WIDTH'(vionic_pkg::USED_IDX_OFFSET);
+            m_wr_req_len   = 16'd2;
+            m_wr_req_data  = 512'(pending_idx);
+        end else if (batch_ready) begin
+            m_wr_req_valid = 1'b1;
+            batch_write    = 1'b1;
         end
     end
 
+    // gather elements into a batch
     always_ff @(posedge clk) begin
         if (rst || clear) begin
-            used_idx <= '0; k <= '0; buffer <= '0; ent_ready <= 1'b0;
-            pend_v <= 1'b0; nxt_v <= 1'b0; pend_seq <= '0; pend_idx <= '0; nxt_seq <= '0; nxt_idx <= '0;
-            idx_seq <= '0; irq_wait <= 1'b0; irq <= 1'b0;
+            batch_len   <= '0;
+            batch_data  <= '0;
+            batch_ready <= 1'b0;
         end else begin
-            irq <= 1'b0;
-            if (q_pop) begin
-                buffer[{k[2:0], 6'd0} +: 64] <= {q_out[47:16], 16'd0, q_out[15:0]};
-                k <= k + 4'd1;
+            if (elems_m_ready) begin
+                // struct vring_used_elem: le32 id, le32 len
+                batch_data[{batch_len[2:0], 6'd0} +: 64] <= {elems_m_data[47:16], 16'd0, elems_m_data[15:0]};
+                batch_len <= batch_len + 4'd1;
             end
             // write a batch when it is full, or when nothing more is queued and no
             // used.idx update is pending (under load batches fill up to BATCH)
-            if (!ent_ready && k != 0 && (({12'd0, k} + {15'd0, q_pop} >= limit) || (!q_valid && !pend_v)))
-                ent_ready <= 1'b1;
-            // idx write of the pending batch
-            if (idx_go && wr_req_ready) begin
-                idx_seq  <= wr_seq;
-                irq_wait <= 1'b1;
-                pend_v   <= nxt_v;
-                pend_seq <= nxt_seq;
-                pend_idx <= nxt_idx;
-                nxt_v    <= 1'b0;
+            if (!batch_ready && batch_len != 0 &&
+                ((16'(batch_len) + 16'(elems_m_ready) >= batch_limit) || (!elems_m_valid && !idx_pending)))
+                batch_ready <= 1'b1;
+            if (batch_write && m_wr_req_ready) begin
+                batch_len   <= '0;
+                batch_ready <= 1'b0;
             end
-            // element write
-            if (ent_go && wr_req_ready) begin
-                used_idx  <= used_idx + {12'd0, k};
-                k         <= '0;
-                ent_ready <= 1'b0;
-                if (!pend_v) begin
-                    pend_v <= 1'b1; pend_seq <= wr_seq; pend_idx <= used_idx + {12'd0, k};
+        end
+    end
+
+    // element writes, used.idx writes and the interrupt after them
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            used_idx         <= '0;
+            idx_pending      <= 1'b0;
+            pending_elem_seq <= '0;
+            pending_idx      <= '0;
+            idx_next_valid   <= 1'b0;
+            next_elem_seq    <= '0;
+            next_idx         <= '0;
+            idx_write_seq    <= '0;
+            irq_wait         <= 1'b0;
+            irq              <= 1'b0;
+        end else begin
+            irq <= 1'b0;
+            if (idx_write && m_wr_req_ready) begin
+                idx_write_seq    <= wr_seq;
+                irq_wait         <= 1'b1;
+                idx_pending      <= idx_next_valid;
+                pending_elem_seq <= next_elem_seq;
+                pending_idx      <= next_idx;
+                idx_next_valid   <= 1'b0;
+            end
+            if (batch_write && m_wr_req_ready) begin
+                used_idx <= used_idx + 16'(batch_len);
+                if (!idx_pending) begin
+                    idx_pending      <= 1'b1;
+                    pending_elem_seq <= wr_seq;
+                    pending_idx      <= used_idx + 16'(batch_len);
                 end else begin
-                    nxt_v <= 1'b1; nxt_seq <= wr_seq; nxt_idx <= used_idx + {12'd0, k};
+                    idx_next_valid <= 1'b1;
+                    next_elem_seq  <= wr_seq;
+                    next_idx       <= used_idx + 16'(batch_len);
                 end
             end
-            if (irq_wait && !(idx_go && wr_req_ready) && !d_idx[15]) begin
+            if (irq_wait && !(idx_write && m_wr_req_ready) && !idx_dist[15]) begin
                 irq_wait <= 1'b0;
                 irq      <= !no_irq;
             end
@@ -122,5 +162,7 @@ module vionic_used #(
     end
 
     logic unused_ok;
-    assign unused_ok = ^{q_count, d_pend[14:0], d_idx[14:0]};
+    assign unused_ok = ^{elems_count, pending_dist[14:0], idx_dist[14:0], limit_dist[14:0], publish_limit};
 endmodule
+
+`default_nettype wire
