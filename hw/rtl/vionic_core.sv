@@ -304,7 +304,7 @@ module vionic_core #(
     logic [2*16-1:0]  used_wr_len;
     logic [2*512-1:0] used_wr_data;
 
-    // RX: a used entry is published only for a frame delivered without a write error
+    // RX: a used entry is written only for a frame delivered without a write error
     vionic_used #(.ADDR_WIDTH(AW), .LIMITED(1)) u_used_rx (
         .clk(clk), .rst(rst), .clear(clear), .q_size(q_size[15:0]), .q_used(q_used[AW-1:0]),
         .no_irq((avail_flags[15:0] & vionic_pkg::VRING_AVAIL_F_NO_INTERRUPT) != 0), .publish_limit(rx_delivered),

@@ -6,11 +6,11 @@
 // frames get a 12-byte virtio_net_hdr (all zero, num_buffers = 1) in front;
 // the byte stream goes to the DMA write engine, one request per descriptor.
 // After the write requests are accepted a used entry (head, 12 + len) follows.
-// A frame is counted (PACKETS/BYTES, and in `delivered`, which bounds what the
-// used-ring writer may publish) only once its data writes completed without
-// error; a failed write (reported by the core with the descriptor and its
-// buffer address, the request address) stops the counting, so the used entry
-// of the failed chain is never published.
+// A frame is counted (PACKETS/BYTES, and in `delivered`, which bounds the used
+// entries the used-ring writer may write) only once its data writes completed
+// without error; a failed write (reported by the core with the descriptor and
+// its buffer address, the request address) stops the counting, so the used
+// entry of the failed chain is never written nor published.
 `default_nettype none
 
 module vionic_rxq #(

@@ -4,15 +4,17 @@
 // earlier write of the engine, B responses return in order) has completed,
 // used.idx is written. After the used.idx write has completed, an interrupt
 // is requested unless the driver set VRING_AVAIL_F_NO_INTERRUPT.
-// With LIMITED, used.idx never passes publish_limit: the RX queue publishes
-// only frames whose data writes completed without error.
+// With LIMITED, an element is written only once it is below publish_limit:
+// the RX queue writes (and so publishes) used entries only for frames whose
+// data writes completed without error, and never writes the ring slot of a
+// failed one.
 `default_nettype none
 
 module vionic_used #(
     parameter int ADDR_WIDTH = 64,  // address width
     parameter int ELEM_DEPTH = 64,  // used element FIFO entries
     parameter int BATCH      = 8,   // used elements per write (<= 8: 64 bytes inline)
-    parameter bit LIMITED    = 0    // 1: used.idx is bounded by publish_limit
+    parameter bit LIMITED    = 0    // 1: elements are written only up to publish_limit
 ) (
     input  wire logic                  clk,
     input  wire logic                  rst,
@@ -20,7 +22,7 @@ module vionic_used #(
     input  wire logic [15:0]           q_size,
     input  wire logic [ADDR_WIDTH-1:0] q_used,
     input  wire logic                  no_irq,         // avail.flags & VRING_AVAIL_F_NO_INTERRUPT
-    input  wire logic [15:0]           publish_limit,  // LIMITED: used.idx may advance up to this count
+    input  wire logic [15:0]           publish_limit,  // LIMITED: elements up to this count may be written
     // completions
     input  wire logic                  s_used_valid,
     output      logic                  s_used_ready,
@@ -64,7 +66,7 @@ module vionic_used #(
     logic [15:0]  idx_write_seq;       // sequence number of the last used.idx write
     logic         irq_wait;            // the used.idx write must complete before the interrupt
     logic [15:0]  pending_dist, idx_dist, limit_dist;
-    logic         idx_allowed, idx_write, batch_write;
+    logic         elem_allowed, idx_write, batch_write;
 
     always_comb begin
         ring_pos     = used_idx & (q_size - 1'b1);
@@ -72,11 +74,11 @@ module vionic_used #(
         batch_limit  = (ring_to_end < 16'(BATCH)) ? ring_to_end : 16'(BATCH);
         pending_dist = wr_done - pending_elem_seq - 1'b1;   // < 0x8000: element write done
         idx_dist     = wr_done - idx_write_seq - 1'b1;      // < 0x8000: used.idx write done
-        limit_dist   = publish_limit - pending_idx;         // < 0x8000: pending_idx may be published
-        idx_allowed  = !LIMITED || !limit_dist[15];
+        limit_dist   = publish_limit - (used_idx + 16'(batch_len));   // elements allowed, not yet gathered
+        elem_allowed = !LIMITED || (limit_dist != 0 && !limit_dist[15]);
     end
-    assign elems_m_ready = !batch_ready && elems_m_valid && (16'(batch_len) < batch_limit);
-    assign idx_write     = idx_pending && !pending_dist[15] && idx_allowed;
+    assign elems_m_ready = !batch_ready && elems_m_valid && elem_allowed && (16'(batch_len) < batch_limit);
+    assign idx_write     = idx_pending && !pending_dist[15];
 
     always_comb begin
         m_wr_req_valid = 1'b0;
@@ -110,7 +112,8 @@ module vionic_used #(
             // write a batch when it is full, or when nothing more is queued and no
             // used.idx update is pending (under load batches fill up to BATCH)
             if (!batch_ready && batch_len != 0 &&
-                ((16'(batch_len) + 16'(elems_m_ready) >= batch_limit) || (!elems_m_valid && !idx_pending)))
+                ((16'(batch_len) + 16'(elems_m_ready) >= batch_limit) ||
+                 (!(elems_m_valid && elem_allowed) && !idx_pending)))
                 batch_ready <= 1'b1;
             if (batch_write && m_wr_req_ready) begin
                 batch_len   <= '0;
