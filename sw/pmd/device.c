@@ -304,7 +304,7 @@ static bool is_pow2(unsigned x)
 	return x && !(x & (x - 1));
 }
 
-static int check_ring(struct vionic_dev *dev, const char *what, uint16_t size)
+static int check_ring(struct vionic_dev *dev, const char *what, uint32_t size)
 {
 	if (!is_pow2(size))
 		return vpmd_err(VIONIC_ERING, "%s ring size %u is not a power of two; use a power "

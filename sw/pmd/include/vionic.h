@@ -54,11 +54,13 @@ int  vionic_open(const char *uri, vionic_dev **out);
 void vionic_close(vionic_dev *dev);
 
 struct vionic_conf {
-	uint16_t nb_queue_pairs;  /* 1 for now */
-	uint16_t rx_ring_size;    /* power of two, <= device queue_size max; 0 = 256 */
-	uint16_t tx_ring_size;    /* same; 0 = 256 */
+	/* 32-bit so that libvionic, which owns these rules, sees any value a
+	 * caller passes and rejects it with a typed error (not a silent wrap). */
+	uint32_t nb_queue_pairs;  /* 1 for now */
+	uint32_t rx_ring_size;    /* power of two, <= device queue_size max; 0 = 256 */
+	uint32_t tx_ring_size;    /* same; 0 = 256 */
 	uint32_t nb_mbufs;        /* mempool size; 0 = enough for the rings * 2 + 1024 */
-	uint16_t mbuf_size;       /* data room per mbuf incl. virtio header; 0 = 2048 */
+	uint32_t mbuf_size;       /* data room per mbuf incl. virtio header; 0 = 2048 */
 	uint64_t features;        /* features to request; 0 = everything the PMD supports */
 };
 
