@@ -14,7 +14,18 @@ from ._ext import ffi, lib
 from .device import Device
 from .errors import InvalidArgument
 
-MODES = ("txonly", "rxonly", "loop")   # libvionic's enum vionic_bench_mode, VIONIC_BENCH_<MODE>
+
+def _modes() -> dict[str, int]:
+    """libvionic's bench modes, name -> enum vionic_bench_mode value."""
+    modes, code = {}, 0
+    while (name := lib.vionic_bench_mode_name(code)) != ffi.NULL:
+        modes[ffi.string(name).decode()] = code
+        code += 1
+    return modes
+
+
+_MODE_CODES = _modes()
+MODES = tuple(_MODE_CODES)
 # DPDK 22.11 virtio PMD <-> vhost library, one core each, 64-byte frames,
 # measured on machines of this kind (issue 2): the figure to reach.
 DPDK_ANCHOR_MPPS = {"txonly": 28.0, "rxonly": 24.0, "loop": 16.0}
@@ -22,7 +33,8 @@ BENCH_RING = 1024
 
 
 def wire_for(mode: str, size: int) -> str:
-    return {"txonly": "sink", "rxonly": f"gen:{size}", "loop": "loopback"}[mode]
+    """The device wire libvionic's bench `mode` needs (SIZE filled in for gen)."""
+    return ffi.string(lib.vionic_bench_wire(_mode_code(mode))).decode().replace("SIZE", str(size))
 
 
 @contextmanager
@@ -63,9 +75,9 @@ def run_pmd(backend: str = "model", mode: str = "txonly", size: int = 64,
 
 
 def _mode_code(mode: str) -> int:
-    if mode not in MODES:
+    if mode not in _MODE_CODES:
         raise InvalidArgument(f"mode {mode!r}: use one of {', '.join(MODES)}")
-    return getattr(lib, f"VIONIC_BENCH_{mode.upper()}")
+    return _MODE_CODES[mode]
 
 
 def _device_cycles(dev: Device) -> int:
