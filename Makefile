@@ -6,15 +6,17 @@ PY      := $(VENV)/bin/python
 BUILD   := build
 CC      ?= gcc
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE \
-           -Iinclude -Isw/pmd/include -Isw/pmd -Isim/server -Isim/model -MMD -MP
+           -Iinclude -Isw/pmd/include -Isw/pmd -Isw/common -Isim/server -Isim/model -MMD -MP
 LDLIBS  := -lpthread -lm
 
 # Sources: every .c directly in these folders is library code (no main());
 # programs live in sim/server/bin/ and sw/pmd/examples/.
-RUNTIME_SRCS := $(wildcard sim/server/*.c sim/wire/*.c)
+# sw/common: Linux helpers that both the server runtime and libvionic use
+COMMON_SRCS  := $(wildcard sw/common/*.c)
+RUNTIME_SRCS := $(wildcard sim/server/*.c sim/wire/*.c) $(COMMON_SRCS)
 MODEL_SRCS   := $(wildcard sim/model/*.c)
 SERVER_SRCS  := $(RUNTIME_SRCS) $(MODEL_SRCS)
-PMD_SRCS     := $(wildcard sw/pmd/*.c sw/pmd/transport/*.c)
+PMD_SRCS     := $(wildcard sw/pmd/*.c sw/pmd/transport/*.c) $(COMMON_SRCS)
 RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(BUILD)/obj/%.o)
 MODEL_OBJS   := $(MODEL_SRCS:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJS  := $(RUNTIME_OBJS) $(MODEL_OBJS)
@@ -57,7 +59,7 @@ c: $(PROGRAMS)
 
 # The Python extension: the same sources, compiled by cffi into one module.
 EXT_STAMP := $(BUILD)/ext.stamp
-$(EXT_STAMP): $(SERVER_SRCS) $(PMD_SRCS) $(wildcard include/vionic/*.h sim/*/*.h sw/pmd/*.h sw/pmd/*/*.h) sw/driver/build_ffi.py $(VENV)/.stamp
+$(EXT_STAMP): $(SERVER_SRCS) $(PMD_SRCS) $(wildcard include/vionic/*.h sim/*/*.h sw/*/*.h sw/pmd/*/*.h) sw/driver/build_ffi.py $(VENV)/.stamp
 	$(PY) sw/driver/build_ffi.py --inplace
 	@mkdir -p $(dir $@) && touch $@
 ext: $(EXT_STAMP)

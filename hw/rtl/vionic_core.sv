@@ -21,6 +21,8 @@ module vionic_core #(
 ) (
     input  wire logic                         clk,
     input  wire logic                         rst,
+    // link state from the MAC (synchronous to clk): virtio-net status LINK_UP
+    input  wire logic                         link_up,
     // AXI-Lite slave: BAR0
     input  wire logic [AXIL_ADDR_WIDTH-1:0]   s_axil_awaddr,
     input  wire logic [2:0]                   s_axil_awprot,
@@ -129,7 +131,7 @@ module vionic_core #(
 
     vionic_regs #(.NUM_QP(NUM_QUEUE_PAIRS), .MAX_QSIZE(MAX_QUEUE_SIZE), .MAC(MAC_ADDR), .MTU(MTU),
                   .IMPL(IMPL), .ADDR_WIDTH(AW)) u_regs (
-        .clk(clk), .rst(rst),
+        .clk(clk), .rst(rst), .link_up(link_up),
         .s_axil_awaddr(s_axil_awaddr), .s_axil_awprot(s_axil_awprot), .s_axil_awvalid(s_axil_awvalid),
         .s_axil_awready(s_axil_awready), .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb),
         .s_axil_wvalid(s_axil_wvalid), .s_axil_wready(s_axil_wready), .s_axil_bresp(s_axil_bresp),

@@ -21,6 +21,8 @@ module vionic_regs #(
 ) (
     input  wire logic                     clk,
     input  wire logic                     rst,
+    // link state from the MAC (synchronous to clk): virtio-net status LINK_UP
+    input  wire logic                     link_up,
     // AXI-Lite slave (BAR0, 64 KiB)
     input  wire logic [15:0]              s_axil_awaddr,
     input  wire logic [2:0]               s_axil_awprot,
@@ -131,6 +133,8 @@ module vionic_regs #(
     logic [15:0]   err_desc;
     logic [63:0]   err_addr;
     logic          config_irq_pending;
+    logic          link_state;              // link_up as the driver sees it
+    logic [7:0]    config_generation;       // changes with the device config; kept across device resets
     logic [NQ-1:0] queue_irq_pending;
 
     // ---------------- data path outputs ----------------
@@ -227,7 +231,7 @@ module vionic_regs #(
             A_GF:         read_data = (drv_feature_sel == 0) ? drv_features[31:0] :
                                       (drv_feature_sel == 1) ? drv_features[63:32] : 32'd0;
             A_MSIX_NUMQ:  read_data = {16'(NQ), config_vector};
-            A_STATUS_SEL: read_data = {queue_sel, 8'd0, device_status};
+            A_STATUS_SEL: read_data = {queue_sel, config_generation, device_status};
             A_QSIZE_MSIX: read_data = queue_sel_valid ? {queue_vector[sel_q], queue_size[sel_q]} : 32'd0;
             A_QENABLE:    read_data = queue_sel_valid ? {queue_sel, 15'd0, queue_enabled[sel_q]} : 32'd0;
             A_QDESC_LO:   read_data = queue_sel_valid ? queue_desc[sel_q][31:0] : 32'd0;
@@ -239,7 +243,7 @@ module vionic_regs #(
             A_QNDATA:     read_data = queue_sel_valid ? {16'd0, queue_sel} : 32'd0;
             A_ISR:        read_data = {24'd0, isr};
             A_NET_MAC_LO: read_data = {MAC[23:16], MAC[31:24], MAC[39:32], MAC[47:40]};
-            A_NET_STATUS: read_data = {vionic_pkg::VIRTIO_NET_S_LINK_UP, MAC[7:0], MAC[15:8]};
+            A_NET_STATUS: read_data = {link_state ? vionic_pkg::VIRTIO_NET_S_LINK_UP : 16'd0, MAC[7:0], MAC[15:8]};
             A_NET_MTU:    read_data = {16'(MTU), 16'(NUM_QP)};
             A_NET_SPEED:  read_data = 32'(vionic_pkg::VIONIC_DEFAULT_SPEED);
             A_NET_DUPLEX: read_data = 32'(vionic_pkg::VIRTIO_NET_DUPLEX_FULL);
@@ -449,12 +453,26 @@ module vionic_regs #(
         end
     end
 
+    // link changes: a new config generation and the config interrupt (§5.1.4)
+    logic link_change;
+    assign link_change = (link_up != link_state);
+
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            link_state        <= link_up;   // a link already down at reset raises no event
+            config_generation <= '0;
+        end else if (link_change) begin
+            link_state        <= link_up;
+            config_generation <= config_generation + 8'd1;
+        end
+    end
+
     // interrupts: ISR bits and the MSI-X request stream (the config vector first,
     // then queues by number; nothing is sent for NO_VECTOR)
     logic [NQ-1:0] queue_irq;
     logic          config_irq;
     assign queue_irq  = resetting ? '0 : ev_used_irq;
-    assign config_irq = data_fault || enable_fault;
+    assign config_irq = data_fault || enable_fault || (link_change && !resetting);
 
     logic [QW-1:0] irq_queue;               // lowest queue with a pending interrupt
     always_comb begin

@@ -91,6 +91,8 @@ struct model {
 	uint8_t status;
 	uint16_t qsel;
 	uint8_t isr;
+	uint8_t config_generation; /* changes with the device config; kept across resets */
+	uint8_t link_up;           /* the wire's link (virtio-net status LINK_UP) */
 	struct vq q[NQ];
 	/* vendor block */
 	uint32_t err_code, err_queue, err_desc;
@@ -166,6 +168,14 @@ static int publish(struct model *m, int qi)
 	return 1;
 }
 
+/* ISR bit 1 and the config vector: the device status or config changed. */
+static void config_interrupt(struct model *m)
+{
+	m->isr |= VIRTIO_ISR_CONFIG;
+	if (m->config_msix != VIRTIO_MSI_NO_VECTOR)
+		vsrv_irq(m->dev, m->config_msix);
+}
+
 static void dev_error(struct model *m, int qi, uint32_t code, uint32_t desc, uint64_t addr)
 {
 	struct vq *q = &m->q[qi];
@@ -181,9 +191,7 @@ static void dev_error(struct model *m, int qi, uint32_t code, uint32_t desc, uin
 		m->err_addr = addr;
 	}
 	m->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
-	m->isr |= VIRTIO_ISR_CONFIG;
-	if (m->config_msix != VIRTIO_MSI_NO_VECTOR)
-		vsrv_irq(m->dev, m->config_msix);
+	config_interrupt(m);
 }
 
 /* Translates the rings (again after a DMA map change). 0: DMA error raised. */
@@ -656,7 +664,7 @@ static void common_snapshot(struct model *m, uint8_t b[VIONIC_COMMON_CFG_SIZE])
 	put16(b + VIRTIO_PCI_COMMON_MSIX, m->config_msix);
 	put16(b + VIRTIO_PCI_COMMON_NUMQ, NQ);
 	b[VIRTIO_PCI_COMMON_STATUS] = m->status;
-	b[VIRTIO_PCI_COMMON_CFGGENERATION] = 0;
+	b[VIRTIO_PCI_COMMON_CFGGENERATION] = m->config_generation;
 	put16(b + VIRTIO_PCI_COMMON_Q_SELECT, m->qsel);
 	if (m->qsel < NQ) {
 		const struct vq *q = &m->q[m->qsel];
@@ -905,7 +913,7 @@ static uint32_t m_bar_read(void *core, uint32_t off, unsigned size)
 	if (off >= VIONIC_DEVICE_CFG && off < VIONIC_DEVICE_CFG + VIONIC_DEVICE_CFG_SIZE) {
 		memset(b, 0, sizeof(b));
 		memcpy(b + VIRTIO_NET_CFG_MAC, m->conf.mac, 6);
-		put16(b + VIRTIO_NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP);
+		put16(b + VIRTIO_NET_CFG_STATUS, m->link_up ? VIRTIO_NET_S_LINK_UP : 0);
 		put16(b + VIRTIO_NET_CFG_MAX_VQ_PAIRS, 1);
 		put16(b + VIRTIO_NET_CFG_MTU, m->conf.mtu);
 		put32(b + VIRTIO_NET_CFG_SPEED, VIONIC_DEFAULT_SPEED);
@@ -951,9 +959,22 @@ static int m_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **c
 	m->conf = *conf;
 	m->max_frame = (uint32_t)conf->mtu + ETH_HLEN;
 	m->t0 = vsrv_now_ns();
+	m->link_up = 1;
 	model_reset_all(m);
 	*core = m;
 	return 0;
+}
+
+/* Link change (§5.1.4: status LINK_UP): a new config generation and the
+ * config interrupt. */
+static void m_link(void *core, int up)
+{
+	struct model *m = core;
+	if (m->link_up == !!up)
+		return;
+	m->link_up = !!up;
+	m->config_generation++;
+	config_interrupt(m);
 }
 
 static void m_destroy(void *core)
@@ -973,4 +994,5 @@ const struct vsrv_core_ops vmodel_core_ops = {
 	.poll = m_poll,
 	.rx_ready = m_rx_ready,
 	.rx_frame = m_rx_frame,
+	.link = m_link,
 };

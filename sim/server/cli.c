@@ -19,13 +19,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vionic-server --socket PATH [--wire SPEC] [--core NAME]\n"
 		"                     [--mac 02:56:4e:49:43:00] [--mtu 1500] [--cpu N]\n"
-		"                     [--persist] [--quiet] [--ready-fd N]\n"
+		"                     [--pcap FILE] [--persist] [--quiet] [--ready-fd N]\n"
 		"  --socket PATH   vfio-user UNIX socket to listen on\n"
 		"  --wire SPEC     %s (default loopback)\n"
 		"  --core NAME     device core: %s (default the first)\n"
 		"  --mac MAC       device MAC address\n"
 		"  --mtu N         MTU, 68..9000 (default 1500)\n"
 		"  --cpu N         pin the server thread to CPU N\n"
+		"  --pcap FILE     also write every frame the wire carries, both ways, to FILE\n"
 		"  --persist       serve clients one after another instead of exiting\n"
 		"  --quiet         no messages on stderr except errors\n"
 		"  --ready-fd N    once listening, write \"ready\\n\" to file descriptor N and close it\n",
@@ -79,6 +80,8 @@ static int take_option(struct vsrv_options *o, const char *opt, const char *v,
 		o->socket = v;
 	} else if (strcmp(opt, "--wire") == 0) {
 		o->wire_spec = v;
+	} else if (strcmp(opt, "--pcap") == 0) {
+		o->pcap = v;
 	} else if (strcmp(opt, "--core") == 0) {
 		*core_name = v;
 	} else if (strcmp(opt, "--mac") == 0) {
@@ -134,7 +137,7 @@ int vsrv_parse_args(int argc, char **argv, struct vsrv_options *o)
 		if ((eq = strchr(opt, '=')) != NULL)
 			*eq = 0;
 		static const char *const with_value[] = { "--socket", "--wire", "--core", "--mac",
-							  "--mtu", "--cpu", "--ready-fd" };
+							  "--mtu", "--cpu", "--ready-fd", "--pcap" };
 		int known = 0;
 		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
 			known |= strcmp(opt, with_value[k]) == 0;

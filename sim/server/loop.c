@@ -62,6 +62,8 @@ void vsrv_serve_client(struct vsrv_server *s)
 					break;
 				if (core->rx_frame(c, f, len) == VSRV_BUSY)
 					break;
+				if (dev->capture)
+					(void)vsrv_pcap_write(dev->capture, f, len);
 				w->ops->rx_done(w);
 				work = 1;
 			}

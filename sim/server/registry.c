@@ -14,7 +14,8 @@ static const struct vsrv_core_ops *g_cores[MAX_CORES];
 static unsigned g_ncores;
 
 static const struct vsrv_wire_ops *const g_wires[] = {
-	&vsrv_wire_loopback, &vsrv_wire_unix, &vsrv_wire_pcap, &vsrv_wire_sink, &vsrv_wire_gen,
+	&vsrv_wire_loopback, &vsrv_wire_unix, &vsrv_wire_tap, &vsrv_wire_pcap, &vsrv_wire_sink,
+	&vsrv_wire_gen,
 };
 #define NWIRES (sizeof(g_wires) / sizeof(g_wires[0]))
 

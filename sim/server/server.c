@@ -101,10 +101,16 @@ static int run(struct vsrv_options *o)
 		if (sched_setaffinity(0, sizeof(set), &set) < 0)
 			return vsrv_usage_error("cannot pin to CPU %ld", o->cpu);
 	}
+	dev->link_up = 1;
+	if (o->pcap && !(dev->capture = vsrv_pcap_open(o->pcap, err, sizeof(err))))
+		return vsrv_usage_error("--pcap: %s", err);
 	dev->wire.ops = o->wire;
 	dev->wire.dev = dev;
-	if (o->wire->open(&dev->wire, o->wire_arg, &dev->conf, err, sizeof(err)) < 0)
+	if (o->wire->open(&dev->wire, o->wire_arg, &dev->conf, err, sizeof(err)) < 0) {
+		if (dev->capture)
+			fclose(dev->capture);
 		return vsrv_usage_error("%s", err);
+	}
 
 	vsrv_signals_install(&old_signals, &dev->dma);
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
@@ -122,6 +128,8 @@ static int run(struct vsrv_options *o)
 		rc = 1;
 		goto out_wire;
 	}
+	if (!dev->link_up && o->core->link)
+		o->core->link(dev->core, 0);
 	srv.lfd = listen_on(o->socket);
 	if (srv.lfd < 0) {
 		rc = 1;
@@ -140,6 +148,8 @@ out_core:
 	o->core->destroy(dev->core);
 out_wire:
 	o->wire->close(&dev->wire);
+	if (dev->capture)
+		fclose(dev->capture);
 	free(srv.rxbuf);
 	free(srv.txbuf);
 	vsrv_signals_restore(&old_signals);

@@ -25,7 +25,16 @@ void *vsrv_dma(struct vsrv_dev *dev, uint64_t iova, uint64_t len, uint32_t prot)
 
 int vsrv_wire_send(struct vsrv_dev *dev, const void *frame, uint32_t len)
 {
+	if (dev->capture)
+		(void)vsrv_pcap_write(dev->capture, frame, len);
 	return dev->wire.ops->send(&dev->wire, frame, len);
+}
+
+void vsrv_wire_link(struct vsrv_dev *dev, int up)
+{
+	dev->link_up = up;
+	if (dev->core && dev->core_ops->link)
+		dev->core_ops->link(dev->core, up);
 }
 
 void vsrv_irq(struct vsrv_dev *dev, uint16_t vector)

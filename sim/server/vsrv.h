@@ -9,7 +9,7 @@
  *        |  shared memory: notify page (doorbells), DMA memory (memfds)
  *   runtime (sim/server) -- busy loop: doorbells -> core, wire rx -> core, core->poll
  *        |  struct vsrv_core_ops        struct vsrv_wire_ops
- *   device core                          wire (loopback, unix, pcap, sink, gen)
+ *   device core                          wire (loopback, unix, tap, pcap, sink, gen)
  *
  * Threading: everything runs on the single server thread; no op is ever
  * called concurrently with another. Ops are never re-entered: a core may call
@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,6 +88,10 @@ int  vsrv_wire_send(struct vsrv_dev *dev, const void *frame, uint32_t len);
 /* Raises MSI-X vector `vector` (writes its eventfd, if the client gave one;
  * otherwise nothing happens). */
 void vsrv_irq(struct vsrv_dev *dev, uint16_t vector);
+/* A wire's link went down (0) or came back (1): the core shows it in the
+ * virtio-net status (LINK_UP) and raises its config interrupt. A link is up
+ * until its wire says otherwise; wires may call this from any of their ops. */
+void vsrv_wire_link(struct vsrv_dev *dev, int up);
 /* Monotonic nanoseconds (cheap: vDSO). */
 uint64_t vsrv_now_ns(void);
 /* Diagnostic message on stderr (suppressed by --quiet). */
@@ -131,12 +136,21 @@ struct vsrv_core_ops {
 	 * and counted), VSRV_BUSY to be offered the same frame later. The
 	 * pointer is valid only during the call. */
 	int  (*rx_frame)(void *core, const uint8_t *frame, uint32_t len);
+	/* The wire's link state changed (vsrv_wire_link); also called once
+	 * after create when the link is down already. */
+	void (*link)(void *core, int up);
 };
 
 /* Registers a core: each device-server program registers the core(s) it is
  * built with before it calls vionic_server_main(); the first one registered
  * is the default of --core. 0, or -1 if the registry is full. */
 int vsrv_register_core(const struct vsrv_core_ops *ops);
+
+/* ---- pcap files (sim/wire/pcap.c: the pcap wire and the --pcap capture) -- */
+/* The file with its header written (LINKTYPE_ETHERNET), or NULL with a
+ * message. A write is one frame, flushed so a reader sees it at once. */
+FILE *vsrv_pcap_open(const char *path, char *err, size_t errlen);
+int   vsrv_pcap_write(FILE *f, const void *frame, uint32_t len);
 
 /* ---- a wire -------------------------------------------------------------- */
 struct vsrv_wire;

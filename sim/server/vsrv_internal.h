@@ -30,6 +30,8 @@ struct vsrv_dev {
 	unsigned ndoorbells;          /* slots polled (core's doorbells) */
 	uint32_t db_seen[VSRV_MAX_DOORBELLS];
 	int irq_fd[VSRV_MSIX_VECTORS];
+	int link_up;                  /* the wire's link (vsrv_wire_link) */
+	FILE *capture;                /* --pcap: every frame of the wire, or NULL */
 	uint8_t pci_cfg[VIONIC_PCI_CONFIG_SIZE];
 };
 
@@ -50,6 +52,7 @@ struct vsrv_options {
 	const struct vsrv_core_ops *core;
 	const struct vsrv_wire_ops *wire;
 	const char *wire_arg;          /* text after "NAME:", checked; NULL if none */
+	const char *pcap;              /* --pcap FILE: capture both directions; NULL if none */
 	long cpu;                      /* -1: not pinned */
 	int persist;
 	int ready_fd;                  /* -1: none */
@@ -114,6 +117,7 @@ extern const struct vsrv_wire_ops vsrv_wire_unix;
 extern const struct vsrv_wire_ops vsrv_wire_pcap;
 extern const struct vsrv_wire_ops vsrv_wire_sink;
 extern const struct vsrv_wire_ops vsrv_wire_gen;
+extern const struct vsrv_wire_ops vsrv_wire_tap;
 
 #ifdef __cplusplus
 }

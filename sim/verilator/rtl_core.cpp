@@ -359,7 +359,7 @@ void hw_reset(vionic_rtl *r)
 	r->rx_off = 0;
 	r->tx_frame.clear();
 	r->tx_bad = false;
-	r->top->rst = 1;
+	r->top->rst = 1;   // link_up keeps its value: the MAC is not reset with the core
 	for (int i = 0; i < 16; i++)
 		step(r);
 	r->top->rst = 0;
@@ -396,6 +396,7 @@ int rtl_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **core, 
 #endif
 	}
 	r->top->clk = 0;
+	r->top->link_up = 1;
 	r->top->eval();
 	hw_reset(r);
 	*core = r;
@@ -461,6 +462,14 @@ int rtl_rx_ready(void *core)
 	return static_cast<vionic_rtl *>(core)->rx_frames.size() < kRxQueueFrames;
 }
 
+// The MAC's link input; the core raises the config interrupt on a change.
+void rtl_link(void *core, int up)
+{
+	auto *r = static_cast<vionic_rtl *>(core);
+	r->top->link_up = up ? 1 : 0;
+	r->last_activity = r->cycle;
+}
+
 int rtl_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 {
 	auto *r = static_cast<vionic_rtl *>(core);
@@ -477,7 +486,7 @@ struct vionic_rtl_options vionic_rtl_opts = {nullptr, 125};
 
 const struct vsrv_core_ops vionic_rtl_core_ops = {
 	"rtl", 2, rtl_create, rtl_destroy, rtl_bar_read, rtl_bar_write, rtl_notify, rtl_reset,
-	rtl_poll, rtl_rx_ready, rtl_rx_frame,
+	rtl_poll, rtl_rx_ready, rtl_rx_frame, rtl_link,
 };
 
 uint64_t vionic_rtl_cycles(void *core)

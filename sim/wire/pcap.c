@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Wire "pcap:FILE": writes every transmitted frame to a pcap file
- * (LINKTYPE_ETHERNET, microsecond timestamps), flushed after each frame so a
- * reader (tcpdump, a test) sees it at once. Nothing is received. */
+/* pcap files (LINKTYPE_ETHERNET, microsecond timestamps), flushed after each
+ * frame so a reader (tcpdump, a test) sees it at once; and the wire
+ * "pcap:FILE", which writes every transmitted frame there and receives
+ * nothing. The server's --pcap capture uses the same writer. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,23 +21,38 @@ struct pcap_rec {
 	uint32_t ts_sec, ts_usec, caplen, len;
 };
 
+FILE *vsrv_pcap_open(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		snprintf(err, errlen, "cannot create pcap file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct pcap_hdr h = { 0xa1b2c3d4u, 2, 4, 0, 0, 65535, 1 };
+	if (fwrite(&h, sizeof(h), 1, f) != 1 || fflush(f) != 0) {
+		snprintf(err, errlen, "cannot write pcap file %s: %s", path, strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
+int vsrv_pcap_write(FILE *f, const void *frame, uint32_t len)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct pcap_rec r = { (uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), len, len };
+	if (fwrite(&r, sizeof(r), 1, f) != 1 || fwrite(frame, 1, len, f) != len)
+		return -1;
+	return fflush(f) == 0 ? 0 : -1;
+}
+
 static int pcap_open(struct vsrv_wire *w, const char *arg, const struct vsrv_conf *conf,
 		     char *err, size_t errlen)
 {
 	(void)conf;
-	FILE *f = fopen(arg, "wb");
-	if (!f) {
-		snprintf(err, errlen, "cannot create pcap file %s: %s", arg, strerror(errno));
-		return -1;
-	}
-	struct pcap_hdr h = { 0xa1b2c3d4u, 2, 4, 0, 0, 65535, 1 };
-	if (fwrite(&h, sizeof(h), 1, f) != 1 || fflush(f) != 0) {
-		snprintf(err, errlen, "cannot write pcap file %s: %s", arg, strerror(errno));
-		fclose(f);
-		return -1;
-	}
-	w->priv = f;
-	return 0;
+	w->priv = vsrv_pcap_open(arg, err, errlen);
+	return w->priv ? 0 : -1;
 }
 
 static void pcap_close(struct vsrv_wire *w)
@@ -48,14 +64,7 @@ static void pcap_close(struct vsrv_wire *w)
 
 static int pcap_send(struct vsrv_wire *w, const void *frame, uint32_t len)
 {
-	FILE *f = w->priv;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	struct pcap_rec r = { (uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), len, len };
-	if (fwrite(&r, sizeof(r), 1, f) != 1 || fwrite(frame, 1, len, f) != len)
-		return -1;
-	fflush(f);
-	return 0;
+	return vsrv_pcap_write(w->priv, frame, len);
 }
 
 const struct vsrv_wire_ops vsrv_wire_pcap = {

@@ -17,8 +17,8 @@ from cffi import FFI
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_HEADER = ROOT / "sw/pmd/include/vionic.h"
 CONSTANT_HEADERS = [ROOT / "include/vionic/regs.h", ROOT / "include/vionic/virtio.h"]
-SOURCE_DIRS = ["sw/pmd", "sw/pmd/transport", "sim/server", "sim/wire", "sim/model"]
-INCLUDE_DIRS = ["include", "sw/pmd/include", "sw/pmd", "sim/server", "sim/model"]
+SOURCE_DIRS = ["sw/common", "sw/pmd", "sw/pmd/transport", "sim/server", "sim/wire", "sim/model"]
+INCLUDE_DIRS = ["include", "sw/common", "sw/pmd/include", "sw/pmd", "sim/server", "sim/model"]
 
 
 def _cdef_text() -> str:

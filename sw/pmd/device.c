@@ -184,6 +184,7 @@ void vionic_close(vionic_dev *dev)
 {
 	if (!dev)
 		return;
+	vionic_netdev_stop(dev->netdev);
 	if (dev->tp && dev->ops->check(dev) == 0)
 		set_status(dev, 0);      /* quiesce the device before unmapping */
 	irq_teardown(dev);
@@ -327,6 +328,8 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 	vpmd_err_clear();
 	if (!dev)
 		return vpmd_err(VIONIC_EINVAL, "vionic_configure: NULL device");
+	if ((r = vpmd_netdev_owns(dev, "vionic_configure")))
+		return r;
 	if (dev->state == VPMD_ST_STARTED)
 		return vpmd_err(VIONIC_ESTATE, "device is started; call vionic_stop before "
 				"configuring it again");
@@ -466,8 +469,12 @@ static int reset_rings(struct vionic_dev *dev)
 
 int vionic_stop(vionic_dev *dev)
 {
+	int r;
+
 	if (!dev)
 		return vpmd_err(VIONIC_EINVAL, "vionic_stop: NULL device");
+	if ((r = vpmd_netdev_owns(dev, "vionic_stop")))
+		return r;
 	if (dev->state == VPMD_ST_OPEN)
 		return 0;
 	return reset_rings(dev);
@@ -480,6 +487,8 @@ int vionic_reset(vionic_dev *dev)
 	vpmd_err_clear();
 	if (!dev)
 		return vpmd_err(VIONIC_EINVAL, "vionic_reset: NULL device");
+	if ((r = vpmd_netdev_owns(dev, "vionic_reset")))
+		return r;
 	if (!dev->dma_va || !dev->nb_qp)
 		return vpmd_err(VIONIC_ESTATE, "device not configured; call vionic_configure "
 				"(vionic_reset restores a configuration made before)");

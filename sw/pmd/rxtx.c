@@ -121,7 +121,7 @@ static int check_qp(struct vionic_dev *dev, uint16_t qp, const char *fn, bool st
 				"has %u (use 0..%u)", fn, qp, dev->nb_qp, dev->nb_qp - 1);
 	if (started && dev->state != VPMD_ST_STARTED)
 		return vpmd_err(VIONIC_ESTATE, "%s: device not started; call vionic_start", fn);
-	return 0;
+	return vpmd_netdev_owns(dev, fn);
 }
 
 int vionic_tx_reclaim(vionic_dev *dev, uint16_t qp)
@@ -299,10 +299,7 @@ int vionic_rx_wait(vionic_dev *dev, uint16_t qp, int timeout_ms)
 	cfd = dev->nb_irq ? dev->irq_fd[0] : -1;
 	sfd = dev->ops->event_fd(dev);
 
-	/* arm: clear NO_INTERRUPT, then re-check (the device may have completed
-	 * between our check and the flag store) */
-	__atomic_store_n(&vq->avail->flags, 0, __ATOMIC_RELAXED);
-	atomic_thread_fence(memory_order_seq_cst);
+	vpmd_rx_irq_arm(vq);   /* the loop re-checks the ring after arming */
 	for (;;) {
 		struct pollfd p[3];
 		int np = 0, left, pr;
@@ -361,6 +358,6 @@ int vionic_rx_wait(vionic_dev *dev, uint16_t qp, int timeout_ms)
 		}
 	}
 out:
-	__atomic_store_n(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELAXED);
+	vpmd_rx_irq_disarm(vq);
 	return ret;
 }

@@ -182,7 +182,16 @@ struct vionic_dev {
 	/* MSI-X eventfds: 0 = config, 1 + vq = queue vq */
 	int                  irq_fd[VPMD_MAX_VQ + 1];
 	unsigned             nb_irq;
+
+	/* the netdev forwarding queue pair 0, or NULL (netdev.c) */
+	struct vionic_netdev *netdev;
 };
+
+/* ---- netdev.c ----------------------------------------------------------- */
+/* 0, or VIONIC_ESTATE (with a message naming fn) when a netdev forwards the
+ * device and the caller is not its thread: the life-cycle and non-burst
+ * data-path calls use it. */
+int vpmd_netdev_owns(struct vionic_dev *dev, const char *fn);
 
 /* Largest frame on this device: MTU plus Ethernet header, capped by the
  * mbuf room. */
@@ -269,6 +278,21 @@ static inline struct vionic_mbuf *vpmd_used_take(struct vpmd_vq *vq, uint32_t *l
 	vq->cookie[id] = NULL;
 	vpmd_id_put(vq, (uint16_t)id);
 	return m;
+}
+
+/* RX interrupts on (clear VRING_AVAIL_F_NO_INTERRUPT) for a sleep; returns
+ * nonzero if a used entry arrived meanwhile (then do not sleep). Disarm after
+ * the sleep: the data path runs with interrupts suppressed. */
+static inline int vpmd_rx_irq_arm(struct vpmd_vq *vq)
+{
+	__atomic_store_n(&vq->avail->flags, 0, __ATOMIC_RELAXED);
+	atomic_thread_fence(memory_order_seq_cst);   /* the flag before the re-check */
+	return vpmd_used_idx(vq) != vq->used_cons;
+}
+
+static inline void vpmd_rx_irq_disarm(struct vpmd_vq *vq)
+{
+	__atomic_store_n(&vq->avail->flags, VRING_AVAIL_F_NO_INTERRUPT, __ATOMIC_RELAXED);
 }
 
 /* Completed TX buffers, up to `max`, back to the mempool in completion order. */

@@ -91,6 +91,7 @@ class Device:
 
     async def start(self):
         cocotb.start_soon(Clock(self.dut.clk, 4, unit="ns").start())
+        self.dut.link_up.value = 1
         self.dut.rst.value = 1
         for _ in range(10):
             await RisingEdge(self.dut.clk)

@@ -23,7 +23,7 @@ from .errors import VionicError
 ROOT = Path(__file__).resolve().parents[3]
 DATA_WIDTH = 512           # DMA and MAC stream width of the simulated core
 BINARY = "vionic-rtl-server"
-C_SOURCE_DIRS = ("sim/server", "sim/wire")
+C_SOURCE_DIRS = ("sim/server", "sim/wire", "sw/common")
 
 
 class BuildError(VionicError):
@@ -136,7 +136,7 @@ def _build(out: Path, trace: bool, env: dict[str, str], quiet: bool) -> None:
     log.write_text("")
     t0 = time.monotonic()
     _say(quiet, f"building the RTL device server (first use of these sources; log {log})")
-    includes = [f"-I{ROOT / d}" for d in ("include", "sim/server", "sw/pmd/include")]
+    includes = [f"-I{ROOT / d}" for d in ("include", "sim/server", "sw/common", "sw/pmd/include")]
     cflags = ["-std=gnu11", "-O2", "-g", "-fPIC", "-D_GNU_SOURCE", *includes]
     objs = []
     c_sources = [p for d in C_SOURCE_DIRS for p in sorted((ROOT / d).glob("*.c"))]

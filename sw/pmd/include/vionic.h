@@ -153,6 +153,30 @@ int vionic_tx_reclaim(vionic_dev *dev, uint16_t qp);
  * where a data-path loop makes no progress. */
 int vionic_check(vionic_dev *dev);
 
+/* ---- exception path: the NIC's host side as a Linux interface ------------ */
+typedef struct vionic_netdev vionic_netdev;
+struct vionic_netdev_stats {
+	uint64_t to_nic;          /* frames read from the TAP and queued for TX */
+	uint64_t to_tap;          /* frames received and written to the TAP */
+	uint64_t tap_oversize;    /* TAP frames above MTU + 14 (or the mbuf): dropped */
+	uint64_t tap_write_drops; /* received frames the TAP did not take */
+	uint64_t resets;          /* device resets (asked for, or after NEEDS_RESET) */
+};
+/* Creates TAP `ifname` (or attaches to it) in network namespace `netns`
+ * (a name under /run/netns; NULL: the caller's), MTU = the device's, up,
+ * its carrier following the NIC's link, and starts a thread that forwards
+ * frames both ways between it and queue pair 0 in bursts. The device must
+ * be started; until vionic_netdev_stop the thread owns its data path. */
+int  vionic_netdev_start(vionic_dev *dev, const char *ifname, const char *netns,
+			 vionic_netdev **out);
+/* Stops the thread and closes the TAP (which removes it, unless it existed
+ * before); every mbuf is back with the device. NULL is fine. */
+void vionic_netdev_stop(vionic_netdev *nd);
+/* Resets the device from the forwarding thread (as vionic_reset), which then
+ * goes on forwarding. */
+int  vionic_netdev_reset(vionic_netdev *nd);
+int  vionic_netdev_stats_get(vionic_netdev *nd, struct vionic_netdev_stats *st);
+
 /* ---- counters ----------------------------------------------------------- */
 struct vionic_queue_stats {
 	uint64_t packets;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct sim_area {
 };
 
 struct vpmd_sim {
+	pthread_mutex_t lock;   /* one request at a time (a netdev thread and the caller's) */
 	int      sock;
 	uint16_t msg_id;
 	bool     dead;
@@ -213,10 +215,10 @@ static int sim_recv(struct vpmd_sim *s, void *buf, size_t len, int *fds, unsigne
  * header), at most reply_cap bytes; *reply_len gets the payload size the
  * server sent. Received fds go to rfds (caller closes) or are closed.
  */
-static int sim_request(struct vionic_dev *dev, uint16_t cmd, const void *req, uint32_t req_len,
-		       const void *req2, uint32_t req2_len, const int *fds, unsigned nfds,
-		       void *reply, uint32_t reply_cap, uint32_t *reply_len,
-		       int *rfds, unsigned *nrfds)
+static int sim_exchange(struct vionic_dev *dev, uint16_t cmd, const void *req, uint32_t req_len,
+			const void *req2, uint32_t req2_len, const int *fds, unsigned nfds,
+			void *reply, uint32_t reply_cap, uint32_t *reply_len,
+			int *rfds, unsigned *nrfds)
 {
 	struct vpmd_sim *s = sim(dev);
 	struct vfu_hdr h = { 0 }, rh;
@@ -287,6 +289,20 @@ static int sim_request(struct vionic_dev *dev, uint16_t cmd, const void *req, ui
 out:
 	for (unsigned i = 0; i < got_fds; i++)
 		close(tmpfds[i]);
+	return r;
+}
+
+/* One request and its reply, never interleaved with another thread's. */
+static int sim_request(struct vionic_dev *dev, uint16_t cmd, const void *req, uint32_t req_len,
+		       const void *req2, uint32_t req2_len, const int *fds, unsigned nfds,
+		       void *reply, uint32_t reply_cap, uint32_t *reply_len,
+		       int *rfds, unsigned *nrfds)
+{
+	struct vpmd_sim *s = sim(dev);
+	pthread_mutex_lock(&s->lock);
+	int r = sim_exchange(dev, cmd, req, req_len, req2, req2_len, fds, nfds, reply, reply_cap,
+			     reply_len, rfds, nrfds);
+	pthread_mutex_unlock(&s->lock);
 	return r;
 }
 
@@ -582,6 +598,7 @@ static void sim_close(struct vionic_dev *dev)
 			munmap(s->areas[i].va, s->areas[i].size);
 	if (s->sock >= 0)
 		close(s->sock);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 	dev->tp = NULL;
 }
@@ -607,6 +624,7 @@ static int sim_open(struct vionic_dev *dev, const char *path)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return vpmd_err(VIONIC_ENOMEM, "out of memory");
+	pthread_mutex_init(&s->lock, NULL);
 	dev->tp = s;
 	strcpy(s->path, path);
 	strcpy(sa.sun_path, path);
