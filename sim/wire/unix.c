@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Wire "unix:PATH": a link partner over a SOCK_SEQPACKET socket. The server
- * listens at PATH; one partner at a time (others wait in the backlog until it
- * leaves); one Ethernet frame per message in each direction. Frames the NIC
- * transmits while no partner is connected (or while the partner does not
- * read) are lost on the wire, as on an unplugged cable.
+ * Wire "unix:PATH": a link partner over a SOCK_SEQPACKET socket, one
+ * Ethernet frame per message in each direction. If something listens at PATH
+ * already (another NIC's unix: wire), this end connects to it: the cable
+ * between two NICs, which reconnects when the far end comes back. Otherwise
+ * the server listens at PATH; one partner at a time (others wait in the
+ * backlog until it leaves). Frames the NIC transmits while no partner is
+ * connected (or while the partner does not read) are lost on the wire, as
+ * on an unplugged cable.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +23,7 @@
 #define UW_IDLE_SKIP 16u   /* after an empty recv, skip this many rx polls */
 
 struct uw {
-	int lfd, fd;
+	int lfd, fd;             /* lfd -1: this end connects (the far end listens) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int have;                /* a received frame is waiting in buf */
 	uint32_t len;
@@ -39,6 +42,29 @@ static int uw_check(const char *arg, const struct vsrv_conf *conf, char *err, si
 	return 0;
 }
 
+static void set_buffers(int fd)
+{
+	int sz = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+}
+
+/* A connected socket to a listener at path, or -1. */
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	strcpy(sa.sun_path, path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		set_buffers(fd);
+		return fd;
+	}
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 static int uw_open(struct vsrv_wire *w, const char *arg, const struct vsrv_conf *conf,
 		   char *err, size_t errlen)
 {
@@ -52,6 +78,11 @@ static int uw_open(struct vsrv_wire *w, const char *arg, const struct vsrv_conf 
 	u->fd = -1;
 	strcpy(u->path, arg);
 	strcpy(sa.sun_path, arg);
+	if ((u->fd = connect_to(u->path)) >= 0) {
+		u->lfd = -1;
+		w->priv = u;
+		return 0;
+	}
 	u->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->lfd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -83,8 +114,10 @@ static void uw_close(struct vsrv_wire *w)
 	if (!u)
 		return;
 	uw_drop_partner(u);
-	close(u->lfd);
-	unlink(u->path);
+	if (u->lfd >= 0) {
+		close(u->lfd);
+		unlink(u->path);
+	}
 	free(u);
 	w->priv = NULL;
 }
@@ -96,11 +129,11 @@ static void uw_housekeep(struct vsrv_wire *w)
 		u->skip = 0;   /* recv at the next rx poll */
 		return;
 	}
-	int fd = accept4(u->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = u->lfd >= 0 ? accept4(u->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)
+			     : connect_to(u->path);
 	if (fd >= 0) {
-		int sz = 4 << 20;
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		if (u->lfd >= 0)
+			set_buffers(fd);
 		u->fd = fd;
 		u->skip = 0;
 	}

@@ -19,6 +19,7 @@ from .errors import (
     FrameTooLarge,
     FrameTooSmall,
     InvalidArgument,
+    NetError,
     OutOfBuffers,
     ProtocolError,
     QueueOutOfRange,
@@ -27,11 +28,14 @@ from .errors import (
     VionicError,
 )
 from .features import feature_names
+from .netdev import NetDev, netdev
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BadURI", "Device", "DeviceGone", "DeviceNeedsReset", "DeviceTimeout", "FeatureError",
-    "FrameTooLarge", "FrameTooSmall", "InvalidArgument", "OutOfBuffers", "ProtocolError",
-    "QueueOutOfRange", "RingSizeError", "StateError", "VionicError", "feature_names", "open",
+    "FrameTooLarge", "FrameTooSmall", "InvalidArgument", "NetDev", "NetError", "OutOfBuffers",
+    "ProtocolError",
+    "QueueOutOfRange", "RingSizeError", "StateError", "VionicError", "feature_names", "netdev",
+    "open",
 ]

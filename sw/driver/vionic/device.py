@@ -61,8 +61,10 @@ class Device:
 
     def __init__(self, uri: str, *, wire: str | None = None, start: bool = True,
                  rx_ring_size: int = 0, tx_ring_size: int = 0,
-                 nb_mbufs: int = 0, features: int = 0, cpu: int | None = None,
-                 trace: str | None = None, dma_latency: int | None = None):
+                 nb_mbufs: int = 0, mbuf_size: int = 0, features: int = 0,
+                 cpu: int | None = None, trace: str | None = None,
+                 dma_latency: int | None = None, mtu: int | None = None,
+                 pcap: str | None = None):
         if not isinstance(uri, str):
             raise errors.BadURI(f"device URI must be a string like 'model' or 'sim:PATH', "
                                 f"not {type(uri).__name__}")
@@ -70,13 +72,15 @@ class Device:
         self.server: ServerProcess | None = None
         self._dev = _ffi.NULL
         self._started = False
+        self._netdev = None
         if uri in BACKENDS:
             self.server = ServerProcess(core=uri, wire=wire or "loopback", cpu=cpu, trace=trace,
-                                        dma_latency=dma_latency)
+                                        dma_latency=dma_latency, mtu=mtu, pcap=pcap)
             target = self.server.uri
         elif uri.startswith(("sim:", "vfio:")):
-            if wire is not None or trace is not None or dma_latency is not None:
-                raise InvalidArgument(f"wire=, trace= and dma_latency= apply to a device this "
+            if any(v is not None for v in (wire, trace, dma_latency, mtu, pcap)):
+                raise InvalidArgument(f"wire=, trace=, dma_latency=, mtu= and pcap= apply to a "
+                                      f"device this "
                                       f"call starts ('model', 'rtl'); the server behind {uri!r} "
                                       "has its own")
             target = uri
@@ -89,7 +93,7 @@ class Device:
             self._dev = pdev[0]
             if start:
                 self.configure(rx_ring_size=rx_ring_size, tx_ring_size=tx_ring_size,
-                               nb_mbufs=nb_mbufs, features=features)
+                               nb_mbufs=nb_mbufs, mbuf_size=mbuf_size, features=features)
                 self.start()
         except BaseException:
             self.close()
@@ -103,12 +107,14 @@ class Device:
         return self._dev
 
     def configure(self, *, rx_ring_size: int = 0, tx_ring_size: int = 0,
-                  nb_mbufs: int = 0, features: int = 0, queue_pairs: int = 1) -> None:
+                  nb_mbufs: int = 0, mbuf_size: int = 0, features: int = 0,
+                  queue_pairs: int = 1) -> None:
         """Brings the device up to FEATURES_OK with rings and mempool set up.
         Ring sizes are powers of two up to info()['max_ring_size']; 0 (and
-        nb_mbufs=0, features=0) takes libvionic's default."""
+        nb_mbufs=0, mbuf_size=0, features=0) takes libvionic's default."""
         fields = {"nb_queue_pairs": queue_pairs, "rx_ring_size": rx_ring_size,
-                  "tx_ring_size": tx_ring_size, "nb_mbufs": nb_mbufs, "features": features}
+                  "tx_ring_size": tx_ring_size, "nb_mbufs": nb_mbufs, "mbuf_size": mbuf_size,
+                  "features": features}
         conf = _ffi.new("struct vionic_conf *")
         for name, value in fields.items():
             try:
@@ -138,6 +144,8 @@ class Device:
     def close(self) -> None:
         """Resets the device, releases its memory and stops a server this
         device started. Safe to call twice."""
+        if getattr(self, "_netdev", None) is not None:
+            self._netdev.close()
         if self._dev is not None and self._dev != _ffi.NULL:
             _lib.vionic_close(self._dev)
             self._dev = _ffi.NULL
@@ -379,9 +387,11 @@ def open(uri: str, **kwargs) -> Device:
 
     uri: "model" starts a software NIC model in the background, "rtl" the
     Verilated RTL (built on first use); wire= picks their wire: "loopback",
-    "sink", "gen:SIZE", "unix:PATH", "pcap:FILE". "sim:PATH" connects to a
-    running device server; "vfio:BDF" a board. Keyword arguments: start,
-    rx_ring_size, tx_ring_size, nb_mbufs, features; for "rtl" also trace=
+    "sink", "gen:SIZE", "unix:PATH", "tap:IFNAME[@NETNS]", "pcap:FILE".
+    "sim:PATH" connects to a running device server; "vfio:BDF" a board. Keyword arguments: start,
+    rx_ring_size, tx_ring_size, nb_mbufs, mbuf_size, features; for a device
+    it starts, mtu= (the model's; the RTL has 1500 built in) and pcap= (a
+    capture of every frame on the wire, both ways); for "rtl" also trace=
     (an FST waveform file) and dma_latency= (host memory latency, cycles).
     """
     return Device(uri, **kwargs)

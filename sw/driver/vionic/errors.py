@@ -72,6 +72,10 @@ class DeviceTimeout(VionicError, TimeoutError):
     """The device did not answer in time."""
 
 
+class NetError(VionicError):
+    """A Linux namespace, interface, address or tool (ping, iperf3) failed."""
+
+
 # libvionic's error enum (sw/pmd/include/vionic.h), by name -> exception class
 _CLASS_OF = {
     "VIONIC_EINVAL": InvalidArgument,

@@ -56,7 +56,8 @@ class ServerProcess:
 
     def __init__(self, core: str = "model", wire: str = "loopback", cpu: int | None = None,
                  persist: bool = False, start_timeout: float = 10.0, trace: str | None = None,
-                 dma_latency: int | None = None, quiet_build: bool = False):
+                 dma_latency: int | None = None, quiet_build: bool = False,
+                 mtu: int | None = None, pcap: str | None = None):
         check_wire(wire)
         if core == "model":
             if trace is not None or dma_latency is not None:
@@ -81,6 +82,10 @@ class ServerProcess:
             cmd += ["--cpu", str(cpu)]
         if persist:
             cmd.append("--persist")
+        if mtu is not None:                       # the server checks the range
+            cmd += ["--mtu", str(mtu)]
+        if pcap is not None:
+            cmd += ["--pcap", os.path.abspath(pcap)]
         self.wire = wire
         ready_r, ready_w = os.pipe()
         cmd += ["--ready-fd", str(ready_w)]
