@@ -91,13 +91,51 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_netdev(args) -> int:
+    import signal
+    import threading
+
+    from .device import Device
+    from .netdev import netdev
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    kw = {"wire": args.wire} if args.uri in ("model", "rtl") else {}
+    with Device(args.uri, **kw) as dev, netdev(dev, args.ifname, netns=args.netns) as nd:
+        where = f" in namespace {args.netns}" if args.netns else ""
+        print(f"vionic: {args.uri} exposed as {args.ifname}{where}; Ctrl-C stops",
+              file=sys.stderr, flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        print(json.dumps(nd.stats()))
+    return 0
+
+
+def _cmd_net(args) -> int:
+    from . import net
+
+    removed = net.cleanup()
+    print("\n".join(removed) if removed else f"nothing of vionic's ({net.PREFIX}*) to remove")
+    return 0
+
+
+def _cmd_topo(args) -> int:
+    from . import topology
+
+    res = topology.figures(args.kind, args.a, args.b, args.mtu, args.count, args.seconds)
+    print(json.dumps(res) if args.json else topology.describe(res))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vionic", description="vionic SmartNIC host tools")
     sub = p.add_subparsers(dest="command", required=True)
 
     m = sub.add_parser("model", help="run a software NIC model server in the foreground")
     m.add_argument("--wire", default="loopback",
-                   help="loopback | sink | gen:SIZE | unix:PATH | pcap:FILE")
+                   help="loopback | sink | gen:SIZE | unix:PATH | tap:IFNAME[@NETNS] | pcap:FILE")
     m.add_argument("--socket", default="/tmp/vionic-model.sock", help="vfio-user socket path")
     m.add_argument("--cpu", type=int, help="pin the server to this CPU")
     m.add_argument("--persist", action="store_true",
@@ -106,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("rtl", help="run the Verilated RTL device server in the foreground")
     r.add_argument("--wire", default="loopback",
-                   help="loopback | sink | gen:SIZE | unix:PATH | pcap:FILE")
+                   help="loopback | sink | gen:SIZE | unix:PATH | tap:IFNAME[@NETNS] | pcap:FILE")
     r.add_argument("--socket", default="/tmp/vionic-rtl.sock", help="vfio-user socket path")
     r.add_argument("--trace", metavar="FILE.fst", help="write an FST waveform")
     r.add_argument("--dma-latency", type=int, help="host memory read latency, cycles (125)")
@@ -119,6 +157,32 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("uri", help="model | rtl | sim:PATH | vfio:BDF")
     i.add_argument("--json", action="store_true")
     i.set_defaults(func=_cmd_info)
+
+    n = sub.add_parser("netdev", help="expose a NIC's host side as a Linux interface "
+                                      "(runs until Ctrl-C)")
+    n.add_argument("uri", help="model | rtl | sim:PATH")
+    n.add_argument("ifname", help="interface (TAP) to create, e.g. vio-a0")
+    n.add_argument("--netns", help="network namespace to create it in (under /run/netns)")
+    n.add_argument("--wire", default="loopback", help="the NIC's wire, for model and rtl")
+    n.set_defaults(func=_cmd_netdev)
+
+    c = sub.add_parser("net", help="network helpers")
+    c.add_argument("action", choices=["cleanup"],
+                   help="cleanup: remove namespaces and interfaces named vio-* that a "
+                        "killed run left behind")
+    c.set_defaults(func=_cmd_net)
+
+    t = sub.add_parser("topo", help="Linux traffic through NICs: ping and iperf3")
+    t.add_argument("kind", choices=["pair", "host"],
+                   help="pair: two NICs on a cable, each exposed in a namespace; host: one "
+                        "NIC with a tap: wire into a namespace, exposed in another")
+    t.add_argument("--a", default="model", choices=["model", "rtl"], help="core of NIC a")
+    t.add_argument("--b", default="model", choices=["model", "rtl"], help="core of NIC b")
+    t.add_argument("--mtu", type=int, default=1500)
+    t.add_argument("--count", type=int, default=100, help="pings")
+    t.add_argument("--seconds", type=float, default=3.0, help="each iperf3 run")
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=_cmd_topo)
 
     b = sub.add_parser("bench", help="throughput measurements")
     b.add_argument("what", choices=["pmd", "rtl", "all"],
