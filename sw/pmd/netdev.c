@@ -25,6 +25,7 @@
 
 #define ND_BURST    32
 #define ND_IDLE_MS  100     /* a sleeping forwarder looks at its flags this often */
+#define ND_RECENT_ROUNDS 1000   /* idle sleeps of 1 ms after traffic before ND_IDLE_MS */
 #define ND_SCRATCH  65536   /* catches the tail of a TAP frame too large for an mbuf */
 
 struct vionic_netdev {
@@ -41,6 +42,7 @@ struct vionic_netdev {
 	/* thread-private */
 	struct vionic_mbuf *pend[ND_BURST];   /* read from the TAP, not yet taken by TX */
 	unsigned npend;
+	unsigned idle_rounds;   /* idle sleeps since frames last moved */
 	uint8_t scratch[ND_SCRATCH];
 };
 
@@ -180,8 +182,12 @@ static void idle_wait(struct vionic_netdev *nd)
 	if (cfd >= 0)
 		p[np++] = (struct pollfd){ .fd = cfd, .events = POLLIN };
 	if (vpmd_rx_irq_arm(rx) == 0) {
-		/* pending TX frames wait for ring room: look again soon */
-		int pr = poll(p, (nfds_t)np, nd->npend || qfd < 0 ? 1 : ND_IDLE_MS);
+		/* pending TX frames wait for ring room, and a device may take a
+		 * while to see an armed ring (the RTL core reads avail.flags only
+		 * with avail.idx): look again soon while traffic is recent */
+		int ms = nd->npend || qfd < 0 || nd->idle_rounds < ND_RECENT_ROUNDS ? 1 : ND_IDLE_MS;
+		int pr = poll(p, (nfds_t)np, ms);
+		nd->idle_rounds++;
 		for (int i = 1; pr > 0 && i < np; i++) {
 			if (!p[i].revents)
 				continue;
@@ -219,6 +225,8 @@ static void *forward(void *arg)
 		moved += nic_to_tap(nd);
 		if (!moved)
 			idle_wait(nd);
+		else
+			nd->idle_rounds = 0;
 	}
 	release_pending(nd);
 	return NULL;

@@ -150,9 +150,21 @@ def _check_name(name: str, what: str) -> None:
                               f"{PREFIX!r} (so that cleanup() can find them)")
 
 
+def _sysctl_in(name: str, key: str, value: str) -> None:
+    """Writes /proc/sys/<key> as seen from inside namespace `name`."""
+    _netns.pushns(name)
+    try:
+        with open(f"/proc/sys/{key}", "w") as f:
+            f.write(value)
+    finally:
+        _netns.popns()
+
+
 @contextmanager
-def netns(name: str) -> Iterator[Namespace]:
-    """A new network namespace (lo up), removed on exit."""
+def netns(name: str, ipv6: bool = False) -> Iterator[Namespace]:
+    """A new network namespace (lo up), removed on exit. IPv6 is off unless
+    asked for, so that only the traffic a test makes crosses its NICs (no
+    router solicitations, no MLD reports)."""
     _need_root()
     _check_name(name, "namespace")
     if name in _netns.listnetns():
@@ -161,6 +173,9 @@ def netns(name: str) -> Iterator[Namespace]:
     _netns.create(name)
     try:
         ns = Namespace(name)
+        if not ipv6:
+            for scope in ("all", "default"):
+                _sysctl_in(name, f"net/ipv6/conf/{scope}/disable_ipv6", "1")
         ns.up("lo")
         yield ns
     finally:
