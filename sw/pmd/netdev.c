@@ -278,7 +278,7 @@ int vionic_netdev_start(vionic_dev *dev, const char *ifname, const char *netns,
 	return 0;
 }
 
-void vionic_netdev_stop(vionic_netdev *nd)
+void vionic_netdev_stop(vionic_netdev *nd, struct vionic_netdev_stats *final)
 {
 	if (!nd)
 		return;
@@ -286,6 +286,8 @@ void vionic_netdev_stop(vionic_netdev *nd)
 	nd->stop = true;
 	pthread_mutex_unlock(&nd->lock);
 	pthread_join(nd->thread, NULL);
+	if (final)
+		*final = nd->st;
 	nd->dev->netdev = NULL;
 	close(nd->fd);   /* removes the TAP, unless it existed before */
 	pthread_cond_destroy(&nd->done);

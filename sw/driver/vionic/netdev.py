@@ -19,6 +19,11 @@ from .device import Device, _check
 from .errors import InvalidArgument
 
 
+def _as_dict(st) -> dict:
+    return {"to_nic": st.to_nic, "to_tap": st.to_tap, "tap_oversize": st.tap_oversize,
+            "tap_write_drops": st.tap_write_drops, "resets": st.resets}
+
+
 class NetDev:
     """A running forwarder between interface `ifname` and a started Device."""
 
@@ -32,15 +37,18 @@ class NetDev:
         dev._ok(_lib.vionic_netdev_start(dev._handle, ifname.encode(),
                                          netns.encode() if netns else _ffi.NULL, out))
         self._nd = out[0]
+        self._final: dict | None = None
         dev._netdev = self
 
     def stats(self) -> dict:
         """Frames moved each way, TAP frames dropped as too large, received
-        frames the TAP did not take, device resets."""
+        frames the TAP did not take, device resets. After close(): the
+        final counts."""
+        if self._nd == _ffi.NULL and self._final is not None:
+            return dict(self._final)
         st = _ffi.new("struct vionic_netdev_stats *")
         _check(_lib.vionic_netdev_stats_get(self._handle, st))
-        return {"to_nic": st.to_nic, "to_tap": st.to_tap, "tap_oversize": st.tap_oversize,
-                "tap_write_drops": st.tap_write_drops, "resets": st.resets}
+        return _as_dict(st)
 
     def reset(self) -> None:
         """Resets the NIC (as Device.reset) from the forwarding thread, which
@@ -57,7 +65,9 @@ class NetDev:
     def close(self) -> None:
         """Stops forwarding and removes the TAP. Safe to call twice."""
         if self._nd != _ffi.NULL:
-            _lib.vionic_netdev_stop(self._nd)
+            st = _ffi.new("struct vionic_netdev_stats *")
+            _lib.vionic_netdev_stop(self._nd, st)
+            self._final = _as_dict(st)
             self._nd = _ffi.NULL
             self.dev._netdev = None
 

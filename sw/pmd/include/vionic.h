@@ -170,8 +170,9 @@ struct vionic_netdev_stats {
 int  vionic_netdev_start(vionic_dev *dev, const char *ifname, const char *netns,
 			 vionic_netdev **out);
 /* Stops the thread and closes the TAP (which removes it, unless it existed
- * before); every mbuf is back with the device. NULL is fine. */
-void vionic_netdev_stop(vionic_netdev *nd);
+ * before); every mbuf is back with the device. `final` (may be NULL) gets
+ * the counters as the thread left them. NULL nd is fine. */
+void vionic_netdev_stop(vionic_netdev *nd, struct vionic_netdev_stats *final);
 /* Resets the device from the forwarding thread (as vionic_reset), which then
  * goes on forwarding. */
 int  vionic_netdev_reset(vionic_netdev *nd);
