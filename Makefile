@@ -23,7 +23,7 @@ SERVER_OBJS  := $(RUNTIME_OBJS) $(MODEL_OBJS)
 PMD_OBJS     := $(PMD_SRCS:%.c=$(BUILD)/obj/%.o)
 PROGRAMS    := $(BUILD)/bin/vionic-server $(BUILD)/bin/vionic-bench $(BUILD)/bin/l2fwd
 
-.PHONY: all venv c ext demo test test-sw lint lint-c lint-py bench synth clean
+.PHONY: all venv c ext sysdeps demo test test-sw lint lint-c lint-py bench synth clean
 all: c ext
 
 # ---- Python environment -------------------------------------------------
@@ -67,13 +67,20 @@ ext: $(EXT_STAMP)
 -include $(SERVER_OBJS:.o=.d) $(PMD_OBJS:.o=.d)
 -include hw/hw.mk
 
+# Debian's ping, iperf3, tcpdump for the Linux network tests, demo and bench
+# (installed where root and apt-get allow; the tests that need them skip otherwise)
+sysdeps: venv
+	$(PY) -m vionic.sysdeps
+
 # ---- The two commands of the README --------------------------------------
-demo: venv c ext
+demo: venv c ext sysdeps
 	$(PY) -m vionic.demo
 
-test: venv c ext lint
-	$(PY) -m pytest -q tests/sw
+# fast host tests, the Linux network tests, the RTL tests, the slow topologies last
+test: venv c ext lint sysdeps
+	$(PY) -m pytest -q tests/sw tests/e2e -m "not slow"
 	$(MAKE) hw-test
+	$(PY) -m pytest -q tests/e2e -m slow
 
 # ---- Lint, bench, synth --------------------------------------------------
 lint: venv lint-py lint-c hw-lint
@@ -81,7 +88,7 @@ lint-py:
 	$(VENV)/bin/ruff check sw/driver tests bench
 lint-c: c
 
-bench: venv c ext
+bench: venv c ext sysdeps
 	$(PY) -m vionic bench all --seconds 3 --out bench/results
 	$(MAKE) hw-bench
 

@@ -4,12 +4,11 @@ following the namespace, captures, and bad input."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
-from e2eutil import config_generation, need, open_fds, pcap_frames, wait_until
+from pyroute2 import netns as pyroute_netns
 
 import vionic
+from e2eutil import config_generation, need, open_fds, pcap_frames, wait_until
 from vionic import net, regs
 from vionic import topology as topo
 
@@ -84,8 +83,6 @@ def test_link_follows_the_namespace(core):
         assert nic.info()["link_up"]
         gen = config_generation(nic)
         nic.read_reg(regs.VIONIC_ISR, 1)                    # clear
-        subprocess.run(["true"])
-        from pyroute2 import netns as pyroute_netns
         pyroute_netns.remove(NS)
         assert wait_until(lambda: not nic.info()["link_up"]), "link still up"
         assert config_generation(nic) != gen

@@ -9,8 +9,8 @@ import json
 import threading
 
 import pytest
-from e2eutil import need, open_fds, wait_until
 
+from e2eutil import need, open_fds, wait_until
 from vionic import topology as topo
 
 pytestmark = pytest.mark.slow

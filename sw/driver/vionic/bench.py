@@ -13,6 +13,7 @@ from . import regs
 from ._ext import ffi, lib
 from .device import Device
 from .errors import InvalidArgument
+from .topology import describe, figures
 
 
 def _modes() -> dict[str, int]:
@@ -125,9 +126,11 @@ def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
     model = [run_pmd("model", mode, size, seconds) for mode in MODES for size in (64, 256, 1514)]
     rtl = [run_pmd("rtl", mode, 256, seconds) for mode in MODES]
     sim = run_sim_speed("loop", 256, seconds)
+    linux = run_linux(seconds)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, data in (("pmd-model", model), ("pmd-rtl", rtl), ("rtl-sim", sim)):
+    for name, data in (("pmd-model", model), ("pmd-rtl", rtl), ("rtl-sim", sim),
+                       ("linux", linux)):
         (out / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
     return "\n".join([
         table(model + rtl),
@@ -135,8 +138,29 @@ def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
         f"RTL core simulation: {sim['cycles_per_second'] / 1e6:.2f} M cycles/s with loop traffic "
         f"of {sim['size']} B ({sim['sim_cycles_per_packet']} simulated cycles per frame; "
         "target 1 M cycles/s)",
-        f"written to {out}/pmd-model.json, pmd-rtl.json, rtl-sim.json",
+        "Linux through the NICs (ping 100, iperf3 TCP and UDP; reference: SimBricks, "
+        "QEMU-KVM + Corundum RTL, 81 Mb/s and 3.4 ms):",
+        *(f"  {describe(r)}" if "ping" in r else f"  {r['cores']}: {r['skipped']}"
+          for r in linux),
+        f"written to {out}/pmd-model.json, pmd-rtl.json, rtl-sim.json, linux.json",
     ])
+
+
+LINUX_RUNS = [("model", "model", 1500), ("model", "model", 9000), ("rtl", "rtl", 1500)]
+
+
+def run_linux(seconds: float = 3.0) -> list[dict]:
+    """ping RTT and iperf3 through two NICs on a cable, each exposed in a
+    namespace (vionic.topology.pair): model-model at MTU 1500 and 9000,
+    rtl-rtl at 1500 (the RTL's MTU is built in). Needs root and
+    /dev/net/tun; says so in place of the figures otherwise."""
+    from .net import cleanup
+
+    if os.geteuid() != 0 or not os.access("/dev/net/tun", os.R_OK | os.W_OK):
+        return [{"cores": f"{a}-{b}", "mtu": mtu, "skipped": "needs root and /dev/net/tun"}
+                for a, b, mtu in LINUX_RUNS]
+    cleanup()
+    return [figures("pair", a, b, mtu, count=100, seconds=seconds) for a, b, mtu in LINUX_RUNS]
 
 
 __all__ = ["run_pmd", "run_all", "table", "DPDK_ANCHOR_MPPS", "MODES"]
