@@ -22,6 +22,7 @@ CORE_TESTS = [
     "test_smoke",
     "test_rx_empty_ring_and_drops",
     "test_interrupts",
+    "test_link",
     "test_reset_under_traffic",
     "test_errors",
     "test_rx_chains",
