@@ -184,7 +184,8 @@ void vionic_close(vionic_dev *dev)
 {
 	if (!dev)
 		return;
-	vionic_netdev_stop(dev->netdev, NULL);
+	if (dev->netdev)
+		dev->netdev_stop(dev->netdev, NULL);
 	if (dev->tp && dev->ops->check(dev) == 0)
 		set_status(dev, 0);      /* quiesce the device before unmapping */
 	irq_teardown(dev);

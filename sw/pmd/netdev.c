@@ -46,16 +46,6 @@ struct vionic_netdev {
 	uint8_t scratch[ND_SCRATCH];
 };
 
-int vpmd_netdev_owns(struct vionic_dev *dev, const char *fn)
-{
-	struct vionic_netdev *nd = dev->netdev;
-
-	if (!nd || pthread_equal(pthread_self(), nd->thread))
-		return 0;
-	return vpmd_err(VIONIC_ESTATE, "%s: queue pair 0 is forwarded to interface %s; stop "
-			"the netdev first", fn, nd->ifname);
-}
-
 static void count(struct vionic_netdev *nd, uint64_t *field, uint64_t n)
 {
 	pthread_mutex_lock(&nd->lock);
@@ -266,8 +256,17 @@ int vionic_netdev_start(vionic_dev *dev, const char *ifname, const char *netns,
 	}
 	pthread_mutex_init(&nd->lock, NULL);
 	pthread_cond_init(&nd->done, NULL);
-	dev->netdev = nd;   /* before the thread runs: it checks ownership */
-	if ((r = pthread_create(&nd->thread, NULL, forward, nd))) {
+	/* ownership before the thread runs: it checks it. The lock keeps the
+	 * thread from running before netdev_thread is set. */
+	pthread_mutex_lock(&nd->lock);
+	strcpy(dev->netdev_ifname, ifname);
+	dev->netdev_stop = vionic_netdev_stop;
+	dev->netdev = nd;
+	r = pthread_create(&nd->thread, NULL, forward, nd);
+	if (!r)
+		dev->netdev_thread = nd->thread;
+	pthread_mutex_unlock(&nd->lock);
+	if (r) {
 		dev->netdev = NULL;
 		close(nd->fd);
 		free(nd);

@@ -8,6 +8,7 @@
 #ifndef VPMD_H
 #define VPMD_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -183,15 +184,24 @@ struct vionic_dev {
 	int                  irq_fd[VPMD_MAX_VQ + 1];
 	unsigned             nb_irq;
 
-	/* the netdev forwarding queue pair 0, or NULL (netdev.c) */
+	/* the netdev forwarding queue pair 0, or NULL (set by netdev.c, which
+	 * sits above this file: vionic_close stops it through netdev_stop) */
 	struct vionic_netdev *netdev;
+	pthread_t            netdev_thread;
+	char                 netdev_ifname[16];
+	void               (*netdev_stop)(struct vionic_netdev *nd, struct vionic_netdev_stats *st);
 };
 
-/* ---- netdev.c ----------------------------------------------------------- */
 /* 0, or VIONIC_ESTATE (with a message naming fn) when a netdev forwards the
  * device and the caller is not its thread: the life-cycle and non-burst
  * data-path calls use it. */
-int vpmd_netdev_owns(struct vionic_dev *dev, const char *fn);
+static inline int vpmd_netdev_owns(struct vionic_dev *dev, const char *fn)
+{
+	if (!dev->netdev || pthread_equal(pthread_self(), dev->netdev_thread))
+		return 0;
+	return vpmd_err(VIONIC_ESTATE, "%s: queue pair 0 is forwarded to interface %s; stop "
+			"the netdev first", fn, dev->netdev_ifname);
+}
 
 /* Largest frame on this device: MTU plus Ethernet header, capped by the
  * mbuf room. */
