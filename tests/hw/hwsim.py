@@ -92,38 +92,21 @@ def run(
     env = {"VIONIC_SEED": str(s), **(extra_env or {})}
     tag = _tag(top, params)
     test_dir = BUILD / tag / "run" / testcase
-    test_dir.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(TB_DIR))
     print(f"[vionic] {testcase}: VIONIC_SEED={s}")
-    try:
-        runner.test(
-            hdl_toplevel=top,
-            test_module=module,
-            testcase=testcase,
-            seed=s,
-            extra_env=env,
-            test_dir=test_dir,
-            build_dir=BUILD / tag,
-            waves=False,
-        )
+    def attempt(run_dir: Path, waves: bool) -> bool:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            runner.test(hdl_toplevel=top, test_module=module, testcase=testcase, seed=s,
+                        extra_env=env, test_dir=run_dir, build_dir=BUILD / tag, waves=waves)
+            return True
+        except SystemExit:
+            return False
+
+    if attempt(test_dir, waves=False):
         return
-    except SystemExit:
-        pass
     wave_dir = BUILD / tag / "waves" / testcase
-    wave_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        runner.test(
-            hdl_toplevel=top,
-            test_module=module,
-            testcase=testcase,
-            seed=s,
-            extra_env=env,
-            test_dir=wave_dir,
-            build_dir=BUILD / tag,
-            waves=True,
-        )
-    except SystemExit:
-        pass
+    attempt(wave_dir, waves=True)
     pytest.fail(
         f"{testcase} failed with VIONIC_SEED={s}; waveform: {wave_dir / wave_name()} "
         f"(rerun: VIONIC_SEED={s} pytest tests/hw -k {testcase})"
