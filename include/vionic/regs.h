@@ -109,6 +109,10 @@
 
 /* ---- Device defaults shared by every core ----------------------------- */
 #define VIONIC_DEFAULT_MTU              1500
+#define VIONIC_MIN_MTU                  68
+/* Largest MTU the model offers: virtio-net's 16-bit mtu field, and a
+ * frame plus virtio header in one 16-bit-sized mbuf (no MRG_RXBUF yet). */
+#define VIONIC_MAX_MTU                  (65535 - 12 - 14)
 #define VIONIC_DEFAULT_SPEED            10000   /* Mb/s reported in device cfg */
 #define VIONIC_MAX_QUEUE_SIZE           1024    /* queue_size reads this */
 #define VIONIC_MIN_FRAME                60      /* wire frame bytes, no FCS */

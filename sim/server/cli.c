@@ -24,13 +24,13 @@ static void usage(FILE *f)
 		"  --wire SPEC     %s (default loopback)\n"
 		"  --core NAME     device core: %s (default the first)\n"
 		"  --mac MAC       device MAC address\n"
-		"  --mtu N         MTU, 68..9000 (default 1500)\n"
+		"  --mtu N         MTU, %d..%d (default %d)\n"
 		"  --cpu N         pin the server thread to CPU N\n"
 		"  --pcap FILE     also write every frame the wire carries, both ways, to FILE\n"
 		"  --persist       serve clients one after another instead of exiting\n"
 		"  --quiet         no messages on stderr except errors\n"
 		"  --ready-fd N    once listening, write \"ready\\n\" to file descriptor N and close it\n",
-		wires, cores);
+		wires, cores, VIONIC_MIN_MTU, VIONIC_MAX_MTU, VIONIC_DEFAULT_MTU);
 }
 
 int vsrv_usage_error(const char *fmt, ...)
@@ -88,8 +88,9 @@ static int take_option(struct vsrv_options *o, const char *opt, const char *v,
 		if (parse_mac(v, o->conf.mac) < 0)
 			return vsrv_usage_error("bad MAC address '%s' (expected xx:xx:xx:xx:xx:xx)", v);
 	} else if (strcmp(opt, "--mtu") == 0) {
-		if (parse_uint(v, 9000, &n) < 0 || n < 68)
-			return vsrv_usage_error("bad MTU '%s' (68..9000)", v);
+		if (parse_uint(v, VIONIC_MAX_MTU, &n) < 0 || n < VIONIC_MIN_MTU)
+			return vsrv_usage_error("bad MTU '%s' (%d..%d)", v, VIONIC_MIN_MTU,
+						VIONIC_MAX_MTU);
 		o->conf.mtu = (uint16_t)n;
 	} else if (strcmp(opt, "--cpu") == 0) {
 		if (parse_uint(v, CPU_SETSIZE - 1, &n) < 0)

@@ -3,7 +3,7 @@
  * The server loop: one thread busy-polls the doorbell words of the shared
  * notify page, the wire and the core, without a system call per packet; the
  * control socket and the wire's housekeeping are looked at on a clock, and a
- * server idle for a while sleeps in short ppoll()s (README: "The server loop").
+ * server idle for 20 us naps in short ppoll()s (README: "The server loop").
  */
 #include <poll.h>
 #include <time.h>
@@ -15,8 +15,10 @@
 #define CTRL_BUSY_NS       100000     /* control socket check while busy */
 #define CTRL_IDLE_NS       10000      /* ... while idle */
 #define CTRL_FAST_NS       (1000000)  /* after a message: check at every clock read for 1 ms */
-#define DROWSY_AFTER_NS    50000000   /* idle this long: sleep 50 us per iteration */
-#define DROWSY_SLEEP_NS    50000
+#define NAP_AFTER_NS       20000      /* idle this long: sleep between polls ... */
+#define NAP_NS             25000      /* ... this long (the wire and the control socket wake it) */
+#define DROWSY_AFTER_NS    50000000   /* idle this long: sleep longer ... */
+#define DROWSY_NS          50000      /* ... this long */
 
 static inline void cpu_relax(void)
 {
@@ -92,17 +94,19 @@ void vsrv_serve_client(struct vsrv_server *s)
 				w->ops->housekeep(w);
 			next_hk = now + CTRL_BUSY_NS;
 		}
-		int drowsy = now - last_work > DROWSY_AFTER_NS;
-		if (drowsy) {
+		uint64_t idle = now - last_work;
+		if (idle > NAP_AFTER_NS) {
 			/* idle for a while: sleep briefly on the control socket and
-			 * the wire, so an idle server does not burn its core */
+			 * the wire, so an idle server leaves the CPU to the driver
+			 * and the applications it serves (a doorbell waits at most
+			 * one nap) */
 			struct pollfd pfd[2] = { { .fd = s->cfd, .events = POLLIN } };
 			int n = 1;
 			if (w->ops->wait_fd && (pfd[1].fd = w->ops->wait_fd(w)) >= 0) {
 				pfd[1].events = POLLIN;
 				n = 2;
 			}
-			struct timespec ts = { 0, DROWSY_SLEEP_NS };
+			struct timespec ts = { 0, idle > DROWSY_AFTER_NS ? DROWSY_NS : NAP_NS };
 			if (ppoll(pfd, (nfds_t)n, &ts, NULL) > 0) {
 				if (pfd[0].revents)
 					next_ctrl = now;

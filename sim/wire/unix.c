@@ -44,9 +44,13 @@ static int uw_check(const char *arg, const struct vsrv_conf *conf, char *err, si
 
 static void set_buffers(int fd)
 {
+	/* a cable holds a few ring's worth of frames in flight: past
+	 * net.core.[wr]mem_max where allowed (root), else up to it */
 	int sz = 4 << 20;
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
 /* A connected socket to a listener at path, or -1. */

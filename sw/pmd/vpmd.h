@@ -27,7 +27,7 @@
 #define VPMD_DEFAULT_RING     256
 #define VPMD_DEFAULT_MBUF     2048
 #define VPMD_MIN_MBUF         (VIONIC_NET_HDR_LEN + 64)
-#define VPMD_MAX_MBUF         (VIONIC_NET_HDR_LEN + 9216 + VPMD_ETH_HLEN)
+#define VPMD_MAX_MBUF         (VIONIC_NET_HDR_LEN + VIONIC_MAX_MTU + VPMD_ETH_HLEN)
 #define VPMD_IOVA_BASE        0x100000000ull  /* IOVA != VA on purpose */
 #define VPMD_DMA_GUARD        16384    /* unused tail of the DMA window (test scratch) */
 #define VPMD_REQ_TIMEOUT_MS   1000

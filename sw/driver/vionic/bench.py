@@ -146,13 +146,15 @@ def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
     ])
 
 
-LINUX_RUNS = [("model", "model", 1500), ("model", "model", 9000), ("rtl", "rtl", 1500)]
+LINUX_RUNS = [("model", "model", 1500), ("model", "model", 9000),
+              ("model", "model", regs.VIONIC_MAX_MTU), ("rtl", "rtl", 1500)]
 
 
 def run_linux(seconds: float = 3.0) -> list[dict]:
     """ping RTT and iperf3 through two NICs on a cable, each exposed in a
-    namespace (vionic.topology.pair): model-model at MTU 1500 and 9000,
-    rtl-rtl at 1500 (the RTL's MTU is built in). Needs root and
+    namespace (vionic.topology.pair): model-model at MTU 1500, 9000 and
+    the model's largest (no TSO yet: a large MTU is how Linux sends big
+    segments through it), rtl-rtl at 1500 (the RTL's MTU is built in). Needs root and
     /dev/net/tun; says so in place of the figures otherwise."""
     from .net import cleanup
 

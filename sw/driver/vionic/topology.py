@@ -47,13 +47,15 @@ class Topology:
 
 
 def _nic(core: str, wire: str, mtu: int, pcap: str | None) -> Device:
-    """A NIC for a topology: rings of 1024 (a TCP window in flight), jumbo
+    """A NIC for a topology: rings that hold a TCP window in flight (1024
+    entries, fewer for large frames, so the mbufs stay near 64 MiB), jumbo
     mbufs when the MTU needs them."""
-    kw = {"rx_ring_size": 1024, "tx_ring_size": 1024, "pcap": pcap}
+    mbuf = max(2048, min(mtu + JUMBO_MBUF_EXTRA, 65535))
+    ring = 1024 if mbuf <= 16384 else 256
+    kw = {"rx_ring_size": ring, "tx_ring_size": ring, "pcap": pcap,
+          "nb_mbufs": 4 * ring, "mbuf_size": mbuf}
     if core == "model":
         kw["mtu"] = mtu
-    if mtu + JUMBO_MBUF_EXTRA > 2048:
-        kw["mbuf_size"] = mtu + JUMBO_MBUF_EXTRA
     return open_device(core, wire=wire, **kw)
 
 
