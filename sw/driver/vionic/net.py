@@ -29,8 +29,21 @@ PREFIX = "vio-"          # namespaces and interfaces that vionic owns
 NETNS_DIR = "/run/netns"
 
 
+CAP_NET_ADMIN = 12
+
+
+def _have_net_admin() -> bool:
+    """CAP_NET_ADMIN in the effective set (root without it cannot either)."""
+    try:
+        with open("/proc/self/status") as f:
+            caps = next(int(line.split()[1], 16) for line in f if line.startswith("CapEff:"))
+    except (OSError, StopIteration, ValueError):
+        return os.geteuid() == 0
+    return bool(caps >> CAP_NET_ADMIN & 1)
+
+
 def _need_root() -> None:
-    if os.geteuid() != 0:
+    if not _have_net_admin():
         raise NetError("network namespaces and interfaces need root (CAP_NET_ADMIN); "
                        "run as root")
 

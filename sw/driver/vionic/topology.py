@@ -203,6 +203,19 @@ def iperf3(client: net.Namespace, server: net.Namespace, ip: str, seconds: float
         net.stop(srv)
 
 
+def _sim_rate(nic: Device, before: dict, seconds: float) -> dict:
+    """What bounds an RTL NIC: the simulator's clock rate during a run and
+    the bytes its DMA moved per cycle (TX + RX); empty for the model, whose
+    time is not cycles."""
+    if nic.info()["impl"] != "rtl-sim":
+        return {}
+    after = nic.stats()
+    cycles = after["device"]["cycles"] - before["device"]["cycles"]
+    moved = sum(after["device"][d]["bytes"] - before["device"][d]["bytes"] for d in ("tx", "rx"))
+    return {"sim_mcycles_per_s": cycles / seconds / 1e6,
+            "bytes_per_cycle": moved / cycles if cycles else 0.0}
+
+
 def figures(kind: str = "pair", core_a: str = "model", core_b: str = "model",
             mtu: int = 1500, count: int = 100, seconds: float = 3.0) -> dict:
     """Sets up a topology (`pair`, or `host`: tap_host with the NIC exposed),
@@ -222,7 +235,10 @@ def figures(kind: str = "pair", core_a: str = "model", core_b: str = "model",
         if "iperf3" in missing(["iperf3"]):
             res["iperf3"] = "skipped: " + ", ".join(missing(["iperf3"]).values()) + " not installed"
         else:
+            nic = t.nics[client if client in t.nics else server]
+            before, t0 = nic.stats(), time.monotonic()
             res["tcp"] = iperf3(t.ns[client], t.ns[server], t.ip[server], seconds)
+            res["tcp"].update(_sim_rate(nic, before, time.monotonic() - t0))
             res["udp"] = iperf3(t.ns[client], t.ns[server], t.ip[server], seconds, udp_gbps=0.2)
     return res
 
@@ -235,6 +251,9 @@ def describe(res: dict) -> str:
     if "tcp" in res:
         line += (f"  TCP {res['tcp']['gbps']:.3f} Gb/s ({res['tcp']['retransmits']} retr)"
                  f"  UDP {res['udp']['gbps']:.3f} Gb/s {res['udp']['lost_percent']:.2f}% lost")
+        if "sim_mcycles_per_s" in res["tcp"]:
+            line += (f"  (RTL clocked at {res['tcp']['sim_mcycles_per_s']:.2f} Mcycles/s, "
+                     f"{res['tcp']['bytes_per_cycle']:.1f} B/cycle of DMA)")
     else:
         line += f"  iperf3 {res.get('iperf3', '')}"
     return line
