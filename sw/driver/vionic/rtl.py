@@ -35,6 +35,7 @@ def _sources() -> list[Path]:
              ("include/vionic", "*.h")]
     globs += [(d, pat) for d in C_SOURCE_DIRS for pat in ("*.c", "*.h")]
     files = sorted(p for d, pat in globs for p in (ROOT / d).glob(pat))
+    files.append(Path(__file__).resolve())   # the recipe: flags change the binary too
     if not any(p.suffix == ".sv" for p in files):
         raise BuildError(f"the RTL sources are not in {ROOT / 'hw/rtl'}; the 'rtl' backend "
                          "needs a source checkout of vionic (pip install -e .)")
