@@ -21,9 +21,11 @@
 #include <unistd.h>
 
 #include "tapdev.h"
+#include "vionic/regs.h"
 #include "vsrv.h"
 
 #define TAP_BUF       65536u
+_Static_assert(TAP_BUF >= VIONIC_MAX_MTU + 14, "a TAP read holds the largest frame");
 #define TAP_MIN_FRAME 60u
 #define LINK_RETRY_NS 50000000ull   /* how often the link is looked at */
 

@@ -17,10 +17,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vionic/regs.h"
 #include "vsrv.h"
 
 #define UW_BUF 65536u
 #define UW_IDLE_SKIP 16u   /* after an empty recv, skip this many rx polls */
+#define UW_RETRY_NS 10000000u   /* a connecting end whose listener is gone retries this often */
+
+_Static_assert(UW_BUF >= VIONIC_MAX_MTU + 14, "a cable buffer holds the largest frame");
 
 struct uw {
 	int lfd, fd;             /* lfd -1: this end connects (the far end listens) */
@@ -28,6 +32,7 @@ struct uw {
 	int have;                /* a received frame is waiting in buf */
 	uint32_t len;
 	unsigned skip;
+	uint64_t next_connect;   /* connecting end: no connect() before this (vsrv_now_ns) */
 	uint8_t buf[UW_BUF];
 };
 
@@ -133,8 +138,16 @@ static void uw_housekeep(struct vsrv_wire *w)
 		u->skip = 0;   /* recv at the next rx poll */
 		return;
 	}
-	int fd = u->lfd >= 0 ? accept4(u->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)
-			     : connect_to(u->path);
+	int fd;
+	if (u->lfd >= 0) {
+		fd = accept4(u->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	} else {
+		uint64_t now = vsrv_now_ns();
+		if (now < u->next_connect)
+			return;
+		u->next_connect = now + UW_RETRY_NS;
+		fd = connect_to(u->path);
+	}
 	if (fd >= 0) {
 		if (u->lfd >= 0)
 			set_buffers(fd);

@@ -146,6 +146,29 @@ def test_unix_wire_without_partner_loses_frames_on_the_wire(backend, tmp_path):
         assert dev.stats()["error"]["code"] == 0
 
 
+def test_unix_cable_between_nics_reconnects(backend, tmp_path, seed):
+    """Two NICs on one cable: the second to open connects to the first. When
+    the first (listening) end goes away and a new NIC takes its place, the
+    connecting NIC reconnects by itself and frames flow both ways again."""
+    rng = random.Random(seed)
+    path = f"unix:{tmp_path / 'cable.sock'}"
+
+    def through(src, dst_dev) -> bool:
+        frame = make_frame(rng, rng.randint(60, 1514), mac_of(dst_dev), 0)
+        src.send([frame])
+        return dst_dev.recv(1, timeout=0.05) == [frame]
+
+    first = vionic.open(backend, wire=path)                # listens
+    try:
+        with vionic.open("model", wire=path) as stays:       # connects to `first`
+            assert wait_for(lambda: through(first, stays)) and through(stays, first)
+            first.close()                                    # the listening end goes away
+            with vionic.open(backend, wire=path) as second:  # listens anew; `stays` retries
+                assert wait_for(lambda: through(second, stays)) and through(stays, second)
+    finally:
+        first.close()
+
+
 def test_unix_wire_rx_frame_larger_than_buffer_dropped(unix_wire):
     dev, peer = unix_wire
     peer.send(bytes(4000))                                   # larger than any RX buffer
