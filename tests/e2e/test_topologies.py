@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from e2eutil import need, open_fds, wait_until
+from e2eutil import need, open_fds, pcap_frames, wait_until
 from vionic import topology as topo
 
 pytestmark = pytest.mark.slow
@@ -43,6 +43,24 @@ def test_pair_ping_iperf3(core_a, core_b):
         assert t.nics["b"].stats()["device"]["tx"]["packets"] == b["to_nic"]
         assert b["to_tap"] + b["tap_write_drops"] == t.nics["b"].stats()["rx_packets"]
         assert a["to_tap"] + a["tap_write_drops"] == t.nics["a"].stats()["rx_packets"]
+
+
+@pytest.mark.parametrize("core_a,core_b", PAIRS, ids=[f"{a}-{b}" for a, b in PAIRS])
+def test_pair_capture_reads_back_every_frame(core_a, core_b, tmp_path):
+    """pcap= on NIC a's cable: tcpdump -r reads every frame it carried, both
+    ways, and each ping's request and reply."""
+    need("ping", "tcpdump")
+    cap = str(tmp_path / "cable.pcap")
+    with topo.pair(core_a, core_b, pcap=cap) as t:
+        res = topo.ping(t.ns["a"], t.ip["b"], count=20)
+        for side in "ab":
+            t.netdevs[side].close()
+        st = t.nics["a"].stats()["device"]
+    assert res["received"] == 20, res
+    frames = pcap_frames(cap)
+    assert len(frames) == st["tx"]["packets"] + st["rx"]["packets"] + st["rx"]["drops"]
+    assert sum("ICMP echo request" in f for f in frames) == 20
+    assert sum("ICMP echo reply" in f for f in frames) == 20
 
 
 def test_tap_host_ping_iperf3(core):
