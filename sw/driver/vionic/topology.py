@@ -25,7 +25,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
-from . import net
+from . import net, regs
 from .device import Device
 from .device import open as open_device
 from .errors import NetError
@@ -50,7 +50,8 @@ def _nic(core: str, wire: str, mtu: int, pcap: str | None) -> Device:
     """A NIC for a topology: rings that hold a TCP window in flight (1024
     entries, fewer for large frames, so the mbufs stay near 64 MiB), jumbo
     mbufs when the MTU needs them."""
-    mbuf = max(2048, min(mtu + JUMBO_MBUF_EXTRA, 65535))
+    largest = regs.VIONIC_NET_HDR_LEN + regs.VIONIC_MAX_MTU + 14   # libvionic's largest mbuf
+    mbuf = max(2048, min(mtu + JUMBO_MBUF_EXTRA, largest))
     ring = 1024 if mbuf <= 16384 else 256
     kw = {"rx_ring_size": ring, "tx_ring_size": ring, "pcap": pcap,
           "nb_mbufs": 4 * ring, "mbuf_size": mbuf}
@@ -207,7 +208,7 @@ def _sim_rate(nic: Device, before: dict, seconds: float) -> dict:
     """What bounds an RTL NIC: the simulator's clock rate during a run and
     the bytes its DMA moved per cycle (TX + RX); empty for the model, whose
     time is not cycles."""
-    if nic.info()["impl"] != "rtl-sim":
+    if nic.info()["impl"] != regs.impl_name(regs.VIONIC_IMPL_RTL_SIM):
         return {}
     after = nic.stats()
     cycles = after["device"]["cycles"] - before["device"]["cycles"]
