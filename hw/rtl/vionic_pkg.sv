@@ -136,6 +136,9 @@ package vionic_pkg;
     localparam logic [15:0] VIONIC_REG_ERR_DESC             = 16'h4028;
     localparam logic [15:0] VIONIC_REG_ERR_ADDR_LO          = 16'h402C;
     localparam logic [15:0] VIONIC_REG_ERR_ADDR_HI          = 16'h4030;
+    localparam logic [15:0] VIONIC_REG_SUSPEND              = 16'h4034;
+    localparam int unsigned VIONIC_SUSPEND_REQ              = 1;
+    localparam int unsigned VIONIC_SUSPEND_DONE             = 2;
 
     localparam logic [15:0] VIONIC_REG_QSTATS_BASE          = 16'h4100;
     localparam logic [15:0] VIONIC_QSTATS_STRIDE            = 16'h0020;
@@ -145,6 +148,10 @@ package vionic_pkg;
     localparam logic [15:0] VIONIC_QSTAT_BYTES_HI           = 16'h000C;
     localparam logic [15:0] VIONIC_QSTAT_DROPS              = 16'h0010;
     localparam logic [15:0] VIONIC_QSTAT_ERRORS             = 16'h0014;
+    localparam logic [15:0] VIONIC_REG_VQ_STATE_BASE        = 16'h4600;
+    localparam logic [15:0] VIONIC_VQ_STATE_STRIDE          = 16'h0008;
+    localparam int unsigned VIONIC_VQ_STATE_AVAIL_SHIFT     = 0;
+    localparam int unsigned VIONIC_VQ_STATE_USED_SHIFT      = 16;
     localparam logic [15:0] VIONIC_REG_OFFLOAD              = 16'h4800;
 
     // ---- ERR_CODE values (regs.h), ERR_CODE_WIDTH bits wide in the RTL ----

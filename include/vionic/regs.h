@@ -137,6 +137,14 @@
 #define VIONIC_REG_ERR_DESC             0x4028
 #define VIONIC_REG_ERR_ADDR_LO          0x402C
 #define VIONIC_REG_ERR_ADDR_HI          0x4030
+/* vDPA suspend (Linux vdpa_config_ops.suspend): write 1 and the device takes
+ * no new avail entry and no new wire frame on any queue (frames from the wire
+ * are dropped and counted), finishes what it started and publishes its used
+ * entries; SUSPEND then reads 3 (SUSPENDED set), and VQ_STATE holds where
+ * each queue stopped. Write 0: the queues go on from there. Reset: 0. */
+#define VIONIC_REG_SUSPEND              0x4034
+#define VIONIC_SUSPEND_REQ              0x1
+#define VIONIC_SUSPEND_DONE             0x2
 
 #define VIONIC_REG_QSTATS_BASE          0x4100 /* per-virtqueue counters ... */
 #define VIONIC_QSTATS_STRIDE            0x20   /* ... one block per virtqueue */
@@ -147,6 +155,15 @@
 #define VIONIC_QSTAT_BYTES_HI           0x0C
 #define VIONIC_QSTAT_DROPS              0x10
 #define VIONIC_QSTAT_ERRORS             0x14
+/* Per-virtqueue ring state, as vDPA's get_vq_state/set_vq_state see it:
+ * the next avail entry the device takes (15:0) and the next used index it
+ * writes (31:16). Readable always; writable while the queue is disabled, and
+ * queue enable starts the queue from what was written (reset: 0). */
+#define VIONIC_REG_VQ_STATE_BASE        0x4600
+#define VIONIC_VQ_STATE_STRIDE          0x8
+#define VIONIC_REG_VQ_STATE(q)          (VIONIC_REG_VQ_STATE_BASE + VIONIC_VQ_STATE_STRIDE * (q))
+#define VIONIC_VQ_STATE_AVAIL_SHIFT     0
+#define VIONIC_VQ_STATE_USED_SHIFT      16
 #define VIONIC_REG_OFFLOAD              0x4800 /* reserved for the offload pipeline */
 
 /* Error codes in ERR_CODE */

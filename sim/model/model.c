@@ -60,6 +60,8 @@ struct vq {
 	uint16_t published;        /* used->idx as last stored */
 	uint16_t avail_cache;      /* avail->idx as last read */
 	uint16_t pf_idx;           /* next avail entry whose buffer to prefetch */
+	uint16_t start_avail;      /* VQ_STATE as written while disabled: where */
+	uint16_t start_used;       /* ... queue enable starts */
 	/* counters */
 	uint64_t packets, bytes;
 	uint32_t drops, errors;
@@ -93,6 +95,7 @@ struct model {
 	uint8_t isr;
 	uint8_t config_generation; /* changes with the device config; kept across resets */
 	uint8_t link_up;           /* the wire's link (virtio-net status LINK_UP) */
+	uint8_t suspended;         /* SUSPEND written 1: no new work on any queue */
 	struct vq q[NQ];
 	/* vendor block */
 	uint32_t err_code, err_queue, err_desc;
@@ -125,6 +128,7 @@ static void model_reset_all(struct model *m)
 	m->status = 0;
 	m->qsel = 0;
 	m->isr = 0;
+	m->suspended = 0;
 	for (int i = 0; i < NQ; i++)
 		queue_init(&m->q[i]);
 	m->err_code = m->err_queue = m->err_desc = 0;
@@ -215,6 +219,9 @@ static int map_rings(struct model *m, int qi)
 		dev_error(m, qi, VIONIC_ERR_DMA, 0, q->used_iova);
 		return 0;
 	}
+	/* a poll-mode device: the driver need not kick (a hint, §2.7.10) */
+	if (!(__atomic_load_n(&q->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY))
+		__atomic_store_n(&q->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
 	q->mapped = 1;
 	q->map_gen = m->dma->gen;
 	return 1;
@@ -466,7 +473,7 @@ static int tx_poll(struct model *m)
 	unsigned nb = 0;
 	uint16_t avail;
 
-	if (!q->enabled || q->stopped)
+	if (!q->enabled || q->stopped || m->suspended)
 		return 0;
 	if (!ensure_mapped(m, QTX))
 		return 1;
@@ -529,7 +536,7 @@ static int m_rx_ready(void *core)
 	struct vq *q = &m->q[QRX];
 	uint16_t a;
 
-	if (!queue_live(m, q))
+	if (!queue_live(m, q) || m->suspended)
 		return 0;
 	if (q->avail_cache != q->last_avail && q->mapped && q->map_gen == m->dma->gen)
 		return 1;
@@ -547,7 +554,7 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 
 	if (!(m->status & VIRTIO_STATUS_DRIVER_OK))
 		return 0;   /* not running: the MAC drops it, nothing counts */
-	if (!q->enabled || q->stopped || len < ETH_HLEN || len > m->max_frame) {
+	if (!q->enabled || q->stopped || m->suspended || len < ETH_HLEN || len > m->max_frame) {
 		q->drops++;
 		return 0;
 	}
@@ -706,7 +713,8 @@ static void queue_enable(struct model *m, int qi)
 	q->desc = NULL;
 	q->avail = NULL;
 	q->used = NULL;
-	q->last_avail = q->used_idx = q->published = q->avail_cache = q->pf_idx = 0;
+	q->last_avail = q->avail_cache = q->pf_idx = q->start_avail;
+	q->used_idx = q->published = q->start_used;
 }
 
 static void status_write(struct model *m, uint8_t v)
@@ -868,6 +876,16 @@ static uint32_t vendor_read(struct model *m, uint32_t reg)
 		return (uint32_t)m->err_addr;
 	case VIONIC_REG_ERR_ADDR_HI:
 		return (uint32_t)(m->err_addr >> 32);
+	case VIONIC_REG_SUSPEND:   /* one thread: a suspend is done when written */
+		return m->suspended ? VIONIC_SUSPEND_REQ | VIONIC_SUSPEND_DONE : 0;
+	}
+	if (reg >= VIONIC_REG_VQ_STATE(0) && reg < VIONIC_REG_VQ_STATE(NQ) &&
+	    (reg - VIONIC_REG_VQ_STATE(0)) % VIONIC_VQ_STATE_STRIDE == 0) {
+		const struct vq *q = &m->q[(reg - VIONIC_REG_VQ_STATE(0)) / VIONIC_VQ_STATE_STRIDE];
+		uint16_t avail = q->enabled ? q->last_avail : q->start_avail;
+		uint16_t used = q->enabled ? q->used_idx : q->start_used;
+		return (uint32_t)avail << VIONIC_VQ_STATE_AVAIL_SHIFT |
+		       (uint32_t)used << VIONIC_VQ_STATE_USED_SHIFT;
 	}
 	if (reg >= VIONIC_REG_QSTATS(0) && reg < VIONIC_REG_QSTATS(NQ)) {
 		struct vq *q = &m->q[(reg - VIONIC_REG_QSTATS(0)) / 0x20];
@@ -889,6 +907,30 @@ static uint32_t vendor_read(struct model *m, uint32_t reg)
 		}
 	}
 	return 0;
+}
+
+/* SUSPEND and VQ_STATE are the vendor block's writable registers. */
+static void vendor_write(struct model *m, uint32_t reg, uint32_t v)
+{
+	if (reg == VIONIC_REG_SUSPEND) {
+		int on = (v & VIONIC_SUSPEND_REQ) != 0;
+		if (on && !m->suspended && (m->status & VIRTIO_STATUS_DRIVER_OK)) {
+			/* what completed is returned before the state is read */
+			for (int i = 0; i < NQ; i++)
+				if (m->q[i].enabled && !m->q[i].stopped && m->q[i].mapped)
+					publish(m, i);
+		}
+		m->suspended = (uint8_t)on;
+		return;
+	}
+	if (reg >= VIONIC_REG_VQ_STATE(0) && reg < VIONIC_REG_VQ_STATE(NQ) &&
+	    (reg - VIONIC_REG_VQ_STATE(0)) % VIONIC_VQ_STATE_STRIDE == 0) {
+		struct vq *q = &m->q[(reg - VIONIC_REG_VQ_STATE(0)) / VIONIC_VQ_STATE_STRIDE];
+		if (q->enabled)
+			return;   /* only a disabled queue takes a new state */
+		q->start_avail = (uint16_t)(v >> VIONIC_VQ_STATE_AVAIL_SHIFT);
+		q->start_used = (uint16_t)(v >> VIONIC_VQ_STATE_USED_SHIFT);
+	}
 }
 
 /* ---- BAR0 ---------------------------------------------------------------------------- */
@@ -936,7 +978,9 @@ static void m_bar_write(void *core, uint32_t off, unsigned size, uint32_t val)
 		return;
 	if (off < VIONIC_COMMON_CFG + VIONIC_COMMON_CFG_SIZE)
 		common_write(m, off, size, val);
-	/* ISR, device cfg and the vendor block are read-only */
+	else if (off >= VIONIC_VENDOR && size == 4)
+		vendor_write(m, off, val);
+	/* ISR, device cfg and the rest of the vendor block are read-only */
 }
 
 /* ---- core ops -------------------------------------------------------------------------- */

@@ -188,6 +188,8 @@ void vionic_close(vionic_dev *dev)
 		dev->netdev_stop(dev->netdev, NULL);
 	if (dev->tp && dev->ops->check(dev) == 0)
 		set_status(dev, 0);      /* quiesce the device before unmapping */
+	if (dev->vdpa_irqs && dev->tp)
+		dev->ops->irq_set(dev, NULL, 0);
 	irq_teardown(dev);
 	teardown(dev);
 	if (dev->tp)
@@ -196,10 +198,12 @@ void vionic_close(vionic_dev *dev)
 }
 
 /* ---- bring-up ---------------------------------------------------------- */
-/* VIRTIO 1.2 §3.1.1 steps 1-7 with the queues of dev->vq[] laid out. */
-static int bringup(struct vionic_dev *dev)
+/* VIRTIO 1.2 §3.1.1 steps 1-6: reset, ACKNOWLEDGE, DRIVER, features `want`
+ * (checked against what the device offers and, with `pmd_data_path`, what
+ * libvionic's data path implements), FEATURES_OK checked. */
+int vpmd_negotiate(struct vionic_dev *dev, uint64_t want, bool pmd_data_path)
 {
-	uint64_t want = dev->conf.features, dfeat;
+	uint64_t dfeat;
 	uint8_t st = 0;
 	char b1[256], b2[256];
 	int r;
@@ -222,7 +226,7 @@ static int bringup(struct vionic_dev *dev)
 				"request only offered features (features = 0 takes what "
 				"both sides support)", b1, b2);
 	}
-	if (want & ~VPMD_SUPPORTED_FEATURES) {
+	if (pmd_data_path && (want & ~VPMD_SUPPORTED_FEATURES)) {
 		feature_list(want & ~VPMD_SUPPORTED_FEATURES, b1, sizeof(b1));
 		fail_status(dev);
 		return vpmd_err(VIONIC_EFEATURE, "libvionic does not implement %s yet; leave "
@@ -250,7 +254,16 @@ static int bringup(struct vionic_dev *dev)
 				(unsigned long long)want, b1, st);
 	}
 	dev->driver_features = want;
+	return 0;
+}
 
+/* VIRTIO 1.2 §3.1.1 steps 1-7 with the queues of dev->vq[] laid out. */
+static int bringup(struct vionic_dev *dev)
+{
+	int r;
+
+	if ((r = vpmd_negotiate(dev, dev->conf.features, true)))
+		return r;
 	/* MSI-X: vector 0 config changes, 1 + vq for each queue */
 	if (dev->nb_irq) {
 		uint16_t v;
@@ -334,6 +347,9 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 	if (dev->state == VPMD_ST_STARTED)
 		return vpmd_err(VIONIC_ESTATE, "device is started; call vionic_stop before "
 				"configuring it again");
+	if (dev->vdpa)
+		return vpmd_err(VIONIC_ESTATE, "the device runs a vDPA frontend's rings; call "
+				"vionic_vdpa_reset before configuring it for libvionic");
 	if (conf_in)
 		c = *conf_in;
 	if (!c.nb_queue_pairs)

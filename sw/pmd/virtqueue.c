@@ -135,6 +135,12 @@ int vpmd_vq_setup(struct vionic_dev *dev, struct vpmd_vq *vq)
 	vq->doorbell = dev->ops->bar_map(dev, dev->caps.bar, vq->notify_off, 4);
 	vq->notify_data = !!(dev->driver_features & (1ull << VIRTIO_F_NOTIFICATION_DATA));
 	vq->notify_base = vq->index;
+	/* the device starts where the driver's shadow indices are (0 for a
+	 * fresh ring; a vDPA frontend's vring base otherwise) */
+	if ((r = vpmd_reg_write32(dev, VIONIC_REG_VQ_STATE(vq->index),
+				  (uint32_t)vq->avail_idx << VIONIC_VQ_STATE_AVAIL_SHIFT |
+				  (uint32_t)vq->used_cons << VIONIC_VQ_STATE_USED_SHIFT)))
+		return r;
 	W16(VIRTIO_PCI_COMMON_Q_ENABLE, 1);
 #undef W16
 #undef W32

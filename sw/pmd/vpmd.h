@@ -180,6 +180,11 @@ struct vionic_dev {
 	uint64_t             dma_size;
 	bool                 dma_mapped;
 
+	/* vDPA (vdpa.c): a foreign driver's rings are on the device; libvionic
+	 * owns neither the data path nor the eventfds */
+	bool                 vdpa;
+	bool                 vdpa_irqs;
+
 	/* MSI-X eventfds: 0 = config, 1 + vq = queue vq */
 	int                  irq_fd[VPMD_MAX_VQ + 1];
 	unsigned             nb_irq;
@@ -222,6 +227,9 @@ int  vpmd_reg_write8(struct vionic_dev *dev, uint32_t off, uint8_t val);
 int  vpmd_read_status(struct vionic_dev *dev, uint8_t *status);
 int  vpmd_device_reset(struct vionic_dev *dev);
 int  vpmd_pci_probe(struct vionic_dev *dev);
+
+/* ---- device.c ------------------------------------------------------------ */
+int  vpmd_negotiate(struct vionic_dev *dev, uint64_t want, bool pmd_data_path);
 
 /* ---- dma.c / mempool.c --------------------------------------------------- */
 int  vpmd_dma_alloc(struct vionic_dev *dev, uint64_t size);

@@ -113,6 +113,28 @@ def _cmd_netdev(args) -> int:
     return 0
 
 
+def _cmd_vdpa(args) -> int:
+    import signal
+    import threading
+
+    from . import vdpa
+    from .device import Device
+
+    vdpa.check_path(args.socket)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    kw = {k: v for k, v in (("wire", args.wire), ("mtu", args.mtu), ("pcap", args.pcap))
+          if v is not None} if args.uri in ("model", "rtl") else {}
+    with Device(args.uri, start=False, **kw) as dev:
+        try:
+            n = vdpa.serve(dev, args.socket, client=args.client, once=args.once,
+                           should_stop=stop.is_set)
+        except KeyboardInterrupt:
+            n = None
+        print(json.dumps({"frontends": n, "stats": dev.stats()}))
+    return 0
+
+
 def _cmd_net(args) -> int:
     from . import net
 
@@ -165,6 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--netns", help="network namespace to create it in (under /run/netns)")
     n.add_argument("--wire", default="loopback", help="the NIC's wire, for model and rtl")
     n.set_defaults(func=_cmd_netdev)
+
+    v = sub.add_parser("vdpa", help="vhost-user backend: a QEMU guest or DPDK virtio-user "
+                                    "drives the NIC (runs until Ctrl-C)")
+    v.add_argument("uri", help="model | rtl | sim:PATH")
+    v.add_argument("--socket", required=True, help="vhost-user socket path")
+    v.add_argument("--client", action="store_true",
+                   help="connect to a front-end listening on --socket (and reconnect), "
+                        "instead of listening there")
+    v.add_argument("--once", action="store_true", help="exit after the first front-end")
+    v.add_argument("--wire", help="the NIC's wire, for model and rtl (loopback)")
+    v.add_argument("--mtu", type=int, help="the NIC's MTU, for model and rtl (1500)")
+    v.add_argument("--pcap", help="capture the wire's frames to this file (model, rtl)")
+    v.set_defaults(func=_cmd_vdpa)
 
     c = sub.add_parser("net", help="network helpers")
     c.add_argument("action", choices=["cleanup"],

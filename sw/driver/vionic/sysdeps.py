@@ -12,7 +12,12 @@ import shutil
 import subprocess
 import sys
 
-PACKAGES = {"ping": "iputils-ping", "iperf3": "iperf3", "tcpdump": "tcpdump"}
+# tool -> the Debian packages it needs (testpmd loads its drivers as plugins)
+PACKAGES = {"ping": "iputils-ping", "iperf3": "iperf3", "tcpdump": "tcpdump",
+            "dpdk-testpmd": "dpdk-dev librte-net-virtio23 librte-net-vhost23 librte-net-tap23 "
+                            "librte-net-pcap23 librte-mempool-ring23"}
+HUGEPAGES = 256                      # 2 MiB pages DPDK's tests reserve (512 MiB)
+HUGETLBFS = "/dev/hugepages"
 
 
 def missing(tools=PACKAGES) -> dict[str, str]:
@@ -25,12 +30,13 @@ def install(tools=PACKAGES) -> str:
     need = missing(tools)
     if not need:
         return "system tools: all present (" + ", ".join(tools) + ")"
-    pkgs = sorted(set(need.values()))
+    pkgs = sorted({p for v in need.values() for p in v.split()})
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return (f"system tools missing: {', '.join(need)}; install {' '.join(pkgs)} "
                 "(needs root and apt-get); the tests that need them skip")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *pkgs]):
+    for cmd in (["apt-get", "update", "-qq"],
+                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *pkgs]):
         r = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
                            text=True)
         if r.returncode:
@@ -39,6 +45,35 @@ def install(tools=PACKAGES) -> str:
     still = missing(tools)
     return f"system tools: installed {' '.join(pkgs)}" + (
         f"; still missing {', '.join(still)}" if still else "")
+
+
+def hugepages(count: int = HUGEPAGES) -> str | None:
+    """Makes `count` 2 MiB huge pages available in a hugetlbfs at HUGETLBFS
+    (reserving and mounting as root); None when done, else why not."""
+    nr = "/proc/sys/vm/nr_hugepages"
+    try:
+        with open(nr) as f:
+            have = int(f.read())
+        if have < count:
+            if os.geteuid() != 0:
+                return f"{have} huge pages reserved, {count} needed (needs root)"
+            with open(nr, "w") as f:
+                f.write(str(count))
+            with open(nr) as f:
+                have = int(f.read())
+            if have < count:
+                return f"the kernel reserved {have} of {count} huge pages (memory fragmented?)"
+    except OSError as e:
+        return f"no huge pages: {e}"
+    with open("/proc/mounts") as f:
+        if any(line.split()[1] == HUGETLBFS and line.split()[2] == "hugetlbfs" for line in f):
+            return None
+    if os.geteuid() != 0:
+        return f"no hugetlbfs at {HUGETLBFS} (needs root to mount)"
+    os.makedirs(HUGETLBFS, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "hugetlbfs", "nodev", HUGETLBFS], capture_output=True,
+                       text=True)
+    return None if r.returncode == 0 else f"mounting hugetlbfs: {r.stderr.strip()}"
 
 
 if __name__ == "__main__":

@@ -178,6 +178,47 @@ void vionic_netdev_stop(vionic_netdev *nd, struct vionic_netdev_stats *final);
 int  vionic_netdev_reset(vionic_netdev *nd);
 int  vionic_netdev_stats_get(vionic_netdev *nd, struct vionic_netdev_stats *st);
 
+/* ---- vDPA: a foreign driver's virtqueues on the device ------------------ */
+/* For a vhost-user backend (vionic vdpa): a frontend's memory, rings and
+ * eventfds go to the device as they are, and libvionic drives none of the
+ * data path. Use on an opened device that is not configured; until
+ * vionic_vdpa_reset the device belongs to the frontend (configure, start and
+ * the bursts are refused). */
+struct vionic_vdpa_vq {
+	uint64_t desc, avail, used;  /* ring IOVAs */
+	uint16_t size;               /* 0: the queue stays disabled */
+	uint16_t avail_idx;          /* where the device starts (VQ_STATE) */
+	uint16_t used_idx;
+	uint16_t vector;             /* MSI-X vector, 0xFFFF for none */
+};
+/* Adds [iova, iova+size) backed by fd at fd_offset to the device's DMA map. */
+int vionic_vdpa_dma_map(vionic_dev *dev, int fd, uint64_t fd_offset, uint64_t iova,
+			uint64_t size);
+int vionic_vdpa_dma_unmap(vionic_dev *dev, uint64_t iova, uint64_t size);
+/* MSI-X vectors 0..n-1 signal efds[i] (the caller's, not closed here); n = 0
+ * disconnects them all. */
+int vionic_vdpa_set_irqs(vionic_dev *dev, const int *efds, unsigned n);
+/* Device reset, features negotiated as `features` (only what the device
+ * offers, VERSION_1 included), config vector, queues 0..nvq-1 programmed
+ * from vqs, DRIVER_OK. The device then runs the frontend's rings. */
+int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector,
+		      const struct vionic_vdpa_vq *vqs, unsigned nvq);
+/* SUSPEND: the device stops taking work and returns what it started; waits
+ * (at most timeout_ms) until it says so. VQ_STATE is then exact. */
+int vionic_vdpa_suspend(vionic_dev *dev, int timeout_ms);
+int vionic_vdpa_resume(vionic_dev *dev);
+/* VQ_STATE of virtqueue vq: the next avail entry the device has not
+ * completed and the next used index it writes. */
+int vionic_vdpa_vq_state(vionic_dev *dev, uint16_t vq, uint16_t *avail_idx, uint16_t *used_idx);
+/* Doorbell of virtqueue vq (started by vionic_vdpa_start) saying the driver
+ * made avail entries up to next_avail; no system call. */
+int vionic_vdpa_kick(vionic_dev *dev, uint16_t vq, uint16_t next_avail);
+/* device_status as the device reports it (NEEDS_RESET among its bits). */
+int vionic_vdpa_status(vionic_dev *dev, uint8_t *status);
+/* Device reset and vectors disconnected: the device is libvionic's again
+ * (vionic_configure works). The caller unmaps what it mapped. */
+int vionic_vdpa_reset(vionic_dev *dev);
+
 /* ---- counters ----------------------------------------------------------- */
 struct vionic_queue_stats {
 	uint64_t packets;

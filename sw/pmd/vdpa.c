@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vDPA control plane: a foreign driver's virtqueues on the device, as
+ * Linux's vdpa_config_ops see hardware (set_map, set_vq_address/num/state,
+ * set_vq_cb, kick_vq, suspend, get_vq_state, reset). The vhost-user backend
+ * (sw/driver/vionic/vdpa.py) calls these; the rings, buffers and eventfds
+ * stay the frontend's, and the device DMAs into its memory directly.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "vpmd.h"
+
+static int vdpa_owned(struct vionic_dev *dev, const char *fn)
+{
+	if (!dev)
+		return vpmd_err(VIONIC_EINVAL, "%s: NULL device", fn);
+	if (dev->state != VPMD_ST_OPEN || dev->dma_va)
+		return vpmd_err(VIONIC_ESTATE, "%s: libvionic has configured this device for its "
+				"own data path; vionic_stop and close it, or open the device anew "
+				"for vDPA", fn);
+	return 0;
+}
+
+int vionic_vdpa_dma_map(vionic_dev *dev, int fd, uint64_t fd_offset, uint64_t iova,
+			uint64_t size)
+{
+	int r;
+
+	vpmd_err_clear();
+	if ((r = vdpa_owned(dev, "vionic_vdpa_dma_map")))
+		return r;
+	if (fd < 0 || size == 0 || iova + size < iova)
+		return vpmd_err(VIONIC_EINVAL, "vionic_vdpa_dma_map: fd %d, %llu bytes at IOVA "
+				"0x%llx: give an open fd and a non-empty range that does not wrap",
+				fd, (unsigned long long)size, (unsigned long long)iova);
+	dev->vdpa = true;
+	return dev->ops->dma_map(dev, fd, fd_offset, iova, size);
+}
+
+int vionic_vdpa_dma_unmap(vionic_dev *dev, uint64_t iova, uint64_t size)
+{
+	int r;
+
+	vpmd_err_clear();
+	if ((r = vdpa_owned(dev, "vionic_vdpa_dma_unmap")))
+		return r;
+	return dev->ops->dma_unmap(dev, iova, size);
+}
+
+int vionic_vdpa_set_irqs(vionic_dev *dev, const int *efds, unsigned n)
+{
+	int avail, r;
+
+	vpmd_err_clear();
+	if ((r = vdpa_owned(dev, "vionic_vdpa_set_irqs")))
+		return r;
+	avail = dev->ops->irq_count(dev);
+	if (n > (unsigned)(avail > 0 ? avail : 0))
+		return vpmd_err(VIONIC_EINVAL, "vionic_vdpa_set_irqs: %u vectors asked, the device "
+				"has %d", n, avail);
+	if (n && !efds)
+		return vpmd_err(VIONIC_EINVAL, "vionic_vdpa_set_irqs: NULL eventfd array");
+	if ((r = dev->ops->irq_set(dev, efds, n)))
+		return r;
+	dev->vdpa = true;
+	dev->vdpa_irqs = n > 0;
+	return 0;
+}
+
+int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector,
+		      const struct vionic_vdpa_vq *vqs, unsigned nvq)
+{
+	uint32_t c;
+	uint8_t st = 0;
+	int r;
+
+	vpmd_err_clear();
+	if ((r = vdpa_owned(dev, "vionic_vdpa_start")))
+		return r;
+	if (nvq > VPMD_MAX_VQ || (nvq && !vqs))
+		return vpmd_err(VIONIC_EQUEUE, "vionic_vdpa_start: %u virtqueues; this device has "
+				"%u (one queue pair)", nvq, VPMD_MAX_VQ);
+	for (unsigned q = 0; q < nvq; q++) {
+		if (vqs[q].size && (vqs[q].size & (vqs[q].size - 1)))
+			return vpmd_err(VIONIC_ERING, "virtqueue %u: size %u is not a power of two",
+					q, vqs[q].size);
+		if (vqs[q].size > dev->max_ring)
+			return vpmd_err(VIONIC_ERING, "virtqueue %u: size %u is above the device "
+					"maximum %u", q, vqs[q].size, dev->max_ring);
+	}
+	dev->vdpa = true;
+	memset(dev->vq, 0, sizeof(dev->vq));
+	if ((r = vpmd_negotiate(dev, features, false)))
+		return r;
+	c = dev->caps.common_off;
+	if ((r = vpmd_reg_write16(dev, c + VIRTIO_PCI_COMMON_MSIX, config_vector)))
+		return r;
+	for (unsigned q = 0; q < nvq; q++) {
+		struct vpmd_vq *vq = &dev->vq[q];
+		if (!vqs[q].size)
+			continue;
+		vq->index = (uint16_t)q;
+		vq->size = vqs[q].size;
+		vq->mask = (uint16_t)(vqs[q].size - 1);
+		vq->desc_iova = vqs[q].desc;
+		vq->avail_iova = vqs[q].avail;
+		vq->used_iova = vqs[q].used;
+		vq->avail_idx = vqs[q].avail_idx;
+		vq->used_cons = vqs[q].used_idx;
+		vq->msix_vector = vqs[q].vector;
+		if ((r = vpmd_vq_setup(dev, vq)))
+			return r;
+		/* the doorbell word must change for the server to see a kick, so
+		 * it always carries next_avail; a device without
+		 * NOTIFICATION_DATA looks only at which word was written */
+		vq->notify_data = true;
+	}
+	if ((r = vpmd_reg_write8(dev, c + VIRTIO_PCI_COMMON_STATUS,
+				 VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+				 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)) ||
+	    (r = vpmd_read_status(dev, &st)))
+		return r;
+	if (!(st & VIRTIO_STATUS_DRIVER_OK) || (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET)) {
+		if ((r = vionic_check(dev)))
+			return r;   /* NEEDS_RESET, with the device's error log */
+		return vpmd_err(VIONIC_EPROTO, "device did not start the frontend's rings "
+				"(status 0x%02x)", st);
+	}
+	return 0;
+}
+
+int vionic_vdpa_suspend(vionic_dev *dev, int timeout_ms)
+{
+	int64_t deadline = vpmd_mono_ms() + timeout_ms;
+	uint32_t v;
+	int r;
+
+	vpmd_err_clear();
+	if ((r = vdpa_owned(dev, "vionic_vdpa_suspend")))
+		return r;
+	if ((r = vpmd_reg_write32(dev, VIONIC_REG_SUSPEND, VIONIC_SUSPEND_REQ)))
+		return r;
+	for (;;) {
+		if ((r = vpmd_reg_read32(dev, VIONIC_REG_SUSPEND, &v)))
+			return r;
+		if (v & VIONIC_SUSPEND_DONE)
+			return 0;
+		if (vpmd_mono_ms() > deadline)
+			return vpmd_err(VIONIC_ETIMEDOUT, "device did not finish suspending within "
+					"%d ms (SUSPEND reads 0x%x)", timeout_ms, v);
+		struct timespec ts = { 0, 20000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+int vionic_vdpa_resume(vionic_dev *dev)
+{
+	int r;
+
+	vpmd_err_clear();
+	if ((r = vdpa_owned(dev, "vionic_vdpa_resume")))
+		return r;
+	return vpmd_reg_write32(dev, VIONIC_REG_SUSPEND, 0);
+}
+
+int vionic_vdpa_vq_state(vionic_dev *dev, uint16_t vq, uint16_t *avail_idx, uint16_t *used_idx)
+{
+	uint32_t v;
+	int r;
+
+	vpmd_err_clear();
+	if ((r = vdpa_owned(dev, "vionic_vdpa_vq_state")))
+		return r;
+	if (vq >= 2u * dev->max_qp)
+		return vpmd_err(VIONIC_EQUEUE, "virtqueue %u: the device has %u", vq,
+				2u * dev->max_qp);
+	if ((r = vpmd_reg_read32(dev, VIONIC_REG_VQ_STATE(vq), &v)))
+		return r;
+	if (avail_idx)
+		*avail_idx = (uint16_t)(v >> VIONIC_VQ_STATE_AVAIL_SHIFT);
+	if (used_idx)
+		*used_idx = (uint16_t)(v >> VIONIC_VQ_STATE_USED_SHIFT);
+	return 0;
+}
+
+int vionic_vdpa_kick(vionic_dev *dev, uint16_t vq, uint16_t next_avail)
+{
+	if (!dev || vq >= VPMD_MAX_VQ || !dev->vq[vq].size)
+		return vpmd_err(VIONIC_EQUEUE, "vionic_vdpa_kick: virtqueue %u was not started", vq);
+	dev->vq[vq].avail_idx = next_avail;
+	return vpmd_vq_kick(dev, &dev->vq[vq]);
+}
+
+int vionic_vdpa_status(vionic_dev *dev, uint8_t *status)
+{
+	if (!dev || !status)
+		return vpmd_err(VIONIC_EINVAL, "vionic_vdpa_status: NULL argument");
+	return vpmd_read_status(dev, status);
+}
+
+int vionic_vdpa_reset(vionic_dev *dev)
+{
+	int r;
+
+	vpmd_err_clear();
+	if ((r = vdpa_owned(dev, "vionic_vdpa_reset")))
+		return r;
+	r = vpmd_device_reset(dev);
+	memset(dev->vq, 0, sizeof(dev->vq));
+	if (dev->vdpa_irqs) {
+		int r2 = dev->ops->irq_set(dev, NULL, 0);
+		if (!r)
+			r = r2;
+		dev->vdpa_irqs = false;
+	}
+	dev->driver_features = 0;
+	dev->vdpa = false;
+	return r;
+}

@@ -1,0 +1,208 @@
+"""A small split-ring virtio-net driver in Python that is not libvionic: its
+rings and buffers live in a memfd of its own, given to the device through
+libvionic's vDPA control plane (vionic_vdpa_*), as a vhost-user front-end's
+would be. It lays buffers out as other drivers do (header and frame in
+separate descriptors, chains of small buffers) and starts its rings at any
+index, so tests can check the device against layouts libvionic never uses.
+
+Rings: receiveq 0 and transmitq 1, each `size` entries; a chain of k
+descriptors for entry e uses descriptors [k*(e % (size//k)), ...), so at most
+size//k entries are in flight.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import select
+import struct
+
+from vionic import regs
+from vionic._ext import ffi, lib
+from vionic.device import _check
+
+HDR = regs.VIONIC_NET_HDR_LEN
+IOVA = 0x7000_0000          # where the device sees the memfd
+DESC = struct.Struct("<QIHH")
+USED_ELEM = struct.Struct("<II")
+F_NEXT, F_WRITE = regs.VRING_DESC_F_NEXT, regs.VRING_DESC_F_WRITE
+RX, TX = 0, 1
+CONFIG_VECTOR = 0
+
+
+class Ring:
+    def __init__(self, mem: mmap.mmap, base: int, size: int, start: int):
+        self.mem, self.size, self.mask = mem, size, size - 1
+        self.desc = base
+        self.avail = base + 16 * size
+        self.used = (self.avail + 6 + 2 * size + 3) & ~3
+        self.end = self.used + 6 + 8 * size
+        self.avail_idx = start        # next avail entry to post
+        self.used_cons = start        # next used entry to read
+        struct.pack_into("<HH", mem, self.avail, 0, start)
+        struct.pack_into("<HH", mem, self.used, 0, start)
+
+    def set_desc(self, i: int, addr: int, length: int, flags: int, nxt: int) -> None:
+        DESC.pack_into(self.mem, self.desc + 16 * i, addr, length, flags, nxt)
+
+    def post(self, head: int) -> None:
+        struct.pack_into("<H", self.mem, self.avail + 4 + 2 * (self.avail_idx & self.mask), head)
+        self.avail_idx = (self.avail_idx + 1) & 0xFFFF
+        struct.pack_into("<H", self.mem, self.avail + 2, self.avail_idx)
+
+    def set_avail_flags(self, flags: int) -> None:
+        struct.pack_into("<H", self.mem, self.avail, flags)
+
+    def used_idx(self) -> int:
+        return struct.unpack_from("<H", self.mem, self.used + 2)[0]
+
+    def used_flags(self) -> int:
+        return struct.unpack_from("<H", self.mem, self.used)[0]
+
+    def take_used(self) -> list[tuple[int, int]]:
+        out = []
+        end = self.used_idx()
+        while self.used_cons != end:
+            e = self.used + 4 + 8 * (self.used_cons & self.mask)
+            out.append(USED_ELEM.unpack_from(self.mem, e))
+            self.used_cons = (self.used_cons + 1) & 0xFFFF
+        return out
+
+
+class ForeignDriver:
+    """Drives one queue pair of `dev` (a vionic.Device opened with start=False)."""
+
+    def __init__(self, dev, *, size: int = 64, start: int = 0, features: int | None = None,
+                 tx_pieces: int = 2, rx_pieces: int = 2, rx_buf: int = 2048,
+                 mem_size: int = 4 << 20):
+        self.dev, self.h = dev, dev._handle
+        self.fd = os.memfd_create("vdriver", os.MFD_CLOEXEC)
+        os.ftruncate(self.fd, mem_size)
+        self.mem = mmap.mmap(self.fd, mem_size)
+        self.mem_size = mem_size
+        self.rings = [Ring(self.mem, 0, size, start)]
+        self.rings.append(Ring(self.mem, (self.rings[0].end + 4095) & ~4095, size, start))
+        self.buf_base = (self.rings[1].end + 4095) & ~4095
+        self.tx_pieces, self.rx_pieces, self.rx_buf = tx_pieces, rx_pieces, rx_buf
+        self.slot_bytes = 2 * (HDR + 9216)
+        self.irq = [os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC) for _ in range(3)]
+        _check(lib.vionic_vdpa_dma_map(self.h, self.fd, 0, IOVA, mem_size), "dma map")
+        fds = ffi.new("int[]", self.irq)
+        _check(lib.vionic_vdpa_set_irqs(self.h, fds, 3), "irqs")
+        if features is None:
+            features = dev.info()["device_features"] & ~(1 << regs.VIRTIO_F_NOTIFICATION_DATA)
+        self.features = features
+        self.rx_posted = 0
+
+    # ---- control ----------------------------------------------------------------
+    def start(self) -> None:
+        vqs = ffi.new("struct vionic_vdpa_vq[]", 2)
+        for q, r in enumerate(self.rings):
+            v = vqs[q]
+            v.desc, v.avail, v.used = IOVA + r.desc, IOVA + r.avail, IOVA + r.used
+            v.size, v.avail_idx, v.used_idx, v.vector = r.size, r.used_cons, r.used_cons, 1 + q
+        _check(lib.vionic_vdpa_start(self.h, self.features, CONFIG_VECTOR, vqs, 2), "start")
+
+    def vq_state(self, q: int) -> tuple[int, int]:
+        a, u = ffi.new("uint16_t *"), ffi.new("uint16_t *")
+        _check(lib.vionic_vdpa_vq_state(self.h, q, a, u), "vq state")
+        return a[0], u[0]
+
+    def suspend(self) -> None:
+        _check(lib.vionic_vdpa_suspend(self.h, 2000), "suspend")
+
+    def resume(self) -> None:
+        _check(lib.vionic_vdpa_resume(self.h), "resume")
+
+    def kick(self, q: int) -> None:
+        _check(lib.vionic_vdpa_kick(self.h, q, self.rings[q].avail_idx), "kick")
+
+    def irq_fired(self, q: int) -> bool:
+        """Whether ring q's vector fired since the last call (and clears it)."""
+        fd = self.irq[1 + q]
+        if not select.select([fd], [], [], 0)[0]:
+            return False
+        os.eventfd_read(fd)
+        return True
+
+    def close(self) -> None:
+        lib.vionic_vdpa_reset(self.h)
+        lib.vionic_vdpa_dma_unmap(self.h, IOVA, self.mem_size)
+        self.mem.close()
+        for fd in [self.fd, *self.irq]:
+            os.close(fd)
+
+    # ---- buffers ----------------------------------------------------------------
+    def _slot(self, q: int, entry: int) -> int:
+        """Offset of the buffer area of ring q's entry (one per in-flight entry)."""
+        per = self.rings[q].size // max(self.tx_pieces, self.rx_pieces)
+        return self.buf_base + (q * per + entry % per) * self.slot_bytes
+
+    def _chain(self, q: int, entry: int, pieces: list[tuple[int, int]], flags: int) -> int:
+        """Descriptors for entry `entry` of ring q over (offset, length) pieces;
+        returns the head."""
+        r = self.rings[q]
+        k = len(pieces)
+        per = r.size // max(self.tx_pieces, self.rx_pieces)
+        head = k * (entry % per)
+        for j, (off, length) in enumerate(pieces):
+            more = j + 1 < k
+            r.set_desc(head + j, IOVA + off, length, flags | (F_NEXT if more else 0),
+                       head + j + 1 if more else 0)
+        return head
+
+    @staticmethod
+    def _split(total: int, k: int) -> list[int]:
+        """k piece lengths summing to total, the first the virtio header alone."""
+        if k == 1:
+            return [total]
+        rest = total - HDR
+        sizes = [HDR] + [rest // (k - 1)] * (k - 1)
+        sizes[-1] += rest - sum(sizes[1:])
+        return sizes
+
+    def send(self, frames: list[bytes], kick: bool = True) -> None:
+        r = self.rings[TX]
+        for f in frames:
+            entry = r.avail_idx
+            base = self._slot(TX, entry)
+            data = bytes(HDR) + f
+            self.mem[base:base + len(data)] = data
+            pieces, off = [], base
+            for n in self._split(len(data), self.tx_pieces):
+                pieces.append((off, n))
+                off += n
+            r.post(self._chain(TX, entry, pieces, 0))
+        if kick:
+            self.kick(TX)
+
+    def post_rx(self, count: int, kick: bool = True) -> None:
+        r = self.rings[RX]
+        for _ in range(count):
+            entry = r.avail_idx
+            base = self._slot(RX, entry)
+            pieces, off = [], base
+            for n in self._split(HDR + self.rx_buf, self.rx_pieces):
+                pieces.append((off, n))
+                off += n
+            r.post(self._chain(RX, entry, pieces, F_WRITE))
+        self.rx_posted += count
+        if kick:
+            self.kick(RX)
+
+    def tx_done(self) -> int:
+        return len(self.rings[TX].take_used())
+
+    def received(self) -> list[bytes]:
+        """Frames completed on the RX ring since the last call (header dropped;
+        the header must read all zero: no offloads negotiated)."""
+        r = self.rings[RX]
+        per = r.size // max(self.tx_pieces, self.rx_pieces)
+        out = []
+        for head, length in r.take_used():
+            base = self.buf_base + (RX * per + head // self.rx_pieces) * self.slot_bytes
+            data = bytes(self.mem[base:base + length])
+            hdr = struct.unpack_from("<BBHHHHH", data)
+            assert hdr[:6] == (0, 0, 0, 0, 0, 0) and hdr[6] == 1, f"RX header {hdr}"
+            out.append(data[HDR:])
+        return out
