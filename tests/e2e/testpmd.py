@@ -121,6 +121,19 @@ class BackendThread:
     def stats(self) -> dict:
         return self.backend.stats()
 
+    def wait_idle(self, timeout: float = 30) -> None:
+        """Until every front-end that connected has been cleaned up after."""
+        deadline = time.monotonic() + timeout
+        while (sum("connected" in m for m in self.lines) !=
+               sum("front-end gone" in m for m in self.lines)):
+            assert time.monotonic() < deadline, f"a session did not end: {self.lines[-5:]}"
+            time.sleep(0.01)
+
+    def call(self, fn, *args):
+        """fn(*args) on the device, between the backend's own calls."""
+        with self.backend.lock:
+            return fn(*args)
+
     def close(self) -> None:
         self.stop.set()
         self.t.join(10)

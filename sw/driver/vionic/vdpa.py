@@ -153,18 +153,19 @@ class Backend:
                 except (RequestError, vu.BadMessage, VionicError) as e:
                     msg.close_fds()
                     self.log(f"{msg.name} refused: {e}")
-                    if self._acks(msg):
-                        vu.reply(sock, msg, vu.U64.pack(1))
-                        continue
-                    if msg.req in vu.REPLIES:
-                        self.log("it wants an answer this backend cannot give: closing")
-                    else:
+                    if not self._acks(msg):
                         self.log("no REPLY_ACK to carry the error: closing the connection")
-                    return
+                        return
+                    payload = vu.U64.pack(1)
+                else:
+                    if payload is None and self._acks(msg):
+                        payload = vu.U64.pack(0)
                 if payload is not None:
-                    vu.reply(sock, msg, payload)
-                elif self._acks(msg):
-                    vu.reply(sock, msg, vu.U64.pack(0))
+                    try:
+                        vu.reply(sock, msg, payload)
+                    except OSError as e:
+                        self.log(f"reply to {msg.name} not sent: {e}")
+                        return
         finally:
             self._end_session()
 
@@ -534,6 +535,8 @@ class Backend:
                         self._kick(what)
                 except (BlockingIOError, OSError):
                     pass
+                except VionicError as e:    # the device went away: the session ends
+                    self.log(f"relay: {e}")
 
     def _kick(self, q: int) -> None:
         ring = self.s.rings[q]
@@ -550,12 +553,10 @@ class Backend:
             if not st[0] & regs.VIRTIO_STATUS_DEVICE_NEEDS_RESET or self.needs_reset_logged:
                 return
             self.needs_reset_logged = True
-            stats = self.dev.stats()
-        self.log(f"device needs reset: error {stats['err_code']} "
-                 f"({regs.device_error_text(stats['err_code'])}) on virtqueue "
-                 f"{stats['err_queue']}, descriptor {stats['err_desc']}, IOVA "
-                 f"0x{stats['err_addr']:x}; the front-end sees NEEDS_RESET in GET_STATUS "
-                 "and on the rings' error eventfds")
+            e = self.dev.stats()["error"]
+        self.log(f"device needs reset: error {e['code']} ({e['text']}) on virtqueue "
+                 f"{e['queue']}, descriptor {e['desc']}, IOVA 0x{e['addr']:x}; the "
+                 "front-end sees NEEDS_RESET in GET_STATUS and on the rings' error eventfds")
         for ring in self.s.rings:
             if ring.err >= 0:
                 try:
