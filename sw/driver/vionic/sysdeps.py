@@ -1,5 +1,6 @@
 """The Debian packages of the Linux tools vionic's network tests, demo and
-benchmarks run (ping, iperf3, tcpdump): `python -m vionic.sysdeps` installs
+benchmarks run (ping, iperf3, tcpdump, DPDK's testpmd, QEMU with a kernel and
+busybox for a test guest): `python -m vionic.sysdeps` installs
 the missing ones with apt-get where it can (root, apt-get present) and says
 why it did not otherwise. `make test`, `make demo` and `make bench` call it;
 a test whose tool is still missing skips with the reason `missing()` gives.
@@ -15,7 +16,10 @@ import sys
 # tool -> the Debian packages it needs (testpmd loads its drivers as plugins)
 PACKAGES = {"ping": "iputils-ping", "iperf3": "iperf3", "tcpdump": "tcpdump",
             "dpdk-testpmd": "dpdk-dev librte-net-virtio23 librte-net-vhost23 librte-net-tap23 "
-                            "librte-net-pcap23 librte-mempool-ring23"}
+                            "librte-net-pcap23 librte-mempool-ring23",
+            # the vDPA guest tests: QEMU, the kernel whose modules the guest
+            # loads, and the guest's shell
+            "qemu-system-x86_64": "qemu-system-x86 linux-image-amd64 busybox-static"}
 HUGEPAGES = 256                      # 2 MiB pages DPDK's tests reserve (512 MiB)
 HUGETLBFS = "/dev/hugepages"
 

@@ -18,7 +18,8 @@ Features offered: what the device offers, minus
 plus VHOST_USER_F_PROTOCOL_FEATURES.
 
 Life cycle: the device is started (reset, features, rings, DRIVER_OK) when
-every ring has its size, addresses and kick fd and is enabled; GET_VRING_BASE
+every ring has its size and addresses, is started (a kick fd came after its
+last stop) and is enabled; GET_VRING_BASE
 suspends it and returns the device's own avail index (VQ_STATE); a
 front-end that hangs up leaves the device reset and its memory unmapped,
 and the next front-end is served.
@@ -82,7 +83,8 @@ class Ring:
     kick: int = -1
     call: int = -1
     err: int = -1
-    enabled: bool = False
+    started: bool = False    # a kick fd came (SET_VRING_KICK); GET_VRING_BASE stops it
+    enabled: bool = False    # SET_VRING_ENABLE (implied without protocol features)
     kicks: int = 0           # doorbell value: changes with every kick
     addr_set: bool = False
 
@@ -120,6 +122,7 @@ class Backend:
         self.relay = threading.Thread(target=self._relay, name="vdpa-relay", daemon=True)
         self.relay.start()
         self.served = 0
+        self.trace = bool(os.environ.get("VIONIC_VDPA_TRACE"))   # log every request
 
     # ---- libvionic -----------------------------------------------------------
     def _c(self, rc: int, what: str) -> int:
@@ -139,6 +142,9 @@ class Backend:
             while True:
                 try:
                     msg = vu.recv(sock)
+                    if self.trace and msg is not None:
+                        self.log(f"<- {msg.name} flags 0x{msg.flags:x} payload "
+                                 f"{msg.payload.hex()} fds {msg.fds}")
                 except vu.BadMessage as e:
                     self.log(f"malformed message: {e}; closing the connection")
                     return
@@ -367,7 +373,7 @@ class Backend:
         ring = self._ring(index)
         if self.s.running:
             self._suspend_rings(f"GET_VRING_BASE {index}")
-        ring.enabled = False     # it stays stopped until enabled again
+        ring.started = False     # stopped until its next SET_VRING_KICK
         return vu.VRING_STATE.pack(index, ring.base)
 
     def _h_set_vring_enable(self, msg):
@@ -402,8 +408,9 @@ class Backend:
         old, ring.kick = ring.kick, fd
         self._close(old)
         self._wake_relay()
+        ring.started = True
         if not self.s.features & (1 << vu.F_PROTOCOL_FEATURES):
-            ring.enabled = True   # without protocol features a kick fd starts the ring
+            ring.enabled = True   # without protocol features rings are enabled when started
         self._maybe_start()
 
     def _h_set_vring_call(self, msg):
@@ -426,7 +433,7 @@ class Backend:
     def _ready(self) -> bool:
         s = self.s
         return (bool(s.regions) and bool(s.features) and
-                all(r.num and r.addr_set and r.kick >= 0 and r.enabled for r in s.rings))
+                all(r.num and r.addr_set and r.started and r.enabled for r in s.rings))
 
     def _maybe_start(self) -> None:
         if self.s.running or not self._ready():

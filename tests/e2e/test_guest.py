@@ -1,0 +1,79 @@
+"""Linux's own virtio_net, in a QEMU guest, drives the vionic device through
+`vionic vdpa` (vhost-user), on the model and on the RTL. The device's wire
+is a TAP in a host namespace: ping and iperf3 TCP both ways between the
+guest and the namespace, with a guest reboot (a device reset from the guest)
+in between."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from guest import HOST_IP, Guest, need_guest
+from testpmd import BackendThread
+
+import vionic
+from e2eutil import need
+from vionic import net, regs
+
+pytestmark = pytest.mark.slow
+
+
+def _ping(g: Guest, count: int) -> tuple[int, float]:
+    status, out = g.run(f"ping -c {count} -i 0.05 -W 5 {HOST_IP}", 300)
+    m = re.search(r"(\d+) packets transmitted, (\d+) packets received", out)
+    assert m, out
+    rtt = re.search(r"min/avg/max = [\d.]+/([\d.]+)/", out)
+    return int(m[2]), float(rtt[1]) if rtt else float("nan")
+
+
+def _iperf(g: Guest, reverse: bool) -> float:
+    status, out = g.run(f"iperf3 -c {HOST_IP} -t 3 -f m {'-R' if reverse else ''}", 120)
+    assert status == 0, out
+    m = re.findall(r"([\d.]+) Mbits/sec\s+(?:\d+\s+)?receiver", out)
+    assert m, out
+    return float(m[-1])
+
+
+def test_guest_virtio_net_through_the_device(core, tmp_path):
+    need_guest()
+    need("iperf3")
+    sock = str(tmp_path / "vu.sock")
+    with net.netns("vio-h") as ns, \
+            vionic.open(core, wire="tap:vio-g0@vio-h", start=False) as dev, \
+            BackendThread(dev, sock) as be:
+        mac = be.call(dev.info)["mac"]
+        ns.addr("vio-g0", f"{HOST_IP}/24")
+        server = ns.popen(["iperf3", "-s"])
+        try:
+            with Guest(sock, mac) as g:
+                print(f"guest accelerator: {g.accel}")
+                bound = re.search(r"virtio \S+ device 0x0001 driver virtio_net features (\d+)",
+                                  g.boot_text)
+                assert bound, f"virtio_net did not bind:\n{g.boot_text[-2000:]}"
+                bits = {i for i, c in enumerate(bound[1]) if c == "1"}
+                print("guest negotiated:", " ".join(regs.feature_name(b) for b in sorted(bits)))
+                assert regs.VIRTIO_F_VERSION_1 in bits
+                assert _started_once(be)
+                assert g.run("cat /sys/class/net/eth0/address")[1].strip() == mac
+                for boot in range(2):
+                    count = 100 if core == "model" else 30
+                    got, rtt = _ping(g, count)
+                    assert got == count, f"boot {boot}: {got} of {count} pings answered"
+                    up = _iperf(g, reverse=False)
+                    down = _iperf(g, reverse=True)
+                    print(f"boot {boot} ({core}, {g.accel}): ping avg {rtt} ms, TCP guest->host "
+                          f"{up} Mb/s, host->guest {down} Mb/s")
+                    assert up > 0 and down > 0
+                    if boot == 0:
+                        g.reboot()
+                assert sum(m.startswith("device started") for m in be.lines) >= 2
+                st = be.stats()["device"]
+                assert st["rx"]["packets"] > 0 and st["tx"]["packets"] > 0
+                assert be.stats()["error"]["code"] == 0
+        finally:
+            net.stop(server)
+
+
+def _started_once(be) -> bool:
+    return any(m.startswith("device started") for m in be.lines)
