@@ -12,10 +12,12 @@ import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 from scapy.utils import rdpcap
-from testpmd import BackendThread, DpdkTestpmd, need_dpdk
+from testpmd import need_dpdk
 
 import vionic
 from vionic import regs
+from vionic.testpmd import DpdkTestpmd, virtio_user
+from vionic.vdpa import BackendThread
 
 pytestmark = pytest.mark.usefixtures("dpdk")
 
@@ -47,7 +49,7 @@ def test_txonly_frames_reach_the_wire(core, tmp_path):
     want = 3000 if core == "model" else 300
     with vionic.open(core, wire=f"pcap:{pcap}", start=False) as dev:
         with BackendThread(dev, str(tmp_path / "vu.sock")) as be:
-            with DpdkTestpmd(str(tmp_path / "vu.sock")) as pmd:
+            with DpdkTestpmd(virtio_user(str(tmp_path / "vu.sock"))) as pmd:
                 info = pmd.cmd("show port info 0")
                 mac = re.search(r"MAC address: ([0-9A-Fa-f:]{17})", info)[1].lower()
                 pmd.cmd("set fwd txonly")
@@ -86,7 +88,7 @@ def test_macswap_returns_every_frame_swapped(core, tmp_path, seed, devargs):
             peer.connect(wire)
             peer.settimeout(60)
             for run in range(2):
-                with DpdkTestpmd(sock, devargs=devargs) as pmd:
+                with DpdkTestpmd(virtio_user(sock, devargs=devargs)) as pmd:
                     pmd.cmd("set fwd macswap")
                     pmd.cmd("start")
                     out = []
@@ -122,7 +124,7 @@ def test_rxonly_counts_what_the_device_delivered(core, tmp_path):
     want = 3000 if core == "model" else 200
     with vionic.open(core, wire="gen:64", start=False) as dev:
         with BackendThread(dev, str(tmp_path / "vu.sock")) as be:
-            with DpdkTestpmd(str(tmp_path / "vu.sock")) as pmd:
+            with DpdkTestpmd(virtio_user(str(tmp_path / "vu.sock"))) as pmd:
                 pmd.cmd("set fwd rxonly")
                 pmd.cmd("start")
                 _wait(lambda: be.stats()["device"]["rx"]["packets"] >= want, "RX frames")

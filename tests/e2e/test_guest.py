@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from guest import HOST_IP, Guest, need_guest
-from testpmd import BackendThread
+from testpmd import need_guest
 
 import vionic
 from e2eutil import need
 from vionic import net, regs
+from vionic.guest import HOST_IP, Guest
+from vionic.vdpa import BackendThread
 
 pytestmark = pytest.mark.slow
 

@@ -13,11 +13,11 @@ import socket
 import struct
 
 import pytest
-from testpmd import BackendThread
 
 import vionic
 from vionic import regs
 from vionic import vhost_user as vu
+from vionic.vdpa import BackendThread
 
 ACK = 1 << vu.ProtoF.REPLY_ACK
 

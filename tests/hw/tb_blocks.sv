@@ -107,7 +107,7 @@ module tb_blocks #(
     input  wire logic                            f_ch_ready,
     output      logic [15:0]                     f_ch_head,
     output      logic [31:0]                     f_ch_total,
-    output      logic [7:0]                      f_ch_nseg,
+    output      logic [15:0]                     f_ch_nseg,
     output      logic                            f_err_valid,
     output      logic [3:0]                      f_err_code,
     output      logic [15:0]                     f_err_desc
@@ -164,7 +164,7 @@ module tb_blocks #(
     logic [DATA_WIDTH-1:0] fr_data;
     logic [LW-1:0]         fr_lo;
     logic [LW:0]           fr_hi;
-    logic                  f_dry;
+    logic                  f_dry, f_quiet, f_flags_fresh;
     logic [63:0]           f_err_addr;
     vionic_dma_rd #(.DATA_WIDTH(DATA_WIDTH), .ID_WIDTH(4), .TAG_WIDTH(2), .FIFO_DEPTH(256), .REQ_DEPTH(64)) u_frd (
         .clk(clk), .rst(rst), .flush(1'b0), .busy(),
@@ -177,8 +177,10 @@ module tb_blocks #(
         .m_rsp_valid(fr_valid), .m_rsp_ready(fr_ready), .m_rsp_data(fr_data), .m_rsp_lo(fr_lo), .m_rsp_hi(fr_hi),
         .m_rsp_last(fr_last), .m_rsp_tag(fr_tag), .m_rsp_err(fr_err), .err_addr(fr_err_addr));
     vionic_fetch #(.DATA_WIDTH(DATA_WIDTH), .IS_RX(0)) u_fetch (
-        .clk(clk), .rst(rst), .clear(1'b0), .run(f_run), .q_size(f_q_size), .q_desc(f_q_desc),
+        .clk(clk), .rst(rst), .clear(1'b0), .run(f_run), .enabled(1'b1), .start_avail(16'd0), .suspend(1'b0),
+        .quiet(f_quiet), .q_size(f_q_size), .q_desc(f_q_desc),
         .q_avail(f_q_avail), .kick(f_kick), .need(1'b0), .dry(f_dry), .avail_flags(f_flags),
+        .flags_req(1'b0), .flags_fresh(f_flags_fresh),
         .m_rd_req_valid(fr_req_valid), .m_rd_req_ready(fr_req_ready), .m_rd_req_addr(fr_req_addr),
         .m_rd_req_len(fr_req_len), .m_rd_req_tag(fr_req_tag),
         .s_rd_valid(fr_valid), .s_rd_ready(fr_ready), .s_rd_data(fr_data), .s_rd_lo(fr_lo), .s_rd_hi(fr_hi),
@@ -191,7 +193,7 @@ module tb_blocks #(
 
     logic unused_ok;
     assign unused_ok = ^{rd_m_axi_rid, rd_m_axi_rlast, wr_m_axi_bid, wr_err_qid, f_m_axi_rid, f_m_axi_rlast,
-                         f_dry, f_flags, f_err_addr, fr_last, fr_err_addr};
+                         f_dry, f_quiet, f_flags, f_flags_fresh, f_err_addr, fr_last, fr_err_addr};
 endmodule
 
 `default_nettype wire

@@ -29,6 +29,11 @@ CORE_TESTS = [
     "test_bidir_bursts",
     "test_tx_all_sizes",
     "test_rx_all_sizes",
+    "test_vq_state",
+    "test_suspend",
+    "test_suspend_restore",
+    "test_interrupt_enable_without_doorbell",
+    "test_long_chains",
 ]
 
 
@@ -49,6 +54,10 @@ CORE64_TESTS = [
     "test_interrupts",
     "test_tx_all_sizes",
     "test_rx_all_sizes",
+    "test_vq_state",
+    "test_suspend",
+    "test_interrupt_enable_without_doorbell",
+    "test_long_chains",
 ]
 
 

@@ -44,6 +44,17 @@ def devcfg(field):
     return regs.VIONIC_DEVICE_CFG + field
 
 
+def vq_state_reg(q):
+    """BAR0 offset of VQ_STATE of virtqueue q."""
+    return regs.VIONIC_REG_VQ_STATE_BASE + regs.VIONIC_VQ_STATE_STRIDE * q
+
+
+def vq_state_value(avail, used):
+    return (avail & 0xFFFF) << regs.VIONIC_VQ_STATE_AVAIL_SHIFT | (
+        used & 0xFFFF
+    ) << regs.VIONIC_VQ_STATE_USED_SHIFT
+
+
 def rng_from_env() -> random.Random:
     seed = int(os.environ.get("VIONIC_SEED", "1"))
     cocotb.log.info("VIONIC_SEED=%d", seed)
@@ -76,6 +87,7 @@ class Device:
         self.irq_sink = AxiStreamSink(AxiStreamBus.from_prefix(dut, "m_axis_irq"), dut.clk, dut.rst)
         for x in (self.tx_sink, self.rx_src, self.irq_sink):
             x.log.setLevel("WARNING")
+        self.tx_pause = tx_pause
         if tx_pause:
             self.tx_sink.set_pause_generator(self._pgen(tx_pause))
         if rx_pause:
@@ -88,6 +100,16 @@ class Device:
     def _pgen(self, p):
         while True:
             yield self.rng.random() < p
+
+    def hold_tx(self, on):
+        """Hold the MAC side of TX (tready low) or release it to its random pauses."""
+        if on:
+            self.tx_sink.clear_pause_generator()
+            self.tx_sink.pause = True
+        else:
+            self.tx_sink.pause = False
+            if self.tx_pause:
+                self.tx_sink.set_pause_generator(self._pgen(self.tx_pause))
 
     async def start(self):
         cocotb.start_soon(Clock(self.dut.clk, 4, unit="ns").start())
@@ -175,10 +197,40 @@ class Device:
         ok = bool(await self.status() & regs.VIRTIO_STATUS_FEATURES_OK)
         return offered, ok
 
+    # ---- vendor block: ring state (vDPA get/set_vq_state) and suspend ----
+    async def vq_state(self, q):
+        """VQ_STATE of queue q as (last avail index, used index)."""
+        v = await self.rd32(vq_state_reg(q))
+        avail = (v >> regs.VIONIC_VQ_STATE_AVAIL_SHIFT) & 0xFFFF
+        return avail, (v >> regs.VIONIC_VQ_STATE_USED_SHIFT) & 0xFFFF
+
+    async def set_vq_state(self, q, avail, used):
+        await self.wr32(vq_state_reg(q), vq_state_value(avail, used))
+
+    async def suspend(self, on=True, limit=20000):
+        """Write SUSPEND; on suspend, poll until it reads REQ|DONE. Returns the polls taken."""
+        await self.wr32(regs.VIONIC_REG_SUSPEND, regs.VIONIC_SUSPEND_REQ if on else 0)
+        want = regs.VIONIC_SUSPEND_REQ | regs.VIONIC_SUSPEND_DONE if on else 0
+        for i in range(limit):
+            v = await self.rd32(regs.VIONIC_REG_SUSPEND)
+            if v == want:
+                return i
+            assert on and v == regs.VIONIC_SUSPEND_REQ, f"SUSPEND reads {v:#x}"
+        raise AssertionError("SUSPEND did not read REQ|DONE")
+
     async def setup_queue(
-        self, q, size, msix=NO_VECTOR, desc=None, avail=None, used=None, expect_ok=True
+        self, q, size, msix=NO_VECTOR, desc=None, avail=None, used=None, expect_ok=True,
+        state=None, restore=None,
     ):
-        vq = Virtq(self, q, size, desc, avail, used)
+        """Configure and enable queue q. state=(avail, used): VQ_STATE written before the
+        enable, and the driver's ring indices start there. restore=Virtq: the same rings and
+        driver state again (after a device reset), nothing in memory is cleared."""
+        if restore is not None:
+            vq = restore
+        else:
+            vq = Virtq(self, q, size, desc, avail, used, start=state)
+        if state is not None:
+            await self.set_vq_state(q, *state)
         await self.wr16(common(regs.VIRTIO_PCI_COMMON_Q_SELECT), q)
         await self.wr16(common(regs.VIRTIO_PCI_COMMON_Q_SIZE), size)
         await self.wr32(common(regs.VIRTIO_PCI_COMMON_Q_DESCLO), vq.desc & 0xFFFFFFFF)
@@ -196,14 +248,15 @@ class Device:
         return vq
 
     async def bring_up(
-        self, rx_size=256, tx_size=256, cfg_msix=NO_VECTOR, rx_msix=NO_VECTOR, tx_msix=NO_VECTOR
+        self, rx_size=256, tx_size=256, cfg_msix=NO_VECTOR, rx_msix=NO_VECTOR, tx_msix=NO_VECTOR,
+        rx_state=None, tx_state=None,
     ):
         await self.reset()
         offered, ok = await self.negotiate()
         assert ok
         await self.wr16(common(regs.VIRTIO_PCI_COMMON_MSIX), cfg_msix)
-        rx = await self.setup_queue(0, rx_size, rx_msix)
-        tx = await self.setup_queue(1, tx_size, tx_msix)
+        rx = await self.setup_queue(0, rx_size, rx_msix, state=rx_state)
+        tx = await self.setup_queue(1, tx_size, tx_msix, state=tx_state)
         await self.set_status(UP_TO_DRIVER_OK)
         return rx, tx
 
@@ -215,21 +268,23 @@ class Device:
 class Virtq:
     """Driver side of one split virtqueue (VIRTIO 1.2 §2.7)."""
 
-    def __init__(self, dev: Device, q, size, desc=None, avail=None, used=None):
+    def __init__(self, dev: Device, q, size, desc=None, avail=None, used=None, start=None):
+        """start=(avail, used): ring indices to begin at (a ring restored with VQ_STATE)."""
         self.dev, self.q, self.size = dev, q, size
         m = dev.mem
         self.desc = desc if desc is not None else m.alloc(16 * size, 64)
         self.avail = avail if avail is not None else m.alloc(6 + 2 * size, 64)
         self.used = used if used is not None else m.alloc(6 + 8 * size, 64)
+        self.avail_idx, self.last_used = start if start is not None else (0, 0)
         if size and size <= 4096:
             m.write(self.desc, bytes(16 * size))
             m.write(self.avail, bytes(6 + 2 * size))
             m.write(self.used, bytes(6 + 8 * size))
+            m.write(self.avail + 2, struct.pack("<H", self.avail_idx))
+            m.write(self.used + 2, struct.pack("<H", self.last_used))
         self.free = deque(range(size))
         if dev.shuffle_desc:
             dev.rng.shuffle(self.free)
-        self.avail_idx = 0
-        self.last_used = 0
         self.chains: dict[int, list] = {}
         self.outstanding = 0
 

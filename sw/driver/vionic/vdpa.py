@@ -641,6 +641,54 @@ def serve(device: Device, path: str, *, client: bool = False, once: bool = False
         backend.close()
 
 
+class BackendThread:
+    """A Backend on `dev` listening on `path`, in a thread of this process,
+    keeping what it logs in `lines` (tests and benchmarks)."""
+
+    def __init__(self, dev, path: str):
+        self.lines: list[str] = []
+        self.backend = Backend(dev, log=self._log)
+        self.stop = threading.Event()
+        ready = threading.Event()
+        self.t = threading.Thread(target=self.backend.run, args=(path,),
+                                  kwargs={"ready": ready.set, "should_stop": self.stop.is_set},
+                                  daemon=True)
+        self.t.start()
+        assert ready.wait(10)
+
+    def _log(self, msg: str) -> None:
+        print(f"vionic vdpa: {msg}", flush=True)
+        self.lines.append(msg)
+
+    def stats(self) -> dict:
+        return self.backend.stats()
+
+    def wait_idle(self, timeout: float = 30) -> None:
+        """Until every front-end that connected has been cleaned up after."""
+        deadline = time.monotonic() + timeout
+        while (sum("connected" in m for m in self.lines) !=
+               sum("front-end gone" in m for m in self.lines)):
+            assert time.monotonic() < deadline, f"a session did not end: {self.lines[-5:]}"
+            time.sleep(0.01)
+
+    def call(self, fn, *args):
+        """fn(*args) on the device, between the backend's own calls."""
+        with self.backend.lock:
+            return fn(*args)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.t.join(10)
+        self.backend.close()
+        assert not self.t.is_alive()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def check_path(path: str) -> str:
     if not isinstance(path, str) or not path:
         raise InvalidArgument("give the vhost-user socket path, e.g. /tmp/vionic-vdpa.sock")

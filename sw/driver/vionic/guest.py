@@ -21,9 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
-from vionic.sysdeps import missing
+from .sysdeps import missing
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vionic" / "guest"
 MODULES = ["virtio_net", "virtio_pci"]
@@ -47,14 +45,16 @@ exec setsid cttyhack sh
 """
 
 
-def need_guest() -> None:
+def unavailable() -> str | None:
+    """Why the test guest cannot run here, or None."""
     gone = missing(["qemu-system-x86_64"])
     if gone:
-        pytest.skip(f"needs QEMU and a kernel (apt-get install {gone['qemu-system-x86_64']})")
+        return f"needs QEMU and a kernel (apt-get install {gone['qemu-system-x86_64']})"
     if not kernel():
-        pytest.skip("needs Debian's kernel (apt-get install linux-image-amd64)")
+        return "needs Debian's kernel (apt-get install linux-image-amd64)"
     if not Path("/bin/busybox").exists():
-        pytest.skip("needs busybox-static (apt-get install busybox-static)")
+        return "needs busybox-static (apt-get install busybox-static)"
+    return None
 
 
 def kernel() -> Path | None:
