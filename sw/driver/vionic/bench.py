@@ -9,7 +9,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import regs
+from . import bench_vdpa, regs
 from ._ext import ffi, lib
 from .device import Device
 from .errors import InvalidArgument
@@ -122,11 +122,13 @@ def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
     and 1514 bytes; the PMD on the RTL core in every mode at 256 bytes; the
     RTL core's simulated cycles per second under loop traffic. Writes
     pmd-model.json, pmd-rtl.json and rtl-sim.json in out_dir and returns the
-    printed report."""
+    printed report. Then the vDPA side by side (bench_vdpa, vdpa.json)."""
     model = [run_pmd("model", mode, size, seconds) for mode in MODES for size in (64, 256, 1514)]
     rtl = [run_pmd("rtl", mode, 256, seconds) for mode in MODES]
     sim = run_sim_speed("loop", 256, seconds)
     linux = run_linux(seconds)
+    vdpa_lines: list[str] = []
+    bench_vdpa.run(out_dir, log=vdpa_lines.append)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in (("pmd-model", model), ("pmd-rtl", rtl), ("rtl-sim", sim),
@@ -142,7 +144,8 @@ def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
         "QEMU-KVM + Corundum RTL, 81 Mb/s and 3.4 ms):",
         *(f"  {describe(r)}" if "ping" in r else f"  {r['cores']}: {r['skipped']}"
           for r in linux),
-        f"written to {out}/pmd-model.json, pmd-rtl.json, rtl-sim.json, linux.json",
+        *vdpa_lines,
+        f"written to {out}/pmd-model.json, pmd-rtl.json, rtl-sim.json, linux.json, vdpa.json",
     ])
 
 

@@ -83,6 +83,11 @@ def _cmd_bench(args) -> int:
                   f"simulated cycles/s, {result['mpps'] * 1e3:.1f} kpps, "
                   f"{result['sim_cycles_per_packet']} cycles/packet")
         return 0
+    if args.what == "vdpa":
+        from . import bench_vdpa
+
+        bench_vdpa.run(args.out)
+        return 0
     if args.what == "all":
         print(bench.run_all(args.out, seconds=args.seconds))
         return 0
@@ -220,9 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_topo)
 
     b = sub.add_parser("bench", help="throughput measurements")
-    b.add_argument("what", choices=["pmd", "rtl", "all"],
+    b.add_argument("what", choices=["pmd", "rtl", "vdpa", "all"],
                    help="pmd: one PMD measurement; rtl: simulated cycles/s of the RTL core "
-                        "with traffic; all: every mode and size (make bench)")
+                        "with traffic; vdpa: DPDK's testpmd and a Linux guest against DPDK "
+                        "vhost, vionic vdpa + model and + RTL; all: everything (make bench)")
     b.add_argument("--backend", default="model", choices=["model", "rtl"])
     b.add_argument("--mode", default="txonly", choices=["txonly", "rxonly", "loop"])
     b.add_argument("--size", type=int, default=64, help="frame bytes, 60..1514")

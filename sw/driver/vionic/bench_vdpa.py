@@ -1,0 +1,189 @@
+"""Side by side, one run: the same DPDK virtio-user client (testpmd) and the
+same Linux guest against (a) DPDK's own vhost-user backend, (b) `vionic vdpa`
+on the model, (c) on the RTL. Results go to bench/results/vdpa.json.
+
+The client's forwarding lcore is CPU 1 in every case; the backend's data
+path is CPU 0 (DPDK's vhost forwarding lcore, or the vionic device server).
+Mpps is measured at the client from testpmd's port counters over a window
+after a warm-up (wall clock: a benchmark, not a test).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import guest, net, testpmd
+from .device import Device
+from .testpmd import DpdkTestpmd, vhost, virtio_user
+from .vdpa import BackendThread
+
+MODES = {  # client mode: (what the DPDK vhost side does, the vionic wire, counter)
+    "txonly": ("rxonly", "sink", "tx"),
+    "rxonly": ("txonly", "gen:64", "rx"),
+    "io": ("io", "loopback", "rx"),
+}
+BACKENDS = ("dpdk-vhost", "vionic-model", "vionic-rtl")
+WARMUP_S, WINDOW_S = 2.0, 3.0
+
+
+def _port_packets(pmd: DpdkTestpmd, which: str) -> int:
+    text = pmd.cmd("show port stats 0")
+    m = re.search(r"RX-packets:\s*(\d+).*?TX-packets:\s*(\d+)", text, re.S)
+    assert m, text
+    return int(m[1] if which == "rx" else m[2])
+
+
+def _measure(client: DpdkTestpmd, mode: str, which: str) -> float:
+    client.cmd(f"set fwd {mode}")
+    client.cmd("start tx_first" if mode == "io" else "start")
+    time.sleep(WARMUP_S)
+    t0, n0 = time.monotonic(), _port_packets(client, which)
+    time.sleep(WINDOW_S)
+    t1, n1 = time.monotonic(), _port_packets(client, which)
+    client.cmd("stop")
+    return (n1 - n0) / (t1 - t0) / 1e6
+
+
+def _backend_session(backend: str, mode: str, sock: str):
+    """Context: starts the backend for `mode`; yields when the client may connect."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def run():
+        other, wire, _ = MODES[mode]
+        if backend == "dpdk-vhost":
+            with DpdkTestpmd(vhost(sock), main_lcore=1, name="vhost") as v:
+                yield lambda: (v.cmd(f"set fwd {other}"), v.cmd("start"))
+        else:
+            core = backend.removeprefix("vionic-")
+            with Device(core, start=False, wire=wire, cpu=0) as dev, BackendThread(dev, sock):
+                yield lambda: None
+    return run()
+
+
+def run_testpmd(log=print) -> list[dict]:
+    rows = []
+    for mode, (_, _, which) in MODES.items():
+        for backend in BACKENDS:
+            with tempfile.TemporaryDirectory() as d:
+                sock = f"{d}/vu.sock"
+                with _backend_session(backend, mode, sock) as go:
+                    with DpdkTestpmd(virtio_user(sock), main_lcore=0) as client:
+                        go()
+                        mpps = _measure(client, mode, which)
+            rows.append({"client": f"testpmd virtio-user {mode}", "backend": backend,
+                         "mode": mode, "size": 64, "mpps": round(mpps, 3)})
+            log(f"  testpmd {mode:7s} 64 B  {backend:13s} {mpps:7.3f} Mpps")
+    return rows
+
+
+def _guest_figures(g: guest.Guest) -> dict:
+    _, out = g.run(f"ping -c 20 -i 0.05 {guest.HOST_IP}", 120)
+    rtt = re.search(r"min/avg/max = ([\d.]+)/([\d.]+)/([\d.]+)", out)
+    res = {"ping_ms": [float(x) for x in rtt.groups()] if rtt else None}
+    for key, flag in (("tcp_guest_to_host_gbps", ""), ("tcp_host_to_guest_gbps", "-R")):
+        _, out = g.run(f"iperf3 -c {guest.HOST_IP} -t 3 -f m {flag}", 120)
+        m = re.findall(r"([\d.]+) Mbits/sec\s+(?:\d+\s+)?receiver", out)
+        res[key] = round(float(m[-1]) / 1000, 3) if m else None
+    return res
+
+
+def run_guest(log=print) -> list[dict]:
+    rows = []
+    for backend in BACKENDS:
+        with tempfile.TemporaryDirectory() as d, net.netns("vio-bh") as ns:
+            sock = f"{d}/vu.sock"
+            mac = "02:56:4e:49:43:00"
+            if backend == "dpdk-vhost":
+                # DPDK's vhost port 0 forwarded to a net_tap port in the namespace
+                vh = ns.popen(["dpdk-testpmd", "-l", "0-1", "--main-lcore=1", "--no-pci",
+                               "--in-memory", "--single-file-segments",
+                               "--file-prefix=vionicbh", "--vdev", vhost(sock),
+                               "--vdev", "net_tap0,iface=vio-g0", "--",
+                               "--forward-mode=io", "--total-num-mbufs=16384",
+                               "--stats-period=3600"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+                try:
+                    _wait_path(sock)
+                    _wait_link(ns, "vio-g0")
+                    ns.addr("vio-g0", f"{guest.HOST_IP}/24")
+                    rows.append(_guest_row(backend, ns, sock, mac, log))
+                finally:
+                    net.stop(vh)
+            else:
+                core = backend.removeprefix("vionic-")
+                with Device(core, start=False, wire="tap:vio-g0@vio-bh", cpu=0) as dev, \
+                        BackendThread(dev, sock):
+                    mac = dev.info()["mac"]
+                    ns.addr("vio-g0", f"{guest.HOST_IP}/24")
+                    rows.append(_guest_row(backend, ns, sock, mac, log))
+    return rows
+
+
+def _guest_row(backend: str, ns, sock: str, mac: str, log) -> dict:
+    server = ns.popen(["iperf3", "-s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with guest.Guest(sock, mac) as g:
+            fig = _guest_figures(g)
+            fig.update(backend=backend, accel=g.accel, client="Linux guest virtio_net")
+    finally:
+        net.stop(server)
+    log(f"  guest   {backend:13s} ping avg {fig['ping_ms'] and fig['ping_ms'][1]} ms, TCP "
+        f"guest->host {fig['tcp_guest_to_host_gbps']} Gb/s, host->guest "
+        f"{fig['tcp_host_to_guest_gbps']} Gb/s ({fig['accel']})")
+    return fig
+
+
+def _wait_path(path: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not Path(path).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} did not appear")
+        time.sleep(0.05)
+
+
+def _wait_link(ns, ifname: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while ifname not in ns.interfaces():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{ifname} did not appear")
+        time.sleep(0.05)
+
+
+def run(out_dir: str = "bench/results", log=print) -> dict:
+    """Every figure of the side-by-side, written to out_dir/vdpa.json."""
+    why = testpmd.unavailable()
+    result: dict = {"testpmd": [], "guest": []}
+    if why:
+        log(f"vdpa side by side skipped: {why}")
+        result["skipped"] = why
+    else:
+        log("vdpa side by side: testpmd virtio-user client, 64 B (client lcore on CPU 1)")
+        result["testpmd"] = run_testpmd(log)
+        gwhy = guest.unavailable()
+        if gwhy:
+            log(f"guest figures skipped: {gwhy}")
+            result["guest_skipped"] = gwhy
+        else:
+            result["guest"] = run_guest(log)
+        for mode in MODES:
+            ref = next(r["mpps"] for r in result["testpmd"]
+                       if r["mode"] == mode and r["backend"] == "dpdk-vhost")
+            mine = next(r["mpps"] for r in result["testpmd"]
+                        if r["mode"] == mode and r["backend"] == "vionic-model")
+            result.setdefault("model_over_dpdk", {})[mode] = round(mine / ref, 2) if ref else None
+        log("vionic-model / dpdk-vhost: " + ", ".join(
+            f"{m} {r}x" for m, r in result["model_over_dpdk"].items()))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / "vdpa.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+if __name__ == "__main__":
+    run(sys.argv[1] if len(sys.argv) > 1 else "bench/results")
