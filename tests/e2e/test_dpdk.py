@@ -132,3 +132,32 @@ def test_rxonly_counts_what_the_device_delivered(core, tmp_path):
                 delivered = be.stats()["device"]["rx"]["packets"]
     assert 0 < fwd["rx"] <= delivered
     assert fwd["rx"] >= want - 256
+
+
+def test_cli_vdpa_serves_one_frontend(tmp_path):
+    """`vionic vdpa --once` as a process: testpmd connects, sends, leaves;
+    the command exits 0 and the frames are in its pcap capture."""
+    import json
+    import subprocess
+    import sys
+
+    sock, pcap = tmp_path / "vu.sock", tmp_path / "tx.pcap"
+    p = subprocess.Popen([sys.executable, "-m", "vionic", "vdpa", "model", "--socket", str(sock),
+                          "--once", "--wire", f"pcap:{pcap}"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: sock.exists(), "the vhost-user socket")
+        with DpdkTestpmd(virtio_user(str(sock))) as pmd:
+            pmd.cmd("set fwd txonly")
+            pmd.cmd("start")
+            _wait(lambda: pcap.exists() and pcap.stat().st_size > 64 * 200, "frames in the pcap")
+            sent = pmd.forward_stats()["tx"]
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err
+    assert json.loads(out)["frontends"] == 1
+    assert "front-end 1 connected" in err and "device started" in err
+    frames = rdpcap(str(pcap))
+    assert 200 <= len(frames) <= sent and all(len(f) == 64 for f in frames)
