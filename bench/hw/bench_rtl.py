@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """RTL bench (make hw-bench): builds vionic_core with DATA_WIDTH=512 (shared with the
-tests' build), runs bench/hw/tb_bench.py and prints/writes bench/results/rtl.json and .txt."""
+tests' build), runs bench/hw/tb_bench.py and prints/writes bench/results/rtl.json and .txt.
+VIONIC_BENCH_NO_INTERRUPT=1: the same with VRING_AVAIL_F_NO_INTERRUPT set on both rings (poll mode),
+written to rtl_no_interrupt.json and .txt."""
 
 from __future__ import annotations
 
@@ -21,12 +23,18 @@ PARAMS = {"DATA_WIDTH": 512, "IMPL": 2}
 def main() -> None:
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / "rtl.json"
+    no_interrupt = os.environ.get("VIONIC_BENCH_NO_INTERRUPT", "0") == "1"
+    name = "rtl_no_interrupt" if no_interrupt else "rtl"
+    out = out_dir / f"{name}.json"
     runner = hwsim.build("vionic_core", PARAMS)
     tag = "vionic_core_DATA_WIDTH512_IMPL2"
     test_dir = hwsim.BUILD / tag / "run" / "bench"
     test_dir.mkdir(parents=True, exist_ok=True)
-    env = {"VIONIC_SEED": os.environ.get("VIONIC_SEED", "1"), "VIONIC_BENCH_OUT": str(out)}
+    env = {
+        "VIONIC_SEED": os.environ.get("VIONIC_SEED", "1"),
+        "VIONIC_BENCH_OUT": str(out),
+        "VIONIC_BENCH_NO_INTERRUPT": "1" if no_interrupt else "0",
+    }
     if out.exists():
         out.unlink()
     runner.test(
@@ -43,7 +51,8 @@ def main() -> None:
     lines = [
         f"vionic_core RTL bench: DATA_WIDTH={data['data_width']}, DMA read latency "
         f"{data['dma_read_latency_cycles']} cycles, {data['packets_per_point']} packets per point, "
-        "CYCLES register",
+        "CYCLES register"
+        + (", VRING_AVAIL_F_NO_INTERRUPT set on both rings (poll mode)" if no_interrupt else ""),
         f"{'dir':<4}{'bytes':>7}{'cycles/pkt':>12}{'bound':>8}{'% of bound':>12}",
     ]
     for r in data["results"]:
@@ -57,7 +66,7 @@ def main() -> None:
         "+ 8 B used element/64 for RX (write)"
     )
     text = "\n".join(lines)
-    (out_dir / "rtl.txt").write_text(text + "\n")
+    (out_dir / f"{name}.txt").write_text(text + "\n")
     print(text)
 
 

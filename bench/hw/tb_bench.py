@@ -19,6 +19,9 @@ NET_HDR_LEN = regs.VIONIC_NET_HDR_LEN
 SIZES = (64, 256, 1514)
 N = int(os.environ.get("VIONIC_BENCH_N", "1000"))
 LATENCY = 125
+# VIONIC_BENCH_NO_INTERRUPT=1: the driver sets VRING_AVAIL_F_NO_INTERRUPT on both rings (as a
+# poll-mode driver does), so every used.idx publication is followed by an avail.flags re-read
+NO_INTERRUPT = os.environ.get("VIONIC_BENCH_NO_INTERRUPT", "0") == "1"
 
 
 async def cycles(dev):
@@ -54,6 +57,8 @@ async def bench(dut):
     for size in SIZES:
         # ---------------- TX ----------------
         rx, tx = await dev.bring_up(rx_size=1024, tx_size=1024)
+        rx.set_no_interrupt(NO_INTERRUPT)
+        tx.set_no_interrupt(NO_INTERRUPT)
         frame = make_frame(rng, size)
         for _ in range(N):
             a = dev.mem.alloc(NET_HDR_LEN + size, 64)
@@ -104,6 +109,7 @@ async def bench(dut):
                     "data_width": 512,
                     "dma_read_latency_cycles": LATENCY,
                     "packets_per_point": N,
+                    "no_interrupt": NO_INTERRUPT,
                     "results": results,
                 },
                 f,

@@ -123,9 +123,9 @@ module vionic_core #(
     endgenerate
 
     // ---------------- register file ----------------
-    logic             clear, drain_busy;
-    logic [NQ-1:0]    q_run, q_kick, ev_used_irq, ev_pkt, ev_drop, ev_err;
-    logic [NQ*16-1:0] q_size, ev_bytes, ev_err_desc;
+    logic             clear, drain_busy, suspend, suspend_quiet;
+    logic [NQ-1:0]    q_run, q_enabled, q_kick, ev_used_irq, ev_pkt, ev_drop, ev_err;
+    logic [NQ*16-1:0] q_size, q_start_avail, q_start_used, q_used_idx, ev_bytes, ev_err_desc;
     logic [NQ*AW-1:0] q_desc, q_avail, q_used, ev_err_addr;
     logic [NQ*EW-1:0] ev_err_code;
 
@@ -141,7 +141,9 @@ module vionic_core #(
         .s_axil_rready(s_axil_rready),
         .m_axis_irq_tdata(m_axis_irq_tdata), .m_axis_irq_tvalid(m_axis_irq_tvalid),
         .m_axis_irq_tready(m_axis_irq_tready),
-        .clear(clear), .drain_busy(drain_busy), .q_run(q_run), .q_size(q_size), .q_desc(q_desc),
+        .clear(clear), .drain_busy(drain_busy), .q_run(q_run), .q_enabled(q_enabled),
+        .q_start_avail(q_start_avail), .q_start_used(q_start_used), .q_used_idx(q_used_idx),
+        .suspend(suspend), .suspend_quiet(suspend_quiet), .q_size(q_size), .q_desc(q_desc),
         .q_avail(q_avail), .q_used(q_used), .q_kick(q_kick),
         .ev_used_irq(ev_used_irq), .ev_pkt(ev_pkt), .ev_bytes(ev_bytes), .ev_drop(ev_drop),
         .ev_err(ev_err), .ev_err_code(ev_err_code), .ev_err_desc(ev_err_desc), .ev_err_addr(ev_err_addr));
@@ -222,21 +224,25 @@ module vionic_core #(
 
     // ---------------- fetch engines ----------------
     logic [1:0]       seg_valid, seg_ready, chain_valid, chain_ready, fetch_dry, fetch_err;
+    logic [1:0]       fetch_quiet, flags_req, flags_fresh;
     logic [2*AW-1:0]  seg_addr, fetch_err_addr;
     logic [2*16-1:0]  seg_idx;
     logic [2*32-1:0]  seg_len, chain_total;
     logic [2*16-1:0]  chain_head, avail_flags, fetch_err_desc;
-    logic [2*8-1:0]   chain_nseg;
+    logic [2*16-1:0]  chain_nseg;
     logic [2*EW-1:0]  fetch_err_code;
     logic             rx_need;
 
     generate
         for (gi = 0; gi < 2; gi++) begin : g_fetch
             vionic_fetch #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .IS_RX(gi == 0),
-                           .HEAD_DEPTH(128), .DESC_DEPTH(128)) u_fetch (
-                .clk(clk), .rst(rst), .clear(clear), .run(q_run[gi]), .q_size(q_size[16*gi +: 16]),
+                           .HEAD_DEPTH(128), .DESC_DEPTH(128), .MAX_CHAIN_SEGS(MAX_QUEUE_SIZE)) u_fetch (
+                .clk(clk), .rst(rst), .clear(clear), .run(q_run[gi]), .enabled(q_enabled[gi]),
+                .start_avail(q_start_avail[16*gi +: 16]), .suspend(suspend), .quiet(fetch_quiet[gi]),
+                .q_size(q_size[16*gi +: 16]),
                 .q_desc(q_desc[AW*gi +: AW]), .q_avail(q_avail[AW*gi +: AW]), .kick(q_kick[gi]),
                 .need(gi == 0 ? rx_need : 1'b0), .dry(fetch_dry[gi]), .avail_flags(avail_flags[16*gi +: 16]),
+                .flags_req(flags_req[gi]), .flags_fresh(flags_fresh[gi]),
                 .m_rd_req_valid(fetch_req_valid[gi]), .m_rd_req_ready(fetch_req_ready[gi]),
                 .m_rd_req_addr(fetch_req_addr[AW*gi +: AW]), .m_rd_req_len(fetch_req_len[16*gi +: 16]),
                 .m_rd_req_tag(fetch_req_tag[2*gi +: 2]),
@@ -248,20 +254,20 @@ module vionic_core #(
                 .m_seg_len(seg_len[32*gi +: 32]), .m_seg_idx(seg_idx[16*gi +: 16]),
                 .m_chain_valid(chain_valid[gi]), .m_chain_ready(chain_ready[gi]),
                 .m_chain_head(chain_head[16*gi +: 16]), .m_chain_total(chain_total[32*gi +: 32]),
-                .m_chain_nseg(chain_nseg[8*gi +: 8]),
+                .m_chain_nseg(chain_nseg[16*gi +: 16]),
                 .err_valid(fetch_err[gi]), .err_code(fetch_err_code[EW*gi +: EW]),
                 .err_desc(fetch_err_desc[16*gi +: 16]), .err_addr(fetch_err_addr[AW*gi +: AW]));
         end
     endgenerate
 
     // ---------------- TX pipeline (queue 1) ----------------
-    logic          tx_used_valid, tx_used_ready, tx_pkt, tx_drop, tx_err;
+    logic          tx_used_valid, tx_used_ready, tx_pkt, tx_drop, tx_err, tx_quiet;
     logic [15:0]   tx_used_id, tx_bytes, tx_err_desc;
     logic [AW-1:0] tx_err_addr;
     vionic_txq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .MTU(MTU)) u_txq (
-        .clk(clk), .rst(rst), .clear(clear), .run(q_run[1]),
+        .clk(clk), .rst(rst), .clear(clear), .run(q_run[1]), .suspend(suspend), .quiet(tx_quiet),
         .s_chain_valid(chain_valid[1]), .s_chain_ready(chain_ready[1]), .s_chain_head(chain_head[31:16]),
-        .s_chain_total(chain_total[63:32]), .s_chain_nseg(chain_nseg[15:8]),
+        .s_chain_total(chain_total[63:32]), .s_chain_nseg(chain_nseg[31:16]),
         .s_seg_valid(seg_valid[1]), .s_seg_ready(seg_ready[1]), .s_seg_addr(seg_addr[2*AW-1:AW]),
         .s_seg_len(seg_len[63:32]), .s_seg_idx(seg_idx[31:16]),
         .m_rd_req_valid(txrd_req_valid), .m_rd_req_ready(txrd_req_ready), .m_rd_req_addr(txrd_req_addr),
@@ -276,7 +282,7 @@ module vionic_core #(
 
     // ---------------- RX pipeline (queue 0) ----------------
     logic                  rx_wr_valid, rx_wr_ready, rx_stream_valid, rx_stream_ready;
-    logic                  rx_used_valid, rx_used_ready, rx_pkt, rx_drop, rx_wr_err;
+    logic                  rx_used_valid, rx_used_ready, rx_pkt, rx_drop, rx_wr_err, rx_quiet;
     logic [AW-1:0]         rx_wr_addr;
     logic [15:0]           rx_wr_len, rx_wr_desc, rx_used_id, rx_bytes, rx_delivered;
     logic [31:0]           rx_used_len;
@@ -284,11 +290,11 @@ module vionic_core #(
     logic [LW:0]           rx_stream_bytes;
     logic [15:0]           wr_seq, wr_done;
     vionic_rxq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .MTU(MTU), .FIFO_BYTES(RX_FIFO_BYTES)) u_rxq (
-        .clk(clk), .rst(rst), .clear(clear), .run(q_run[0]),
+        .clk(clk), .rst(rst), .clear(clear), .run(q_run[0]), .suspend(suspend), .quiet(rx_quiet),
         .s_axis_rx_tdata(s_axis_rx_tdata), .s_axis_rx_tkeep(s_axis_rx_tkeep), .s_axis_rx_tvalid(s_axis_rx_tvalid),
         .s_axis_rx_tready(s_axis_rx_tready), .s_axis_rx_tlast(s_axis_rx_tlast), .s_axis_rx_tuser(s_axis_rx_tuser),
         .s_chain_valid(chain_valid[0]), .s_chain_ready(chain_ready[0]), .s_chain_head(chain_head[15:0]),
-        .s_chain_total(chain_total[31:0]), .s_chain_nseg(chain_nseg[7:0]),
+        .s_chain_total(chain_total[31:0]), .s_chain_nseg(chain_nseg[15:0]),
         .s_seg_valid(seg_valid[0]), .s_seg_ready(seg_ready[0]), .s_seg_addr(seg_addr[AW-1:0]),
         .s_seg_len(seg_len[31:0]), .s_seg_idx(seg_idx[15:0]), .need(rx_need), .dry(fetch_dry[0]),
         .m_wr_req_valid(rx_wr_valid), .m_wr_req_ready(rx_wr_ready), .m_wr_req_addr(rx_wr_addr),
@@ -301,15 +307,17 @@ module vionic_core #(
         .cnt_pkt(rx_pkt), .cnt_bytes(rx_bytes), .cnt_drop(rx_drop), .delivered(rx_delivered));
 
     // ---------------- used-ring writers ----------------
-    logic [1:0]       used_wr_valid, used_wr_ready, used_irq;
+    logic [1:0]       used_wr_valid, used_wr_ready, used_irq, used_quiet;
     logic [2*AW-1:0]  used_wr_addr;
     logic [2*16-1:0]  used_wr_len;
     logic [2*512-1:0] used_wr_data;
 
     // RX: a used entry is written only for a frame delivered without a write error
     vionic_used #(.ADDR_WIDTH(AW), .LIMITED(1)) u_used_rx (
-        .clk(clk), .rst(rst), .clear(clear), .q_size(q_size[15:0]), .q_used(q_used[AW-1:0]),
-        .no_irq((avail_flags[15:0] & vionic_pkg::VRING_AVAIL_F_NO_INTERRUPT) != 0), .publish_limit(rx_delivered),
+        .clk(clk), .rst(rst), .clear(clear), .enabled(q_enabled[0]), .start_used(q_start_used[15:0]),
+        .used_idx(q_used_idx[15:0]), .quiet(used_quiet[0]), .q_size(q_size[15:0]), .q_used(q_used[AW-1:0]),
+        .no_irq((avail_flags[15:0] & vionic_pkg::VRING_AVAIL_F_NO_INTERRUPT) != 0),
+        .flags_req(flags_req[0]), .flags_fresh(flags_fresh[0]), .publish_limit(rx_delivered),
         .s_used_valid(rx_used_valid), .s_used_ready(rx_used_ready), .s_used_id(rx_used_id),
         .s_used_len(rx_used_len),
         .m_wr_req_valid(used_wr_valid[0]), .m_wr_req_ready(used_wr_ready[0]), .m_wr_req_addr(used_wr_addr[AW-1:0]),
@@ -317,8 +325,10 @@ module vionic_core #(
         .wr_done(wr_done), .irq(used_irq[0]));
     // TX: used entries come only for frames sent (or dropped) whole
     vionic_used #(.ADDR_WIDTH(AW), .LIMITED(0)) u_used_tx (
-        .clk(clk), .rst(rst), .clear(clear), .q_size(q_size[31:16]), .q_used(q_used[2*AW-1:AW]),
-        .no_irq((avail_flags[31:16] & vionic_pkg::VRING_AVAIL_F_NO_INTERRUPT) != 0), .publish_limit(16'd0),
+        .clk(clk), .rst(rst), .clear(clear), .enabled(q_enabled[1]), .start_used(q_start_used[31:16]),
+        .used_idx(q_used_idx[31:16]), .quiet(used_quiet[1]), .q_size(q_size[31:16]), .q_used(q_used[2*AW-1:AW]),
+        .no_irq((avail_flags[31:16] & vionic_pkg::VRING_AVAIL_F_NO_INTERRUPT) != 0),
+        .flags_req(flags_req[1]), .flags_fresh(flags_fresh[1]), .publish_limit(16'd0),
         .s_used_valid(tx_used_valid), .s_used_ready(tx_used_ready), .s_used_id(tx_used_id), .s_used_len(32'd0),
         .m_wr_req_valid(used_wr_valid[1]), .m_wr_req_ready(used_wr_ready[1]),
         .m_wr_req_addr(used_wr_addr[2*AW-1:AW]), .m_wr_req_len(used_wr_len[31:16]),
@@ -400,6 +410,9 @@ module vionic_core #(
     assign m_axi_awprot  = 3'b000;
 
     assign drain_busy = (|rd_busy) || wr_busy;
+    // SUSPEND DONE: every block suspended has finished what it started, the used
+    // entries are published, and no DMA is in flight
+    assign suspend_quiet = (&fetch_quiet) && tx_quiet && rx_quiet && (&used_quiet) && !drain_busy;
     assign rx_wr_err  = wr_err && (wr_err_src != vionic_pkg::WR_SRC_TX_USED);
 
     // ---------------- events to the register file ----------------

@@ -19,7 +19,7 @@ module vionic_dma_rd #(
     input  wire logic                            clk,
     input  wire logic                            rst,
     input  wire logic                            flush,         // drop all state, drain in-flight bursts
-    output      logic                            busy,          // bursts still in flight on AXI
+    output      logic                            busy,          // a request still to issue, or bursts in flight on AXI
     // requests
     input  wire logic                            s_req_valid,
     output      logic                            s_req_ready,
@@ -105,7 +105,7 @@ module vionic_dma_rd #(
         end
     end
     assign m_axi_arid = ID_WIDTH'(AXI_ID);
-    assign busy       = (beats_in_flight != 0) || m_axi_arvalid;
+    assign busy       = (beats_in_flight != 0) || m_axi_arvalid || cur_active;
 
     // ---------------- request info (R side annotation) ----------------
     logic                  info_m_valid, info_m_ready;

@@ -1,11 +1,17 @@
 // vionic_fetch: avail-ring and descriptor fetch for one split virtqueue.
-// - reads avail.flags/avail.idx on a doorbell (or when the RX side needs buffers),
+// - starts at avail index start_avail (VQ_STATE, held while the queue is disabled),
+// - reads avail.flags/avail.idx on a doorbell (or when the RX side needs buffers,
+//   or when the used-ring writer asks for fresh avail.flags: flags_req; the
+//   flags of a header read issued after the request come with flags_fresh),
 // - reads avail ring entries in batches of up to RING_BATCH per DMA read,
 // - groups consecutive head indices into runs of up to DESC_BATCH descriptors
 //   read with one DMA read, several runs in flight (credit-checked),
 // - walks chains (NEXT) with single-descriptor reads, checks every descriptor
 //   and emits whole chains: the segments (addr, len) and then the chain record
-//   (head, total length, segment count).
+//   (head, total length, segment count); a chain of up to MAX_CHAIN_SEGS
+//   descriptors (and the queue size) fits the segment FIFO whole,
+// - suspend: no new read is issued (except the avail.flags re-read asked for
+//   by flags_req); what is in flight completes, `quiet` says when nothing is.
 // Checks of one descriptor, the first that fails is reported (DESIGN §4):
 // next index out of range (VIONIC_ERR_INDEX), wrong direction
 // (VIONIC_ERR_DIRECTION), zero length (VIONIC_ERR_ZERO_LEN), chain too long or
@@ -22,14 +28,17 @@ module vionic_fetch #(
     parameter int DESC_BATCH     = 8,    // descriptors per run read (max)
     parameter int HEAD_DEPTH     = 64,   // head index FIFO entries
     parameter int DESC_DEPTH     = 64,   // fetched-descriptor FIFO entries
-    parameter int SEG_DEPTH      = 32,   // segment FIFO entries (>= MAX_CHAIN_SEGS)
     parameter int CHAIN_DEPTH    = 32,   // chain record FIFO entries
-    parameter int MAX_CHAIN_SEGS = 16    // longest chain accepted (also bounded by queue size)
+    parameter int MAX_CHAIN_SEGS = vionic_pkg::VIONIC_MAX_QUEUE_SIZE  // longest chain (also <= queue size) = segment FIFO entries, power of two
 ) (
     input  wire logic                            clk,
     input  wire logic                            rst,
     input  wire logic                            clear,          // queue reset: back to initial state
     input  wire logic                            run,            // queue enabled, DRIVER_OK, not stopped
+    input  wire logic                            enabled,        // queue_enable; while 0 the position is start_avail
+    input  wire logic [15:0]                     start_avail,    // first avail index taken after enable (VQ_STATE)
+    input  wire logic                            suspend,        // issue no new read (SUSPEND)
+    output      logic                            quiet,          // no read of this engine in flight (or halted)
     input  wire logic [15:0]                     q_size,         // power of two
     input  wire logic [ADDR_WIDTH-1:0]           q_desc,
     input  wire logic [ADDR_WIDTH-1:0]           q_avail,
@@ -37,6 +46,8 @@ module vionic_fetch #(
     input  wire logic                            need,           // RX: a frame waits for a buffer
     output      logic                            dry,            // avail ring empty and nothing in the pipeline
     output      logic [15:0]                     avail_flags,
+    input  wire logic                            flags_req,      // re-read avail.flags (used.idx was published)
+    output      logic                            flags_fresh,    // avail_flags now holds a value read after flags_req
     // DMA read requests
     output      logic                            m_rd_req_valid,
     input  wire logic                            m_rd_req_ready,
@@ -61,7 +72,7 @@ module vionic_fetch #(
     input  wire logic                            m_chain_ready,
     output      logic [15:0]                     m_chain_head,
     output      logic [31:0]                     m_chain_total,
-    output      logic [7:0]                      m_chain_nseg,
+    output      logic [15:0]                     m_chain_nseg,
     // error report (one-cycle pulse)
     output      logic                            err_valid,
     output      logic [3:0]                      err_code,
@@ -80,6 +91,13 @@ module vionic_fetch #(
     localparam int AVAIL_HDR_BYTES = vionic_pkg::AVAIL_RING_OFFSET;  // avail.flags and avail.idx
 
     typedef vionic_pkg::fetch_req_t fetch_req_t;
+
+    // elaboration-time parameter check (an unknown module stops elaboration)
+    generate
+        if ((MAX_CHAIN_SEGS & (MAX_CHAIN_SEGS - 1)) != 0 || MAX_CHAIN_SEGS < 2) begin : g_chk_chain
+            vionic_error_max_chain_segs_must_be_a_power_of_two u_err ();
+        end
+    endgenerate
 
     logic [15:0] ring_mask;
     assign ring_mask = q_size - 1'b1;
@@ -100,6 +118,8 @@ module vionic_fetch #(
     logic [4:0]     run_len;           // heads in that run
     logic           chain_read_wanted; // the walker waits to read descriptor chain_read_idx
     logic [15:0]    chain_read_idx;
+    logic           flags_wait;        // flags_req seen: a header read is to be issued for it
+    logic           flags_tagged;      // the header read in flight was issued after the last flags_req
 
     // head FIFO: avail ring entries
     logic        heads_s_valid, heads_s_ready, heads_m_valid, heads_m_ready;
@@ -156,17 +176,20 @@ module vionic_fetch #(
         req_sel        = vionic_pkg::FETCH_AVAIL_HDR;
         m_rd_req_addr  = q_avail;
         m_rd_req_len   = 16'(AVAIL_HDR_BYTES);
+        // suspended: only the avail.flags re-read of a publication is issued
         if (live) begin
-            if (chain_read_wanted) begin
+            if (chain_read_wanted && !suspend) begin
                 m_rd_req_valid = 1'b1;
                 req_sel        = vionic_pkg::FETCH_DESC_CHAIN;
                 m_rd_req_addr  = q_desc + (ADDR_WIDTH'(chain_read_idx) << DESC_SHIFT);
                 m_rd_req_len   = 16'(DESC_BYTES);
-            end else if (hdr_req) begin
+            end else if (hdr_req && (!suspend || flags_wait)) begin
                 m_rd_req_valid = 1'b1;
                 req_sel        = vionic_pkg::FETCH_AVAIL_HDR;
                 m_rd_req_addr  = q_avail;
                 m_rd_req_len   = 16'(AVAIL_HDR_BYTES);
+            end else if (suspend) begin
+                m_rd_req_valid = 1'b0;
             end else if (run_req && runs_s_ready) begin
                 m_rd_req_valid = 1'b1;
                 req_sel        = vionic_pkg::FETCH_DESC_RUN;
@@ -279,6 +302,14 @@ module vionic_fetch #(
     assign hdr_idx_unit   = unit_valid && rd_kind == vionic_pkg::FETCH_AVAIL_HDR && hdr_idx_next;
     assign avail_idx_bad  = hdr_idx_unit && (avail_jump > {1'b0, q_size});
 
+    // flags_req: the used-ring writer published used.idx and needs avail.flags read
+    // after that (VIRTIO 1.2 §2.7.7.2: used.idx store, then flags load). Only a
+    // header read issued after the latest request answers it (flags_fresh, the
+    // cycle after the flags arrived); one already in flight does not. A queue that
+    // no longer runs answers with the flags it has.
+    logic hdr_fire;
+    assign hdr_fire = req_fire && req_sel == vionic_pkg::FETCH_AVAIL_HDR;
+
     always_ff @(posedge clk) begin
         if (rst || clear) begin
             avail_idx     <= '0;
@@ -287,20 +318,34 @@ module vionic_fetch #(
             hdr_in_flight <= 1'b0;
             hdr_idx_next  <= 1'b0;
             seen_empty    <= 1'b0;
+            flags_wait    <= 1'b0;
+            flags_tagged  <= 1'b0;
+            flags_fresh   <= 1'b0;
         end else begin
+            flags_fresh <= 1'b0;
             if (kick) begin
                 hdr_wanted <= 1'b1;
                 seen_empty <= 1'b0;
-            end else if (need && !seen_empty && !hdr_wanted && !hdr_in_flight && (avail_pending == 0)) begin
+            end else if (flags_req ||
+                         (need && !seen_empty && !hdr_wanted && !hdr_in_flight && (avail_pending == 0))) begin
                 hdr_wanted <= 1'b1;
             end
-            if (req_fire && req_sel == vionic_pkg::FETCH_AVAIL_HDR) begin
+            if (hdr_fire) begin
                 hdr_in_flight <= 1'b1;
-                if (!kick) hdr_wanted <= 1'b0;
+                if (!kick && !flags_req) hdr_wanted <= 1'b0;
+                flags_tagged <= flags_wait && !flags_req;
+            end else if (flags_req) begin
+                flags_tagged <= 1'b0;
             end
+            if (flags_req) flags_wait <= 1'b1;
+            else if (hdr_fire) flags_wait <= 1'b0;
             if (hdr_flags_unit) begin
                 hdr_idx_next <= 1'b1;
                 avail_flags  <= unit16;
+                if (flags_tagged && !flags_req && !hdr_fire) begin
+                    flags_tagged <= 1'b0;
+                    flags_fresh  <= 1'b1;
+                end
             end
             if (hdr_idx_unit) begin
                 hdr_idx_next  <= 1'b0;
@@ -310,6 +355,12 @@ module vionic_fetch #(
                     seen_empty <= (unit16 == ring_read_idx) && !kick;
                 end
             end
+            if (!live && !flags_req && (flags_wait || flags_tagged)) begin
+                flags_wait   <= 1'b0;
+                flags_tagged <= 1'b0;
+                flags_fresh  <= 1'b1;
+            end
+            if (!enabled) avail_idx <= start_avail;
         end
     end
 
@@ -329,6 +380,10 @@ module vionic_fetch #(
                              + ((req_fire && req_sel == vionic_pkg::FETCH_AVAIL_RING) ? HCW'(ring_batch) : '0)
                              - (ring_unit ? HCW'(1) : '0);
             if (ring_unit) ring_slot <= ring_slot + 1'b1;
+            if (!enabled) begin
+                ring_read_idx <= start_avail;
+                ring_slot     <= start_avail;
+            end
         end
     end
 
@@ -355,19 +410,19 @@ module vionic_fetch #(
     logic [127:0] chain_desc;
     logic [15:0]  walk_head, walk_idx;
     logic [31:0]  walk_total;
-    logic [7:0]   walk_nseg;
+    logic [15:0]  walk_nseg;
     logic [127:0] desc;                // the descriptor being checked
     logic [15:0]  desc_idx, desc_head;
     logic         desc_valid;
     logic [31:0]  desc_len, chain_total_new;
     logic [15:0]  desc_flags, desc_next;
     logic [32:0]  total_sum;
-    logic [7:0]   chain_nseg_new;
+    logic [15:0]  chain_nseg_new;
     logic [15:0]  chain_limit;
     logic         desc_has_next, next_out_of_range, desc_wrong_dir, desc_zero_len, chain_too_long;
     logic         desc_fault, desc_accept;
     logic         chains_s_valid, chains_s_ready, segs_s_valid, segs_s_ready;
-    logic [$clog2(SEG_DEPTH)+1:0]   segs_count;
+    logic [$clog2(MAX_CHAIN_SEGS)+1:0] segs_count;
     logic [$clog2(CHAIN_DEPTH)+1:0] chains_count;
 
     always_comb begin
@@ -387,13 +442,13 @@ module vionic_fetch #(
         desc_next         = desc[127:112];
         total_sum         = {1'b0, (walk_active ? walk_total : 32'd0)} + {1'b0, desc_len};
         chain_total_new   = total_sum[32] ? 32'hFFFF_FFFF : total_sum[31:0];
-        chain_nseg_new    = (walk_active ? walk_nseg : 8'd0) + 8'd1;
+        chain_nseg_new    = (walk_active ? walk_nseg : 16'd0) + 16'd1;
         chain_limit       = (q_size < 16'(MAX_CHAIN_SEGS)) ? q_size : 16'(MAX_CHAIN_SEGS);
         desc_has_next     = (desc_flags & vionic_pkg::VRING_DESC_F_NEXT) != 0;
         next_out_of_range = desc_has_next && (desc_next >= q_size);
         desc_wrong_dir    = ((desc_flags & vionic_pkg::VRING_DESC_F_WRITE) != 0) != IS_RX;
         desc_zero_len     = (desc_len == 0);
-        chain_too_long    = desc_has_next && ({8'd0, chain_nseg_new} >= chain_limit);
+        chain_too_long    = desc_has_next && (chain_nseg_new >= chain_limit);
         desc_fault        = next_out_of_range || desc_wrong_dir || desc_zero_len || chain_too_long;
         desc_accept       = live && desc_valid && !desc_fault && segs_s_ready &&
                             (desc_has_next ? !chain_read_wanted : chains_s_ready);
@@ -402,12 +457,13 @@ module vionic_fetch #(
     end
     assign descs_m_ready = desc_accept && !walk_active;
 
-    vionic_fifo #(.WIDTH(ADDR_WIDTH + 32 + 16), .DEPTH(SEG_DEPTH)) u_segs (
+    // a whole chain waits here until its record is pushed: MAX_CHAIN_SEGS entries
+    vionic_fifo #(.WIDTH(ADDR_WIDTH + 32 + 16), .DEPTH(MAX_CHAIN_SEGS)) u_segs (
         .clk(clk), .rst(rst || clear), .s_valid(segs_s_valid), .s_ready(segs_s_ready),
         .s_data({desc[63:0], desc_len, desc_idx}),
         .m_valid(m_seg_valid), .m_ready(m_seg_ready), .m_data({m_seg_addr, m_seg_len, m_seg_idx}),
         .count(segs_count));
-    vionic_fifo #(.WIDTH(16 + 32 + 8), .DEPTH(CHAIN_DEPTH)) u_chains (
+    vionic_fifo #(.WIDTH(16 + 32 + 16), .DEPTH(CHAIN_DEPTH)) u_chains (
         .clk(clk), .rst(rst || clear), .s_valid(chains_s_valid), .s_ready(chains_s_ready),
         .s_data({desc_head, chain_total_new, chain_nseg_new}),
         .m_valid(m_chain_valid), .m_ready(m_chain_ready),
@@ -499,13 +555,20 @@ module vionic_fetch #(
         end
     end
 
+    // no read in flight: avail header, ring entries, descriptor runs, a chained
+    // descriptor, the avail.flags re-read asked for (after an error: halted, the
+    // DMA engine's own busy covers what was issued)
+    assign quiet = halted || !(hdr_in_flight || (heads_in_flight != 0) || (runs_count != 0) ||
+                               (walk_active && !chain_read_wanted && !chain_desc_valid) ||
+                               flags_wait || flags_tagged);
+
     assign dry = seen_empty && !hdr_wanted && !hdr_in_flight && (avail_pending == 0) && (heads_count == 0) &&
                  (heads_in_flight == 0) && (run_len == 0) && (descs_in_flight == 0) && (descs_count == 0) &&
-                 !walk_active && !m_chain_valid;
+                 !walk_active && (chains_count == 0);   // count: a record just pushed is not out yet
 
     logic unused_ok;
-    assign unused_ok = ^{heads_s_ready, descs_s_ready, runs_count, runs_m_valid, ring_mask, desc_flags,
-                         beat_shifted, segs_count, chains_count, desc_acc};
+    assign unused_ok = ^{heads_s_ready, descs_s_ready, runs_m_valid, ring_mask, desc_flags,
+                         beat_shifted, segs_count, desc_acc};
 endmodule
 
 `default_nettype wire

@@ -3,11 +3,20 @@
 // virtio common cfg (feature negotiation, device status, queue config with
 // enable-time checks), ISR (read to clear), virtio_net_config, notify
 // doorbells (NOTIFICATION_DATA), vendor block (identity, cycle counter,
-// error log, per-queue counters; reading a LO half latches the HI half),
+// error log, per-queue counters; reading a LO half latches the HI half;
+// SUSPEND; per-queue VQ_STATE),
 // error handling (stop queue, DEVICE_NEEDS_RESET, config interrupt), the
 // interrupt request stream, and the device reset sequence (status <- 0:
 // clear is held until the DMA engines have drained, then every register
 // returns to its reset value and status reads 0).
+// VQ_STATE(q): {used index 31:16, last avail index 15:0}. While the queue is
+// disabled it holds what the driver wrote (reset 0) and the data path starts
+// from it at enable; while enabled writes are ignored and it reads the live
+// position: the used writer's next used index, and the avail index as the
+// written start plus the used entries written since (entries complete in order,
+// one used element each).
+// SUSPEND: bit 0 (REQ) as written; bit 1 (DONE) reads 1 once the data path,
+// suspended, has nothing in flight (suspend_quiet).
 `default_nettype none
 
 module vionic_regs #(
@@ -51,6 +60,12 @@ module vionic_regs #(
     output      logic                     clear,             // device reset in progress (or rst)
     input  wire logic                     drain_busy,        // DMA engines still have bursts in flight
     output      logic [NQ-1:0]            q_run,
+    output      logic [NQ-1:0]            q_enabled,         // queue_enable (the data path holds its start while 0)
+    output      logic [NQ*16-1:0]         q_start_avail,     // VQ_STATE as written: first avail index
+    output      logic [NQ*16-1:0]         q_start_used,      // VQ_STATE as written: first used index
+    input  wire logic [NQ*16-1:0]         q_used_idx,        // live next used index of each queue
+    output      logic                     suspend,           // SUSPEND REQ
+    input  wire logic                     suspend_quiet,     // suspended data path: nothing in flight
     output      logic [NQ*16-1:0]         q_size,
     output      logic [NQ*ADDR_WIDTH-1:0] q_desc,
     output      logic [NQ*ADDR_WIDTH-1:0] q_avail,
@@ -70,6 +85,7 @@ module vionic_regs #(
     localparam int NUM_VECTORS = vionic_pkg::VIONIC_MSIX_VECTORS(NUM_QP);
     localparam int STATS_SHIFT  = $clog2(vionic_pkg::VIONIC_QSTATS_STRIDE);   // counter block of a queue
     localparam int NOTIFY_SHIFT = $clog2(vionic_pkg::VIONIC_NOTIFY_OFF_MULT); // doorbell of a queue
+    localparam int VQ_SHIFT     = $clog2(vionic_pkg::VIONIC_VQ_STATE_STRIDE); // VQ_STATE of a queue
 
     // word address of a register (every access is 32 bits wide)
     function automatic logic [15:0] word(input logic [15:0] addr);
@@ -136,6 +152,10 @@ module vionic_regs #(
     logic          link_state;              // link_up as the driver sees it
     logic [7:0]    config_generation;       // changes with the device config; kept across device resets
     logic [NQ-1:0] queue_irq_pending;
+    logic [15:0]   vq_start_avail [0:NQ-1]; // VQ_STATE as written (avail field)
+    logic [15:0]   vq_start_used  [0:NQ-1]; // VQ_STATE as written (used field)
+    logic          suspend_req;             // SUSPEND bit 0
+    logic          suspend_done;            // SUSPEND bit 1 (with bit 0)
 
     // ---------------- data path outputs ----------------
     assign clear = rst || resetting;
@@ -148,8 +168,19 @@ module vionic_regs #(
             assign q_desc[ADDR_WIDTH*gq +: ADDR_WIDTH]  = queue_desc[gq][ADDR_WIDTH-1:0];
             assign q_avail[ADDR_WIDTH*gq +: ADDR_WIDTH] = queue_avail[gq][ADDR_WIDTH-1:0];
             assign q_used[ADDR_WIDTH*gq +: ADDR_WIDTH]  = queue_used[gq][ADDR_WIDTH-1:0];
+            assign q_start_avail[16*gq +: 16]           = vq_start_avail[gq];
+            assign q_start_used[16*gq +: 16]            = vq_start_used[gq];
         end
     endgenerate
+    assign q_enabled = queue_enabled;
+    assign suspend   = suspend_req;
+
+    // VQ_STATE of queue q as read: as written while disabled, live while enabled
+    function automatic logic [31:0] vq_state(input logic enabled, input logic [15:0] start_avail,
+                                             input logic [15:0] start_used, input logic [15:0] used_now);
+        if (enabled) vq_state = {used_now, used_now - start_used + start_avail};
+        else         vq_state = {start_used, start_avail};
+    endfunction
 
     // byte-enable merge of a 32-bit register
     function automatic [31:0] merge;
@@ -217,8 +248,15 @@ module vionic_regs #(
     logic [QW-1:0] stats_q;
     logic          stats_hit;               // read address inside the counters of a queue
     logic [15:0]   stats_reg;               // counter register inside a queue's block
+    logic [15:0]   vq_offset;               // read address relative to VQ_STATE(0)
+    logic [QW-1:0] vq_q;
+    logic          vq_hit;                  // read address is VQ_STATE of a queue
     always_comb begin
         read_data    = 32'd0;
+        vq_offset    = read_addr - vionic_pkg::VIONIC_REG_VQ_STATE_BASE;
+        vq_q         = QW'(vq_offset >> VQ_SHIFT);
+        vq_hit       = (read_addr >= vionic_pkg::VIONIC_REG_VQ_STATE_BASE) && ((vq_offset >> VQ_SHIFT) < 16'(NQ)) &&
+                       ((vq_offset & (vionic_pkg::VIONIC_VQ_STATE_STRIDE - 16'd1)) == 16'd0);
         stats_offset = read_addr - vionic_pkg::VIONIC_REG_QSTATS_BASE;
         stats_q      = QW'(stats_offset >> STATS_SHIFT);
         stats_reg    = stats_offset & (vionic_pkg::VIONIC_QSTATS_STRIDE - 16'd1);
@@ -258,6 +296,9 @@ module vionic_regs #(
             vionic_pkg::VIONIC_REG_ERR_DESC:        read_data = {16'd0, err_desc};
             vionic_pkg::VIONIC_REG_ERR_ADDR_LO:     read_data = err_addr[31:0];
             vionic_pkg::VIONIC_REG_ERR_ADDR_HI:     read_data = err_addr[63:32];
+            vionic_pkg::VIONIC_REG_SUSPEND:
+                read_data = ((suspend_req && suspend_done) ? 32'(vionic_pkg::VIONIC_SUSPEND_DONE) : 32'd0) |
+                            (suspend_req ? 32'(vionic_pkg::VIONIC_SUSPEND_REQ) : 32'd0);
             default: begin
                 if (stats_hit) begin
                     case (stats_reg)
@@ -269,6 +310,9 @@ module vionic_regs #(
                         vionic_pkg::VIONIC_QSTAT_ERRORS:     read_data = stat_errors[stats_q];
                         default:                             read_data = 32'd0;
                     endcase
+                end else if (vq_hit) begin
+                    read_data = vq_state(queue_enabled[vq_q], vq_start_avail[vq_q], vq_start_used[vq_q],
+                                         q_used_idx[16*vq_q +: 16]);
                 end
             end
         endcase
@@ -337,6 +381,20 @@ module vionic_regs #(
     assign notify_write = (write_addr & ~(vionic_pkg::VIONIC_NOTIFY_SIZE - 16'd1)) == vionic_pkg::VIONIC_NOTIFY;
     assign notify_queue = (write_addr - vionic_pkg::VIONIC_NOTIFY) >> NOTIFY_SHIFT;
 
+    // VQ_STATE(q) = VIONIC_REG_VQ_STATE_BASE + VIONIC_VQ_STATE_STRIDE * q, written while q is disabled
+    logic [15:0]   vq_w_offset;
+    logic [QW-1:0] vq_w_q;
+    logic          vq_write;
+    logic [31:0]   vq_written;
+    always_comb begin
+        vq_w_offset = write_addr - vionic_pkg::VIONIC_REG_VQ_STATE_BASE;
+        vq_w_q      = QW'(vq_w_offset >> VQ_SHIFT);
+        vq_write    = (write_addr >= vionic_pkg::VIONIC_REG_VQ_STATE_BASE) && ((vq_w_offset >> VQ_SHIFT) < 16'(NQ)) &&
+                      ((vq_w_offset & (vionic_pkg::VIONIC_VQ_STATE_STRIDE - 16'd1)) == 16'd0) &&
+                      !queue_enabled[vq_w_q];
+        vq_written  = merge({vq_start_used[vq_w_q], vq_start_avail[vq_w_q]}, wdata, wstrb);
+    end
+
     // device status, feature negotiation, queue configuration and the reset sequence
     always_ff @(posedge clk) begin
         q_kick <= '0;
@@ -350,7 +408,10 @@ module vionic_regs #(
             queue_enabled   <= '0;
             queue_stopped   <= '0;
             resetting       <= 1'b0;
+            suspend_req     <= 1'b0;
             for (int i = 0; i < NQ; i++) begin
+                vq_start_avail[i] <= '0;
+                vq_start_used[i]  <= '0;
                 queue_size[i]   <= 16'(MAX_QSIZE);
                 queue_vector[i] <= NO_VECTOR;
                 queue_desc[i]   <= '0;
@@ -390,9 +451,14 @@ module vionic_regs #(
                     A_QAVAIL_HI: if (queue_sel_valid) queue_avail[sel_q][63:32] <= merge(queue_avail[sel_q][63:32], wdata, wstrb);
                     A_QUSED_LO:  if (queue_sel_valid) queue_used[sel_q][31:0]   <= merge(queue_used[sel_q][31:0], wdata, wstrb);
                     A_QUSED_HI:  if (queue_sel_valid) queue_used[sel_q][63:32]  <= merge(queue_used[sel_q][63:32], wdata, wstrb);
+                    vionic_pkg::VIONIC_REG_SUSPEND: if (wstrb[0]) suspend_req <= wdata[0];
                     default: begin
                         if (notify_write && notify_queue < 16'(NQ))
                             q_kick[notify_queue[QW-1:0]] <= 1'b1;
+                        if (vq_write) begin
+                            vq_start_avail[vq_w_q] <= vq_written[15:0];
+                            vq_start_used[vq_w_q]  <= vq_written[31:16];
+                        end
                     end
                 endcase
             end
@@ -451,6 +517,14 @@ module vionic_regs #(
                     bytes_hi[stats_q] <= stat_bytes[stats_q][63:32];
             end
         end
+    end
+
+    // SUSPEND DONE: the request has been seen by the data path, which is quiet;
+    // a SUSPEND write starts it over
+    always_ff @(posedge clk) begin
+        if (rst || reset_done) suspend_done <= 1'b0;
+        else suspend_done <= suspend_req && suspend_quiet &&
+                             !(write_live && write_addr == vionic_pkg::VIONIC_REG_SUSPEND);
     end
 
     // link changes: a new config generation and the config interrupt (§5.1.4)

@@ -11,6 +11,9 @@
 // without error; a failed write (reported by the core with the descriptor and
 // its buffer address, the request address) stops the counting, so the used
 // entry of the failed chain is never written nor published.
+// suspend: every frame that reaches the decision is dropped (DROPS; the MAC
+// side never waits for it); a frame being written is finished; `quiet` once
+// no frame is being written or waits for its data writes to complete.
 `default_nettype none
 
 module vionic_rxq #(
@@ -25,6 +28,8 @@ module vionic_rxq #(
     input  wire logic                          rst,
     input  wire logic                          clear,
     input  wire logic                          run,
+    input  wire logic                          suspend,          // start no frame: drop them (SUSPEND)
+    output      logic                          quiet,            // no frame being written or completing
     // MAC
     input  wire logic [DATA_WIDTH-1:0]         s_axis_rx_tdata,
     input  wire logic [DATA_WIDTH/8-1:0]       s_axis_rx_tkeep,
@@ -37,7 +42,7 @@ module vionic_rxq #(
     output      logic                          s_chain_ready,
     input  wire logic [15:0]                   s_chain_head,
     input  wire logic [31:0]                   s_chain_total,
-    input  wire logic [7:0]                    s_chain_nseg,
+    input  wire logic [15:0]                   s_chain_nseg,
     input  wire logic                          s_seg_valid,
     output      logic                          s_seg_ready,
     input  wire logic [ADDR_WIDTH-1:0]         s_seg_addr,
@@ -139,7 +144,7 @@ module vionic_rxq #(
     // ---------------- decision engine ----------------
     logic        cmds_s_ready;
     logic        writing, cmd_push, cmd_drop, drop_now, take_buf;
-    logic [7:0]  segs_left;
+    logic [15:0] segs_left;
     logic [15:0] bytes_left, frame_head, frame_len;
     logic [31:0] write_len;
     logic        used_pending, used_fire, done_s_ready;
@@ -152,7 +157,7 @@ module vionic_rxq #(
         take_buf = 1'b0;
         need     = 1'b0;
         if (!writing && (!used_pending || used_fire) && info_m_valid && cmds_s_ready) begin
-            if (!run || info_m_bad) drop_now = 1'b1;
+            if (!run || suspend || info_m_bad) drop_now = 1'b1;
             else if (s_chain_valid) begin
                 if (s_chain_total < {15'd0, buffer_need}) drop_now = 1'b1;
                 else take_buf = 1'b1;
@@ -167,7 +172,7 @@ module vionic_rxq #(
 
     // the buffer chain is taken together with its first segment
     logic        eff_writing;
-    logic [7:0]  eff_left;
+    logic [15:0] eff_left;
     logic [15:0] eff_bytes_left;
     assign eff_writing    = writing || take_buf;
     assign eff_left       = writing ? segs_left : s_chain_nseg;
@@ -207,8 +212,8 @@ module vionic_rxq #(
             end
             if (s_seg_valid && s_seg_ready) begin
                 bytes_left <= eff_bytes_left - write_len[15:0];
-                segs_left  <= eff_left - 8'd1;
-                if (eff_left == 8'd1) begin
+                segs_left  <= eff_left - 16'd1;
+                if (eff_left == 16'd1) begin
                     writing        <= 1'b0;
                     used_pending   <= 1'b1;
                     frame_last_seq <= (m_wr_req_valid && m_wr_req_ready) ? wr_seq : last_wr_seq;
@@ -313,8 +318,10 @@ module vionic_rxq #(
         for (int j = 0; j < W; j++) m_stream_bytes = m_stream_bytes + {{LW{1'b0}}, pk_strb[j]};
     end
 
+    assign quiet = !writing && !used_pending && (done_count == 0);
+
     logic unused_ok;
-    assign unused_ok = ^{done_count, done_dist[14:0], data_count, info_count, cmds_count, pk_m_last, pk_m_user,
+    assign unused_ok = ^{done_dist[14:0], data_count, info_count, cmds_count, pk_m_last, pk_m_user,
                          write_len[31:16], s_chain_total[31:17]};
 endmodule
 

@@ -9,6 +9,8 @@
 // that buffer's address (desc.addr), whichever burst failed; the frame ends
 // at that beat with tuser (abort: never a good frame on the MAC), gets no used
 // entry and is not counted, and nothing is sent after it until clear.
+// suspend: no new chain is taken; the chains taken are read, sent and get their
+// used entries; `quiet` once none is left (and the MAC took the last beat).
 `default_nettype none
 
 module vionic_txq #(
@@ -22,12 +24,14 @@ module vionic_txq #(
     input  wire logic                            rst,
     input  wire logic                            clear,
     input  wire logic                            run,
+    input  wire logic                            suspend,        // take no new chain (SUSPEND)
+    output      logic                            quiet,          // no chain taken is unfinished (or failed)
     // chains from vionic_fetch
     input  wire logic                            s_chain_valid,
     output      logic                            s_chain_ready,
     input  wire logic [15:0]                     s_chain_head,
     input  wire logic [31:0]                     s_chain_total,
-    input  wire logic [7:0]                      s_chain_nseg,
+    input  wire logic [15:0]                     s_chain_nseg,
     input  wire logic                            s_seg_valid,
     output      logic                            s_seg_ready,
     input  wire logic [ADDR_WIDTH-1:0]           s_seg_addr,
@@ -75,7 +79,7 @@ module vionic_txq #(
     // ---------------- issue side ----------------
     logic        chain_busy;           // segments of a taken chain remain
     logic        chain_drop;           // the taken chain is dropped (no reads)
-    logic [7:0]  segs_left;
+    logic [15:0] segs_left;
     logic [4:0]  hdr_left;             // header bytes still to skip
     logic [31:0] frame_len;
     logic        info_s_ready;
@@ -86,7 +90,7 @@ module vionic_txq #(
     // engine pushes the segments before the record), so a one-descriptor frame
     // costs one cycle here.
     logic       eff_busy, eff_drop;
-    logic [7:0] eff_left;
+    logic [15:0] eff_left;
     logic [4:0] eff_hdr_left;
     logic       new_chain_drop;
     always_comb begin
@@ -98,10 +102,10 @@ module vionic_txq #(
         eff_hdr_left   = chain_busy ? hdr_left : 5'(HDR_LEN);
         seg_skip       = (s_seg_len < 32'(eff_hdr_left)) ? s_seg_len : 32'(eff_hdr_left);
         read_len       = s_seg_len - seg_skip;
-        seg_is_last    = (eff_left == 8'd1);
+        seg_is_last    = (eff_left == 16'd1);
     end
 
-    assign s_chain_ready = run && !failed && !chain_busy && s_chain_valid && info_s_ready;
+    assign s_chain_ready = run && !suspend && !failed && !chain_busy && s_chain_valid && info_s_ready;
     // descriptor buffer address of every read request in flight (error report)
     logic                  reqs_s_ready, reqs_m_valid, beat_fire;
     logic [ADDR_WIDTH-1:0] reqs_m_addr;
@@ -134,7 +138,7 @@ module vionic_txq #(
             end
             if (s_seg_valid && s_seg_ready) begin
                 hdr_left   <= eff_hdr_left - seg_skip[4:0];
-                segs_left  <= eff_left - 8'd1;
+                segs_left  <= eff_left - 16'd1;
                 chain_busy <= !seg_is_last;
             end
         end
@@ -227,8 +231,11 @@ module vionic_txq #(
         end
     end
 
+    // after a read error nothing more completes: the DMA engine's busy covers its reads
+    assign quiet = failed || (!chain_busy && (info_count == 0) && !m_axis_tx_tvalid);
+
     logic unused_ok;
-    assign unused_ok = ^{info_count, reqs_count, reqs_m_valid, frame_len[31:16], read_len[31:16], seg_skip[31:5]};
+    assign unused_ok = ^{reqs_count, reqs_m_valid, frame_len[31:16], read_len[31:16], seg_skip[31:5]};
 endmodule
 
 `default_nettype wire

@@ -2,8 +2,15 @@
 // Completed chains (id, len) are gathered into one DMA write of up to BATCH
 // used elements (never across the ring end); once that write (and every
 // earlier write of the engine, B responses return in order) has completed,
-// used.idx is written. After the used.idx write has completed, an interrupt
-// is requested unless the driver set VRING_AVAIL_F_NO_INTERRUPT.
+// used.idx is written. The ring index starts at start_used (VQ_STATE, held
+// while the queue is disabled); used_idx is the next used-ring index written.
+// After the used.idx write has completed, an interrupt is requested at once if
+// the flags last read (no_irq) want one; if they say
+// VRING_AVAIL_F_NO_INTERRUPT, avail.flags is read again (flags_req; the fetch
+// engine answers with flags_fresh and the new no_irq), since the driver may
+// have cleared it without a doorbell, and that value decides (VIRTIO 1.2
+// §2.7.7.2: used.idx store before the flags load). Publications while that
+// read is in flight share it, or one more read after it.
 // With LIMITED, an element is written only once it is below publish_limit:
 // the RX queue writes (and so publishes) used entries only for frames whose
 // data writes completed without error, and never writes the ring slot of a
@@ -19,9 +26,15 @@ module vionic_used #(
     input  wire logic                  clk,
     input  wire logic                  rst,
     input  wire logic                  clear,
+    input  wire logic                  enabled,        // queue_enable; while 0 the ring index is start_used
+    input  wire logic [15:0]           start_used,     // used index of the first element after enable (VQ_STATE)
+    output      logic [15:0]           used_idx,       // next used-ring index written (VQ_STATE)
+    output      logic                  quiet,          // nothing gathered, written or to be published
     input  wire logic [15:0]           q_size,
     input  wire logic [ADDR_WIDTH-1:0] q_used,
     input  wire logic                  no_irq,         // avail.flags & VRING_AVAIL_F_NO_INTERRUPT
+    output      logic                  flags_req,      // re-read avail.flags (one-cycle pulse)
+    input  wire logic                  flags_fresh,    // no_irq now comes from a read issued after flags_req
     input  wire logic [15:0]           publish_limit,  // LIMITED: elements up to this count may be written
     // completions
     input  wire logic                  s_used_valid,
@@ -52,7 +65,6 @@ module vionic_used #(
     // 'next' collects newer batches meanwhile (coalesced into one idx write).
     localparam int ELEM_SHIFT = $clog2(vionic_pkg::USED_ELEM_SIZE);
 
-    logic [15:0]  used_idx;            // used entries written to the ring
     logic [15:0]  ring_pos, ring_to_end, batch_limit;
     logic [3:0]   batch_len;           // elements gathered
     logic         batch_ready;         // a gathered batch waits to be written
@@ -74,7 +86,7 @@ module vionic_used #(
         batch_limit  = (ring_to_end < 16'(BATCH)) ? ring_to_end : 16'(BATCH);
         pending_dist = wr_done - pending_elem_seq - 1'b1;   // < 0x8000: element write done
         idx_dist     = wr_done - idx_write_seq - 1'b1;      // < 0x8000: used.idx write done
-        limit_dist   = publish_limit - (used_idx + 16'(batch_len));   // elements allowed, not yet gathered
+        limit_dist   = publish_limit - (used_idx - start_used + 16'(batch_len));   // allowed, not yet gathered
         elem_allowed = !LIMITED || (limit_dist != 0 && !limit_dist[15]);
     end
     assign elems_m_ready = !batch_ready && elems_m_valid && elem_allowed && (16'(batch_len) < batch_limit);
@@ -123,6 +135,13 @@ module vionic_used #(
     end
 
     // element writes, used.idx writes and the interrupt after them
+    logic decide;          // a used.idx write has completed
+    logic fresh;           // the avail.flags re-read answered
+    logic flags_check;     // a publication waits for the avail.flags re-read
+    logic flags_again;     // a later publication needs one more re-read after it
+    assign decide = irq_wait && !(idx_write && m_wr_req_ready) && !idx_dist[15];
+    assign fresh  = flags_check && flags_fresh;
+
     always_ff @(posedge clk) begin
         if (rst || clear) begin
             used_idx         <= '0;
@@ -135,8 +154,12 @@ module vionic_used #(
             idx_write_seq    <= '0;
             irq_wait         <= 1'b0;
             irq              <= 1'b0;
+            flags_req        <= 1'b0;
+            flags_check      <= 1'b0;
+            flags_again      <= 1'b0;
         end else begin
-            irq <= 1'b0;
+            irq       <= 1'b0;
+            flags_req <= 1'b0;
             if (idx_write && m_wr_req_ready) begin
                 idx_write_seq    <= wr_seq;
                 irq_wait         <= 1'b1;
@@ -157,12 +180,34 @@ module vionic_used #(
                     next_idx       <= used_idx + 16'(batch_len);
                 end
             end
-            if (irq_wait && !(idx_write && m_wr_req_ready) && !idx_dist[15]) begin
-                irq_wait <= 1'b0;
-                irq      <= !no_irq;
+            if (decide) irq_wait <= 1'b0;
+            // the interrupt decision of a completed used.idx write
+            if ((decide || fresh) && !no_irq) begin
+                irq         <= 1'b1;      // interrupts wanted: covers every publication so far
+                flags_check <= 1'b0;
+                flags_again <= 1'b0;
+            end else if (decide) begin
+                if (!flags_check || fresh) begin
+                    flags_check <= 1'b1;  // suppressed as far as known: read avail.flags again
+                    flags_req   <= 1'b1;
+                    flags_again <= 1'b0;
+                end else begin
+                    flags_again <= 1'b1;  // the read in flight may predate this publication
+                end
+            end else if (fresh) begin
+                if (flags_again) begin
+                    flags_req   <= 1'b1;
+                    flags_again <= 1'b0;
+                end else begin
+                    flags_check <= 1'b0;  // still suppressed: no interrupt
+                end
             end
+            if (!enabled) used_idx <= start_used;
         end
     end
+
+    assign quiet = (elems_count == 0 || (LIMITED && !elem_allowed)) && (batch_len == 0) && !batch_ready &&
+                   !idx_pending && !irq_wait && !flags_check;
 
     logic unused_ok;
     assign unused_ok = ^{elems_count, pending_dist[14:0], idx_dist[14:0], limit_dist[14:0], publish_limit};

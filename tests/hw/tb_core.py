@@ -815,6 +815,8 @@ async def test_suspend(dut):
     axi = AxiActivity(dut)
     rx_sent = rx_dropped = 0
     for rnd in range(4):
+        if rnd == 0:
+            dev.hold_tx(True)  # the MAC holds TX: the first frame stays unfinished
         txf = [make_frame(dev.rng, dev.rng.randint(60, MAX_FRAME), rnd) for _ in range(30)]
         for f in txf:
             t.tx_post(f)
@@ -827,9 +829,7 @@ async def test_suspend(dut):
         sender = cocotb.start_soon(rx_send_all(dev, rxf))
         await dev.cycles(dev.rng.randint(20, 800))
         if rnd == 0:
-            # the MAC holds TX: a frame stays unfinished, so SUSPEND reads REQ alone
-            dev.hold_tx(True)
-            await dev.cycles(50)
+            # so SUSPEND reads REQ alone until the MAC takes it
             await dev.wr32(regs.VIONIC_REG_SUSPEND, regs.VIONIC_SUSPEND_REQ)
             for _ in range(20):
                 v = await dev.rd32(regs.VIONIC_REG_SUSPEND)
