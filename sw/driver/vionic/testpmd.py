@@ -41,9 +41,12 @@ class DpdkTestpmd:
     def __init__(self, vdev: str, *, queue_size: int = 256, main_lcore: int = 0,
                  name: str = "virtio", extra: tuple[str, ...] = ()):
         """vdev: a --vdev argument, e.g. virtio_user(path) or vhost(path)."""
-        # stdbuf: its printf output must reach us before the prompt it writes unbuffered
+        # stdbuf: its printf output must reach us before the prompt it writes
+        # unbuffered. -m 128: all memory up front, so the front-end sends one
+        # memory table (each later table suspends and restarts the device,
+        # and frames from the wire meanwhile are dropped)
         self.argv = ["stdbuf", "-o0", "dpdk-testpmd", "-l", "0-1",
-                     f"--main-lcore={main_lcore}", "--no-pci", "--in-memory",
+                     f"--main-lcore={main_lcore}", "--no-pci", "--in-memory", "-m", "128",
                      "--single-file-segments", f"--file-prefix=vionic{os.getpid()}{name}",
                      "--vdev", vdev, "--", "-i", "--total-num-mbufs=8192",
                      f"--rxd={queue_size}", f"--txd={queue_size}", "--nb-cores=1", *extra]

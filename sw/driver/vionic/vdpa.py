@@ -457,6 +457,10 @@ class Backend:
                     "starting the device on the front-end's rings")
             self.s.running = True
             self.needs_reset_logged = False
+            # kicks that came before the device ran were dropped: one
+            # doorbell per ring makes a kicked device look at its rings now
+            for q in range(NUM_RINGS):
+                self._kick(q)
         names = " ".join(regs.feature_name(b) for b in range(64) if features >> b & 1)
         self.log(f"device started: features {names}; rings "
                  + ", ".join(f"{q}: {r.num} entries from {r.base}"
