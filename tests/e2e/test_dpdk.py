@@ -56,13 +56,14 @@ def test_txonly_frames_reach_the_wire(core, tmp_path):
                 pmd.cmd("start")
                 _wait(lambda: be.stats()["device"]["tx"]["packets"] >= want, "TX frames")
                 fwd = pmd.forward_stats()
-                pmd.cmd("port stop 0")      # GET_VRING_BASE: the device is suspended
-                _wait(lambda: any("suspended" in m for m in be.lines), "suspend")
+                # every frame testpmd put on the ring leaves the device
+                _wait(lambda: be.stats()["device"]["tx"]["packets"] == fwd["tx"],
+                      f"the device to send the {fwd['tx']} frames testpmd queued")
                 sent = be.stats()["device"]["tx"]
             assert {"VERSION_1"} <= _started_features(be.lines)
     frames = rdpcap(str(pcap))
     assert len(frames) == sent["packets"] and sent["drops"] == 0
-    assert sent["packets"] >= want and fwd["tx"] >= sent["packets"] - 256
+    assert sent["packets"] >= want
     assert sent["bytes"] == 64 * sent["packets"]
     for f in frames:
         assert len(f) == 64
