@@ -162,3 +162,36 @@ def test_cli_vdpa_serves_one_frontend(tmp_path):
     assert "front-end 1 connected" in err and "device started" in err
     frames = rdpcap(str(pcap))
     assert 200 <= len(frames) <= sent and all(len(f) == 64 for f in frames)
+
+
+def test_client_mode_reconnects_to_a_listening_frontend(tmp_path):
+    """Backend in client mode: testpmd's virtio-user listens (server=1), the
+    backend connects; testpmd restarts and the backend connects again."""
+    import threading
+
+    from vionic.vdpa import Backend
+
+    sock = str(tmp_path / "vu.sock")
+    lines: list[str] = []
+    with vionic.open("model", wire="loopback", start=False) as dev:
+        be = Backend(dev, log=lines.append)
+        stop = threading.Event()
+        t = threading.Thread(target=be.run, args=(sock,),
+                             kwargs={"client": True, "should_stop": stop.is_set}, daemon=True)
+        t.start()
+        try:
+            for run in range(2):
+                with DpdkTestpmd(virtio_user(sock, devargs="server=1")) as pmd:
+                    _wait(lambda n=run: sum(m.startswith("device started") for m in lines) > n,
+                          f"the backend to connect (run {run})")
+                    pmd.cmd("set fwd io")
+                    pmd.cmd("start tx_first")
+                    _wait(lambda: be.stats()["device"]["rx"]["packets"] >= 1000, "looped frames")
+                    assert pmd.forward_stats()["rx"] > 0
+                _wait(lambda n=run: sum("front-end gone" in m for m in lines) > n,
+                      "the session end")
+        finally:
+            stop.set()
+            t.join(10)
+            be.close()
+    assert sum("connected" in m for m in lines) == 2
