@@ -58,7 +58,7 @@ def test_guest_virtio_net_through_the_device(core, tmp_path):
                 assert _started_once(be)
                 assert g.run("cat /sys/class/net/eth0/address")[1].strip() == mac
                 for boot in range(2):
-                    count = 100 if core == "model" else 30
+                    count = 100
                     got, rtt = _ping(g, count)
                     assert got == count, f"boot {boot}: {got} of {count} pings answered"
                     up = _iperf(g, reverse=False)
