@@ -125,9 +125,6 @@ class Backend:
         self.trace = bool(os.environ.get("VIONIC_VDPA_TRACE"))   # log every request
 
     # ---- libvionic -----------------------------------------------------------
-    def _c(self, rc: int, what: str) -> int:
-        return _check(rc, what)
-
     @property
     def _h(self):
         return self.dev._handle
@@ -244,7 +241,7 @@ class Backend:
     def _h_get_status(self, msg):
         with self.lock:
             st = _ffi.new("uint8_t *")
-            self._c(_lib.vionic_vdpa_status(self._h, st), "reading device status")
+            _check(_lib.vionic_vdpa_status(self._h, st), "reading device status")
         status = self.s.status
         if st[0] & regs.VIRTIO_STATUS_DEVICE_NEEDS_RESET:
             status |= regs.VIRTIO_STATUS_DEVICE_NEEDS_RESET
@@ -286,7 +283,7 @@ class Backend:
             try:
                 for r, fd in zip(new, msg.fds, strict=True):
                     with self.lock:
-                        self._c(_lib.vionic_vdpa_dma_map(self._h, fd, r.offset, r.gpa, r.size),
+                        _check(_lib.vionic_vdpa_dma_map(self._h, fd, r.offset, r.gpa, r.size),
                                 f"DMA_MAP of region at GPA 0x{r.gpa:x}")
                     mapped.append(r)
                     r.mm = mmap.mmap(fd, r.size, mmap.MAP_SHARED,
@@ -453,7 +450,7 @@ class Backend:
         features = self.s.features & ~(1 << vu.F_PROTOCOL_FEATURES)
         with self.lock:
             self._set_irqs()
-            self._c(_lib.vionic_vdpa_start(self._h, features, CONFIG_VECTOR, vqs, NUM_RINGS),
+            _check(_lib.vionic_vdpa_start(self._h, features, CONFIG_VECTOR, vqs, NUM_RINGS),
                     "starting the device on the front-end's rings")
             self.s.running = True
             self.needs_reset_logged = False
@@ -471,16 +468,16 @@ class Backend:
         fds = _ffi.new("int[]", [self.config_efd] + [
             r.call if r.call >= 0 else self.spare_efd for r in self.s.rings])
         with self.lock:
-            self._c(_lib.vionic_vdpa_set_irqs(self._h, fds, 1 + NUM_RINGS),
+            _check(_lib.vionic_vdpa_set_irqs(self._h, fds, 1 + NUM_RINGS),
                     "wiring the call eventfds to MSI-X vectors")
 
     def _suspend_rings(self, why: str) -> None:
         """Suspends the device and keeps where each ring stopped (its base)."""
         a, u = _ffi.new("uint16_t *"), _ffi.new("uint16_t *")
         with self.lock:
-            self._c(_lib.vionic_vdpa_suspend(self._h, SUSPEND_TIMEOUT_MS), "suspending")
+            _check(_lib.vionic_vdpa_suspend(self._h, SUSPEND_TIMEOUT_MS), "suspending")
             for q, ring in enumerate(self.s.rings):
-                self._c(_lib.vionic_vdpa_vq_state(self._h, q, a, u), "reading VQ_STATE")
+                _check(_lib.vionic_vdpa_vq_state(self._h, q, a, u), "reading VQ_STATE")
                 ring.base = a[0]
             self.s.running = False
         self.log(f"device suspended ({why}): rings stopped at "
@@ -488,7 +485,7 @@ class Backend:
 
     def _stop_device(self, why: str) -> None:
         with self.lock:
-            self._c(_lib.vionic_vdpa_reset(self._h), f"device reset ({why})")
+            _check(_lib.vionic_vdpa_reset(self._h), f"device reset ({why})")
             self.s.running = False
         self.log(f"device reset ({why})")
 

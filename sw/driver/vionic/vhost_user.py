@@ -64,11 +64,6 @@ class Req(enum.IntEnum):
     GET_STATUS = 40
 
 
-# Requests whose reply carries a payload (always sent, REPLY_ACK or not).
-REPLIES = {Req.GET_FEATURES, Req.GET_PROTOCOL_FEATURES, Req.GET_VRING_BASE,
-           Req.GET_QUEUE_NUM, Req.GET_CONFIG, Req.GET_STATUS, Req.GET_MAX_MEM_SLOTS}
-
-
 class ProtoF(enum.IntEnum):
     """Protocol feature bits."""
     MQ = 0
