@@ -39,12 +39,12 @@ def _port_packets(pmd: DpdkTestpmd, which: str) -> int:
     return int(m[1] if which == "rx" else m[2])
 
 
-def _measure(client: DpdkTestpmd, mode: str, which: str) -> float:
+def _measure(client: DpdkTestpmd, mode: str, which: str, seconds: float = WINDOW_S) -> float:
     client.cmd(f"set fwd {mode}")
     client.cmd("start tx_first" if mode == "io" else "start")
     time.sleep(WARMUP_S)
     t0, n0 = time.monotonic(), _port_packets(client, which)
-    time.sleep(WINDOW_S)
+    time.sleep(seconds)
     t1, n1 = time.monotonic(), _port_packets(client, which)
     client.cmd("stop")
     return (n1 - n0) / (t1 - t0) / 1e6
@@ -65,6 +65,27 @@ def _backend_session(backend: str, mode: str, sock: str):
             with Device(core, start=False, wire=wire, cpu=0) as dev, BackendThread(dev, sock):
                 yield lambda: None
     return run()
+
+
+def dpdk_reference(seconds: float = WINDOW_S, log=print) -> dict[str, float]:
+    """DPDK against itself, as `make bench` compares the PMD with it:
+    testpmd virtio-user (queue_size 1024, in_order, mrg_rxbuf) on CPU 1 and
+    testpmd vhost on CPU 0, for libvionic's bench modes (txonly: virtio
+    txonly -> vhost rxonly; rxonly: vhost txonly -> virtio rxonly; loop: io
+    both sides). Mpps at the virtio side, 64 B, after WARMUP_S."""
+    out = {}
+    for name, mode in (("txonly", "txonly"), ("rxonly", "rxonly"), ("loop", "io")):
+        other, _, which = MODES[mode]
+        with tempfile.TemporaryDirectory() as d:
+            sock = f"{d}/vu.sock"
+            with DpdkTestpmd(vhost(sock), main_lcore=1, name="vhost", queue_size=1024) as v:
+                v.cmd(f"set fwd {other}")
+                v.cmd("start")
+                with DpdkTestpmd(virtio_user(sock, 1024, "in_order=1,mrg_rxbuf=1"),
+                                 main_lcore=0, queue_size=1024) as client:
+                    out[name] = round(_measure(client, mode, which, seconds), 3)
+        log(f"  DPDK virtio-user <-> vhost {name:7s} 64 B {out[name]:7.3f} Mpps")
+    return out
 
 
 def run_testpmd(log=print) -> list[dict]:

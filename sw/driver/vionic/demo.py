@@ -94,7 +94,7 @@ def main() -> int:
     print("PMD (C measurement loop, 64-byte frames, 2 s per mode):")
     results = [bench.run_pmd("model", mode, 64, seconds=2.0) for mode in bench.MODES]
     print(bench.table(results))
-    print("anchor = DPDK 22.11 virtio PMD <-> vhost on this kind of machine, Mpps\n")
+    print("(make bench measures DPDK's virtio-user <-> vhost beside these, in the same run)\n")
     ok = linux_ping() and ok
     print("demo " + ("passed: every frame came back intact" if ok else "FAILED"))
     return 0 if ok else 1
