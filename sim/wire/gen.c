@@ -5,9 +5,12 @@
  *   dst = device MAC, src 02:00:00:00:00:01, ethertype 0x88B5,
  *   bytes 14..17 = sequence number (32-bit little endian, from 0),
  *   byte i >= 18 = (seq + i) & 0xff.
- * 256 frame templates (one per seq & 0xff) are built once; producing a frame
- * only writes its 4 sequence bytes. Transmitted frames are dropped. The
- * sequence restarts at 0 at every device reset.
+ * The frames come from a pool of templates larger than the L1 cache (a
+ * multiple of 256, so frame seq uses template seq % pool, whose payload
+ * depends on seq & 0xff only); producing a frame writes its headers (MAC
+ * addresses, ethertype, sequence number), as a traffic generator does per
+ * packet. Transmitted frames are dropped. The sequence restarts at 0 at
+ * every device reset.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,11 +20,17 @@
 #include "vionic/regs.h"
 #include "vsrv.h"
 
+#define GEN_POOL_BYTES (256u << 10)   /* templates: above any L1 */
+
 struct gen {
 	uint32_t size;
 	uint32_t seq;
-	uint8_t *tmpl;    /* 256 * size */
+	uint32_t pool;    /* templates, a multiple of 256 */
+	uint8_t mac[6];
+	uint8_t *tmpl;    /* pool * size */
 };
+
+static const uint8_t k_gen_src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 
 /* SIZE: a frame the device may receive, VIONIC_MIN_FRAME..MTU + 14 bytes
  * (DESIGN §4); 0, or -1 with a message. */
@@ -54,20 +63,18 @@ static int gen_open(struct vsrv_wire *w, const char *arg, const struct vsrv_conf
 
 	if (gen_size(arg, conf, &size, err, errlen) < 0)
 		return -1;
+	uint32_t pool = (uint32_t)((GEN_POOL_BYTES / size + 255) & ~255ul);
 	struct gen *g = calloc(1, sizeof(*g));
-	if (!g || !(g->tmpl = malloc(256 * size))) {
+	if (!g || !(g->tmpl = malloc((size_t)pool * size))) {
 		free(g);
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	g->size = (uint32_t)size;
-	for (unsigned p = 0; p < 256; p++) {
-		uint8_t *f = g->tmpl + p * size;
-		memcpy(f, conf->mac, 6);
-		static const uint8_t src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-		memcpy(f + 6, src, 6);
-		f[12] = 0x88;
-		f[13] = 0xB5;
+	g->pool = pool;
+	memcpy(g->mac, conf->mac, 6);
+	for (unsigned p = 0; p < pool; p++) {
+		uint8_t *f = g->tmpl + (size_t)p * size;
 		for (unsigned i = 18; i < size; i++)
 			f[i] = (uint8_t)(p + i);
 	}
@@ -96,8 +103,12 @@ static int gen_send(struct vsrv_wire *w, const void *frame, uint32_t len)
 static int gen_rx(struct vsrv_wire *w, const uint8_t **frame, uint32_t *len)
 {
 	struct gen *g = w->priv;
-	uint8_t *f = g->tmpl + (size_t)(g->seq & 0xff) * g->size;
+	uint8_t *f = g->tmpl + (size_t)(g->seq % g->pool) * g->size;
 	uint32_t s = g->seq;
+	memcpy(f, g->mac, 6);
+	memcpy(f + 6, k_gen_src, 6);
+	f[12] = 0x88;
+	f[13] = 0xB5;
 	memcpy(f + 14, &s, 4);   /* little-endian hosts */
 	*frame = f;
 	*len = g->size;

@@ -50,15 +50,18 @@ def _pinned(cpu: int | None):
 
 
 def run_pmd(backend: str = "model", mode: str = "txonly", size: int = 64,
-            seconds: float = 5.0, burst: int = 32) -> dict:
+            seconds: float = 5.0, burst: int = 32, warmup: float = 0.0) -> dict:
     """Runs the C measurement loop (libvionic's vionic_bench_run) against a
-    fresh device server and returns its figures. libvionic checks size,
+    fresh device server, after `warmup` seconds of the same traffic that
+    count for nothing, and returns its figures. libvionic checks size,
     seconds and burst."""
     two_cores = len(os.sched_getaffinity(0)) >= 2
     server_cpu, driver_cpu = (1, 0) if two_cores else (None, None)
     with Device(backend, wire=wire_for(mode, size), cpu=server_cpu,
                 rx_ring_size=BENCH_RING, tx_ring_size=BENCH_RING) as dev, _pinned(driver_cpu):
         res = ffi.new("struct vionic_bench_result *")
+        if warmup > 0:
+            dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, warmup, burst, res))
         dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, seconds, burst, res))
         stats = dev.stats()
     return {
@@ -125,7 +128,8 @@ def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
     printed report. Then the vDPA side by side (bench_vdpa, vdpa.json)."""
     why = testpmd.unavailable()
     dpdk = None if why else bench_vdpa.dpdk_reference(seconds, log=lambda _: None)
-    model = [run_pmd("model", mode, size, seconds) for mode in MODES for size in (64, 256, 1514)]
+    model = [run_pmd("model", mode, size, seconds, warmup=bench_vdpa.WARMUP_S)
+             for mode in MODES for size in (64, 256, 1514)]
     rtl = [run_pmd("rtl", mode, 256, seconds) for mode in MODES]
     sim = run_sim_speed("loop", 256, seconds)
     linux = run_linux(seconds)
