@@ -106,18 +106,48 @@ def run_sim_speed(mode: str = "loop", size: int = 256, seconds: float = 5.0,
     }
 
 
-def table(results: list[dict], dpdk: dict[str, float] | None = None) -> str:
-    """The PMD figures; with `dpdk` (bench_vdpa.dpdk_reference, measured in the
-    same run) its Mpps beside each 64-byte model row and the ratio."""
-    lines = [f"{'backend':8} {'mode':7} {'size':>5} {'Mpps':>8} {'Gb/s':>7} {'cyc/pkt':>8} "
-             f"{'DPDK':>7} {'ratio':>6} {'errors':>6}"]
+def _spread(runs: list[float] | None) -> str:
+    return f"{min(runs):.2f}-{max(runs):.2f}" if runs else "-"
+
+
+def table(results: list[dict], dpdk: dict[str, dict] | None = None) -> str:
+    """The PMD figures; with `dpdk` (mode -> {"mpps", "runs"}, measured in the
+    same run) DPDK's Mpps beside each 64-byte model row and the ratio.
+    Medians of several runs show their spread (min-max)."""
+    lines = [f"{'backend':8} {'mode':7} {'size':>5} {'Mpps':>8} {'spread':>11} {'Gb/s':>7} "
+             f"{'cyc/pkt':>8} {'DPDK':>7} {'spread':>11} {'ratio':>6} {'errors':>6}"]
     for r in results:
         ref = dpdk.get(r["mode"]) if dpdk and r["size"] == 64 and r["backend"] == "model" else None
-        ref_s, ratio_s = (f"{ref:.2f}", f"{r['mpps'] / ref:.2f}x") if ref else ("-", "-")
+        ref_s, ratio_s = (f"{ref['mpps']:.2f}", f"{r['mpps'] / ref['mpps']:.2f}x") if ref \
+            else ("-", "-")
         lines.append(f"{r['backend']:8} {r['mode']:7} {r['size']:5d} {r['mpps']:8.2f} "
-                     f"{r['gbps']:7.2f} {r['cycles_per_packet']:8.1f} {ref_s:>7} {ratio_s:>6} "
-                     f"{r['errors']:6d}")
+                     f"{_spread(r.get('mpps_runs')):>11} {r['gbps']:7.2f} "
+                     f"{r['cycles_per_packet']:8.1f} {ref_s:>7} "
+                     f"{_spread(ref and ref['runs']):>11} {ratio_s:>6} {r['errors']:6d}")
     return "\n".join(lines)
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median Mpps, carrying every run's Mpps."""
+    med = sorted(runs, key=lambda r: r["mpps"])[len(runs) // 2]
+    return dict(med, mpps_runs=[r["mpps"] for r in runs])
+
+
+def compare_dpdk(seconds: float, rounds: int = 3) -> tuple[list[dict], dict | None, str | None]:
+    """The 64-byte PMD modes and DPDK's virtio-user <-> vhost, interleaved
+    (vionic then DPDK, `rounds` times): the median of each and its runs."""
+    why = testpmd.unavailable()
+    mine: dict[str, list[dict]] = {m: [] for m in MODES}
+    theirs: dict[str, list[float]] = {m: [] for m in MODES}
+    for _ in range(rounds):
+        for m in MODES:
+            mine[m].append(run_pmd("model", m, 64, seconds, warmup=bench_vdpa.WARMUP_S))
+        if not why:
+            for m, mpps in bench_vdpa.dpdk_reference(seconds, log=lambda _: None).items():
+                theirs[m].append(mpps)
+    dpdk = None if why else {m: {"mpps": sorted(v)[len(v) // 2], "runs": v}
+                             for m, v in theirs.items()}
+    return [_median_run(mine[m]) for m in MODES], dpdk, why
 
 
 def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
@@ -126,10 +156,10 @@ def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
     RTL core's simulated cycles per second under loop traffic. Writes
     pmd-model.json, pmd-rtl.json and rtl-sim.json in out_dir and returns the
     printed report. Then the vDPA side by side (bench_vdpa, vdpa.json)."""
-    why = testpmd.unavailable()
-    dpdk = None if why else bench_vdpa.dpdk_reference(seconds, log=lambda _: None)
-    model = [run_pmd("model", mode, size, seconds, warmup=bench_vdpa.WARMUP_S)
-             for mode in MODES for size in (64, 256, 1514)]
+    small, dpdk, why = compare_dpdk(seconds)
+    model = small + [run_pmd("model", mode, size, seconds, warmup=bench_vdpa.WARMUP_S)
+                     for mode in MODES for size in (256, 1514)]
+    model.sort(key=lambda r: (MODES.index(r["mode"]), r["size"]))
     rtl = [run_pmd("rtl", mode, 256, seconds) for mode in MODES]
     sim = run_sim_speed("loop", 256, seconds)
     linux = run_linux(seconds)
@@ -143,7 +173,8 @@ def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
     return "\n".join([
         table(model + rtl, dpdk),
         ("DPDK: testpmd virtio-user (queue_size 1024, in_order, mrg_rxbuf) <-> testpmd vhost, "
-         "one core each, 64 B, measured in this run; ratio = vionic / DPDK" if dpdk else
+         "one core each, 64 B, measured in this run; 64 B figures are medians of 3 runs "
+         "interleaved with DPDK's (spread = min-max); ratio = vionic / DPDK" if dpdk else
          f"DPDK: not measured ({why}); no ratio"),
         f"RTL core simulation: {sim['cycles_per_second'] / 1e6:.2f} M cycles/s with loop traffic "
         f"of {sim['size']} B ({sim['sim_cycles_per_packet']} simulated cycles per frame; "
