@@ -15,6 +15,7 @@ from scapy.utils import rdpcap
 from testpmd import need_dpdk
 
 import vionic
+from e2eutil import wait_until
 from vionic import regs
 from vionic.testpmd import DpdkTestpmd, virtio_user
 from vionic.vdpa import BackendThread
@@ -28,12 +29,7 @@ def dpdk():
 
 
 def _wait(pred, what: str, timeout: float = 60.0):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
+    assert wait_until(pred, timeout), f"timed out waiting for {what}"
 
 
 def _started_features(lines: list[str]) -> set[str]:

@@ -10,6 +10,7 @@ after a warm-up (wall clock: a benchmark, not a test).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
@@ -50,21 +51,30 @@ def _measure(client: DpdkTestpmd, mode: str, which: str, seconds: float = WINDOW
     return (n1 - n0) / (t1 - t0) / 1e6
 
 
-def _backend_session(backend: str, mode: str, sock: str):
-    """Context: starts the backend for `mode`; yields when the client may connect."""
-    import contextlib
+@contextlib.contextmanager
+def _backend(backend: str, mode: str, sock: str, queue_size: int = 256):
+    """The backend for client mode `mode`, serving vhost-user at `sock`."""
+    other, wire, _ = MODES[mode]
+    if backend == "dpdk-vhost":
+        with DpdkTestpmd(vhost(sock), main_lcore=1, name="vhost", queue_size=queue_size) as v:
+            v.cmd(f"set fwd {other}")
+            v.cmd("start")
+            yield
+    else:
+        core = backend.removeprefix("vionic-")
+        with Device(core, start=False, wire=wire, cpu=0) as dev, BackendThread(dev, sock):
+            yield
 
-    @contextlib.contextmanager
-    def run():
-        other, wire, _ = MODES[mode]
-        if backend == "dpdk-vhost":
-            with DpdkTestpmd(vhost(sock), main_lcore=1, name="vhost") as v:
-                yield lambda: (v.cmd(f"set fwd {other}"), v.cmd("start"))
-        else:
-            core = backend.removeprefix("vionic-")
-            with Device(core, start=False, wire=wire, cpu=0) as dev, BackendThread(dev, sock):
-                yield lambda: None
-    return run()
+
+def _client_mpps(backend: str, mode: str, seconds: float = WINDOW_S, queue_size: int = 256,
+                 devargs: str = "") -> float:
+    """Mpps of the testpmd virtio-user client in `mode` against `backend`."""
+    with tempfile.TemporaryDirectory() as d:
+        sock = f"{d}/vu.sock"
+        with _backend(backend, mode, sock, queue_size), \
+                DpdkTestpmd(virtio_user(sock, queue_size, devargs), main_lcore=0,
+                            queue_size=queue_size) as client:
+            return _measure(client, mode, MODES[mode][2], seconds)
 
 
 def dpdk_reference(seconds: float = WINDOW_S, log=print) -> dict[str, float]:
@@ -75,29 +85,17 @@ def dpdk_reference(seconds: float = WINDOW_S, log=print) -> dict[str, float]:
     both sides). Mpps at the virtio side, 64 B, after WARMUP_S."""
     out = {}
     for name, mode in (("txonly", "txonly"), ("rxonly", "rxonly"), ("loop", "io")):
-        other, _, which = MODES[mode]
-        with tempfile.TemporaryDirectory() as d:
-            sock = f"{d}/vu.sock"
-            with DpdkTestpmd(vhost(sock), main_lcore=1, name="vhost", queue_size=1024) as v:
-                v.cmd(f"set fwd {other}")
-                v.cmd("start")
-                with DpdkTestpmd(virtio_user(sock, 1024, "in_order=1,mrg_rxbuf=1"),
-                                 main_lcore=0, queue_size=1024) as client:
-                    out[name] = round(_measure(client, mode, which, seconds), 3)
+        out[name] = round(_client_mpps("dpdk-vhost", mode, seconds, 1024,
+                                       "in_order=1,mrg_rxbuf=1"), 3)
         log(f"  DPDK virtio-user <-> vhost {name:7s} 64 B {out[name]:7.3f} Mpps")
     return out
 
 
 def run_testpmd(log=print) -> list[dict]:
     rows = []
-    for mode, (_, _, which) in MODES.items():
+    for mode in MODES:
         for backend in BACKENDS:
-            with tempfile.TemporaryDirectory() as d:
-                sock = f"{d}/vu.sock"
-                with _backend_session(backend, mode, sock) as go:
-                    with DpdkTestpmd(virtio_user(sock), main_lcore=0) as client:
-                        go()
-                        mpps = _measure(client, mode, which)
+            mpps = _client_mpps(backend, mode)
             rows.append({"client": f"testpmd virtio-user {mode}", "backend": backend,
                          "mode": mode, "size": 64, "mpps": round(mpps, 3)})
             log(f"  testpmd {mode:7s} 64 B  {backend:13s} {mpps:7.3f} Mpps")
@@ -131,8 +129,8 @@ def run_guest(log=print) -> list[dict]:
                                "--stats-period=3600"], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
                 try:
-                    _wait_path(sock)
-                    _wait_link(ns, "vio-g0")
+                    _wait_for(Path(sock).exists, sock)
+                    _wait_for(lambda: "vio-g0" in ns.interfaces(), "vio-g0")
                     ns.addr("vio-g0", f"{guest.HOST_IP}/24")
                     rows.append(_guest_row(backend, ns, sock, mac, log))
                 finally:
@@ -161,19 +159,11 @@ def _guest_row(backend: str, ns, sock: str, mac: str, log) -> dict:
     return fig
 
 
-def _wait_path(path: str, timeout: float = 30) -> None:
+def _wait_for(pred, what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while not Path(path).exists():
+    while not pred():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{path} did not appear")
-        time.sleep(0.05)
-
-
-def _wait_link(ns, ifname: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while ifname not in ns.interfaces():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{ifname} did not appear")
+            raise TimeoutError(f"{what} did not appear")
         time.sleep(0.05)
 
 
