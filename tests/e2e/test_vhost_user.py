@@ -15,6 +15,7 @@ import struct
 import pytest
 
 import vionic
+from e2eutil import wait_until
 from vionic import regs
 from vionic import vhost_user as vu
 from vionic.vdpa import BackendThread
@@ -191,11 +192,7 @@ def test_ring_in_guest_memory_and_device_error_is_surfaced(backend):
     tx = 0x10000
     struct.pack_into("<QIHH", mem, tx, 0x9000000, 100, 0, 0)
     struct.pack_into("<HHH", mem, tx + 0x1000, 0, 1, 0)     # avail flags, idx 1, ring[0] 0
-    deadline = 200
-    while deadline and not any("needs reset" in m for m in backend.lines):
-        import time
-        time.sleep(0.05)
-        deadline -= 1
+    assert wait_until(lambda: any("needs reset" in m for m in backend.lines), 10)
     line = next(m for m in backend.lines if "needs reset" in m)
     assert "error 1" in line and "0x9000000" in line
     st = vu.U64.unpack(fe.ask(vu.Req.GET_STATUS))[0]
@@ -248,3 +245,37 @@ def test_fuzz_random_messages(backend, seed):
         backend.wait_idle()
         backend.call(backend.dev.check)     # the device server is alive
         assert backend.t.is_alive()
+
+
+def test_get_vring_base_returns_the_devices_own_index(backend):
+    """Frames sent on the TX ring, then GET_VRING_BASE: the device is
+    suspended and the base is how many entries it completed."""
+    fe = _acked(backend)
+    fe.send(vu.Req.GET_FEATURES)
+    fe.ask(vu.Req.SET_FEATURES, vu.U64.pack(vu.U64.unpack(fe.reply())[0]))
+    fd = _memfd()
+    mem = mmap.mmap(fd, 1 << 20)
+    uva, gpa = 0x7E0000000000, 0x200000
+    fe.ask(vu.Req.SET_MEM_TABLE, _mem_table([(gpa, 1 << 20, uva, 0)]), [fd])
+    for q in (0, 1):
+        base = q * 0x10000
+        fe.ask(vu.Req.SET_VRING_NUM, vu.VRING_STATE.pack(q, 64))
+        fe.ask(vu.Req.SET_VRING_ADDR, vu.VRING_ADDR.pack(q, 0, uva + base, uva + base + 0x2000,
+                                                         uva + base + 0x1000, 0))
+        fe.ask(vu.Req.SET_VRING_KICK, vu.U64.pack(q), [os.eventfd(0)])
+        fe.ask(vu.Req.SET_VRING_ENABLE, vu.VRING_STATE.pack(q, 1))
+    tx, frames = 0x10000, 7
+    for i in range(frames):     # 12-byte header + 60-byte frame in guest memory
+        buf = 0x80000 + 0x100 * i
+        mem[buf:buf + 72] = bytes(12) + bytes(range(60))
+        struct.pack_into("<QIHH", mem, tx + 16 * i, gpa + buf, 72, 0, 0)
+        struct.pack_into("<H", mem, tx + 0x1000 + 4 + 2 * i, i)
+    struct.pack_into("<H", mem, tx + 0x1000 + 2, frames)        # avail.idx
+    assert wait_until(lambda: backend.stats()["device"]["tx"]["packets"] == frames, 10)
+    reply = fe.ask(vu.Req.GET_VRING_BASE, vu.VRING_STATE.pack(1, 0))
+    assert vu.VRING_STATE.unpack(reply) == (1, frames)
+    assert struct.unpack_from("<H", mem, tx + 0x2000 + 2)[0] == frames   # used.idx
+    assert any("suspended (GET_VRING_BASE 1)" in m for m in backend.lines)
+    fe.close()
+    mem.close()
+    os.close(fd)

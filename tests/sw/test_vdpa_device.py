@@ -156,3 +156,22 @@ def test_a_polling_core_tells_drivers_not_to_kick(backend):
 def test_vdpa_calls_refused_once_libvionic_drives_the_device(nic):
     with pytest.raises(vionic.StateError, match="vionic_stop"):
         ForeignDriver(nic, size=64)
+
+
+def test_chains_as_long_as_the_queue(loop_dev, seed):
+    """A 64-entry ring whose TX and RX chains each use all 64 descriptors,
+    the header in a descriptor of its own (DESIGN §4: chains up to the
+    queue size)."""
+    rng = random.Random(seed)
+    drv = ForeignDriver(loop_dev, size=64, tx_pieces=64, rx_pieces=64, rx_buf=2048)
+    try:
+        drv.post_rx(1, kick=False)
+        drv.start()
+        dst = mac_of(loop_dev)
+        for i in range(4):     # one chain in flight at a time: it takes every descriptor
+            frame = [make_frame(rng, rng.randint(1000, 1514), dst, i)]
+            assert _through(drv, frame) == frame
+            drv.post_rx(1)
+        assert loop_dev.stats()["error"]["code"] == 0
+    finally:
+        drv.close()
