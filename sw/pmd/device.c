@@ -437,7 +437,9 @@ fail:
 	return r;
 }
 
-static int driver_ok(struct vionic_dev *dev)
+/* VIRTIO 1.2 §3.1.1 step 8: DRIVER_OK, checked (NEEDS_RESET with the
+ * device's error log). */
+int vpmd_set_driver_ok(struct vionic_dev *dev)
 {
 	uint8_t st = 0;
 	int r;
@@ -451,6 +453,15 @@ static int driver_ok(struct vionic_dev *dev)
 	if (!(st & VIRTIO_STATUS_DRIVER_OK))
 		return vpmd_err(VIONIC_EPROTO, "device did not accept DRIVER_OK (status 0x%02x); "
 				"check the device error log (vionic_stats_get) and reset", st);
+	return 0;
+}
+
+static int driver_ok(struct vionic_dev *dev)
+{
+	int r;
+
+	if ((r = vpmd_set_driver_ok(dev)))
+		return r;
 	dev->state = VPMD_ST_STARTED;
 	/* now the RX buffers posted at configure may be announced */
 	for (unsigned q = 0; q < 2u * dev->nb_qp; q += 2)

@@ -72,7 +72,6 @@ int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector
 		      const struct vionic_vdpa_vq *vqs, unsigned nvq)
 {
 	uint32_t c;
-	uint8_t st = 0;
 	int r;
 
 	vpmd_err_clear();
@@ -116,18 +115,7 @@ int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector
 		 * NOTIFICATION_DATA looks only at which word was written */
 		vq->notify_data = true;
 	}
-	if ((r = vpmd_reg_write8(dev, c + VIRTIO_PCI_COMMON_STATUS,
-				 VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)) ||
-	    (r = vpmd_read_status(dev, &st)))
-		return r;
-	if (!(st & VIRTIO_STATUS_DRIVER_OK) || (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET)) {
-		if ((r = vionic_check(dev)))
-			return r;   /* NEEDS_RESET, with the device's error log */
-		return vpmd_err(VIONIC_EPROTO, "device did not start the frontend's rings "
-				"(status 0x%02x)", st);
-	}
-	return 0;
+	return vpmd_set_driver_ok(dev);
 }
 
 int vionic_vdpa_suspend(vionic_dev *dev, int timeout_ms)

@@ -230,6 +230,7 @@ int  vpmd_pci_probe(struct vionic_dev *dev);
 
 /* ---- device.c ------------------------------------------------------------ */
 int  vpmd_negotiate(struct vionic_dev *dev, uint64_t want, bool pmd_data_path);
+int  vpmd_set_driver_ok(struct vionic_dev *dev);
 
 /* ---- dma.c / mempool.c --------------------------------------------------- */
 int  vpmd_dma_alloc(struct vionic_dev *dev, uint64_t size);
