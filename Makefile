@@ -91,6 +91,7 @@ lint-c: c
 bench: venv c ext sysdeps
 	$(PY) -m vionic bench all --seconds 3 --out bench/results
 	$(MAKE) hw-bench
+	$(PY) -m vionic bench report --out bench/results
 
 synth: venv hw-synth
 

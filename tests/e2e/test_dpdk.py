@@ -191,3 +191,20 @@ def test_client_mode_reconnects_to_a_listening_frontend(tmp_path):
             t.join(10)
             be.close()
     assert sum("connected" in m for m in lines) == 2
+
+
+def test_bench_measures_dpdk_beside_the_pmd_in_one_run():
+    """`vionic bench dpdk`'s comparison: DPDK's virtio-user <-> vhost really
+    runs in every mode (its own counters), beside the PMD, and the table's
+    ratio is the quotient of the two."""
+    from vionic import bench
+
+    model, dpdk, why = bench.compare_dpdk(0.5, sizes=(64,), rounds=1)
+    assert why is None and dpdk is not None
+    assert {d["mode"] for d in dpdk} == set(bench.MODES)
+    text = bench.table(model, dpdk)
+    for r in model:
+        d = next(d for d in dpdk if d["mode"] == r["mode"])
+        assert d["size"] == 64 and d["mpps"] > 0.05, d
+        assert d["cycles_per_packet"] == bench.tsc_cycles_per_packet(d["mpps"], r["tsc_ghz"])
+        assert f"{r['mpps'] / d['mpps']:5.2f}x" in text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,6 +70,7 @@ def run_pmd(backend: str = "model", mode: str = "txonly", size: int = 64,
         "seconds": round(res.seconds, 3), "packets": res.packets,
         "mpps": round(res.mpps, 3), "gbps": round(res.gbps, 3),
         "cycles_per_packet": round(res.cycles_per_packet, 1),
+        "busy_cycles_per_packet": round(res.busy_cycles_per_packet, 1),
         "tsc_ghz": round(res.tsc_hz / 1e9, 3), "errors": res.errors,
         "device_drops": stats["device"]["rx"]["drops"] + stats["device"]["tx"]["drops"],
         "pinned": two_cores,
@@ -84,6 +86,10 @@ def _mode_code(mode: str) -> int:
 def _device_cycles(dev: Device) -> int:
     lo = dev.read_reg(regs.VIONIC_REG_CYCLES_LO)      # reading LO latches HI
     return dev.read_reg(regs.VIONIC_REG_CYCLES_HI) << 32 | lo
+
+
+SIM_POINTS = (("txonly", 64), ("loop", 256))   # (mode, size) of the simulation speed
+SIM_TARGET = 3e6                              # simulated cycles/s aimed at (issue 10)
 
 
 def run_sim_speed(mode: str = "loop", size: int = 256, seconds: float = 5.0,
@@ -106,24 +112,38 @@ def run_sim_speed(mode: str = "loop", size: int = 256, seconds: float = 5.0,
     }
 
 
+SIZES = (64, 256, 1024, 1514)   # frame sizes the PMD and DPDK are compared at
+ROUNDS = 3                       # interleaved runs per figure; the median is shown
+
+
+def tsc_cycles_per_packet(mpps: float, tsc_ghz: float) -> float:
+    """TSC cycles of the bottleneck core per packet: both sides busy-poll
+    one core each, so this is TSC rate / packet rate, for vionic and DPDK
+    alike (libvionic's cycles_per_packet is the same quotient)."""
+    return round(tsc_ghz * 1e3 / mpps, 1) if mpps else 0.0
+
+
 def _spread(runs: list[float] | None) -> str:
     return f"{min(runs):.2f}-{max(runs):.2f}" if runs else "-"
 
 
-def table(results: list[dict], dpdk: dict[str, dict] | None = None) -> str:
-    """The PMD figures; with `dpdk` (mode -> {"mpps", "runs"}, measured in the
-    same run) DPDK's Mpps beside each 64-byte model row and the ratio.
-    Medians of several runs show their spread (min-max)."""
+def table(results: list[dict], dpdk: list[dict] | None = None) -> str:
+    """The PMD figures; with `dpdk` (records of dpdk_run, measured in the
+    same run) DPDK's Mpps and cycles per packet beside each model row of
+    the same mode and size, and the ratio vionic / DPDK. Medians of
+    several runs show their spread (min-max)."""
+    ref_of = {(d["mode"], d["size"]): d for d in dpdk or []}
     lines = [f"{'backend':8} {'mode':7} {'size':>5} {'Mpps':>8} {'spread':>11} {'Gb/s':>7} "
-             f"{'cyc/pkt':>8} {'DPDK':>7} {'spread':>11} {'ratio':>6} {'errors':>6}"]
+             f"{'cyc/pkt':>8} {'DPDK':>7} {'spread':>11} {'cyc/pkt':>8} {'ratio':>6} "
+             f"{'errors':>6}"]
     for r in results:
-        ref = dpdk.get(r["mode"]) if dpdk and r["size"] == 64 and r["backend"] == "model" else None
-        ref_s, ratio_s = (f"{ref['mpps']:.2f}", f"{r['mpps'] / ref['mpps']:.2f}x") if ref \
-            else ("-", "-")
+        ref = ref_of.get((r["mode"], r["size"])) if r["backend"] == "model" else None
+        ref_s = (f"{ref['mpps']:7.2f} {_spread(ref['mpps_runs']):>11} "
+                 f"{ref['cycles_per_packet']:8.1f} {r['mpps'] / ref['mpps']:5.2f}x") if ref \
+            else f"{'-':>7} {'-':>11} {'-':>8} {'-':>6}"
         lines.append(f"{r['backend']:8} {r['mode']:7} {r['size']:5d} {r['mpps']:8.2f} "
                      f"{_spread(r.get('mpps_runs')):>11} {r['gbps']:7.2f} "
-                     f"{r['cycles_per_packet']:8.1f} {ref_s:>7} "
-                     f"{_spread(ref and ref['runs']):>11} {ratio_s:>6} {r['errors']:6d}")
+                     f"{r['cycles_per_packet']:8.1f} {ref_s} {r['errors']:6d}")
     return "\n".join(lines)
 
 
@@ -133,38 +153,71 @@ def _median_run(runs: list[dict]) -> dict:
     return dict(med, mpps_runs=[r["mpps"] for r in runs])
 
 
-def compare_dpdk(seconds: float, rounds: int = 3) -> tuple[list[dict], dict | None, str | None]:
-    """The 64-byte PMD modes and DPDK's virtio-user <-> vhost, interleaved
-    (vionic then DPDK, `rounds` times): the median of each and its runs."""
+def dpdk_run(mode: str, size: int, seconds: float, tsc_ghz: float) -> dict:
+    """DPDK virtio-user <-> vhost in libvionic's bench `mode`, as a record
+    like run_pmd's (Gb/s of frame bytes, TSC cycles per packet)."""
+    mpps = bench_vdpa.dpdk_reference(mode, size, seconds)
+    return {"backend": "dpdk", "mode": mode, "size": size, "mpps": mpps,
+            "gbps": round(mpps * size * 8 / 1e3, 3),
+            "cycles_per_packet": tsc_cycles_per_packet(mpps, tsc_ghz), "tsc_ghz": tsc_ghz}
+
+
+def compare_dpdk(seconds: float, sizes=SIZES, rounds: int = ROUNDS,
+                 log=lambda _: None) -> tuple[list[dict], list[dict] | None, str | None]:
+    """The PMD on the model and DPDK's virtio-user <-> vhost in every mode
+    at each size, interleaved (vionic's modes then DPDK's, `rounds` times):
+    the median of each with its runs. Without DPDK: its figures are None
+    and the reason is given."""
     why = testpmd.unavailable()
-    mine: dict[str, list[dict]] = {m: [] for m in MODES}
-    theirs: dict[str, list[float]] = {m: [] for m in MODES}
-    for _ in range(rounds):
-        for m in MODES:
-            mine[m].append(run_pmd("model", m, 64, seconds, warmup=bench_vdpa.WARMUP_S))
-        if not why:
-            for m, mpps in bench_vdpa.dpdk_reference(seconds, log=lambda _: None).items():
-                theirs[m].append(mpps)
-    dpdk = None if why else {m: {"mpps": sorted(v)[len(v) // 2], "runs": v}
-                             for m, v in theirs.items()}
-    return [_median_run(mine[m]) for m in MODES], dpdk, why
+    steps = len(sizes) * rounds * len(MODES) * (1 if why else 2)
+    done = 0
+    mine: dict[tuple, list[dict]] = {}
+    theirs: dict[tuple, list[dict]] = {}
+    for size in sizes:
+        for k in range(rounds):
+            for who in ("model",) if why else ("model", "dpdk"):
+                for m in MODES:
+                    if who == "model":
+                        r = run_pmd("model", m, size, seconds, warmup=bench_vdpa.WARMUP_S)
+                        mine.setdefault((m, size), []).append(r)
+                    else:
+                        tsc = mine[(m, size)][-1]["tsc_ghz"]
+                        r = dpdk_run(m, size, seconds, tsc)
+                        theirs.setdefault((m, size), []).append(r)
+                    done += 1
+                    log(f"[{done}/{steps}] {who:5s} {m:7s} {size:4d} B round {k + 1}: "
+                        f"{r['mpps']:.2f} Mpps")
+    dpdk = None if why else [_median_run(v) for v in theirs.values()]
+    return [_median_run(v) for v in mine.values()], dpdk, why
 
 
-def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
-    """The `make bench` set: the PMD on the model in every mode at 64, 256
-    and 1514 bytes; the PMD on the RTL core in every mode at 256 bytes; the
-    RTL core's simulated cycles per second under loop traffic. Writes
-    pmd-model.json, pmd-rtl.json and rtl-sim.json in out_dir and returns the
-    printed report. Then the vDPA side by side (bench_vdpa, vdpa.json)."""
-    small, dpdk, why = compare_dpdk(seconds)
-    model = small + [run_pmd("model", mode, size, seconds, warmup=bench_vdpa.WARMUP_S)
-                     for mode in MODES for size in (256, 1514)]
+def _stderr(line: str) -> None:
+    print(f"vionic bench: {line}", file=sys.stderr, flush=True)
+
+
+def run_all(out_dir: str | Path, seconds: float = 3.0, log=_stderr) -> str:
+    """The `make bench` set, with progress on `log`: the PMD on the model
+    beside DPDK in every mode and size (compare_dpdk); the PMD on the RTL
+    core in every mode and size; the RTL core's simulated cycles per second
+    (txonly 64 B, loop 256 B); Linux through the NICs; the vDPA side by side
+    (bench_vdpa). Writes pmd-model.json, dpdk.json, pmd-rtl.json,
+    rtl-sim.json, linux.json and vdpa.json in out_dir and returns the
+    printed report (`vionic bench report` turns the folder into report.md)."""
+    model, dpdk, why = compare_dpdk(seconds, log=log)
     model.sort(key=lambda r: (MODES.index(r["mode"]), r["size"]))
-    rtl = [run_pmd("rtl", mode, 256, seconds) for mode in MODES]
-    sim = run_sim_speed("loop", 256, seconds)
+    rtl = []
+    for mode in MODES:
+        for size in SIZES:
+            rtl.append(run_pmd("rtl", mode, size, seconds))
+            log(f"rtl   {mode:7s} {size:4d} B: {rtl[-1]['mpps']:.3f} Mpps")
+    sim = [run_sim_speed(mode, size, seconds) for mode, size in SIM_POINTS]
+    for s in sim:
+        log(f"RTL simulation {s['mode']} {s['size']} B: {s['cycles_per_second'] / 1e6:.2f} "
+            "M cycles/s")
+    log("Linux through the NICs (ping, iperf3)")
     linux = run_linux(seconds)
     vdpa_lines: list[str] = []
-    bench_vdpa.run(out_dir, log=vdpa_lines.append)
+    bench_vdpa.run(out_dir, log=lambda line: (vdpa_lines.append(line), log(line)))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in (("pmd-model", model), ("pmd-rtl", rtl), ("rtl-sim", sim),
@@ -172,19 +225,20 @@ def run_all(out_dir: str | Path, seconds: float = 3.0) -> str:
         (out / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
     return "\n".join([
         table(model + rtl, dpdk),
-        ("DPDK: testpmd virtio-user (queue_size 1024, in_order, mrg_rxbuf) <-> testpmd vhost, "
-         "one core each, 64 B, measured in this run; 64 B figures are medians of 3 runs "
-         "interleaved with DPDK's (spread = min-max); ratio = vionic / DPDK" if dpdk else
+        (f"DPDK: testpmd virtio-user (queue_size 1024, in_order, mrg_rxbuf) <-> testpmd vhost, "
+         f"one core each, measured in this run; every figure the median of {ROUNDS} runs "
+         "interleaved with DPDK's (spread = min-max); ratio = vionic / DPDK; cyc/pkt = TSC "
+         "cycles of the bottleneck core / packets on both sides" if dpdk else
          f"DPDK: not measured ({why}); no ratio"),
-        f"RTL core simulation: {sim['cycles_per_second'] / 1e6:.2f} M cycles/s with loop traffic "
-        f"of {sim['size']} B ({sim['sim_cycles_per_packet']} simulated cycles per frame; "
-        "target 1 M cycles/s)",
+        *(f"RTL core simulation: {s['cycles_per_second'] / 1e6:.2f} M cycles/s with {s['mode']} "
+          f"traffic of {s['size']} B ({s['sim_cycles_per_packet']} simulated cycles per frame; "
+          f"target {SIM_TARGET / 1e6:.0f} M cycles/s)" for s in sim),
         "Linux through the NICs (ping 100, iperf3 TCP and UDP; reference: SimBricks, "
         "QEMU-KVM + Corundum RTL, 81 Mb/s and 3.4 ms):",
         *(f"  {describe(r)}" if "ping" in r else f"  {r['cores']}: {r['skipped']}"
           for r in linux),
         *vdpa_lines,
-        f"written to {out}/pmd-model.json, pmd-rtl.json, rtl-sim.json, linux.json, dpdk.json, "
+        f"written to {out}/pmd-model.json, dpdk.json, pmd-rtl.json, rtl-sim.json, linux.json, "
         "vdpa.json",
     ])
 

@@ -26,7 +26,7 @@ from .vdpa import BackendThread
 
 MODES = {  # client mode: (what the DPDK vhost side does, the vionic wire, counter)
     "txonly": ("rxonly", "sink", "tx"),
-    "rxonly": ("txonly", "gen:64", "rx"),
+    "rxonly": ("txonly", "gen:SIZE", "rx"),
     "io": ("io", "loopback", "rx"),
 }
 BACKENDS = ("dpdk-vhost", "vionic-model", "vionic-rtl")
@@ -40,8 +40,11 @@ def _port_packets(pmd: DpdkTestpmd, which: str) -> int:
     return int(m[1] if which == "rx" else m[2])
 
 
-def _measure(client: DpdkTestpmd, mode: str, which: str, seconds: float = WINDOW_S) -> float:
+def _measure(client: DpdkTestpmd, mode: str, which: str, seconds: float = WINDOW_S,
+             size: int = 64) -> float:
     client.cmd(f"set fwd {mode}")
+    if mode != "rxonly":                     # the client generates: frames of `size`
+        client.cmd(f"set txpkts {size}")
     client.cmd("start tx_first" if mode == "io" else "start")
     time.sleep(WARMUP_S)
     t0, n0 = time.monotonic(), _port_packets(client, which)
@@ -52,43 +55,46 @@ def _measure(client: DpdkTestpmd, mode: str, which: str, seconds: float = WINDOW
 
 
 @contextlib.contextmanager
-def _backend(backend: str, mode: str, sock: str, queue_size: int = 256):
-    """The backend for client mode `mode`, serving vhost-user at `sock`."""
+def _backend(backend: str, mode: str, sock: str, queue_size: int = 256, size: int = 64):
+    """The backend for client mode `mode`, serving vhost-user at `sock`
+    (generating frames of `size` bytes when the client only receives)."""
     other, wire, _ = MODES[mode]
     if backend == "dpdk-vhost":
         with DpdkTestpmd(vhost(sock), main_lcore=1, name="vhost", queue_size=queue_size) as v:
             v.cmd(f"set fwd {other}")
+            v.cmd(f"set txpkts {size}")
             v.cmd("start")
             yield
     else:
         core = backend.removeprefix("vionic-")
+        wire = wire.replace("SIZE", str(size))
         with Device(core, start=False, wire=wire, cpu=0) as dev, BackendThread(dev, sock):
             yield
 
 
 def _client_mpps(backend: str, mode: str, seconds: float = WINDOW_S, queue_size: int = 256,
-                 devargs: str = "") -> float:
+                 devargs: str = "", size: int = 64) -> float:
     """Mpps of the testpmd virtio-user client in `mode` against `backend`."""
     with tempfile.TemporaryDirectory() as d:
         sock = f"{d}/vu.sock"
-        with _backend(backend, mode, sock, queue_size), \
+        with _backend(backend, mode, sock, queue_size, size), \
                 DpdkTestpmd(virtio_user(sock, queue_size, devargs), main_lcore=0,
                             queue_size=queue_size) as client:
-            return _measure(client, mode, MODES[mode][2], seconds)
+            return _measure(client, mode, MODES[mode][2], seconds, size)
 
 
-def dpdk_reference(seconds: float = WINDOW_S, log=print) -> dict[str, float]:
+# libvionic's bench modes and the testpmd client modes that do the same work
+DPDK_MODES = {"txonly": "txonly", "rxonly": "rxonly", "loop": "io"}
+
+
+def dpdk_reference(mode: str, size: int = 64, seconds: float = WINDOW_S) -> float:
     """DPDK against itself, as `make bench` compares the PMD with it:
-    testpmd virtio-user (queue_size 1024, in_order, mrg_rxbuf) on CPU 1 and
-    testpmd vhost on CPU 0, for libvionic's bench modes (txonly: virtio
+    testpmd virtio-user (queue_size 1024, in_order, mrg_rxbuf) forwarding on
+    CPU 1 and testpmd vhost on CPU 0, in libvionic's bench `mode` (txonly: virtio
     txonly -> vhost rxonly; rxonly: vhost txonly -> virtio rxonly; loop: io
-    both sides). Mpps at the virtio side, 64 B, after WARMUP_S."""
-    out = {}
-    for name, mode in (("txonly", "txonly"), ("rxonly", "rxonly"), ("loop", "io")):
-        out[name] = round(_client_mpps("dpdk-vhost", mode, seconds, 1024,
-                                       "in_order=1,mrg_rxbuf=1"), 3)
-        log(f"  DPDK virtio-user <-> vhost {name:7s} 64 B {out[name]:7.3f} Mpps")
-    return out
+    both sides). Mpps at the virtio side, frames of `size`, after WARMUP_S."""
+    return round(_client_mpps("dpdk-vhost", DPDK_MODES[mode], seconds, 1024,
+                              "in_order=1,mrg_rxbuf=1", size), 3)
 
 
 def run_testpmd(log=print) -> list[dict]:

@@ -88,6 +88,16 @@ def _cmd_bench(args) -> int:
 
         bench_vdpa.run(args.out)
         return 0
+    if args.what == "dpdk":
+        model, dpdk, why = bench.compare_dpdk(args.seconds, log=bench._stderr)
+        print(bench.table(model, dpdk) if dpdk else
+              f"{bench.table(model)}\nDPDK: not measured ({why}); no ratio")
+        return 0
+    if args.what == "report":
+        from . import report
+
+        print(f"wrote {report.write(args.out)}")
+        return 0
     if args.what == "all":
         print(bench.run_all(args.out, seconds=args.seconds))
         return 0
@@ -225,17 +235,19 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_topo)
 
     b = sub.add_parser("bench", help="throughput measurements")
-    b.add_argument("what", choices=["pmd", "rtl", "vdpa", "all"],
+    b.add_argument("what", choices=["pmd", "rtl", "dpdk", "vdpa", "all", "report"],
                    help="pmd: one PMD measurement; rtl: simulated cycles/s of the RTL core "
-                        "with traffic; vdpa: DPDK's testpmd and a Linux guest against DPDK "
-                        "vhost, vionic vdpa + model and + RTL; all: everything (make bench)")
+                        "with traffic; dpdk: the PMD on the model beside DPDK virtio-user <-> "
+                        "vhost, every mode and size, medians of 3; vdpa: DPDK's testpmd and a "
+                        "Linux guest against DPDK vhost, vionic vdpa + model and + RTL; all: "
+                        "everything (make bench); report: report.md and plots from --out")
     b.add_argument("--backend", default="model", choices=["model", "rtl"])
     b.add_argument("--mode", default="txonly", choices=["txonly", "rxonly", "loop"])
     b.add_argument("--size", type=int, default=64, help="frame bytes, 60..1514")
     b.add_argument("--seconds", type=float, default=5.0)
     b.add_argument("--burst", type=int, default=32)
     b.add_argument("--json", action="store_true", help="print one JSON object")
-    b.add_argument("--out", default="bench/results", help="folder for `all` results")
+    b.add_argument("--out", default="bench/results", help="folder of `all` results and the report")
     b.set_defaults(func=_cmd_bench)
     return p
 

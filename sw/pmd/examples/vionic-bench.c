@@ -95,11 +95,13 @@ int main(int argc, char **argv)
 	if (json) {
 		printf("{\"mode\": \"%s\", \"size\": %d, \"burst\": %d, \"ring\": %d, "
 		       "\"seconds\": %.3f, \"packets\": %llu, \"bytes\": %llu, \"mpps\": %.3f, "
-		       "\"gbps\": %.3f, \"cycles_per_packet\": %.1f, \"tsc_hz\": %.0f, "
+		       "\"gbps\": %.3f, \"cycles_per_packet\": %.1f, "
+		       "\"busy_cycles_per_packet\": %.1f, \"tsc_hz\": %.0f, "
 		       "\"errors\": %llu, \"dev_tx_drops\": %llu, \"dev_rx_drops\": %llu}\n",
 		       mode_s, size, burst ? burst : 32, ring, res.seconds,
 		       (unsigned long long)res.packets, (unsigned long long)res.bytes, res.mpps,
-		       res.gbps, res.cycles_per_packet, res.tsc_hz, (unsigned long long)res.errors,
+		       res.gbps, res.cycles_per_packet, res.busy_cycles_per_packet, res.tsc_hz,
+		       (unsigned long long)res.errors,
 		       (unsigned long long)st.dev_tx.drops, (unsigned long long)st.dev_rx.drops);
 	} else {
 		printf("vionic-bench  %s  mode %s  size %d  burst %d  ring %d  %.2f s  tsc %.2f GHz\n",

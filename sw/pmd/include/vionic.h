@@ -277,7 +277,10 @@ struct vionic_bench_result {
 	double   seconds;
 	double   mpps;
 	double   gbps;            /* frame bytes only */
-	double   cycles_per_packet; /* TSC cycles on the driver core / packets */
+	double   cycles_per_packet; /* TSC cycles of the window / packets: the
+	                            * bottleneck core's cost, as for DPDK */
+	double   busy_cycles_per_packet; /* cycles of driver iterations that moved
+	                                  * packets / packets: the driver's own share */
 	double   tsc_hz;
 	uint64_t errors;          /* loop: frames that came back different */
 };

@@ -1,0 +1,71 @@
+"""bench/results/report.md: `vionic bench report` turns the JSON of real,
+short PMD runs into the report and its plots, and names what was not
+measured instead of leaving it out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vionic import bench
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture(scope="module")
+def figures():
+    """Real PMD runs on the model, two modes at two sizes (short windows)."""
+    return [bench.run_pmd("model", mode, size, 0.3) for mode in ("txonly", "rxonly")
+            for size in (64, 256)]
+
+
+def _png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def test_report_tables_and_plots_the_measured_figures(figures, tmp_path):
+    (tmp_path / "pmd-model.json").write_text(json.dumps(figures))
+    why = "needs DPDK's testpmd (apt-get install dpdk)"
+    (tmp_path / "dpdk.json").write_text(json.dumps({"skipped": why}))
+    out = subprocess.run([sys.executable, "-m", "vionic", "bench", "report", "--out",
+                          str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    md = (tmp_path / "report.md").read_text()
+    for r in figures:       # every measured figure is in the table, with no ratio
+        assert f"| {r['mode']} | {r['size']} | {r['mpps']:.2f} (" in md
+    assert f"DPDK was not measured: {why}. No ratio is given." in md
+    assert "x met" not in md and "not met" not in md
+    assert "![Mpps and Gb/s vs frame size](throughput.png)" in md
+    width, height = _png_size(tmp_path / "throughput.png")
+    assert width > 600 and height > 400
+    # the parts that were not run are named, not silently left out
+    assert "rtl.json missing" in md and "rtl-sim.json missing" in md
+    assert "linux.json missing" in md and "vdpa.json missing" in md
+
+
+def test_goal_column_compares_with_dpdks_figure(figures, tmp_path):
+    """With DPDK figures the ratio and the goal verdict follow from both."""
+    model = [r for r in figures if r["size"] == 64]
+    dpdk = [dict(r, backend="dpdk", mpps=r["mpps"] / f, mpps_runs=[r["mpps"] / f],
+                 cycles_per_packet=bench.tsc_cycles_per_packet(r["mpps"] / f, r["tsc_ghz"]))
+            for r, f in zip(model, (2.0, 1.25), strict=True)]
+    (tmp_path / "pmd-model.json").write_text(json.dumps(model))
+    (tmp_path / "dpdk.json").write_text(json.dumps(dpdk))
+    from vionic import report
+
+    md = report.write(tmp_path).read_text()
+    assert "| txonly | 64 |" in md and "| 2.00x | 1.5x met |" in md
+    assert "| rxonly | 64 |" in md and "| 1.25x | 1.5x not met |" in md
+
+
+def test_cycles_per_packet_is_tsc_over_rate(figures):
+    """libvionic's cycles_per_packet and the one applied to DPDK agree."""
+    for r in figures:
+        assert r["cycles_per_packet"] == pytest.approx(
+            bench.tsc_cycles_per_packet(r["mpps"], r["tsc_ghz"]), rel=0.01)
+        assert 0 < r["busy_cycles_per_packet"] <= r["cycles_per_packet"] * 1.01
