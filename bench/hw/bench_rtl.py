@@ -2,7 +2,8 @@
 """RTL bench (make hw-bench): builds vionic_core with DATA_WIDTH=512 (shared with the
 tests' build), runs bench/hw/tb_bench.py and prints/writes bench/results/rtl.json and .txt.
 VIONIC_BENCH_NO_INTERRUPT=1: the same with VRING_AVAIL_F_NO_INTERRUPT set on both rings (poll mode),
-written to rtl_no_interrupt.json and .txt."""
+written to rtl_no_interrupt.json and .txt. VIONIC_BENCH_CSUM=1: TCP/IPv4 frames with the checksum
+offloads acting on each (TX NEEDS_CSUM, RX marked DATA_VALID), written to rtl_csum.json and .txt."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def main() -> None:
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     no_interrupt = os.environ.get("VIONIC_BENCH_NO_INTERRUPT", "0") == "1"
+    csum = os.environ.get("VIONIC_BENCH_CSUM", "0") == "1"
     name = "rtl_no_interrupt" if no_interrupt else "rtl"
+    name += "_csum" if csum else ""
     out = out_dir / f"{name}.json"
     runner = hwsim.build("vionic_core", PARAMS)
     tag = "vionic_core_DATA_WIDTH512_IMPL2"
@@ -34,6 +37,7 @@ def main() -> None:
         "VIONIC_SEED": os.environ.get("VIONIC_SEED", "1"),
         "VIONIC_BENCH_OUT": str(out),
         "VIONIC_BENCH_NO_INTERRUPT": "1" if no_interrupt else "0",
+        "VIONIC_BENCH_CSUM": "1" if csum else "0",
     }
     if out.exists():
         out.unlink()
@@ -52,7 +56,8 @@ def main() -> None:
         f"vionic_core RTL bench: DATA_WIDTH={data['data_width']}, DMA read latency "
         f"{data['dma_read_latency_cycles']} cycles, {data['packets_per_point']} packets per point, "
         "CYCLES register"
-        + (", VRING_AVAIL_F_NO_INTERRUPT set on both rings (poll mode)" if no_interrupt else ""),
+        + (", VRING_AVAIL_F_NO_INTERRUPT set on both rings (poll mode)" if no_interrupt else "")
+        + (", checksum offloads acting on every frame (TCP/IPv4)" if csum else ""),
         f"{'dir':<4}{'bytes':>7}{'cycles/pkt':>12}{'bound':>8}{'% of bound':>12}",
     ]
     for r in data["results"]:

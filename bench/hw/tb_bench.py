@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import struct
 
 import cocotb
 from cocotb.triggers import RisingEdge
 from cocotbext.axi import AxiStreamFrame
+from tb_stages import DATA_VALID, driver_frame, l4_frame
 from vionic_model import MAX_FRAME, Device, make_frame, rng_from_env
 
 from vionic import regs
@@ -22,6 +24,10 @@ LATENCY = 125
 # VIONIC_BENCH_NO_INTERRUPT=1: the driver sets VRING_AVAIL_F_NO_INTERRUPT on both rings (as a
 # poll-mode driver does), so every used.idx publication is followed by an avail.flags re-read
 NO_INTERRUPT = os.environ.get("VIONIC_BENCH_NO_INTERRUPT", "0") == "1"
+# VIONIC_BENCH_CSUM=1: the checksum offloads act on every frame: TCP/IPv4 frames, TX with
+# NEEDS_CSUM (the device inserts the checksum), RX checked and marked DATA_VALID. Otherwise
+# the frames are plain (CSUM and GUEST_CSUM are negotiated, as everything offered, but unused).
+CSUM = os.environ.get("VIONIC_BENCH_CSUM", "0") == "1"
 
 
 async def cycles(dev):
@@ -59,10 +65,16 @@ async def bench(dut):
         rx, tx = await dev.bring_up(rx_size=1024, tx_size=1024)
         rx.set_no_interrupt(NO_INTERRUPT)
         tx.set_no_interrupt(NO_INTERRUPT)
-        frame = make_frame(rng, size)
+        if CSUM:
+            frame = l4_frame(rng, ip6=False, proto="tcp", vlan=False, size=size)
+            drv, flags, start, off = driver_frame(frame)
+            hdr = struct.pack("<BBHHHHH", flags, 0, 0, 0, start, off, 0)
+        else:
+            frame = drv = make_frame(rng, size)
+            hdr = bytes(NET_HDR_LEN)
         for _ in range(N):
             a = dev.mem.alloc(NET_HDR_LEN + size, 64)
-            dev.mem.write(a, bytes(NET_HDR_LEN) + frame)
+            dev.mem.write(a, hdr + drv)
             tx.add([(a, NET_HDR_LEN + size, False)])
         c0 = await cycles(dev)
         await tx.kick()
@@ -87,6 +99,9 @@ async def bench(dut):
         c1 = await cycles(dev)
         st = await dev.qstat(0)
         assert st["packets"] == N and st["drops"] == 0, st
+        if CSUM:  # the last frame's header: checked and marked
+            last = rx.reap()[-1]
+            assert dev.mem.read(last[2][0][0], 1)[0] == DATA_VALID
         rx_cpp = (c1 - c0) / N
         for direction, cpp in (("tx", tx_cpp), ("rx", rx_cpp)):
             b = bound(size, direction)
@@ -110,6 +125,7 @@ async def bench(dut):
                     "dma_read_latency_cycles": LATENCY,
                     "packets_per_point": N,
                     "no_interrupt": NO_INTERRUPT,
+                    "csum_offloads_active": CSUM,
                     "results": results,
                 },
                 f,

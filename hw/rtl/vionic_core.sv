@@ -17,7 +17,9 @@ module vionic_core #(
     parameter int          MTU             = vionic_pkg::VIONIC_DEFAULT_MTU,    // MTU reported and enforced (frames <= MTU + 14)
     parameter int          IMPL            = vionic_pkg::VIONIC_IMPL_BOARD,     // IMPL register: 2 RTL in simulation, 3 board
     parameter int          TX_FIFO_DEPTH   = 256,             // TX read buffer in beats (>= 4096*8/DATA_WIDTH, <= 256 beats bursts)
-    parameter int          RX_FIFO_BYTES   = 8192             // RX frame store in bytes (>= 2 * (MTU + 14))
+    parameter int          RX_FIFO_BYTES   = 8192,            // RX frame store in bytes (>= 2 * (MTU + 14))
+    parameter bit          TX_CSUM         = 1'b1,            // include vionic_tx_csum (offers VIRTIO_NET_F_CSUM)
+    parameter bit          RX_CSUM         = 1'b1             // include vionic_rx_csum (offers VIRTIO_NET_F_GUEST_CSUM)
 ) (
     input  wire logic                         clk,
     input  wire logic                         rst,
@@ -105,6 +107,15 @@ module vionic_core #(
     localparam int EW = vionic_pkg::ERR_CODE_WIDTH;
 
     typedef vionic_pkg::wr_src_t wr_src_t;
+    typedef vionic_pkg::meta_t   meta_t;
+    localparam int NSC = vionic_pkg::STAGES * vionic_pkg::STAGE_COUNTERS;
+
+    // offload stages present: OFFLOAD_CAPS, and the features offered without the absent ones
+    localparam logic [31:0] STAGE_CAPS = (32'(TX_CSUM) << vionic_pkg::VIONIC_STAGE_TX_CSUM) |
+                                         (32'(RX_CSUM) << vionic_pkg::VIONIC_STAGE_RX_CSUM);
+    localparam logic [63:0] OFFERED    = vionic_pkg::VIONIC_DEVICE_FEATURES &
+        ~(TX_CSUM ? 64'd0 : 64'd1 << vionic_pkg::VIRTIO_NET_F_CSUM) &
+        ~(RX_CSUM ? 64'd0 : 64'd1 << vionic_pkg::VIRTIO_NET_F_GUEST_CSUM);
 
     // elaboration-time parameter checks (an unknown module stops elaboration)
     generate
@@ -124,13 +135,16 @@ module vionic_core #(
 
     // ---------------- register file ----------------
     logic             clear, drain_busy, suspend, suspend_quiet;
-    logic [NQ-1:0]    q_run, q_enabled, q_kick, ev_used_irq, ev_pkt, ev_drop, ev_err;
+    logic [NQ-1:0]    q_run, q_enabled, q_kick, ev_used_irq, ev_pkt, ev_err;
+    logic [2*NQ-1:0]  ev_drop;
+    logic [63:0]      features;
+    logic [NSC-1:0]   ev_stage;
     logic [NQ*16-1:0] q_size, q_start_avail, q_start_used, q_used_idx, ev_bytes, ev_err_desc;
     logic [NQ*AW-1:0] q_desc, q_avail, q_used, ev_err_addr;
     logic [NQ*EW-1:0] ev_err_code;
 
     vionic_regs #(.NUM_QP(NUM_QUEUE_PAIRS), .MAX_QSIZE(MAX_QUEUE_SIZE), .MAC(MAC_ADDR), .MTU(MTU),
-                  .IMPL(IMPL), .ADDR_WIDTH(AW)) u_regs (
+                  .IMPL(IMPL), .ADDR_WIDTH(AW), .STAGE_CAPS(STAGE_CAPS), .OFFERED(OFFERED)) u_regs (
         .clk(clk), .rst(rst), .link_up(link_up),
         .s_axil_awaddr(s_axil_awaddr), .s_axil_awprot(s_axil_awprot), .s_axil_awvalid(s_axil_awvalid),
         .s_axil_awready(s_axil_awready), .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb),
@@ -144,7 +158,7 @@ module vionic_core #(
         .clear(clear), .drain_busy(drain_busy), .q_run(q_run), .q_enabled(q_enabled),
         .q_start_avail(q_start_avail), .q_start_used(q_start_used), .q_used_idx(q_used_idx),
         .suspend(suspend), .suspend_quiet(suspend_quiet), .q_size(q_size), .q_desc(q_desc),
-        .q_avail(q_avail), .q_used(q_used), .q_kick(q_kick),
+        .q_avail(q_avail), .q_used(q_used), .q_kick(q_kick), .features(features), .ev_stage(ev_stage),
         .ev_used_irq(ev_used_irq), .ev_pkt(ev_pkt), .ev_bytes(ev_bytes), .ev_drop(ev_drop),
         .ev_err(ev_err), .ev_err_code(ev_err_code), .ev_err_desc(ev_err_desc), .ev_err_addr(ev_err_addr));
 
@@ -261,11 +275,23 @@ module vionic_core #(
     endgenerate
 
     // ---------------- TX pipeline (queue 1) ----------------
-    logic          tx_used_valid, tx_used_ready, tx_pkt, tx_drop, tx_err, tx_quiet;
-    logic [15:0]   tx_used_id, tx_bytes, tx_err_desc;
+    // vionic_txq -> TX stages (tx_*[k] -> tx_*[k+1]) -> tail: drop, count, MAC
+    localparam int NTX = 2;                // stream positions: txq output, after TX_CSUM
+    logic [NTX*DATA_WIDTH-1:0] tx_tdata;
+    logic [NTX*W-1:0]          tx_tkeep;
+    logic [NTX-1:0]            tx_tvalid, tx_tready, tx_tlast, tx_tuser, tx_meta_valid, tx_meta_ready;
+    meta_t                     tx_meta [NTX];
+    logic                      tx_csum_on, rx_csum_on;
+    logic [NTX-2:0]            tx_busy;   // each TX stage holds a frame or metadata
+    assign tx_csum_on = TX_CSUM && features[vionic_pkg::VIRTIO_NET_F_CSUM];
+    assign rx_csum_on = RX_CSUM && features[vionic_pkg::VIRTIO_NET_F_GUEST_CSUM];
+
+    logic          tx_used_valid, tx_used_ready, tx_drop, tx_err, tx_quiet;
+    logic [15:0]   tx_used_id, tx_err_desc;
     logic [AW-1:0] tx_err_addr;
-    vionic_txq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .MTU(MTU)) u_txq (
+    vionic_txq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .MTU(MTU), .QUEUE(1)) u_txq (
         .clk(clk), .rst(rst), .clear(clear), .run(q_run[1]), .suspend(suspend), .quiet(tx_quiet),
+        .read_hdr(tx_csum_on),
         .s_chain_valid(chain_valid[1]), .s_chain_ready(chain_ready[1]), .s_chain_head(chain_head[31:16]),
         .s_chain_total(chain_total[63:32]), .s_chain_nseg(chain_nseg[31:16]),
         .s_seg_valid(seg_valid[1]), .s_seg_ready(seg_ready[1]), .s_seg_addr(seg_addr[2*AW-1:AW]),
@@ -274,11 +300,92 @@ module vionic_core #(
         .m_rd_req_len(txrd_req_len), .m_rd_req_tag(txrd_req_tag),
         .s_rd_valid(txrd_rsp_valid), .s_rd_ready(txrd_rsp_ready), .s_rd_data(txrd_rsp_data), .s_rd_lo(txrd_rsp_lo),
         .s_rd_hi(txrd_rsp_hi), .s_rd_last(txrd_rsp_last), .s_rd_tag(txrd_rsp_tag), .s_rd_err(txrd_rsp_err),
-        .m_axis_tx_tdata(m_axis_tx_tdata), .m_axis_tx_tkeep(m_axis_tx_tkeep), .m_axis_tx_tvalid(m_axis_tx_tvalid),
-        .m_axis_tx_tready(m_axis_tx_tready), .m_axis_tx_tlast(m_axis_tx_tlast), .m_axis_tx_tuser(m_axis_tx_tuser),
+        .m_axis_tdata(tx_tdata[0 +: DATA_WIDTH]), .m_axis_tkeep(tx_tkeep[0 +: W]), .m_axis_tvalid(tx_tvalid[0]),
+        .m_axis_tready(tx_tready[0]), .m_axis_tlast(tx_tlast[0]), .m_axis_tuser(tx_tuser[0]),
+        .m_meta_valid(tx_meta_valid[0]), .m_meta_ready(tx_meta_ready[0]), .m_meta_data(tx_meta[0]),
         .m_used_valid(tx_used_valid), .m_used_ready(tx_used_ready), .m_used_id(tx_used_id),
-        .cnt_pkt(tx_pkt), .cnt_bytes(tx_bytes), .cnt_drop(tx_drop),
-        .err_valid(tx_err), .err_desc(tx_err_desc), .err_addr(tx_err_addr));
+        .cnt_drop(tx_drop), .err_valid(tx_err), .err_desc(tx_err_desc), .err_addr(tx_err_addr));
+
+    generate
+        if (TX_CSUM) begin : g_tx_csum
+            vionic_tx_csum #(.DATA_WIDTH(DATA_WIDTH), .MTU(MTU)) u_tx_csum (
+                .clk(clk), .rst(clear), .enable(tx_csum_on),
+                .s_axis_tdata(tx_tdata[0 +: DATA_WIDTH]), .s_axis_tkeep(tx_tkeep[0 +: W]),
+                .s_axis_tvalid(tx_tvalid[0]), .s_axis_tready(tx_tready[0]), .s_axis_tlast(tx_tlast[0]),
+                .s_axis_tuser(tx_tuser[0]),
+                .s_meta_valid(tx_meta_valid[0]), .s_meta_ready(tx_meta_ready[0]), .s_meta_data(tx_meta[0]),
+                .m_axis_tdata(tx_tdata[DATA_WIDTH +: DATA_WIDTH]), .m_axis_tkeep(tx_tkeep[W +: W]),
+                .m_axis_tvalid(tx_tvalid[1]), .m_axis_tready(tx_tready[1]), .m_axis_tlast(tx_tlast[1]),
+                .m_axis_tuser(tx_tuser[1]),
+                .m_meta_valid(tx_meta_valid[1]), .m_meta_ready(tx_meta_ready[1]), .m_meta_data(tx_meta[1]),
+                .busy(tx_busy[0]),
+                .cnt_good(ev_stage[vionic_pkg::VIONIC_STAGE_TX_CSUM * vionic_pkg::STAGE_COUNTERS + 0]),
+                .cnt_bad(ev_stage[vionic_pkg::VIONIC_STAGE_TX_CSUM * vionic_pkg::STAGE_COUNTERS + 1]));
+        end else begin : g_no_tx_csum
+            assign tx_tdata[DATA_WIDTH +: DATA_WIDTH] = tx_tdata[0 +: DATA_WIDTH];
+            assign tx_tkeep[W +: W] = tx_tkeep[0 +: W];
+            assign tx_tvalid[1]     = tx_tvalid[0];
+            assign tx_tready[0]     = tx_tready[1];
+            assign tx_tlast[1]      = tx_tlast[0];
+            assign tx_tuser[1]      = tx_tuser[0];
+            assign tx_meta_valid[1] = tx_meta_valid[0];
+            assign tx_meta_ready[0] = tx_meta_ready[1];
+            assign tx_meta[1]       = tx_meta[0];
+            assign tx_busy[0]       = 1'b0;
+            assign ev_stage[vionic_pkg::VIONIC_STAGE_TX_CSUM * vionic_pkg::STAGE_COUNTERS +: 2] = 2'b00;
+        end
+    endgenerate
+
+    // tail: the metadata first, then the frame to the MAC or, marked `drop`, to
+    // nowhere (DROPS); PACKETS/BYTES for a frame sent without abort. A device
+    // reset in the middle of a frame on the MAC stream ends that frame with an
+    // abort beat (tlast and tuser set) so the MAC never joins two frames.
+    logic  tail_have, tail_fire, tail_pkt, tail_drop, mac_mid_frame, abort_valid;
+    meta_t tail_meta, tail_cur;
+    logic [15:0] tail_bytes;
+    assign tail_cur              = tail_have ? tail_meta : tx_meta[NTX-1];
+    assign tx_meta_ready[NTX-1]  = !tail_have;
+    assign m_axis_tx_tvalid      = (tx_tvalid[NTX-1] && (tail_have || tx_meta_valid[NTX-1]) && !tail_cur.drop) ||
+                                   abort_valid;
+    assign tx_tready[NTX-1]      = (tail_have || tx_meta_valid[NTX-1]) &&
+                                   (tail_cur.drop || (m_axis_tx_tready && !abort_valid));
+    assign tail_fire             = tx_tvalid[NTX-1] && tx_tready[NTX-1];
+    assign m_axis_tx_tdata       = tx_tdata[(NTX-1)*DATA_WIDTH +: DATA_WIDTH];
+    assign m_axis_tx_tkeep       = abort_valid ? W'(1) : tx_tkeep[(NTX-1)*W +: W];
+    assign m_axis_tx_tlast       = tx_tlast[NTX-1] || abort_valid;
+    assign m_axis_tx_tuser       = tx_tuser[NTX-1] || abort_valid;
+    always_ff @(posedge clk) begin
+        if (clear) begin
+            tail_have  <= 1'b0;
+            tail_meta  <= '0;
+            tail_pkt   <= 1'b0;
+            tail_drop  <= 1'b0;
+            tail_bytes <= '0;
+        end else begin
+            tail_pkt  <= tail_fire && tx_tlast[NTX-1] && !tail_cur.drop && !tx_tuser[NTX-1];
+            tail_drop <= tail_fire && tx_tlast[NTX-1] && tail_cur.drop;
+            if (tail_fire && tx_tlast[NTX-1]) begin
+                tail_have  <= 1'b0;
+                tail_bytes <= tail_cur.len;
+            end else if (tx_meta_valid[NTX-1] && tx_meta_ready[NTX-1]) begin
+                tail_have <= 1'b1;
+                tail_meta <= tx_meta[NTX-1];
+            end
+        end
+    end
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            mac_mid_frame <= 1'b0;
+            abort_valid   <= 1'b0;
+        end else begin
+            if (m_axis_tx_tvalid && m_axis_tx_tready) mac_mid_frame <= !m_axis_tx_tlast;
+            if (abort_valid && m_axis_tx_tready) abort_valid <= 1'b0;
+            if (clear && !abort_valid &&
+                ((mac_mid_frame && !(m_axis_tx_tvalid && m_axis_tx_tready && m_axis_tx_tlast)) ||
+                 (m_axis_tx_tvalid && !m_axis_tx_tready)))
+                abort_valid <= 1'b1;
+        end
+    end
 
     // ---------------- RX pipeline (queue 0) ----------------
     logic                  rx_wr_valid, rx_wr_ready, rx_stream_valid, rx_stream_ready;
@@ -289,10 +396,68 @@ module vionic_core #(
     logic [DATA_WIDTH-1:0] rx_stream_data;
     logic [LW:0]           rx_stream_bytes;
     logic [15:0]           wr_seq, wr_done;
+    // head: frames from the MAC, whole (the rest of one cut by a device reset
+    // is skipped), each with a metadata of queue 0 (the source offers one at
+    // any time) -> RX stages (rx_*[k] -> rx_*[k+1]) -> vionic_rxq
+    localparam int NRX = 2;                // stream positions: head, after RX_CSUM
+    logic [NRX*DATA_WIDTH-1:0] rx_tdata;
+    logic [NRX*W-1:0]          rx_tkeep;
+    logic [NRX-1:0]            rx_tvalid, rx_tready, rx_tlast, rx_tuser, rx_meta_valid, rx_meta_ready;
+    meta_t                     rx_meta [NRX];
+    logic                      rx_mid_frame, rx_skip;
+    assign rx_tdata[0 +: DATA_WIDTH] = s_axis_rx_tdata;
+    assign rx_tkeep[0 +: W]          = s_axis_rx_tkeep;
+    assign rx_tlast[0]               = s_axis_rx_tlast;
+    assign rx_tuser[0]               = s_axis_rx_tuser;
+    assign rx_tvalid[0]              = s_axis_rx_tvalid && !clear && !rx_skip;
+    assign s_axis_rx_tready          = clear || rx_skip || rx_tready[0];
+    assign rx_meta_valid[0]          = 1'b1;
+    assign rx_meta[0]                = '0;
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            rx_mid_frame <= 1'b0;
+            rx_skip      <= 1'b0;
+        end else begin
+            if (s_axis_rx_tvalid && s_axis_rx_tready) rx_mid_frame <= !s_axis_rx_tlast;
+            if (clear) rx_skip <= (s_axis_rx_tvalid && s_axis_rx_tready) ? !s_axis_rx_tlast : rx_mid_frame;
+            else if (s_axis_rx_tvalid && s_axis_rx_tready && s_axis_rx_tlast) rx_skip <= 1'b0;
+        end
+    end
+
+    generate
+        if (RX_CSUM) begin : g_rx_csum
+            vionic_rx_csum #(.DATA_WIDTH(DATA_WIDTH)) u_rx_csum (
+                .clk(clk), .rst(clear), .enable(rx_csum_on),
+                .s_axis_tdata(rx_tdata[0 +: DATA_WIDTH]), .s_axis_tkeep(rx_tkeep[0 +: W]),
+                .s_axis_tvalid(rx_tvalid[0]), .s_axis_tready(rx_tready[0]), .s_axis_tlast(rx_tlast[0]),
+                .s_axis_tuser(rx_tuser[0]),
+                .s_meta_valid(rx_meta_valid[0]), .s_meta_ready(rx_meta_ready[0]), .s_meta_data(rx_meta[0]),
+                .m_axis_tdata(rx_tdata[DATA_WIDTH +: DATA_WIDTH]), .m_axis_tkeep(rx_tkeep[W +: W]),
+                .m_axis_tvalid(rx_tvalid[1]), .m_axis_tready(rx_tready[1]), .m_axis_tlast(rx_tlast[1]),
+                .m_axis_tuser(rx_tuser[1]),
+                .m_meta_valid(rx_meta_valid[1]), .m_meta_ready(rx_meta_ready[1]), .m_meta_data(rx_meta[1]),
+                .cnt_good(ev_stage[vionic_pkg::VIONIC_STAGE_RX_CSUM * vionic_pkg::STAGE_COUNTERS + 0]),
+                .cnt_bad(ev_stage[vionic_pkg::VIONIC_STAGE_RX_CSUM * vionic_pkg::STAGE_COUNTERS + 1]));
+        end else begin : g_no_rx_csum
+            assign rx_tdata[DATA_WIDTH +: DATA_WIDTH] = rx_tdata[0 +: DATA_WIDTH];
+            assign rx_tkeep[W +: W] = rx_tkeep[0 +: W];
+            assign rx_tvalid[1]     = rx_tvalid[0];
+            assign rx_tready[0]     = rx_tready[1];
+            assign rx_tlast[1]      = rx_tlast[0];
+            assign rx_tuser[1]      = rx_tuser[0];
+            assign rx_meta_valid[1] = rx_meta_valid[0];
+            assign rx_meta_ready[0] = rx_meta_ready[1];
+            assign rx_meta[1]       = rx_meta[0];
+            assign ev_stage[vionic_pkg::VIONIC_STAGE_RX_CSUM * vionic_pkg::STAGE_COUNTERS +: 2] = 2'b00;
+        end
+    endgenerate
+
     vionic_rxq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .MTU(MTU), .FIFO_BYTES(RX_FIFO_BYTES)) u_rxq (
         .clk(clk), .rst(rst), .clear(clear), .run(q_run[0]), .suspend(suspend), .quiet(rx_quiet),
-        .s_axis_rx_tdata(s_axis_rx_tdata), .s_axis_rx_tkeep(s_axis_rx_tkeep), .s_axis_rx_tvalid(s_axis_rx_tvalid),
-        .s_axis_rx_tready(s_axis_rx_tready), .s_axis_rx_tlast(s_axis_rx_tlast), .s_axis_rx_tuser(s_axis_rx_tuser),
+        .s_axis_rx_tdata(rx_tdata[(NRX-1)*DATA_WIDTH +: DATA_WIDTH]), .s_axis_rx_tkeep(rx_tkeep[(NRX-1)*W +: W]),
+        .s_axis_rx_tvalid(rx_tvalid[NRX-1]), .s_axis_rx_tready(rx_tready[NRX-1]),
+        .s_axis_rx_tlast(rx_tlast[NRX-1]), .s_axis_rx_tuser(rx_tuser[NRX-1]),
+        .s_meta_valid(rx_meta_valid[NRX-1]), .s_meta_ready(rx_meta_ready[NRX-1]), .s_meta_data(rx_meta[NRX-1]),
         .s_chain_valid(chain_valid[0]), .s_chain_ready(chain_ready[0]), .s_chain_head(chain_head[15:0]),
         .s_chain_total(chain_total[31:0]), .s_chain_nseg(chain_nseg[15:0]),
         .s_seg_valid(seg_valid[0]), .s_seg_ready(seg_ready[0]), .s_seg_addr(seg_addr[AW-1:0]),
@@ -412,14 +577,16 @@ module vionic_core #(
     assign drain_busy = (|rd_busy) || wr_busy;
     // SUSPEND DONE: every block suspended has finished what it started, the used
     // entries are published, and no DMA is in flight
-    assign suspend_quiet = (&fetch_quiet) && tx_quiet && rx_quiet && (&used_quiet) && !drain_busy;
+    // (TX: until the frames taken have left the TX stages for the MAC)
+    assign suspend_quiet = (&fetch_quiet) && tx_quiet && !(|tx_busy) && !tail_have && !tx_tvalid[NTX-1] &&
+                           rx_quiet && (&used_quiet) && !drain_busy;
     assign rx_wr_err  = wr_err && (wr_err_src != vionic_pkg::WR_SRC_TX_USED);
 
     // ---------------- events to the register file ----------------
     always_comb begin
-        ev_pkt      = {tx_pkt, rx_pkt};
-        ev_drop     = {tx_drop, rx_drop};
-        ev_bytes    = {tx_bytes, rx_bytes};
+        ev_pkt      = {tail_pkt, rx_pkt};
+        ev_drop     = {tail_drop, tx_drop, 1'b0, rx_drop};
+        ev_bytes    = {tail_bytes, rx_bytes};
         ev_used_irq = used_irq;
         // queue 0 (RX): fetch error, DMA write error (data: the descriptor and its
         // buffer address, the request address; used ring: its base)
@@ -438,7 +605,8 @@ module vionic_core #(
 
     logic unused_ok;
     assign unused_ok = ^{m_axi_rlast, m_axi_bid, rd_arid, rd_rready, avail_flags, fetch_dry[1], fetch_rsp_last,
-                         fetch_rd_err_addr, txrd_err_addr};
+                         fetch_rd_err_addr, txrd_err_addr, rx_meta_ready[0],
+                         tail_cur.qid, tail_cur.flags, tail_cur.csum_start, tail_cur.csum_offset};
 endmodule
 
 `default_nettype wire

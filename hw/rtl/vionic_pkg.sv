@@ -108,7 +108,7 @@ package vionic_pkg;
     localparam int unsigned VIRTIO_NET_F_RSS                = 60;
 
     // VERSION_1 | ACCESS_PLATFORM | MAC | MTU | STATUS | NOTIFICATION_DATA
-    localparam logic [63:0] VIONIC_DEVICE_FEATURES          = 64'h0000_0043_0001_0028;
+    localparam logic [63:0] VIONIC_DEVICE_FEATURES          = 64'h0000_0043_0001_002B;
 
     // ---- defaults shared by every core (regs.h) ----
     localparam int unsigned VIONIC_DEFAULT_MTU              = 1500;
@@ -153,6 +153,13 @@ package vionic_pkg;
     localparam int unsigned VIONIC_VQ_STATE_AVAIL_SHIFT     = 0;
     localparam int unsigned VIONIC_VQ_STATE_USED_SHIFT      = 16;
     localparam logic [15:0] VIONIC_REG_OFFLOAD              = 16'h4800;
+    localparam logic [15:0] VIONIC_REG_OFFLOAD_CAPS         = 16'h4800;
+    localparam int unsigned VIONIC_STAGE_TX_CSUM            = 0;
+    localparam int unsigned VIONIC_STAGE_RX_CSUM            = 1;
+    localparam logic [15:0] VIONIC_STAGE_STRIDE             = 16'h0010;
+    localparam logic [15:0] VIONIC_STAGE_CSUM_GOOD          = 16'h0000;
+    localparam logic [15:0] VIONIC_STAGE_CSUM_BAD           = 16'h0004;
+    localparam logic [15:0] VIONIC_OFFLOAD_END              = 16'h4A00;
 
     // ---- ERR_CODE values (regs.h), ERR_CODE_WIDTH bits wide in the RTL ----
     localparam logic [3:0]  VIONIC_ERR_NONE                 = 4'd0;
@@ -170,6 +177,8 @@ package vionic_pkg;
     localparam logic [15:0] VRING_DESC_F_INDIRECT           = 16'h0004;
     localparam logic [15:0] VRING_AVAIL_F_NO_INTERRUPT      = 16'h0001;
     localparam logic [15:0] VRING_USED_F_NO_NOTIFY          = 16'h0001;
+    localparam logic [7:0]  VIRTIO_NET_HDR_F_NEEDS_CSUM     = 8'h01;
+    localparam logic [7:0]  VIRTIO_NET_HDR_F_DATA_VALID     = 8'h02;
     localparam int unsigned VRING_DESC_ALIGN                = 16;
     localparam int unsigned VRING_AVAIL_ALIGN               = 2;
     localparam int unsigned VRING_USED_ALIGN                = 4;
@@ -202,6 +211,22 @@ package vionic_pkg;
         FETCH_DESC_CHAIN = 2'd3    // one chained (NEXT) descriptor
     } fetch_req_t;
     localparam int unsigned FETCH_DESC_BIT = 1;
+
+    // ---- the RTL's own: offload stages (DESIGN §6, hw/rtl/README.md) ----
+    localparam int unsigned STAGES         = 2;   // stage numbers VIONIC_STAGE_*: 0 .. STAGES-1
+    localparam int unsigned STAGE_COUNTERS = 2;   // 32-bit counters per stage block (+0, +4)
+
+    // Per-frame metadata beside the frame stream of every stage (s_meta_* /
+    // m_meta_*). TX: from the driver's virtio_net_hdr; RX: written into the
+    // virtio_net_hdr in front of the frame.
+    typedef struct packed {
+        logic [15:0] qid;          // virtqueue index
+        logic [15:0] len;          // frame bytes (TX; RX: 0, the RX queue counts them)
+        logic [7:0]  flags;        // virtio_net_hdr.flags (NEEDS_CSUM in, DATA_VALID out)
+        logic [15:0] csum_start;   // virtio_net_hdr.csum_start
+        logic [15:0] csum_offset;  // virtio_net_hdr.csum_offset
+        logic        drop;         // a stage found the frame bad: the end of the pipeline drops it (DROPS)
+    } meta_t;
 
     // Sources of the DMA write engine in vionic_core (round robin).
     typedef enum logic [1:0] {

@@ -17,6 +17,8 @@
 // one used element each).
 // SUSPEND: bit 0 (REQ) as written; bit 1 (DONE) reads 1 once the data path,
 // suspended, has nothing in flight (suspend_quiet).
+// Offload region: OFFLOAD_CAPS (a bit per stage present) and STAGE_COUNTERS
+// 32-bit counters per stage at OFFLOAD + 0x10 * (stage + 1); the rest reads 0.
 `default_nettype none
 
 module vionic_regs #(
@@ -26,7 +28,9 @@ module vionic_regs #(
     parameter logic [47:0] MAC        = vionic_pkg::VIONIC_DEFAULT_MAC,   // MAC address, first octet in bits 47:40
     parameter int          MTU        = vionic_pkg::VIONIC_DEFAULT_MTU,   // reported MTU
     parameter int          IMPL       = vionic_pkg::VIONIC_IMPL_BOARD,    // IMPL register value
-    parameter int          ADDR_WIDTH = 64                                // DMA address width
+    parameter int          ADDR_WIDTH = 64,                               // DMA address width
+    parameter logic [31:0] STAGE_CAPS = 32'd0,                            // OFFLOAD_CAPS: a bit per offload stage present
+    parameter logic [63:0] OFFERED    = vionic_pkg::VIONIC_DEVICE_FEATURES // offered (without the absent stages' features)
 ) (
     input  wire logic                     clk,
     input  wire logic                     rst,
@@ -71,11 +75,13 @@ module vionic_regs #(
     output      logic [NQ*ADDR_WIDTH-1:0] q_avail,
     output      logic [NQ*ADDR_WIDTH-1:0] q_used,
     output      logic [NQ-1:0]            q_kick,
+    output      logic [63:0]              features,          // driver features accepted (FEATURES_OK), else 0
     // events from the data path (one-cycle pulses)
     input  wire logic [NQ-1:0]            ev_used_irq,
     input  wire logic [NQ-1:0]            ev_pkt,
     input  wire logic [NQ*16-1:0]         ev_bytes,
-    input  wire logic [NQ-1:0]            ev_drop,
+    input  wire logic [NQ*2-1:0]          ev_drop,           // two sources per queue, each counts one
+    input  wire logic [vionic_pkg::STAGES*vionic_pkg::STAGE_COUNTERS-1:0] ev_stage, // stage s counter c: bit s*STAGE_COUNTERS+c
     input  wire logic [NQ-1:0]            ev_err,
     input  wire logic [NQ*4-1:0]          ev_err_code,
     input  wire logic [NQ*16-1:0]         ev_err_desc,
@@ -140,6 +146,7 @@ module vionic_regs #(
     logic [63:0]   stat_bytes   [0:NQ-1];
     logic [31:0]   stat_drops   [0:NQ-1];
     logic [31:0]   stat_errors  [0:NQ-1];
+    logic [31:0]   stat_stage   [0:vionic_pkg::STAGES*vionic_pkg::STAGE_COUNTERS-1];
     logic [31:0]   packets_hi   [0:NQ-1];   // PACKETS_HI latched by reading PACKETS_LO
     logic [31:0]   bytes_hi     [0:NQ-1];   // BYTES_HI latched by reading BYTES_LO
     logic [63:0]   cycles;
@@ -159,6 +166,8 @@ module vionic_regs #(
 
     // ---------------- data path outputs ----------------
     assign clear = rst || resetting;
+    // the offload stages act on what was negotiated (fixed from FEATURES_OK to reset)
+    assign features = ((device_status & FEATURES_OK) != 0) ? drv_features : 64'd0;
     genvar gq;
     generate
         for (gq = 0; gq < NQ; gq++) begin : g_out
@@ -239,7 +248,7 @@ module vionic_regs #(
 
     // FEATURES_OK is accepted for offered features that include VERSION_1
     logic features_acceptable;
-    assign features_acceptable = ((drv_features & ~vionic_pkg::VIONIC_DEVICE_FEATURES) == 0) &&
+    assign features_acceptable = ((drv_features & ~OFFERED) == 0) &&
                                  drv_features[vionic_pkg::VIRTIO_F_VERSION_1];
 
     // ---------------- read mux ----------------
@@ -251,8 +260,14 @@ module vionic_regs #(
     logic [15:0]   vq_offset;               // read address relative to VQ_STATE(0)
     logic [QW-1:0] vq_q;
     logic          vq_hit;                  // read address is VQ_STATE of a queue
+    logic [15:0]   stage_offset;            // read address relative to the first stage block
+    logic          stage_hit;               // read address is a stage counter
     always_comb begin
         read_data    = 32'd0;
+        stage_offset = read_addr - (vionic_pkg::VIONIC_REG_OFFLOAD + 16'h10);
+        stage_hit    = (read_addr >= vionic_pkg::VIONIC_REG_OFFLOAD + 16'h10) &&
+                       (stage_offset[15:4] < 12'(vionic_pkg::STAGES)) &&
+                       (stage_offset[3:2] < 2'(vionic_pkg::STAGE_COUNTERS)) && (stage_offset[1:0] == 2'd0);
         vq_offset    = read_addr - vionic_pkg::VIONIC_REG_VQ_STATE_BASE;
         vq_q         = QW'(vq_offset >> VQ_SHIFT);
         vq_hit       = (read_addr >= vionic_pkg::VIONIC_REG_VQ_STATE_BASE) && ((vq_offset >> VQ_SHIFT) < 16'(NQ)) &&
@@ -263,8 +278,8 @@ module vionic_regs #(
         stats_hit    = (read_addr >= vionic_pkg::VIONIC_REG_QSTATS_BASE) && ((stats_offset >> STATS_SHIFT) < 16'(NQ));
         case (read_addr)
             A_DFSELECT:   read_data = dev_feature_sel;
-            A_DF:         read_data = (dev_feature_sel == 0) ? vionic_pkg::VIONIC_DEVICE_FEATURES[31:0] :
-                                      (dev_feature_sel == 1) ? vionic_pkg::VIONIC_DEVICE_FEATURES[63:32] : 32'd0;
+            A_DF:         read_data = (dev_feature_sel == 0) ? OFFERED[31:0] :
+                                      (dev_feature_sel == 1) ? OFFERED[63:32] : 32'd0;
             A_GFSELECT:   read_data = drv_feature_sel;
             A_GF:         read_data = (drv_feature_sel == 0) ? drv_features[31:0] :
                                       (drv_feature_sel == 1) ? drv_features[63:32] : 32'd0;
@@ -299,8 +314,12 @@ module vionic_regs #(
             vionic_pkg::VIONIC_REG_SUSPEND:
                 read_data = ((suspend_req && suspend_done) ? 32'(vionic_pkg::VIONIC_SUSPEND_DONE) : 32'd0) |
                             (suspend_req ? 32'(vionic_pkg::VIONIC_SUSPEND_REQ) : 32'd0);
+            vionic_pkg::VIONIC_REG_OFFLOAD_CAPS:    read_data = STAGE_CAPS;
             default: begin
-                if (stats_hit) begin
+                if (stage_hit) begin
+                    read_data = stat_stage[32'(stage_offset[15:4]) * vionic_pkg::STAGE_COUNTERS +
+                                           32'(stage_offset[3:2])];
+                end else if (stats_hit) begin
                     case (stats_reg)
                         vionic_pkg::VIONIC_QSTAT_PACKETS_LO: read_data = stat_packets[stats_q][31:0];
                         vionic_pkg::VIONIC_QSTAT_PACKETS_HI: read_data = packets_hi[stats_q];
@@ -500,13 +519,16 @@ module vionic_regs #(
                 packets_hi[i]   <= '0;
                 bytes_hi[i]     <= '0;
             end
+            for (int i = 0; i < vionic_pkg::STAGES * vionic_pkg::STAGE_COUNTERS; i++) stat_stage[i] <= '0;
         end else begin
+            for (int i = 0; i < vionic_pkg::STAGES * vionic_pkg::STAGE_COUNTERS; i++)
+                if (ev_stage[i]) stat_stage[i] <= stat_stage[i] + 32'd1;
             for (int i = 0; i < NQ; i++) begin
                 if (ev_pkt[i]) begin
                     stat_packets[i] <= stat_packets[i] + 64'd1;
                     stat_bytes[i]   <= stat_bytes[i] + {48'd0, ev_bytes[16*i +: 16]};
                 end
-                if (ev_drop[i]) stat_drops[i] <= stat_drops[i] + 32'd1;
+                stat_drops[i] <= stat_drops[i] + 32'(ev_drop[2*i]) + 32'(ev_drop[2*i+1]);
                 if (queue_fault[i]) stat_errors[i] <= stat_errors[i] + 32'd1;
             end
             if (axil_read) begin

@@ -2,8 +2,9 @@
 // s_axis_rx -> frame store (whole frames; frames longer than MTU + 14 or with
 // tuser set are marked bad and only their last beat is kept) -> per frame a
 // decision: write into the next avail buffer chain, or drop (queue not
-// running, bad frame, no buffer, buffer too small) counted in DROPS. Written
-// frames get a 12-byte virtio_net_hdr (all zero, num_buffers = 1) in front;
+// running, bad frame, `drop` in its metadata, no buffer, buffer too small)
+// counted in DROPS. Written frames get a 12-byte virtio_net_hdr (flags from
+// the frame's metadata, the rest zero, num_buffers = 1) in front;
 // the byte stream goes to the DMA write engine, one request per descriptor.
 // After the write requests are accepted a used entry (head, 12 + len) follows.
 // A frame is counted (PACKETS/BYTES, and in `delivered`, which bounds the used
@@ -11,6 +12,9 @@
 // without error; a failed write (reported by the core with the descriptor and
 // its buffer address, the request address) stops the counting, so the used
 // entry of the failed chain is never written nor published.
+// The frames come from the RX offload stages, whole (a frame cut by a device
+// reset is skipped in front of them), and one metadata s_meta_* per frame,
+// taken after the frame's last beat was stored (the end of the RX stages).
 // suspend: every frame that reaches the decision is dropped (DROPS; the MAC
 // side never waits for it); a frame being written is finished; `quiet` once
 // no frame is being written or waits for its data writes to complete.
@@ -37,6 +41,9 @@ module vionic_rxq #(
     output      logic                          s_axis_rx_tready,
     input  wire logic                          s_axis_rx_tlast,
     input  wire logic                          s_axis_rx_tuser,
+    input  wire logic                          s_meta_valid,     // one per frame, after its last beat
+    output      logic                          s_meta_ready,
+    input  wire vionic_pkg::meta_t             s_meta_data,
     // buffers from vionic_fetch
     input  wire logic                          s_chain_valid,
     output      logic                          s_chain_ready,
@@ -87,7 +94,7 @@ module vionic_rxq #(
     // ---------------- front: frame store ----------------
     logic [LW:0]  beat_bytes;
     logic [15:0]  frame_bytes, frame_bytes_next;
-    logic         frame_oversize, skip_frame, mid_frame;
+    logic         frame_oversize;
     logic         data_s_ready, info_s_ready, rx_beat, store;
     always_comb begin
         beat_bytes = '0;
@@ -96,24 +103,15 @@ module vionic_rxq #(
     end
     assign s_axis_rx_tready = clear || (data_s_ready && info_s_ready);
     assign rx_beat          = s_axis_rx_tvalid && s_axis_rx_tready;
-    assign store            = rx_beat && !clear && !skip_frame && (!frame_oversize || s_axis_rx_tlast);
+    assign store            = rx_beat && !clear && (!frame_oversize || s_axis_rx_tlast);
 
     always_ff @(posedge clk) begin
-        if (rst) begin
+        if (rst || clear) begin
             frame_bytes    <= '0;
             frame_oversize <= 1'b0;
-            skip_frame     <= 1'b0;
-            mid_frame      <= 1'b0;
         end else begin
-            if (rx_beat) mid_frame <= !s_axis_rx_tlast;
-            if (clear) begin
-                frame_bytes    <= '0;
-                frame_oversize <= 1'b0;
-                skip_frame     <= rx_beat ? !s_axis_rx_tlast : mid_frame;
-            end else if (rx_beat) begin
-                if (skip_frame) begin
-                    if (s_axis_rx_tlast) skip_frame <= 1'b0;
-                end else if (s_axis_rx_tlast) begin
+            if (rx_beat) begin
+                if (s_axis_rx_tlast) begin
                     frame_bytes    <= '0;
                     frame_oversize <= 1'b0;
                 end else begin
@@ -141,6 +139,21 @@ module vionic_rxq #(
         .s_data({frame_bytes_next, frame_oversize || (frame_bytes_next > 16'(MAX_FRAME)) || s_axis_rx_tuser || (frame_bytes_next == 0)}),
         .m_valid(info_m_valid), .m_ready(info_m_ready), .m_data({info_m_len, info_m_bad}), .count(info_count));
 
+    // metadata: one is taken per frame stored (the source may offer them ahead)
+    logic              meta_s_ready, meta_m_valid;
+    vionic_pkg::meta_t meta_m;
+    logic [$clog2(INFO_DEPTH)+1:0] meta_count, meta_owed;
+    assign s_meta_ready = (meta_owed != 0) && meta_s_ready;
+    always_ff @(posedge clk) begin
+        if (rst || clear) meta_owed <= '0;
+        else meta_owed <= meta_owed + $bits(meta_owed)'(store && s_axis_rx_tlast) -
+                          $bits(meta_owed)'(s_meta_valid && s_meta_ready);
+    end
+    vionic_fifo #(.WIDTH($bits(vionic_pkg::meta_t)), .DEPTH(INFO_DEPTH)) u_meta (
+        .clk(clk), .rst(rst || clear), .s_valid(s_meta_valid && s_meta_ready), .s_ready(meta_s_ready),
+        .s_data(s_meta_data), .m_valid(meta_m_valid), .m_ready(info_m_ready), .m_data(meta_m),
+        .count(meta_count));
+
     // ---------------- decision engine ----------------
     logic        cmds_s_ready;
     logic        writing, cmd_push, cmd_drop, drop_now, take_buf;
@@ -156,8 +169,8 @@ module vionic_rxq #(
         drop_now = 1'b0;
         take_buf = 1'b0;
         need     = 1'b0;
-        if (!writing && (!used_pending || used_fire) && info_m_valid && cmds_s_ready) begin
-            if (!run || suspend || info_m_bad) drop_now = 1'b1;
+        if (!writing && (!used_pending || used_fire) && info_m_valid && meta_m_valid && cmds_s_ready) begin
+            if (!run || suspend || info_m_bad || meta_m.drop) drop_now = 1'b1;
             else if (s_chain_valid) begin
                 if (s_chain_total < {15'd0, buffer_need}) drop_now = 1'b1;
                 else take_buf = 1'b1;
@@ -249,11 +262,12 @@ module vionic_rxq #(
     end
 
     // ---------------- stream unit: header insertion / discard ----------------
-    logic cmds_m_valid, cmds_m_drop, cmds_m_ready;
+    logic       cmds_m_valid, cmds_m_drop, cmds_m_ready;
+    logic [7:0] cmds_m_flags;              // virtio_net_hdr.flags of the frame
     logic [$clog2(16)+1:0] cmds_count;
-    vionic_fifo #(.WIDTH(1), .DEPTH(16)) u_cmd (
-        .clk(clk), .rst(rst || clear), .s_valid(cmd_push), .s_ready(cmds_s_ready), .s_data(cmd_drop),
-        .m_valid(cmds_m_valid), .m_ready(cmds_m_ready), .m_data(cmds_m_drop), .count(cmds_count));
+    vionic_fifo #(.WIDTH(9), .DEPTH(16)) u_cmd (
+        .clk(clk), .rst(rst || clear), .s_valid(cmd_push), .s_ready(cmds_s_ready), .s_data({meta_m.flags, cmd_drop}),
+        .m_valid(cmds_m_valid), .m_ready(cmds_m_ready), .m_data({cmds_m_flags, cmds_m_drop}), .count(cmds_count));
 
     logic [1:0]            hdr_beats_sent;          // header beats sent for the current frame
     logic                  in_hdr;
@@ -267,9 +281,11 @@ module vionic_rxq #(
 
     always_comb begin
         hdr_data = '0;
-        for (int j = 0; j < W; j++)
+        for (int j = 0; j < W; j++) begin
             if ((32'(hdr_beats_sent) * W + j) == vionic_pkg::NET_HDR_NUM_BUFFERS)
                 hdr_data[8*j +: 8] = 8'd1;   // num_buffers = 1
+            if ((32'(hdr_beats_sent) * W + j) == 0) hdr_data[8*j +: 8] = cmds_m_flags;
+        end
         hdr_bytes_hi = ((32'(hdr_beats_sent) + 1) * W <= HDR_LEN) ? (LW+1)'(W) :
                        (LW+1)'(HDR_LEN - 32'(hdr_beats_sent) * W);
     end
@@ -304,6 +320,7 @@ module vionic_rxq #(
         hdr_prefix = '0;
         for (int j = 0; j < W; j++)
             if (j == vionic_pkg::NET_HDR_NUM_BUFFERS) hdr_prefix[8*j +: 8] = 8'd1;   // num_buffers = 1
+        hdr_prefix[7:0] = cmds_m_flags;
     end
 
     vionic_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
@@ -321,7 +338,8 @@ module vionic_rxq #(
     assign quiet = !writing && !used_pending && (done_count == 0);
 
     logic unused_ok;
-    assign unused_ok = ^{done_dist[14:0], data_count, info_count, cmds_count, pk_m_last, pk_m_user,
+    assign unused_ok = ^{done_dist[14:0], data_count, info_count, cmds_count, pk_m_last, pk_m_user, meta_count,
+                         meta_m.qid, meta_m.len, meta_m.csum_start, meta_m.csum_offset,
                          write_len[31:16], s_chain_total[31:17]};
 endmodule
 

@@ -1,7 +1,12 @@
 // vionic_txq: transmit pipeline of one TX virtqueue.
 // Chain -> DMA reads of the buffer bytes after the 12-byte virtio_net_hdr
-// (the header is never read) -> vionic_pack (compaction across descriptors)
-// -> m_axis_tx. Frames whose length (chain total - 12) is 0 or above
+// -> vionic_pack (compaction across descriptors) -> m_axis_* with one
+// m_meta_* (meta_t) per frame, offered before the frame's first beat: the
+// head of the TX offload stages. With read_hdr (VIRTIO_NET_F_CSUM
+// negotiated) the header is read too, its bytes are taken out of the beats
+// before the packer and its flags, csum_start and csum_offset go into the
+// metadata; without it the header is never read. Frames whose length
+// (chain total - 12) is 0 or above
 // MTU + 14 are dropped (DROPS) without reading data, so a bad address inside
 // them is no error. A used entry (len 0) is emitted once all data of a chain
 // has arrived or the chain was dropped.
@@ -10,7 +15,8 @@
 // at that beat with tuser (abort: never a good frame on the MAC), gets no used
 // entry and is not counted, and nothing is sent after it until clear.
 // suspend: no new chain is taken; the chains taken are read, sent and get their
-// used entries; `quiet` once none is left (and the MAC took the last beat).
+// used entries; `quiet` once none is left (and the next stage took the last beat).
+// PACKETS/BYTES are counted at the end of the TX stages (vionic_core).
 `default_nettype none
 
 module vionic_txq #(
@@ -18,7 +24,8 @@ module vionic_txq #(
     parameter int ADDR_WIDTH = 64,                            // address width
     parameter int MTU        = vionic_pkg::VIONIC_DEFAULT_MTU, // largest frame = MTU + 14 bytes
     parameter int INFO_DEPTH = 64,                            // frames between read issue and transmission
-    parameter int RA_DEPTH   = 256                            // read requests between issue and their last beat
+    parameter int RA_DEPTH   = 256,                           // read requests between issue and their last beat
+    parameter int QUEUE      = 1                              // virtqueue index written into the metadata
 ) (
     input  wire logic                            clk,
     input  wire logic                            rst,
@@ -26,6 +33,7 @@ module vionic_txq #(
     input  wire logic                            run,
     input  wire logic                            suspend,        // take no new chain (SUSPEND)
     output      logic                            quiet,          // no chain taken is unfinished (or failed)
+    input  wire logic                            read_hdr,       // read the virtio_net_hdr into the metadata
     // chains from vionic_fetch
     input  wire logic                            s_chain_valid,
     output      logic                            s_chain_ready,
@@ -51,20 +59,21 @@ module vionic_txq #(
     input  wire logic                            s_rd_last,
     input  wire logic                            s_rd_tag,
     input  wire logic                            s_rd_err,
-    // MAC
-    output      logic [DATA_WIDTH-1:0]           m_axis_tx_tdata,
-    output      logic [DATA_WIDTH/8-1:0]         m_axis_tx_tkeep,
-    output      logic                            m_axis_tx_tvalid,
-    input  wire logic                            m_axis_tx_tready,
-    output      logic                            m_axis_tx_tlast,
-    output      logic                            m_axis_tx_tuser,
+    // frames to the first TX stage (tuser: abort) and their metadata
+    output      logic [DATA_WIDTH-1:0]           m_axis_tdata,
+    output      logic [DATA_WIDTH/8-1:0]         m_axis_tkeep,
+    output      logic                            m_axis_tvalid,
+    input  wire logic                            m_axis_tready,
+    output      logic                            m_axis_tlast,
+    output      logic                            m_axis_tuser,
+    output      logic                            m_meta_valid,
+    input  wire logic                            m_meta_ready,
+    output      vionic_pkg::meta_t               m_meta_data,
     // used entries
     output      logic                            m_used_valid,
     input  wire logic                            m_used_ready,
     output      logic [15:0]                     m_used_id,
     // counters (one-cycle pulses)
-    output      logic                            cnt_pkt,
-    output      logic [15:0]                     cnt_bytes,
     output      logic                            cnt_drop,
     // DMA error report (one-cycle pulse)
     output      logic                            err_valid,
@@ -99,7 +108,7 @@ module vionic_txq #(
         eff_busy       = chain_busy || s_chain_ready;
         eff_drop       = chain_busy ? chain_drop : new_chain_drop;
         eff_left       = chain_busy ? segs_left : s_chain_nseg;
-        eff_hdr_left   = chain_busy ? hdr_left : 5'(HDR_LEN);
+        eff_hdr_left   = chain_busy ? hdr_left : (read_hdr ? 5'd0 : 5'(HDR_LEN));
         seg_skip       = (s_seg_len < 32'(eff_hdr_left)) ? s_seg_len : 32'(eff_hdr_left);
         read_len       = s_seg_len - seg_skip;
         seg_is_last    = (eff_left == 16'd1);
@@ -134,7 +143,7 @@ module vionic_txq #(
                 chain_busy <= 1'b1;
                 chain_drop <= new_chain_drop;
                 segs_left  <= s_chain_nseg;
-                hdr_left   <= 5'(HDR_LEN);
+                hdr_left   <= read_hdr ? 5'd0 : 5'(HDR_LEN);
             end
             if (s_seg_valid && s_seg_ready) begin
                 hdr_left   <= eff_hdr_left - seg_skip[4:0];
@@ -156,16 +165,46 @@ module vionic_txq #(
         .count(info_count));
 
     // ---------------- output side ----------------
+    // header bytes (read_hdr) are taken from the front of the frame's beats; a
+    // beat of header bytes only is not passed on; the metadata is pushed with
+    // the beat that completes the header (or ends the frame)
+    localparam int LW = $clog2(DATA_WIDTH / 8);
     logic pk_s_valid, pk_s_ready, pk_s_last, frame_end, frame_first;
+    logic [3:0]      hdr_got;             // header bytes taken of the current frame
+    logic [12*8-1:0] hdr, hdr_next;       // virtio_net_hdr bytes, byte i in bits 8i+7:8i
+    logic [LW:0]     in_bytes, take;
+    logic [3:0]      hdr_need;
+    logic            meta_sent, push_meta, absorb, can, meta_s_ready;
+    vionic_pkg::meta_t meta_next;
+    always_comb begin
+        hdr_need = read_hdr ? (4'(HDR_LEN) - hdr_got) : 4'd0;
+        in_bytes = s_rd_hi - {1'b0, s_rd_lo};
+        take     = s_rd_err ? '0 : (in_bytes < (LW+1)'(hdr_need)) ? in_bytes : (LW+1)'(hdr_need);
+        hdr_next = (hdr_got == 0) ? '0 : hdr;
+        for (int i = 0; i < HDR_LEN; i++)
+            if (i >= 32'(hdr_got) && i < 32'(hdr_got) + 32'(take))
+                hdr_next[8*i +: 8] = s_rd_data[8*(32'(s_rd_lo) + i - 32'(hdr_got)) +: 8];
+        absorb    = (take == in_bytes) && !s_rd_err && !frame_end;
+        push_meta = !meta_sent && ((hdr_need == 4'(take)) || pk_s_last);
+        meta_next             = '0;
+        meta_next.qid         = 16'(QUEUE);
+        meta_next.len         = info_m_len;
+        meta_next.flags       = hdr_next[7:0];
+        meta_next.csum_start  = hdr_next[6*8 +: 16];
+        meta_next.csum_offset = hdr_next[8*8 +: 16];
+    end
+
     assign frame_end  = s_rd_last && s_rd_tag;
     // a frame's last beat needs room for its used entry; a failed beat ends the frame
-    assign pk_s_valid = s_rd_valid && !failed && info_m_valid && !info_m_drop &&
-                        (s_rd_err || !frame_end || m_used_ready);
+    assign can        = s_rd_valid && !failed && info_m_valid && !info_m_drop &&
+                        (s_rd_err || !frame_end || m_used_ready) && (!push_meta || meta_s_ready);
+    assign pk_s_valid = can && !absorb;
     assign pk_s_last    = frame_end || s_rd_err;
-    assign beat_fire    = pk_s_valid && pk_s_ready;
+    assign beat_fire    = can && (absorb || pk_s_ready);
     assign s_rd_ready   = beat_fire || (s_rd_valid && failed);
     assign m_used_valid = !failed && info_m_valid &&
-                          (info_m_drop || (s_rd_valid && !s_rd_err && frame_end && pk_s_ready));
+                          (info_m_drop || (s_rd_valid && !s_rd_err && frame_end && pk_s_ready &&
+                                           (!push_meta || meta_s_ready)));
     assign m_used_id    = info_m_head;
     assign info_m_ready = m_used_valid && m_used_ready;
 
@@ -173,22 +212,23 @@ module vionic_txq #(
         if (rst || clear) begin
             frame_first <= 1'b1;
             failed      <= 1'b0;
-            cnt_pkt     <= 1'b0;
             cnt_drop    <= 1'b0;
-            cnt_bytes   <= '0;
             err_valid   <= 1'b0;
             err_desc    <= '0;
             err_addr    <= '0;
+            hdr_got     <= '0;
+            hdr         <= '0;
+            meta_sent   <= 1'b0;
         end else begin
-            cnt_pkt   <= 1'b0;
             cnt_drop  <= 1'b0;
             err_valid <= 1'b0;
-            if (beat_fire) frame_first <= pk_s_last;
-            if (info_m_ready) begin
-                cnt_pkt   <= !info_m_drop;
-                cnt_drop  <= info_m_drop;
-                cnt_bytes <= info_m_drop ? 16'd0 : info_m_len;
+            if (pk_s_valid && pk_s_ready) frame_first <= pk_s_last;
+            if (beat_fire) begin
+                hdr_got   <= pk_s_last ? 4'd0 : hdr_got + 4'(take);
+                hdr       <= hdr_next;
+                meta_sent <= !pk_s_last && (meta_sent || push_meta);
             end
+            if (info_m_ready) cnt_drop <= info_m_drop;
             if (beat_fire && s_rd_err) begin
                 // the descriptor and its buffer address, whichever burst of it failed
                 failed    <= 1'b1;
@@ -199,43 +239,27 @@ module vionic_txq #(
         end
     end
 
-    logic                    pk_m_valid, pk_m_last, pk_m_user;
-    logic [DATA_WIDTH/8-1:0] pk_m_keep;
-    logic                    abort_valid;
+    logic meta_m_valid;
+    logic [$clog2(8)+1:0] meta_count;
+    vionic_fifo #(.WIDTH($bits(vionic_pkg::meta_t)), .DEPTH(8)) u_meta (
+        .clk(clk), .rst(rst || clear), .s_valid(beat_fire && push_meta), .s_ready(meta_s_ready),
+        .s_data(meta_next), .m_valid(meta_m_valid), .m_ready(m_meta_ready), .m_data(m_meta_data),
+        .count(meta_count));
+    assign m_meta_valid = meta_m_valid;
+
     vionic_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
         .clk(clk), .rst(rst || clear),
         .s_valid(pk_s_valid), .s_ready(pk_s_ready),
-        .s_data(s_rd_data), .s_lo(s_rd_lo), .s_hi(s_rd_hi), .s_first(frame_first), .s_off('0),
+        .s_data(s_rd_data), .s_lo(s_rd_lo + LW'(take)), .s_hi(s_rd_hi), .s_first(frame_first), .s_off('0),
         .s_last(pk_s_last), .s_user(s_rd_err), .s_pre(1'b0), .s_pre_data('0),
-        .m_valid(pk_m_valid), .m_ready(m_axis_tx_tready && !abort_valid), .m_data(m_axis_tx_tdata),
-        .m_strb(pk_m_keep), .m_last(pk_m_last), .m_user(pk_m_user));
-
-    // A device reset in the middle of a frame on the MAC stream ends that frame
-    // with an abort beat (tlast and tuser set) so the MAC never joins two frames.
-    logic mac_mid_frame;
-    assign m_axis_tx_tvalid = pk_m_valid || abort_valid;
-    assign m_axis_tx_tlast  = pk_m_last || abort_valid;
-    assign m_axis_tx_tuser  = pk_m_user || abort_valid;
-    assign m_axis_tx_tkeep  = abort_valid ? (DATA_WIDTH/8)'(1) : pk_m_keep;
-    always_ff @(posedge clk) begin
-        if (rst) begin
-            mac_mid_frame <= 1'b0;
-            abort_valid   <= 1'b0;
-        end else begin
-            if (m_axis_tx_tvalid && m_axis_tx_tready) mac_mid_frame <= !m_axis_tx_tlast;
-            if (abort_valid && m_axis_tx_tready) abort_valid <= 1'b0;
-            if (clear && !abort_valid &&
-                ((mac_mid_frame && !(m_axis_tx_tvalid && m_axis_tx_tready && m_axis_tx_tlast)) ||
-                 (pk_m_valid && !m_axis_tx_tready)))
-                abort_valid <= 1'b1;
-        end
-    end
+        .m_valid(m_axis_tvalid), .m_ready(m_axis_tready), .m_data(m_axis_tdata),
+        .m_strb(m_axis_tkeep), .m_last(m_axis_tlast), .m_user(m_axis_tuser));
 
     // after a read error nothing more completes: the DMA engine's busy covers its reads
-    assign quiet = failed || (!chain_busy && (info_count == 0) && !m_axis_tx_tvalid);
+    assign quiet = failed || (!chain_busy && (info_count == 0) && !m_axis_tvalid);
 
     logic unused_ok;
-    assign unused_ok = ^{reqs_count, reqs_m_valid, frame_len[31:16], read_len[31:16], seg_skip[31:5]};
+    assign unused_ok = ^{reqs_count, reqs_m_valid, frame_len[31:16], read_len[31:16], seg_skip[31:5], meta_count};
 endmodule
 
 `default_nettype wire

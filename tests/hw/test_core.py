@@ -66,6 +66,17 @@ def test_core64(core64, name):
     hwsim.run(core64, "vionic_core", CORE64, "tb_core", name)
 
 
+# the offload stages inside the core, through the rings (tb_offload)
+@pytest.mark.parametrize("name", ["test_offload_csum", "test_offload_off"])
+def test_offload512(core512, name):
+    hwsim.run(core512, "vionic_core", CORE512, "tb_offload", name)
+
+
+@pytest.mark.parametrize("name", ["test_offload_csum", "test_offload_off"])
+def test_offload64(core64, name):
+    hwsim.run(core64, "vionic_core", CORE64, "tb_offload", name)
+
+
 BLOCKS = {"DATA_WIDTH": 64}
 
 
