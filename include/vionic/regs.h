@@ -101,11 +101,13 @@
 #define VIRTIO_NET_F_HASH_REPORT        57
 #define VIRTIO_NET_F_RSS                60
 
-/* What every vionic device core offers today (DESIGN §3 "Always"). */
+/* What every vionic device core offers today (DESIGN §3 "Always", and the
+ * offloads that the model, the RTL and libvionic all implement). */
 #define VIONIC_DEVICE_FEATURES \
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_ACCESS_PLATFORM) | \
 	 (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_MTU) | \
-	 (1ULL << VIRTIO_NET_F_STATUS) | (1ULL << VIRTIO_F_NOTIFICATION_DATA))
+	 (1ULL << VIRTIO_NET_F_STATUS) | (1ULL << VIRTIO_F_NOTIFICATION_DATA) | \
+	 (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM))
 
 /* ---- Device defaults shared by every core ----------------------------- */
 #define VIONIC_DEFAULT_MTU              1500
@@ -164,7 +166,35 @@
 #define VIONIC_REG_VQ_STATE(q)          (VIONIC_REG_VQ_STATE_BASE + VIONIC_VQ_STATE_STRIDE * (q))
 #define VIONIC_VQ_STATE_AVAIL_SHIFT     0
 #define VIONIC_VQ_STATE_USED_SHIFT      16
-#define VIONIC_REG_OFFLOAD              0x4800 /* reserved for the offload pipeline */
+/* ---- Offload region (DESIGN §6): stages of the TX and RX pipelines ------
+ * OFFLOAD_CAPS has a bit per stage the device has; each stage has a block
+ * of counters at OFFLOAD + 0x10 * (stage + 1). A stage acts only when its
+ * feature was negotiated (TX_CSUM: VIRTIO_NET_F_CSUM, RX_CSUM:
+ * VIRTIO_NET_F_GUEST_CSUM); counters are 32-bit, wrap, and clear at reset.
+ *
+ * TX_CSUM: a frame whose header has VIRTIO_NET_HDR_F_NEEDS_CSUM gets the
+ * 16-bit ones' complement sum of its bytes csum_start..end, complemented
+ * (0 written as 0xFFFF, as Linux's skb_checksum_help), stored big-endian
+ * at csum_start + csum_offset (the driver seeds that field with the
+ * pseudo-header sum). csum_start + csum_offset + 2 beyond the frame: the
+ * frame is dropped (TX DROPS and CSUM_BAD count it), nothing is sent.
+ * RX_CSUM: TCP or UDP directly over IPv4 (not a fragment) or IPv6 (next
+ * header TCP/UDP: extension headers are not walked), after at most one
+ * 802.1Q tag, whose IP length fits in the frame: the device checks the L4
+ * checksum with the pseudo-header and sets VIRTIO_NET_HDR_F_DATA_VALID
+ * when it is right (CSUM_GOOD), leaves the frame unmarked when wrong
+ * (CSUM_BAD). UDP over IPv4 with checksum 0, and every other frame, pass
+ * unmarked and uncounted. RX counters count the frames the driver gets (a
+ * frame dropped for want of a buffer counts nowhere here). */
+#define VIONIC_REG_OFFLOAD              0x4800
+#define VIONIC_REG_OFFLOAD_CAPS         0x4800
+#define VIONIC_STAGE_TX_CSUM            0
+#define VIONIC_STAGE_RX_CSUM            1
+#define VIONIC_STAGE_STRIDE             0x10   /* one counter block per stage, after CAPS */
+#define VIONIC_REG_STAGE(stage)         (VIONIC_REG_OFFLOAD + VIONIC_STAGE_STRIDE * ((stage) + 1))
+#define VIONIC_STAGE_CSUM_GOOD          0x0 /* TX: checksums inserted; RX: frames marked */
+#define VIONIC_STAGE_CSUM_BAD           0x4 /* TX: dropped for csum_start/offset; RX: wrong sums */
+#define VIONIC_OFFLOAD_END              0x4A00 /* end of the region */
 
 /* Error codes in ERR_CODE */
 #define VIONIC_ERR_NONE                 0

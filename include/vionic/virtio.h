@@ -50,6 +50,10 @@ struct vring_used {
 #define VRING_AVAIL_BYTES(n)  (4 + 2 * (uint64_t)(n) + 2)
 #define VRING_USED_BYTES(n)   (4 + 8 * (uint64_t)(n) + 2)
 
+/* virtio_net_hdr.flags (VIRTIO 1.2 §5.1.6) */
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1 /* TX: the device completes the checksum */
+#define VIRTIO_NET_HDR_F_DATA_VALID 2 /* RX: the device checked the L4 checksum */
+
 /* virtio_net_hdr as negotiated with VERSION_1 (12 bytes). */
 struct virtio_net_hdr {
 	uint8_t  flags;

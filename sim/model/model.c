@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "offload.h"
 #include "vmodel.h"
 #include "vionic/regs.h"
 #include "vionic/virtio.h"
@@ -40,6 +41,7 @@
 #define QRX         0
 #define QTX         1
 #define TX_BUDGET   64         /* TX chains per poll */
+#define TX_SCRATCH  2048       /* a batch slot's copy for the TX stages (larger: one by one) */
 #define RX_PUBLISH  32         /* publish RX used entries at least this often */
 #define NVECTORS    VIONIC_MSIX_VECTORS(1)
 #define ETH_HLEN    14
@@ -102,10 +104,12 @@ struct model {
 	uint64_t err_addr;
 	uint32_t latch_cycles_hi;
 	struct { uint32_t code, desc; uint64_t addr; } pend;   /* error found by walk() */
+	struct offload off;        /* the offload stages' state and counters */
 	/* scratch */
 	struct seg segs[VIONIC_MAX_QUEUE_SIZE];
 	struct piece pieces[VIONIC_MAX_QUEUE_SIZE];
 	uint8_t frame[65536];
+	uint8_t tx_scratch[TX_BUDGET][TX_SCRATCH];   /* per batch slot, for the TX stages */
 };
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
@@ -134,6 +138,7 @@ static void model_reset_all(struct model *m)
 	m->err_code = m->err_queue = m->err_desc = 0;
 	m->err_addr = 0;
 	m->latch_cycles_hi = 0;
+	offload_reset(&m->off);
 }
 
 /* ---- used ring publication and errors ----------------------------------------- */
@@ -420,9 +425,27 @@ static inline void tx_out(struct model *m, struct vq *q, const uint8_t *frame, u
 	q->bytes += len;
 }
 
+/* Runs the TX stages on buffer b (virtio header and frame, `total` bytes:
+ * the driver's memory or a gather) in the private copy at `copy`. Returns
+ * the frame to send, or NULL when a stage dropped it. */
+static const uint8_t *tx_offload(struct model *m, const uint8_t *b, uint32_t total,
+				 uint8_t *copy)
+{
+	struct frame_meta meta = { .queue = QTX, .len = total - VIONIC_NET_HDR_LEN };
+
+	memcpy(&meta.hdr, b, VIONIC_NET_HDR_LEN);
+	if (b != copy)
+		memcpy(copy, b, total);
+	offload_tx(&m->off, copy + VIONIC_NET_HDR_LEN, &meta);
+	return meta.drop ? NULL : copy + VIONIC_NET_HDR_LEN;
+}
+
 /* Sends the frame of a walked chain (m->segs[0..ns)) and counts it, or
- * drops it unread if its size is not for the wire. Returns 0 with a DMA
- * error pending if its bytes are not all in the map (nothing sent). */
+ * drops it unread if its size is not for the wire. With a TX offload
+ * negotiated the virtio header is read too, and a frame that a stage acts
+ * on goes through the stages in a private copy (the driver's buffer is
+ * read-only). Returns 0 with a DMA error pending if its bytes are not all
+ * in the map (nothing sent). */
 static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t total)
 {
 	if (!tx_size_ok(m, total)) {
@@ -430,19 +453,28 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
 		return 1;
 	}
 	uint32_t flen = (uint32_t)(total - VIONIC_NET_HDR_LEN);
-	unsigned np = map_pieces(m, ns, VIONIC_NET_HDR_LEN, flen, VSRV_DMA_READ);
+	uint32_t skip = offload_tx_active(&m->off) ? 0 : VIONIC_NET_HDR_LEN;
+	unsigned np = map_pieces(m, ns, skip, (uint32_t)total - skip, VSRV_DMA_READ);
 	if (!np)
 		return 0;
-	const uint8_t *f = m->pieces[0].p;
-	if (np > 1) {   /* gather the frame */
+	const uint8_t *b = m->pieces[0].p;   /* header (if read) and frame */
+	if (np > 1) {   /* gather */
 		uint32_t o = 0;
 		for (unsigned k = 0; k < np; k++) {
 			memcpy(m->frame + o, m->pieces[k].p, m->pieces[k].len);
 			o += m->pieces[k].len;
 		}
-		f = m->frame;
+		b = m->frame;
 	}
-	tx_out(m, q, f, flen);
+	if (skip || !offload_tx_wants(&m->off, b)) {
+		tx_out(m, q, b + VIONIC_NET_HDR_LEN - skip, flen);
+		return 1;
+	}
+	const uint8_t *f = tx_offload(m, b, (uint32_t)total, m->frame);
+	if (f)
+		tx_out(m, q, f, flen);
+	else
+		q->drops++;
 	return 1;
 }
 
@@ -450,7 +482,7 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
  * the batch is checked and its frame prefetched, then the frames go to the
  * wire; so the cache misses on the driver's buffers overlap. */
 struct tx_one {
-	const uint8_t *frame;      /* NULL: dropped for its size */
+	const uint8_t *frame;      /* NULL: dropped (its size, or a TX stage) */
 	uint32_t len;
 	uint16_t head;
 };
@@ -488,6 +520,8 @@ static int tx_poll(struct model *m)
 	 * tx_flush advances last_avail, so index the ring by a local cursor */
 	uint16_t cur = q->last_avail;
 	const uint16_t mask = q->size - 1;
+	/* the virtio header is read only when a TX offload may use it */
+	const uint32_t hdr_skip = offload_tx_active(&m->off) ? 0 : VIONIC_NET_HDR_LEN;
 	for (uint16_t i = 0; i < n; i++, cur++) {
 		uint16_t head = __atomic_load_n(&q->avail->ring[cur & mask], __ATOMIC_RELAXED);
 		uint64_t total;
@@ -503,9 +537,25 @@ static int tx_poll(struct model *m)
 			b[nb].head = head;
 			if (tx_size_ok(m, total)) {
 				b[nb].len = (uint32_t)total - VIONIC_NET_HDR_LEN;
-				if (!map_pieces(m, 1, VIONIC_NET_HDR_LEN, b[nb].len, VSRV_DMA_READ))
+				if (!map_pieces(m, 1, hdr_skip, (uint32_t)total - hdr_skip,
+						VSRV_DMA_READ))
 					goto fail;
-				b[nb].frame = m->pieces[0].p;
+				const uint8_t *p = m->pieces[0].p;
+				if (!hdr_skip && offload_tx_wants(&m->off, p)) {
+					if (total > TX_SCRATCH) {   /* too big for a slot */
+						tx_flush(m, q, b, nb);
+						nb = 0;
+						if (!tx_send_chain(m, q, ns, total))
+							goto fail;
+						add_used(q, head, 0);
+						continue;
+					}
+					/* NULL: a stage dropped it (tx_flush counts it) */
+					b[nb].frame = tx_offload(m, p, (uint32_t)total, m->tx_scratch[nb]);
+					nb++;
+					continue;
+				}
+				b[nb].frame = p + VIONIC_NET_HDR_LEN - hdr_skip;
 				__builtin_prefetch(b[nb].frame, 0, 3);
 				if (b[nb].len > 64)
 					__builtin_prefetch(b[nb].frame + 64, 0, 3);
@@ -588,9 +638,13 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 		raise_pending(m, QRX);
 		return 0;
 	}
-	struct virtio_net_hdr h;
-	memset(&h, 0, sizeof(h));
-	h.num_buffers = 1;
+	struct frame_meta meta = { .queue = QRX, .len = len, .hdr = { .num_buffers = 1 } };
+	offload_rx(&m->off, frame, &meta);
+	if (meta.drop) {
+		q->drops++;
+		return 0;
+	}
+	const struct virtio_net_hdr h = meta.hdr;
 	if (np == 1) {
 		memcpy(m->pieces[0].p, &h, sizeof(h));
 		memcpy(m->pieces[0].p + VIONIC_NET_HDR_LEN, frame, len);
@@ -727,8 +781,10 @@ static void status_write(struct model *m, uint8_t v)
 		if ((m->gf & ~(uint64_t)VIONIC_DEVICE_FEATURES) ||
 		    !(m->gf & (1ULL << VIRTIO_F_VERSION_1)))
 			v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;   /* refused: reads back clear */
-		else
+		else {
 			m->features = m->gf;
+			offload_negotiated(&m->off, m->features);
+		}
 	}
 	/* DRIVER_OK needs accepted features: without FEATURES_OK it reads back
 	 * clear and the data path stays off */
@@ -879,6 +935,8 @@ static uint32_t vendor_read(struct model *m, uint32_t reg)
 	case VIONIC_REG_SUSPEND:   /* one thread: a suspend is done when written */
 		return m->suspended ? VIONIC_SUSPEND_REQ | VIONIC_SUSPEND_DONE : 0;
 	}
+	if (reg >= VIONIC_REG_OFFLOAD && reg < VIONIC_OFFLOAD_END)
+		return offload_read(&m->off, reg);
 	if (reg >= VIONIC_REG_VQ_STATE(0) && reg < VIONIC_REG_VQ_STATE(NQ) &&
 	    (reg - VIONIC_REG_VQ_STATE(0)) % VIONIC_VQ_STATE_STRIDE == 0) {
 		const struct vq *q = &m->q[(reg - VIONIC_REG_VQ_STATE(0)) / VIONIC_VQ_STATE_STRIDE];

@@ -22,11 +22,16 @@ INCLUDE_DIRS = ["include", "sw/common", "sw/pmd/include", "sw/pmd", "sim/server"
 
 
 def _cdef_text() -> str:
-    """The public header as cffi's cdef wants it: no preprocessor lines, no
+    """The public header as cffi's cdef wants it: no preprocessor lines but
+    its integer constants (`#define NAME ...`, valued by the compiler), no
     extern "C" block."""
     lines = []
     for line in PUBLIC_HEADER.read_text().splitlines():
         stripped = line.strip()
+        const = re.match(r"#define\s+(\w+)\s+\S", stripped)
+        if const:
+            lines.append(f"#define {const[1]} ...")
+            continue
         if stripped.startswith("#") or stripped in ('extern "C" {', "}"):
             continue
         lines.append(line)

@@ -10,17 +10,18 @@
  */
 #include <string.h>
 
+#include "inet_csum.h"
 #include "vpmd.h"
 
 #define MAX_BURST 512
 #define BENCH_HDR_LEN 42   /* Ethernet + IPv4 + UDP headers txonly writes per frame */
 
 static const struct {
-	const char *name, *wire;
+	const char *name, *wire, *wire_csum;
 } modes[] = {
-	[VIONIC_BENCH_TXONLY] = { "txonly", "sink" },
-	[VIONIC_BENCH_RXONLY] = { "rxonly", "gen:SIZE" },
-	[VIONIC_BENCH_LOOP]   = { "loop", "loopback" },
+	[VIONIC_BENCH_TXONLY] = { "txonly", "sink", "sink" },
+	[VIONIC_BENCH_RXONLY] = { "rxonly", "gen:SIZE", "gen:SIZE:udp" },
+	[VIONIC_BENCH_LOOP]   = { "loop", "loopback", "loopback" },
 };
 
 const char *vionic_bench_mode_name(int mode)
@@ -28,9 +29,11 @@ const char *vionic_bench_mode_name(int mode)
 	return mode >= 0 && mode < (int)(sizeof(modes) / sizeof(modes[0])) ? modes[mode].name : NULL;
 }
 
-const char *vionic_bench_wire(int mode)
+const char *vionic_bench_wire(int mode, unsigned flags)
 {
-	return vionic_bench_mode_name(mode) ? modes[mode].wire : NULL;
+	if (!vionic_bench_mode_name(mode))
+		return NULL;
+	return flags & VIONIC_BENCH_CSUM ? modes[mode].wire_csum : modes[mode].wire;
 }
 
 static inline uint64_t vpmd_rdtsc(void)
@@ -104,10 +107,32 @@ static void prefill_pool(struct vionic_dev *dev, const uint8_t *tmpl, uint16_t s
 		memcpy(p->stack[i]->data, tmpl, size);
 }
 
-int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
-		     uint16_t burst, struct vionic_bench_result *res)
+/* VIONIC_BENCH_CSUM: the template asks the device for its UDP checksum
+ * (the field seeded with the pseudo-header sum), and `full` is the frame as
+ * it comes back with the checksum the device completed. */
+static void csum_templates(uint8_t *tmpl, uint8_t *full, uint16_t size,
+			   struct vionic_mbuf *req)
 {
-	uint8_t tmpl[VPMD_MAX_MBUF];
+	struct vcsum_l4 l4;
+	uint16_t c;
+
+	memcpy(full, tmpl, size);
+	(void)vcsum_locate(full, size, &l4);                 /* build_frame's UDP */
+	c = (uint16_t)~vcsum_fold(vcsum_add(full + l4.l4_off, l4.l4_len, vcsum_pseudo(full, &l4)));
+	full[l4.l4_off + 6] = (uint8_t)((c ? c : 0xFFFF) >> 8);
+	full[l4.l4_off + 7] = (uint8_t)(c ? c : 0xFFFF);
+	req->data = tmpl;
+	req->len = size;
+	(void)vionic_tx_csum_prepare(req);
+}
+
+int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
+		     uint16_t burst, unsigned flags, struct vionic_bench_result *res)
+{
+	uint8_t tmpl[VPMD_MAX_MBUF], full[VPMD_MAX_MBUF];
+	struct vionic_mbuf req = { 0 };
+	const uint8_t *expect = tmpl;   /* a frame as loop receives it */
+	const int csum = (flags & VIONIC_BENCH_CSUM) != 0;
 	struct vionic_mbuf *pk[MAX_BURST];
 	uint64_t packets = 0, bytes = 0, errors = 0, busy = 0;
 	uint64_t t_start, t_end, t_prev, now, last_progress, stall, resync;
@@ -135,6 +160,13 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 				"frame size %u: use %d..%u", size, VIONIC_MIN_FRAME, maxf);
 	if (!(seconds > 0) || seconds > 86400)
 		return vpmd_err(VIONIC_EINVAL, "seconds %.3f: use a positive duration", seconds);
+	if (flags & ~VIONIC_BENCH_CSUM)
+		return vpmd_err(VIONIC_EINVAL, "bench flags %#x: use 0 or VIONIC_BENCH_CSUM", flags);
+	if (csum && (dev->driver_features & (1ULL << VIRTIO_NET_F_CSUM | 1ULL <<
+		     VIRTIO_NET_F_GUEST_CSUM)) != (1ULL << VIRTIO_NET_F_CSUM | 1ULL <<
+		     VIRTIO_NET_F_GUEST_CSUM))
+		return vpmd_err(VIONIC_EINVAL, "VIONIC_BENCH_CSUM needs VIRTIO_NET_F_CSUM and "
+				"GUEST_CSUM negotiated");
 	if (!burst)
 		burst = 32;
 	if (burst > MAX_BURST || burst > dev->vq[1].size)
@@ -145,6 +177,10 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 	hz = tsc_hz();
 	if (mode != VIONIC_BENCH_RXONLY) {
 		build_frame(dev, tmpl, size);
+		if (csum) {
+			csum_templates(tmpl, full, size, &req);
+			expect = full;
+		}
 		prefill_pool(dev, tmpl, size);
 	}
 	stall = (uint64_t)(hz * 0.5);
@@ -176,8 +212,16 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 			if (k && vionic_mbuf_alloc_bulk(dev, pk, k) == 0) {
 				for (unsigned i = 0; i < k; i++) {
 					pk[i]->len = size;
-					if (mode == VIONIC_BENCH_TXONLY)   /* Ethernet, IPv4, UDP */
+					/* Ethernet, IPv4, UDP (with the checksum
+					 * request: loop's frames came back with the
+					 * completed sum in the field) */
+					if (mode == VIONIC_BENCH_TXONLY || csum)
 						memcpy(pk[i]->data, tmpl, BENCH_HDR_LEN);
+					if (csum) {
+						pk[i]->ol_flags = req.ol_flags;
+						pk[i]->l2_len = req.l2_len;
+						pk[i]->l3_len = req.l3_len;
+					}
 				}
 				sent = vionic_tx_burst(dev, 0, pk, k);
 				if (sent < k)
@@ -204,8 +248,10 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 					 * header (testpmd's rxonly counts them) */
 					seen += (uint64_t)(h[10] | h[11] << 8) + m->data[12] +
 						m->data[0] + m->data[6];
+					if (csum && !(m->ol_flags & VIONIC_MBUF_F_RX_L4_CKSUM_GOOD))
+						errors++;
 					if (mode == VIONIC_BENCH_LOOP &&
-					    (m->len != size || memcmp(m->data, tmpl, size))) {
+					    (m->len != size || memcmp(m->data, expect, size))) {
 						errors++;
 						/* keep the pool's content intact for later frames */
 						memcpy(m->data, tmpl, size);
@@ -249,7 +295,7 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 			return r;
 		return vpmd_err(VIONIC_ETIMEDOUT, "no frame moved in %.1f s; mode %s needs the "
 				"device server's wire to be %s", seconds, modes[mode].name,
-				modes[mode].wire);
+				vionic_bench_wire(mode, flags));
 	}
 	return 0;
 }

@@ -70,6 +70,7 @@ static inline void mbuf_init(struct vpmd_mempool *p, struct vionic_mbuf *m)
 {
 	m->data = vpmd_mbuf_data(p, m->idx);
 	m->len = 0;
+	m->ol_flags = 0;
 }
 
 struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "inet_csum.h"
 #include "vpmd.h"
 
 static inline unsigned rx_thresh(const struct vpmd_vq *vq)
@@ -49,12 +50,101 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 			continue;
 		}
 		m->len = (uint16_t)(len - VIONIC_NET_HDR_LEN);
+		/* the header's flags byte: DATA_VALID when GUEST_CSUM checked it */
+		m->ol_flags = m->data[-VIONIC_NET_HDR_LEN] & VIRTIO_NET_HDR_F_DATA_VALID ?
+			VIONIC_MBUF_F_RX_L4_CKSUM_GOOD : 0;
 		bytes += m->len;
 		pkts[nb++] = m;
 	}
 	vq->packets += nb;
 	vq->bytes += bytes;
 	return nb;
+}
+
+/* virtio_net_hdr asking the device to complete the L4 checksum. */
+static void tx_csum_hdr(const struct vionic_mbuf *m, uint8_t *hdr)
+{
+	struct virtio_net_hdr h = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+		.csum_start = (uint16_t)(m->l2_len + m->l3_len),
+		.csum_offset = m->ol_flags & VIONIC_MBUF_F_TX_TCP_CKSUM ? VCSUM_TCP_OFFSET
+									: VCSUM_UDP_OFFSET,
+	};
+	memcpy(hdr, &h, sizeof(h));
+}
+
+#define CSUM_NOT_NEGOTIATED "TX checksum offload needs VIRTIO_NET_F_CSUM, which was not " \
+	"negotiated (compute the checksum in software)"
+
+/* The L4 header of a frame whose checksum the device may complete: TCP or
+ * UDP as vcsum_locate finds it, with the checksum field inside; 0 or -1. */
+static int csum_locate(const uint8_t *f, uint16_t len, struct vcsum_l4 *l4)
+{
+	return vcsum_locate(f, len, l4) || l4->l4_len < (l4->proto == 6 ? VCSUM_TCP_OFFSET :
+							  VCSUM_UDP_OFFSET) + 2u ? -1 : 0;
+}
+
+/* Where a TX checksum request of m breaks the rules, the reason (else NULL). */
+static const char *tx_csum_refusal(const struct vionic_dev *dev, const struct vionic_mbuf *m)
+{
+	uint32_t flags = m->ol_flags & VIONIC_MBUF_F_TX_L4_MASK;
+
+	if (!flags)
+		return NULL;
+	if (!(dev->driver_features & (1ULL << VIRTIO_NET_F_CSUM)))
+		return CSUM_NOT_NEGOTIATED;
+	if (flags == VIONIC_MBUF_F_TX_L4_MASK)
+		return "both TCP and UDP checksum flags set: set the one of the frame's protocol";
+	if ((uint32_t)m->l2_len + m->l3_len + (flags == VIONIC_MBUF_F_TX_TCP_CKSUM ?
+	    VCSUM_TCP_OFFSET : VCSUM_UDP_OFFSET) + 2 > m->len)
+		return "l2_len + l3_len put the checksum field beyond the frame "
+		       "(vionic_tx_csum_prepare sets them)";
+	return NULL;
+}
+
+uint16_t vionic_tx_prepare(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n)
+{
+	vpmd_err_clear();
+	if (!dev || (n && !pkts)) {
+		vpmd_err(VIONIC_EINVAL, "vionic_tx_prepare: NULL argument");
+		return 0;
+	}
+	if (qp >= dev->nb_qp) {
+		vpmd_err(VIONIC_EQUEUE, "vionic_tx_prepare: queue pair %u does not exist", qp);
+		return 0;
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		const char *why = tx_csum_refusal(dev, pkts[i]);
+		if (why) {
+			vpmd_err(VIONIC_EINVAL, "frame %u: %s", i, why);
+			return i;
+		}
+	}
+	return n;
+}
+
+int vionic_tx_csum_prepare(struct vionic_mbuf *m)
+{
+	struct vcsum_l4 l4;
+	uint16_t seed;
+	uint8_t *field;
+
+	vpmd_err_clear();
+	if (!m)
+		return vpmd_err(VIONIC_EINVAL, "vionic_tx_csum_prepare: NULL mbuf");
+	if (csum_locate(m->data, m->len, &l4))
+		return vpmd_err(VIONIC_EINVAL, "the frame is not TCP or UDP over IPv4 (unfragmented) "
+				"or IPv6 (no extension header) with its IP length inside the frame: "
+				"compute its checksum in software");
+	m->l2_len = (uint16_t)l4.l3_off;
+	m->l3_len = (uint16_t)(l4.l4_off - l4.l3_off);
+	m->ol_flags = (m->ol_flags & ~VIONIC_MBUF_F_TX_L4_MASK) |
+		      (l4.proto == 6 ? VIONIC_MBUF_F_TX_TCP_CKSUM : VIONIC_MBUF_F_TX_UDP_CKSUM);
+	seed = vcsum_fold(vcsum_pseudo(m->data, &l4));   /* not complemented: the device sums it */
+	field = m->data + l4.l4_off + (l4.proto == 6 ? VCSUM_TCP_OFFSET : VCSUM_UDP_OFFSET);
+	field[0] = (uint8_t)(seed >> 8);
+	field[1] = (uint8_t)seed;
+	return 0;
 }
 
 uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n)
@@ -82,12 +172,16 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 
 		if (i + 4 < k)
 			__builtin_prefetch(pkts[i + 4]);
-		/* virtio_net_hdr: no offloads negotiated, all zero (an RX header
-		 * has num_buffers = 1: clear it only where it is not zero) */
-		memcpy(&h8, hdr, 8);
-		memcpy(&h4, hdr + 8, 4);
-		if (VPMD_UNLIKELY(h8 | h4))
-			memset(hdr, 0, VIONIC_NET_HDR_LEN);
+		if (VPMD_UNLIKELY(m->ol_flags & VIONIC_MBUF_F_TX_L4_MASK)) {
+			tx_csum_hdr(m, hdr);
+		} else {
+			/* no offload: all zero (an RX header has num_buffers
+			 * = 1: clear it only where it is not zero) */
+			memcpy(&h8, hdr, 8);
+			memcpy(&h4, hdr + 8, 4);
+			if (VPMD_UNLIKELY(h8 | h4))
+				memset(hdr, 0, VIONIC_NET_HDR_LEN);
+		}
 		vq->cookie[id] = m;
 		VPMD_SET(d->addr, vpmd_mbuf_hdr_iova(&dev->pool, m));
 		VPMD_SET(d->len, (uint32_t)m->len + VIONIC_NET_HDR_LEN);
@@ -161,7 +255,7 @@ uint32_t vionic_mempool_on_rings(vionic_dev *dev)
 }
 
 int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stride,
-		   const uint16_t *len, unsigned n)
+		   const uint16_t *len, const uint32_t *ol_flags, unsigned n)
 {
 	struct vionic_mbuf *m[64];
 	unsigned done = 0, i;
@@ -186,6 +280,16 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 		if (stride < len[i])
 			return vpmd_err(VIONIC_EINVAL, "frame %u is %u bytes but the stride is only "
 					"%zu", i, len[i], stride);
+		if (ol_flags && (ol_flags[i] & VIONIC_MBUF_F_TX_L4_MASK)) {
+			struct vcsum_l4 l4;
+
+			if (!(dev->driver_features & (1ULL << VIRTIO_NET_F_CSUM)))
+				return vpmd_err(VIONIC_EINVAL, "frame %u: %s", i, CSUM_NOT_NEGOTIATED);
+			if (csum_locate(buf + (size_t)i * stride, len[i], &l4))
+				return vpmd_err(VIONIC_EINVAL, "frame %u is not TCP or UDP over IPv4 "
+						"or IPv6 with its IP length inside the frame: send it "
+						"without checksum offload", i);
+		}
 	}
 	while (done < n) {
 		struct vpmd_vq *vq = &dev->vq[2 * qp + 1];
@@ -208,6 +312,8 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 			const uint8_t *src = buf + (size_t)(done + i) * stride;
 			memcpy(m[i]->data, src, len[done + i]);
 			m[i]->len = len[done + i];
+			if (ol_flags && (ol_flags[done + i] & VIONIC_MBUF_F_TX_L4_MASK))
+				(void)vionic_tx_csum_prepare(m[i]);   /* checked above */
 		}
 		sent = vionic_tx_burst(dev, qp, m, (uint16_t)want);
 		if (sent < want)
@@ -221,7 +327,7 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 }
 
 int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
-		   uint16_t *len, unsigned n)
+		   uint16_t *len, uint32_t *ol_flags, unsigned n)
 {
 	struct vionic_mbuf *m[64];
 	unsigned done = 0;
@@ -246,6 +352,8 @@ int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
 				continue;
 			}
 			memcpy(buf + (size_t)done * stride, m[i]->data, m[i]->len);
+			if (ol_flags)
+				ol_flags[done] = m[i]->ol_flags;
 			len[done++] = m[i]->len;
 		}
 		vionic_mbuf_free_bulk(dev, m, got);

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import vionic
+from swutil import connect_partner
 
 BACKENDS = ["model", "rtl"]
 
@@ -21,3 +22,14 @@ def nic(backend):
     """A started device on a loopback wire with 256-entry rings."""
     with vionic.open(backend, wire="loopback") as dev:
         yield dev
+
+
+@pytest.fixture
+def unix_wire(backend, tmp_path):
+    """A started device on a unix wire with a link partner connected:
+    (device, the partner's SOCK_SEQPACKET socket)."""
+    path = str(tmp_path / "wire.sock")
+    with vionic.open(backend, wire=f"unix:{path}") as dev:
+        peer = connect_partner(dev, path)
+        yield dev, peer
+        peer.close()

@@ -5,6 +5,10 @@ from __future__ import annotations
 import random
 import time
 
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.inet6 import IPv6
+from scapy.layers.l2 import Dot1Q, Ether
+
 from vionic import regs
 
 
@@ -150,3 +154,29 @@ def msix_vectors(dev) -> int:
     """Table size of the MSI-X capability (Message Control bits 10:0, N - 1)."""
     (cap,) = pci_capabilities(dev)[PCI_CAP_ID_MSIX]
     return (dev.read_config(cap + 2, 2) & 0x7FF) + 1
+
+
+# ---- offloads ------------------------------------------------------------------
+
+PEER = "02:00:00:00:00:01"                     # the link partner's MAC in frames
+
+
+def stage_counters(dev, stage: int) -> tuple[int, int]:
+    """(CSUM_GOOD, CSUM_BAD) of offload stage `stage` (VIONIC_STAGE_*)."""
+    return (dev.read_reg(regs.stage_reg(stage, regs.VIONIC_STAGE_CSUM_GOOD)),
+            dev.read_reg(regs.stage_reg(stage, regs.VIONIC_STAGE_CSUM_BAD)))
+
+
+def random_l4(rng: random.Random, dst: bytes, vlan: bool | None = None):
+    """A TCP or UDP frame over IPv4 or IPv6, maybe VLAN-tagged, random payload."""
+    eth = Ether(src=PEER, dst=dst.hex(":"))
+    if vlan if vlan is not None else rng.random() < 0.25:
+        eth = eth / Dot1Q(vlan=rng.randrange(1, 4095))
+    v6 = rng.random() < 0.5
+    ip = IPv6(src="2001:db8::1", dst="2001:db8::2") if v6 else \
+        IP(src="198.18.0.1", dst="198.18.0.2", id=rng.randrange(65536))
+    l4 = TCP(sport=rng.randrange(1, 65536), dport=80, seq=rng.randrange(1 << 32)) \
+        if rng.random() < 0.5 else UDP(sport=rng.randrange(1, 65536), dport=53)
+    room = 1514 - len(eth / ip / l4)
+    payload = bytes(rng.randrange(256) for _ in range(rng.randrange(0, min(room, 1200))))
+    return eth / ip / l4 / payload

@@ -39,6 +39,19 @@ def test_bench_pmd_json(mode):
     assert result["errors"] == 0
 
 
+@pytest.mark.parametrize("mode", ["txonly", "rxonly", "loop"])
+def test_bench_pmd_with_checksum_offloads(mode):
+    """Every frame asks for its UDP checksum and every received one must come
+    back checked good (loop: with the checksum the device completed)."""
+    out = subprocess.run([*VIONIC, "bench", "pmd", "--backend", "model", "--mode", mode,
+                          "--size", "300", "--seconds", "0.3", "--csum", "--json"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["csum"] is True and result["packets"] > 1000
+    assert result["errors"] == 0
+
+
 @pytest.mark.parametrize("core", ["model", "rtl"])
 def test_server_command_serves_a_client(core, tmp_path):
     sock = tmp_path / "m.sock"

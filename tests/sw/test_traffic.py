@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import vionic
-from swutil import connect_partner, mac_of, make_frame, mempool_full, recv_exactly, wait_for
+from swutil import mac_of, make_frame, mempool_full, recv_exactly, wait_for
 
 
 @pytest.mark.parametrize("ring", [64, 256, 1024])
@@ -112,15 +112,6 @@ def test_oversized_tx_frame_dropped_and_counted_not_an_error(nic):
     assert wait_for(lambda: nic.stats()["device"]["tx"]["drops"] == 1)
     assert nic.stats()["error"]["code"] == 0
     nic.check()
-
-
-@pytest.fixture
-def unix_wire(backend, tmp_path):
-    path = str(tmp_path / "wire.sock")
-    with vionic.open(backend, wire=f"unix:{path}") as dev:
-        peer = connect_partner(dev, path)
-        yield dev, peer
-        peer.close()
 
 
 def test_unix_wire_both_directions(unix_wire, seed):

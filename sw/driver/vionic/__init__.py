@@ -9,7 +9,7 @@ The same code drives a running device server ("sim:PATH") and, later, the
 simulated RTL and a board; see README.md.
 """
 
-from .device import Device, open
+from .device import Device, Frame, open
 from .errors import (
     BadURI,
     DeviceGone,
@@ -34,8 +34,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BadURI", "Device", "DeviceGone", "DeviceNeedsReset", "DeviceTimeout", "FeatureError",
-    "FrameTooLarge", "FrameTooSmall", "InvalidArgument", "NetDev", "NetError", "OutOfBuffers",
-    "ProtocolError",
+    "Frame", "FrameTooLarge", "FrameTooSmall", "InvalidArgument", "NetDev", "NetError",
+    "OutOfBuffers", "ProtocolError",
     "QueueOutOfRange", "RingSizeError", "StateError", "VionicError", "feature_names", "netdev",
     "open",
 ]

@@ -31,9 +31,14 @@ MODES = tuple(_MODE_CODES)
 BENCH_RING = 1024
 
 
-def wire_for(mode: str, size: int) -> str:
+def _flags(csum: bool) -> int:
+    return lib.VIONIC_BENCH_CSUM if csum else 0
+
+
+def wire_for(mode: str, size: int, csum: bool = False) -> str:
     """The device wire libvionic's bench `mode` needs (SIZE filled in for gen)."""
-    return ffi.string(lib.vionic_bench_wire(_mode_code(mode))).decode().replace("SIZE", str(size))
+    wire = lib.vionic_bench_wire(_mode_code(mode), _flags(csum))
+    return ffi.string(wire).decode().replace("SIZE", str(size))
 
 
 @contextmanager
@@ -51,22 +56,27 @@ def _pinned(cpu: int | None):
 
 
 def run_pmd(backend: str = "model", mode: str = "txonly", size: int = 64,
-            seconds: float = 5.0, burst: int = 32, warmup: float = 0.0) -> dict:
+            seconds: float = 5.0, burst: int = 32, warmup: float = 0.0,
+            csum: bool = False) -> dict:
     """Runs the C measurement loop (libvionic's vionic_bench_run) against a
     fresh device server, after `warmup` seconds of the same traffic that
-    count for nothing, and returns its figures. libvionic checks size,
-    seconds and burst."""
+    count for nothing, and returns its figures. csum: with the checksum
+    offloads at work on every frame (VIONIC_BENCH_CSUM). libvionic checks
+    size, seconds and burst."""
     two_cores = len(os.sched_getaffinity(0)) >= 2
     server_cpu, driver_cpu = (1, 0) if two_cores else (None, None)
-    with Device(backend, wire=wire_for(mode, size), cpu=server_cpu,
+    flags = _flags(csum)
+    with Device(backend, wire=wire_for(mode, size, csum), cpu=server_cpu,
                 rx_ring_size=BENCH_RING, tx_ring_size=BENCH_RING) as dev, _pinned(driver_cpu):
         res = ffi.new("struct vionic_bench_result *")
         if warmup > 0:
-            dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, warmup, burst, res))
-        dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, seconds, burst, res))
+            dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, warmup, burst,
+                                         flags, res))
+        dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, seconds, burst, flags,
+                                     res))
         stats = dev.stats()
     return {
-        "backend": backend, "mode": mode, "size": size, "burst": burst,
+        "backend": backend, "mode": mode, "size": size, "burst": burst, "csum": csum,
         "seconds": round(res.seconds, 3), "packets": res.packets,
         "mpps": round(res.mpps, 3), "gbps": round(res.gbps, 3),
         "cycles_per_packet": round(res.cycles_per_packet, 1),
@@ -101,7 +111,7 @@ def run_sim_speed(mode: str = "loop", size: int = 256, seconds: float = 5.0,
     with Device("rtl", wire=wire_for(mode, size), cpu=server_cpu) as dev, _pinned(driver_cpu):
         res = ffi.new("struct vionic_bench_result *")
         c0 = _device_cycles(dev)
-        dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, seconds, burst, res))
+        dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, seconds, burst, 0, res))
         cycles = _device_cycles(dev) - c0
     return {
         "backend": "rtl", "mode": mode, "size": size, "seconds": round(res.seconds, 3),
@@ -113,6 +123,7 @@ def run_sim_speed(mode: str = "loop", size: int = 256, seconds: float = 5.0,
 
 
 SIZES = (64, 256, 1024, 1514)   # frame sizes the PMD and DPDK are compared at
+CSUM_SIZES = (64, 1514)         # ... and the PMD with checksum offloads on
 ROUNDS = 3                       # interleaved runs per figure; the median is shown
 
 
@@ -137,11 +148,13 @@ def table(results: list[dict], dpdk: list[dict] | None = None) -> str:
              f"{'cyc/pkt':>8} {'DPDK':>7} {'spread':>11} {'cyc/pkt':>8} {'ratio':>6} "
              f"{'errors':>6}"]
     for r in results:
-        ref = ref_of.get((r["mode"], r["size"])) if r["backend"] == "model" else None
+        plain = r["backend"] == "model" and not r.get("csum")
+        ref = ref_of.get((r["mode"], r["size"])) if plain else None
         ref_s = (f"{ref['mpps']:7.2f} {_spread(ref['mpps_runs']):>11} "
                  f"{ref['cycles_per_packet']:8.1f} {r['mpps'] / ref['mpps']:5.2f}x") if ref \
             else f"{'-':>7} {'-':>11} {'-':>8} {'-':>6}"
-        lines.append(f"{r['backend']:8} {r['mode']:7} {r['size']:5d} {r['mpps']:8.2f} "
+        backend = r["backend"] + ("+csum" if r.get("csum") else "")
+        lines.append(f"{backend:8} {r['mode']:7} {r['size']:5d} {r['mpps']:8.2f} "
                      f"{_spread(r.get('mpps_runs')):>11} {r['gbps']:7.2f} "
                      f"{r['cycles_per_packet']:8.1f} {ref_s} {r['errors']:6d}")
     return "\n".join(lines)
@@ -162,33 +175,49 @@ def dpdk_run(mode: str, size: int, seconds: float, tsc_ghz: float) -> dict:
             "cycles_per_packet": tsc_cycles_per_packet(mpps, tsc_ghz), "tsc_ghz": tsc_ghz}
 
 
-def compare_dpdk(seconds: float, sizes=SIZES, rounds: int = ROUNDS,
+def compare_dpdk(seconds: float, sizes=SIZES, rounds: int = ROUNDS, csum_sizes=CSUM_SIZES,
                  log=lambda _: None) -> tuple[list[dict], list[dict] | None, str | None]:
     """The PMD on the model and DPDK's virtio-user <-> vhost in every mode
-    at each size, interleaved (vionic's modes then DPDK's, `rounds` times):
-    the median of each with its runs. Without DPDK: its figures are None
-    and the reason is given."""
+    at each size, interleaved (vionic's modes, with the checksum offloads
+    at the csum_sizes, then DPDK's, `rounds` times): the median of each
+    with its runs. Without DPDK: its figures are None and the reason is
+    given."""
     why = testpmd.unavailable()
-    steps = len(sizes) * rounds * len(MODES) * (1 if why else 2)
+
+    def whos(size: int) -> list[str]:
+        return ["model", *(["model+csum"] if size in csum_sizes else []),
+                *([] if why else ["dpdk"])]
+
+    steps = sum(len(whos(size)) for size in sizes) * rounds * len(MODES)
     done = 0
     mine: dict[tuple, list[dict]] = {}
     theirs: dict[tuple, list[dict]] = {}
     for size in sizes:
         for k in range(rounds):
-            for who in ("model",) if why else ("model", "dpdk"):
+            for who in whos(size):
                 for m in MODES:
-                    if who == "model":
-                        r = run_pmd("model", m, size, seconds, warmup=bench_vdpa.WARMUP_S)
-                        mine.setdefault((m, size), []).append(r)
+                    if who != "dpdk":
+                        csum = who == "model+csum"
+                        r = run_pmd("model", m, size, seconds, warmup=bench_vdpa.WARMUP_S,
+                                    csum=csum)
+                        mine.setdefault((m, size, csum), []).append(r)
                     else:
-                        tsc = mine[(m, size)][-1]["tsc_ghz"]
+                        tsc = mine[(m, size, False)][-1]["tsc_ghz"]
                         r = dpdk_run(m, size, seconds, tsc)
                         theirs.setdefault((m, size), []).append(r)
                     done += 1
-                    log(f"[{done}/{steps}] {who:5s} {m:7s} {size:4d} B round {k + 1}: "
+                    log(f"[{done}/{steps}] {who:10s} {m:7s} {size:4d} B round {k + 1}: "
                         f"{r['mpps']:.2f} Mpps")
     dpdk = None if why else [_median_run(v) for v in theirs.values()]
     return [_median_run(v) for v in mine.values()], dpdk, why
+
+
+def csum_cost(model: list[dict]) -> list[str]:
+    """What the checksum offloads cost the model: Mpps with them / without."""
+    plain = {(r["mode"], r["size"]): r["mpps"] for r in model if not r["csum"]}
+    return [f"checksum offloads on ({r['mode']} {r['size']} B): {r['mpps']:.2f} Mpps, "
+            f"{r['mpps'] / plain[(r['mode'], r['size'])]:.2f}x of without (goal >= 0.90x)"
+            for r in model if r["csum"] and (r["mode"], r["size"]) in plain]
 
 
 def _stderr(line: str) -> None:
@@ -204,7 +233,7 @@ def run_all(out_dir: str | Path, seconds: float = 3.0, log=_stderr) -> str:
     rtl-sim.json, linux.json and vdpa.json in out_dir and returns the
     printed report (`vionic bench report` turns the folder into report.md)."""
     model, dpdk, why = compare_dpdk(seconds, log=log)
-    model.sort(key=lambda r: (MODES.index(r["mode"]), r["size"]))
+    model.sort(key=lambda r: (MODES.index(r["mode"]), r["size"], r["csum"]))
     rtl = []
     for mode in MODES:
         for size in SIZES:
@@ -230,6 +259,7 @@ def run_all(out_dir: str | Path, seconds: float = 3.0, log=_stderr) -> str:
          "interleaved with DPDK's (spread = min-max); ratio = vionic / DPDK; cyc/pkt = TSC "
          "cycles of the bottleneck core / packets on both sides" if dpdk else
          f"DPDK: not measured ({why}); no ratio"),
+        *csum_cost(model),
         *(f"RTL core simulation: {s['cycles_per_second'] / 1e6:.2f} M cycles/s with {s['mode']} "
           f"traffic of {s['size']} B ({s['sim_cycles_per_packet']} simulated cycles per frame; "
           f"target {SIM_TARGET / 1e6:.0f} M cycles/s)" for s in sim),

@@ -101,7 +101,8 @@ def _cmd_bench(args) -> int:
     if args.what == "all":
         print(bench.run_all(args.out, seconds=args.seconds))
         return 0
-    result = bench.run_pmd(args.backend, args.mode, args.size, args.seconds, args.burst)
+    result = bench.run_pmd(args.backend, args.mode, args.size, args.seconds, args.burst,
+                           csum=args.csum)
     print(json.dumps(result) if args.json else bench.table([result]))
     return 0
 
@@ -246,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--size", type=int, default=64, help="frame bytes, 60..1514")
     b.add_argument("--seconds", type=float, default=5.0)
     b.add_argument("--burst", type=int, default=32)
+    b.add_argument("--csum", action="store_true",
+                   help="pmd: with the checksum offloads at work on every frame")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("--out", default="bench/results", help="folder of `all` results and the report")
     b.set_defaults(func=_cmd_bench)

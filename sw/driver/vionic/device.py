@@ -24,6 +24,19 @@ BACKENDS = ("model", "rtl")   # URIs that start a device server of their own
 CHECK_INTERVAL = 0.05         # seconds between health checks while waiting
 
 
+class Frame(bytes):
+    """A received frame: bytes, plus what the device found out about it.
+    `csum_valid`: the device checked its TCP/UDP checksum and it is right
+    (VIRTIO_NET_F_GUEST_CSUM negotiated); False means unknown."""
+
+    csum_valid: bool = False
+
+    def __new__(cls, data: bytes, csum_valid: bool = False):
+        f = super().__new__(cls, data)
+        f.csum_valid = csum_valid
+        return f
+
+
 
 def _fail(rc: int, context: str = ""):
     """Raises the typed exception of a negative libvionic return code."""
@@ -200,10 +213,14 @@ class Device:
                 "addr": st.err_addr}
 
     # ---- data path ------------------------------------------------------------
-    def send(self, frames: Iterable[bytes], *, qp: int = 0, timeout: float | None = 1.0) -> int:
+    def send(self, frames: Iterable[bytes], *, qp: int = 0, timeout: float | None = 1.0,
+             csum: bool = False) -> int:
         """Queues every frame for transmission, waiting up to `timeout`
         seconds (None: forever) for ring space. Frames are bytes-like.
-        Returns the count; raises before queuing anything if a frame is bad."""
+        csum=True: the device completes each frame's TCP/UDP checksum
+        (whatever the field holds now; needs VIRTIO_NET_F_CSUM, and every
+        frame TCP or UDP over IPv4/IPv6). Returns the count; raises before
+        queuing anything if a frame is bad."""
         frames = [memoryview(f).cast("B") for f in frames]
         if not frames:
             return 0
@@ -215,13 +232,13 @@ class Device:
         data = np.zeros((len(frames), stride), dtype=np.uint8)
         for i, f in enumerate(frames):
             data[i, :len(f)] = np.frombuffer(f, dtype=np.uint8)
-        return self.send_batch(data, lens.astype(np.uint16), qp=qp, timeout=timeout)
+        return self.send_batch(data, lens.astype(np.uint16), qp=qp, timeout=timeout, csum=csum)
 
     def send_batch(self, data: np.ndarray, lengths, *, qp: int = 0,
-                   timeout: float | None = 1.0) -> int:
+                   timeout: float | None = 1.0, csum: bool = False) -> int:
         """Sends frame i = data[i, :lengths[i]] for every row, with one C call
         per ring-full and no Python work per frame. `data` is a 2-D uint8
-        array with contiguous rows."""
+        array with contiguous rows. csum: as for send()."""
         data = np.asarray(data)
         if data.ndim != 2 or data.dtype != np.uint8 or data.strides[1] != 1:
             raise InvalidArgument("data must be a 2-D numpy uint8 array with contiguous rows "
@@ -235,13 +252,16 @@ class Device:
         stride = data.strides[0]
         buf = _ffi.from_buffer("uint8_t[]", data) if n else _ffi.NULL
         lens = _ffi.from_buffer("uint16_t[]", lengths) if n else _ffi.NULL
+        # "complete the L4 checksum" for every frame (libvionic finds out which)
+        ol = _ffi.new("uint32_t[]", [_lib.VIONIC_MBUF_F_TX_TCP_CKSUM] * n) if csum and n \
+            else _ffi.NULL
         sent = 0
         deadline = None if timeout is None else time.monotonic() + timeout
         next_check = time.monotonic() + CHECK_INTERVAL
         while True:   # at least one call, so that libvionic checks qp and state
             rc = self._ok(_call(_lib.vionic_tx_copy, self._handle, qp,
                                 buf + sent * stride if n else buf, stride,
-                                lens + sent if n else lens, n - sent))
+                                lens + sent if n else lens, ol + sent if ol else ol, n - sent))
             sent += rc
             if sent == n:
                 break
@@ -257,19 +277,33 @@ class Device:
         return sent
 
     def recv(self, max_frames: int = 64, *, qp: int = 0,
-             timeout: float | None = 0.0) -> list[bytes]:
-        """Returns up to `max_frames` received frames as bytes. Waits up to
-        `timeout` seconds (None: forever, 0: just poll) for the first one."""
-        data, lens = self.recv_batch(max_frames, qp=qp, timeout=timeout)
-        return [data[i, :lens[i]].tobytes() for i in range(len(lens))]
+             timeout: float | None = 0.0) -> list[Frame]:
+        """Returns up to `max_frames` received frames (Frame: bytes with
+        `csum_valid`). Waits up to `timeout` seconds (None: forever, 0: just
+        poll) for the first one."""
+        flags = np.empty(max_frames if isinstance(max_frames, int) and max_frames > 0 else 1,
+                         dtype=np.uint32)
+        data, lens = self.recv_batch(max_frames, qp=qp, timeout=timeout, ol_flags=flags)
+        good = _lib.VIONIC_MBUF_F_RX_L4_CKSUM_GOOD
+        return [Frame(data[i, :lens[i]].tobytes(), bool(flags[i] & good))
+                for i in range(len(lens))]
 
     def recv_batch(self, max_frames: int = 256, *, qp: int = 0, timeout: float | None = 0.0,
-                   out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   out: np.ndarray | None = None,
+                   ol_flags: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Receives up to `max_frames` frames into a 2-D uint8 array (one
         frame per row, `out` if given) with one C call and no Python work per
-        frame. Returns (rows, lengths) for the frames received."""
+        frame. Returns (rows, lengths) for the frames received. `ol_flags`
+        (a uint32 array, one entry per frame) gets each frame's
+        VIONIC_MBUF_F_RX_* flags (regs-like constants in vionic's lib)."""
         if not isinstance(max_frames, int) or max_frames <= 0:
             raise InvalidArgument(f"max_frames={max_frames!r} must be a positive integer")
+        if ol_flags is not None and (not isinstance(ol_flags, np.ndarray)
+                                     or ol_flags.dtype != np.uint32 or ol_flags.ndim != 1
+                                     or not ol_flags.flags.c_contiguous
+                                     or not ol_flags.flags.writeable):
+            raise InvalidArgument("ol_flags must be a writable 1-D contiguous numpy uint32 "
+                                  "array")
         room = _lib.vionic_mbuf_room(self._handle)
         if out is None:
             out = np.empty((max_frames, room), dtype=np.uint8)
@@ -278,14 +312,18 @@ class Device:
             raise InvalidArgument(f"out must be a writable 2-D uint8 array with rows of at "
                                   f"least {room} bytes")
         max_frames = min(max_frames, out.shape[0])
+        if ol_flags is not None:
+            max_frames = min(max_frames, ol_flags.shape[0])
         lens = np.empty(max_frames, dtype=np.uint16)
         buf = _ffi.from_buffer("uint8_t[]", out, require_writable=True)
         lens_c = _ffi.from_buffer("uint16_t[]", lens, require_writable=True)
+        flags_c = _ffi.NULL if ol_flags is None else \
+            _ffi.from_buffer("uint32_t[]", ol_flags, require_writable=True)
         stride = out.strides[0]
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             n = self._ok(_call(_lib.vionic_rx_copy, self._handle, qp, buf, stride, lens_c,
-                               max_frames))
+                               flags_c, max_frames))
             if n or timeout == 0:
                 return out[:n], lens[:n]
             now = time.monotonic()

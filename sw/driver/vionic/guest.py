@@ -1,6 +1,6 @@
 """A tiny Linux test guest for QEMU: Debian's kernel (linux-image-amd64), its
-virtio_net / virtio_pci modules and their dependencies, busybox-static and
-iperf3 with its libraries, in an initramfs built here and cached in
+virtio_net / virtio_pci modules and their dependencies, busybox-static,
+iperf3 and ethtool with their libraries, in an initramfs built here and cached in
 ~/.cache/vionic/guest/<hash of what went in>, like the RTL build.
 
 `Guest` boots it with its memory shared (memory-backend-memfd, share=on) and
@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -25,6 +26,7 @@ from .sysdeps import missing
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vionic" / "guest"
 MODULES = ["virtio_net", "virtio_pci"]
+GUEST_TOOLS = ("iperf3", "ethtool")    # programs the guest gets, from this machine
 GUEST_IP, HOST_IP = "10.77.0.2", "10.77.0.1"
 READY = "VIONIC-GUEST-READY"
 
@@ -47,9 +49,10 @@ exec setsid cttyhack sh
 
 def unavailable() -> str | None:
     """Why the test guest cannot run here, or None."""
-    gone = missing(["qemu-system-x86_64"])
+    gone = missing(["qemu-system-x86_64", *GUEST_TOOLS])
     if gone:
-        return f"needs QEMU and a kernel (apt-get install {gone['qemu-system-x86_64']})"
+        return f"needs QEMU, a kernel and the guest's tools (apt-get install " \
+               f"{' '.join(gone.values())})"
     if not kernel():
         return "needs Debian's kernel (apt-get install linux-image-amd64)"
     if not Path("/bin/busybox").exists():
@@ -111,9 +114,12 @@ def build() -> tuple[Path, Path]:
     k = kernel()
     release = k.name.removeprefix("vmlinuz-")
     mods = _module_order(release)
-    files = {"/bin/busybox": "bin/busybox", "/usr/bin/iperf3": "bin/iperf3"}
-    for lib in _libs("/usr/bin/iperf3"):
-        files[lib] = lib.lstrip("/")
+    files = {"/bin/busybox": "bin/busybox"}
+    for tool in GUEST_TOOLS:
+        path = shutil.which(tool)
+        files[path] = f"bin/{tool}"
+        for lib in _libs(path):
+            files[lib] = lib.lstrip("/")
     for m in mods:
         files[str(Path("/lib/modules") / release / m)] = "lib/modules/" + Path(m).name
     init = INIT.format(ip=GUEST_IP, ready=READY)

@@ -41,5 +41,11 @@ def qstats(queue: int, field: int) -> int:
     return _lib.VIONIC_REG_QSTATS_BASE + _lib.VIONIC_QSTATS_STRIDE * queue + field
 
 
+def stage_reg(stage: int, field: int) -> int:
+    """BAR0 offset of counter `field` (VIONIC_STAGE_CSUM_*) of offload stage
+    `stage` (VIONIC_STAGE_*): regs.h's VIONIC_REG_STAGE."""
+    return _lib.VIONIC_REG_OFFLOAD + _lib.VIONIC_STAGE_STRIDE * (stage + 1) + field
+
+
 def __getattr__(name: str):
     raise AttributeError(f"include/vionic/regs.h has no integer constant {name!r}")

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .bench import SIM_TARGET, _spread
+from .bench import SIM_TARGET, _spread, csum_cost
 from .topology import describe
 
 # Goals of issue 10 for the PMD on the model, as multiples of DPDK's figure
 GOALS = {64: 1.5, 1514: 1.2}
-SERIES = (("model", "vionic PMD + model", "tab:blue"), ("dpdk", "DPDK virtio-user + vhost",
-          "tab:orange"), ("rtl", "vionic PMD + RTL (Verilator)", "tab:green"))
+SERIES = (("model", "vionic PMD + model", "tab:blue"),
+          ("model+csum", "vionic PMD + model, checksum offloads on", "tab:purple"),
+          ("dpdk", "DPDK virtio-user + vhost", "tab:orange"),
+          ("rtl", "vionic PMD + RTL (Verilator)", "tab:green"))
 
 
 def _load(out: Path, name: str):
@@ -144,10 +146,13 @@ def _pmd_table(model: list[dict], dpdk: list[dict], rtl: list[dict]) -> list[str
              "vionic / DPDK cyc/pkt | vionic Gb/s | RTL Mpps |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in model:
-        d, t = ref.get((r["mode"], r["size"])), rtl_of.get((r["mode"], r["size"]))
+        csum = r.get("csum", False)
+        d = None if csum else ref.get((r["mode"], r["size"]))
+        t = None if csum else rtl_of.get((r["mode"], r["size"]))
         ratio = r["mpps"] / d["mpps"] if d and d["mpps"] else None
         goal = GOALS.get(r["size"])
-        cells = [r["mode"], str(r["size"]), f"{r['mpps']:.2f} ({_spread(r.get('mpps_runs'))})",
+        cells = [r["mode"] + (" +csum" if csum else ""), str(r["size"]),
+                 f"{r['mpps']:.2f} ({_spread(r.get('mpps_runs'))})",
                  f"{d['mpps']:.2f} ({_spread(d.get('mpps_runs'))})" if d else "-",
                  f"{ratio:.2f}x" if ratio else "-",
                  f"{goal}x {'met' if ratio >= goal else 'not met'}" if goal and ratio else "-",
@@ -176,9 +181,12 @@ def write(out_dir: str | Path) -> Path:
 
     md += ["## PMD throughput: vionic beside DPDK", ""]
     if model:
-        plot_throughput({"model": model, "dpdk": dpdk, "rtl": rtl}, out / "throughput.png")
+        plot_throughput({"model": [r for r in model if not r.get("csum")],
+                         "model+csum": [r for r in model if r.get("csum")],
+                         "dpdk": dpdk, "rtl": rtl}, out / "throughput.png")
         md += ["![Mpps and Gb/s vs frame size](throughput.png)", ""]
         md += _pmd_table(model, dpdk, rtl) + [""]
+        md += [f"- {line}" for line in csum_cost(model)] + [""]
     else:
         md += ["No PMD figures (pmd-model.json missing): run `make bench`.", ""]
     if isinstance(dpdk_data, dict) and "skipped" in dpdk_data:

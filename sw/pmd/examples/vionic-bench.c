@@ -3,10 +3,12 @@
  * vionic-bench: testpmd-like throughput measurement of libvionic.
  *
  *   vionic-bench --uri sim:PATH --mode txonly|rxonly|loop --size N --seconds S
- *                [--burst B] [--ring N] [--cpu C] [--json]
+ *                [--burst B] [--ring N] [--cpu C] [--csum] [--json]
  *
  * The device server's wire must match the mode: txonly -> sink,
- * rxonly -> gen:SIZE, loop -> loopback. Pins itself to --cpu (default 0;
+ * rxonly -> gen:SIZE (gen:SIZE:udp with --csum), loop -> loopback.
+ * --csum: the device completes every frame's UDP checksum and checks every
+ * received one (VIONIC_BENCH_CSUM). Pins itself to --cpu (default 0;
  * -1 leaves the affinity alone); give the server another core (--cpu 1).
  */
 #include <getopt.h>
@@ -20,8 +22,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vionic-bench --uri sim:PATH --mode txonly|rxonly|loop [--size N] "
-		"[--seconds S] [--burst B] [--ring N] [--cpu C] [--json]\n"
-		"  wire of the device server: txonly -> sink, rxonly -> gen:SIZE, loop -> loopback\n");
+		"[--seconds S] [--burst B] [--ring N] [--cpu C] [--csum] [--json]\n"
+		"  wire of the device server: txonly -> sink, rxonly -> gen:SIZE (gen:SIZE:udp with "
+		"--csum), loop -> loopback\n");
 }
 
 int main(int argc, char **argv)
@@ -31,10 +34,12 @@ int main(int argc, char **argv)
 		{ "size", required_argument, 0, 's' }, { "seconds", required_argument, 0, 't' },
 		{ "burst", required_argument, 0, 'b' }, { "ring", required_argument, 0, 'r' },
 		{ "cpu", required_argument, 0, 'c' }, { "json", no_argument, 0, 'j' },
+		{ "csum", no_argument, 0, 'k' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	const char *uri = NULL, *mode_s = "txonly";
 	int size = 64, burst = 32, ring = 0, cpu = 0, json = 0, mode, o, r;
+	unsigned flags = 0;
 	double seconds = 5;
 	struct vionic_conf conf = { 0 };
 	struct vionic_bench_result res;
@@ -42,7 +47,7 @@ int main(int argc, char **argv)
 	struct vionic_stats st;
 	vionic_dev *dev;
 
-	while ((o = getopt_long(argc, argv, "u:m:s:t:b:r:c:jh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "u:m:s:t:b:r:c:jkh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'u': uri = optarg; break;
 		case 'm': mode_s = optarg; break;
@@ -52,6 +57,7 @@ int main(int argc, char **argv)
 		case 'r': ring = atoi(optarg); break;
 		case 'c': cpu = atoi(optarg); break;
 		case 'j': json = 1; break;
+		case 'k': flags |= VIONIC_BENCH_CSUM; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -89,7 +95,7 @@ int main(int argc, char **argv)
 	conf.rx_ring_size = conf.tx_ring_size = (uint16_t)ring;
 	if ((r = vionic_configure(dev, &conf)) || (r = vionic_start(dev)))
 		goto fail;
-	if ((r = vionic_bench_run(dev, mode, (uint16_t)size, seconds, (uint16_t)burst, &res)))
+	if ((r = vionic_bench_run(dev, mode, (uint16_t)size, seconds, (uint16_t)burst, flags, &res)))
 		goto fail;
 	vionic_stats_get(dev, &st);
 	if (json) {

@@ -65,14 +65,14 @@ static unsigned roundtrip(vionic_dev *dev, const uint16_t *sizes, unsigned n, un
 				tl[i] = sizes[sent + i];
 				fill(tx[i], tl[i], seed + sent + i);
 			}
-			int r = vionic_tx_copy(dev, 0, &tx[0][0], 2048, tl, k);
+			int r = vionic_tx_copy(dev, 0, &tx[0][0], 2048, tl, NULL, k);
 			if (r < 0) {
 				printf("tx_copy: %s\n", vionic_last_error());
 				return ok;
 			}
 			sent += r;
 		}
-		int r = vionic_rx_copy(dev, 0, &rx[0][0], 2048, rl, 64);
+		int r = vionic_rx_copy(dev, 0, &rx[0][0], 2048, rl, NULL, 64);
 		if (r < 0) {
 			printf("rx_copy: %s\n", vionic_last_error());
 			return ok;
@@ -243,11 +243,11 @@ int main(int argc, char **argv)
 	{
 		uint8_t f[4096] = { 0 };
 		uint16_t l = 1515;
-		CHECK(vionic_tx_copy(dev, 0, f, 4096, &l, 1) == VIONIC_ETOOBIG, "1515 bytes");
+		CHECK(vionic_tx_copy(dev, 0, f, 4096, &l, NULL, 1) == VIONIC_ETOOBIG, "1515 bytes");
 		l = 13;
-		CHECK(vionic_tx_copy(dev, 0, f, 4096, &l, 1) == VIONIC_ETOOSMALL, "13 bytes");
+		CHECK(vionic_tx_copy(dev, 0, f, 4096, &l, NULL, 1) == VIONIC_ETOOSMALL, "13 bytes");
 		l = 100;
-		CHECK(vionic_tx_copy(dev, 1, f, 4096, &l, 1) == VIONIC_EQUEUE, "queue 1");
+		CHECK(vionic_tx_copy(dev, 1, f, 4096, &l, NULL, 1) == VIONIC_EQUEUE, "queue 1");
 	}
 	/* oversize frame via tx_burst: the device drops and counts, no reset */
 	{
@@ -274,13 +274,13 @@ int main(int argc, char **argv)
 		uint8_t f[64];
 		uint16_t l = 64;
 		fill(f, 64, 1);
-		CHECK(vionic_tx_copy(dev, 0, f, 64, &l, 1) == 1, "tx one");
+		CHECK(vionic_tx_copy(dev, 0, f, 64, &l, NULL, 1) == 1, "tx one");
 		t0 = now_s();
 		r = vionic_rx_wait(dev, 0, 1000);
 		dt = now_s() - t0;
 		CHECK(r == 1 && dt < 0.5, "rx_wait ready: %d after %.3f s", r, dt);
 		uint8_t rb[2048];
-		CHECK(vionic_rx_copy(dev, 0, rb, 2048, &l, 1) == 1 && l == 64 && !memcmp(rb, f, 64),
+		CHECK(vionic_rx_copy(dev, 0, rb, 2048, &l, NULL, 1) == 1 && l == 64 && !memcmp(rb, f, 64),
 		      "the frame");
 	}
 

@@ -101,8 +101,23 @@ int vionic_info_get(vionic_dev *dev, struct vionic_info *info);
 struct vionic_mbuf {
 	uint8_t  *data;      /* frame start */
 	uint16_t len;        /* frame bytes */
+	uint16_t l2_len;     /* TX checksum offload: Ethernet (+ VLAN) header bytes */
+	uint16_t l3_len;     /* ... and IP header bytes: the L4 header is at l2 + l3 */
+	uint32_t ol_flags;   /* VIONIC_MBUF_F_*: 0 when allocated */
 	uint32_t idx;        /* index in the mempool (private) */
 };
+
+/* Offload flags (DPDK's RTE_MBUF_F_*). TX: the device completes the TCP or
+ * UDP checksum of the frame; l2_len and l3_len say where the L4 header is,
+ * and its checksum field holds the pseudo-header sum (vionic_tx_csum_prepare
+ * sets all three). Needs VIRTIO_NET_F_CSUM (vionic_tx_prepare checks). */
+#define VIONIC_MBUF_F_TX_TCP_CKSUM     (1u << 0)
+#define VIONIC_MBUF_F_TX_UDP_CKSUM     (1u << 1)
+#define VIONIC_MBUF_F_TX_L4_MASK       (VIONIC_MBUF_F_TX_TCP_CKSUM | VIONIC_MBUF_F_TX_UDP_CKSUM)
+/* RX: the device checked the frame's TCP/UDP checksum and it is right
+ * (VIRTIO_NET_HDR_F_DATA_VALID, with VIRTIO_NET_F_GUEST_CSUM). Without it
+ * the checksum is unknown (not checked, or wrong). */
+#define VIONIC_MBUF_F_RX_L4_CKSUM_GOOD (1u << 8)
 
 struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev);
 /* Allocates n or nothing; returns 0 or VIONIC_ENOMEM. */
@@ -132,14 +147,28 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
  * MTU+14 are handed to the device too (the device drops and counts them). */
 uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n);
 
+/* For TX checksum offload of a TCP or UDP frame over IPv4/IPv6 (after at
+ * most one VLAN tag): sets l2_len, l3_len and the TCP or UDP flag, and
+ * writes the pseudo-header sum into the L4 checksum field (as DPDK's
+ * rte_net_intel_cksum_prepare). VIONIC_EINVAL for any other frame. */
+int vionic_tx_csum_prepare(struct vionic_mbuf *m);
+/* DPDK's tx_prepare: checks what the frames ask of the device (offloads
+ * negotiated, checksum field inside the frame). Returns how many leading
+ * frames may go to vionic_tx_burst; below n, the first one that may not has
+ * its reason in vionic_last_error(). */
+uint16_t vionic_tx_prepare(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n);
+
 /* Copying variants for language bindings: one call per batch, no per-frame
  * crossing. Frame i is buf[i*stride .. i*stride+len[i]). tx returns how many
  * were queued (or a negative error for bad arguments, with nothing queued);
- * rx returns how many were received. */
+ * rx returns how many were received. ol_flags (NULL: none) are per frame:
+ * tx takes VIONIC_MBUF_F_TX_TCP_CKSUM or _UDP_CKSUM as "complete this
+ * frame's L4 checksum" (libvionic finds the headers and seeds the field,
+ * vionic_tx_csum_prepare); rx gives each frame's VIONIC_MBUF_F_RX_* flags. */
 int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stride,
-		   const uint16_t *len, unsigned n);
+		   const uint16_t *len, const uint32_t *ol_flags, unsigned n);
 int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
-		   uint16_t *len, unsigned n);
+		   uint16_t *len, uint32_t *ol_flags, unsigned n);
 
 /* Blocks until RX queue pair `qp` has a frame, the device needs reset or
  * goes away, or timeout_ms passes (-1 forever). Arms the queue's MSI-X
@@ -282,16 +311,24 @@ struct vionic_bench_result {
 	double   busy_cycles_per_packet; /* cycles of driver iterations that moved
 	                                  * packets / packets: the driver's own share */
 	double   tsc_hz;
-	uint64_t errors;          /* loop: frames that came back different */
+	uint64_t errors;          /* loop: frames that came back different; with
+	                           * VIONIC_BENCH_CSUM, received frames not marked
+	                           * L4_CKSUM_GOOD */
 };
+/* Offloads the bench asks of the device (flags). CSUM: every frame sent
+ * asks for its UDP checksum (TX csum); every frame received must be checked
+ * good (RX csum; rxonly's wire is then gen:SIZE:udp). */
+#define VIONIC_BENCH_CSUM 1u
 /* "txonly", "rxonly", "loop" for a vionic_bench_mode, NULL for another number. */
 const char *vionic_bench_mode_name(int mode);
 /* The device server wire a mode needs: "sink", "gen:SIZE" (SIZE = the frame
- * size), "loopback"; NULL for another number. */
-const char *vionic_bench_wire(int mode);
-/* Runs for `seconds` on the calling thread (pin it first if you care). */
+ * size; "gen:SIZE:udp" with VIONIC_BENCH_CSUM), "loopback"; NULL for
+ * another number. */
+const char *vionic_bench_wire(int mode, unsigned flags);
+/* Runs for `seconds` on the calling thread (pin it first if you care);
+ * flags: VIONIC_BENCH_* (0: no offload). */
 int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
-		     uint16_t burst, struct vionic_bench_result *res);
+		     uint16_t burst, unsigned flags, struct vionic_bench_result *res);
 
 #ifdef __cplusplus
 }

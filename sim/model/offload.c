@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The model's offload stages, in the order of the RTL's stage chain. Each
+ * follows the rules in include/vionic/regs.h (offload region) and acts only
+ * when its feature was negotiated.
+ */
+#include <string.h>
+
+#include "inet_csum.h"
+#include "offload.h"
+
+/* TX_CSUM: complete the checksum the driver asked for (NEEDS_CSUM). */
+static int tx_csum_wants(const struct virtio_net_hdr *h)
+{
+	return h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+}
+
+static void tx_csum(struct offload *o, uint8_t *frame, struct frame_meta *meta)
+{
+	const struct virtio_net_hdr *h = &meta->hdr;
+	uint32_t at = (uint32_t)h->csum_start + h->csum_offset;
+
+	if (at + 2 > meta->len) {   /* the field, or the start, is outside the frame */
+		o->bad[VIONIC_STAGE_TX_CSUM]++;
+		meta->drop = 1;
+		return;
+	}
+	uint16_t sum = (uint16_t)~vcsum_fold(vcsum_add(frame + h->csum_start,
+						       meta->len - h->csum_start, 0));
+	if (sum == 0)
+		sum = 0xFFFF;          /* as Linux's skb_checksum_help */
+	frame[at] = (uint8_t)(sum >> 8);
+	frame[at + 1] = (uint8_t)sum;
+	o->good[VIONIC_STAGE_TX_CSUM]++;
+}
+
+/* RX_CSUM: check TCP/UDP checksums and mark the good ones DATA_VALID. */
+static void rx_csum(struct offload *o, const uint8_t *frame, struct frame_meta *meta)
+{
+	struct vcsum_l4 l4;
+
+	if (vcsum_locate(frame, meta->len, &l4))
+		return;
+	const uint8_t *p = frame + l4.l4_off;
+	if (l4.ipv4 && l4.proto == 17 && l4.l4_len >= 8 && p[6] == 0 && p[7] == 0)
+		return;                /* UDP over IPv4 without a checksum */
+	if (vcsum_fold(vcsum_add(p, l4.l4_len, vcsum_pseudo(frame, &l4))) == 0xFFFF) {
+		meta->hdr.flags |= VIRTIO_NET_HDR_F_DATA_VALID;
+		o->good[VIONIC_STAGE_RX_CSUM]++;
+	} else {
+		o->bad[VIONIC_STAGE_RX_CSUM]++;
+	}
+}
+
+/* TX stages: `wants` tells from the driver's header whether the stage acts
+ * on a frame (only those frames are copied out of the driver's buffer). */
+static const struct {
+	int (*wants)(const struct virtio_net_hdr *);
+	void (*fn)(struct offload *, uint8_t *, struct frame_meta *);
+	unsigned feature;
+} tx_stages[] = {
+	{ tx_csum_wants, tx_csum, VIRTIO_NET_F_CSUM },
+};
+
+static const struct {
+	void (*fn)(struct offload *, const uint8_t *, struct frame_meta *);
+	unsigned feature;
+} rx_stages[] = {
+	{ rx_csum, VIRTIO_NET_F_GUEST_CSUM },
+};
+
+void offload_reset(struct offload *o)
+{
+	memset(o, 0, sizeof(*o));
+}
+
+#define NSTAGES(t) (sizeof(t) / sizeof((t)[0]))
+
+void offload_negotiated(struct offload *o, uint64_t features)
+{
+	o->tx_on = o->rx_on = 0;
+	for (unsigned i = 0; i < NSTAGES(tx_stages); i++)
+		o->tx_on |= (uint32_t)(features >> tx_stages[i].feature & 1) << i;
+	for (unsigned i = 0; i < NSTAGES(rx_stages); i++)
+		o->rx_on |= (uint32_t)(features >> rx_stages[i].feature & 1) << i;
+}
+
+int offload_tx_wants(const struct offload *o, const uint8_t *hdr)
+{
+	struct virtio_net_hdr h;
+
+	memcpy(&h, hdr, sizeof(h));   /* the driver's buffer: any alignment */
+	for (unsigned i = 0; i < NSTAGES(tx_stages); i++)
+		if ((o->tx_on >> i & 1) && tx_stages[i].wants(&h))
+			return 1;
+	return 0;
+}
+
+void offload_tx(struct offload *o, uint8_t *frame, struct frame_meta *meta)
+{
+	for (unsigned i = 0; i < NSTAGES(tx_stages) && !meta->drop; i++)
+		if ((o->tx_on >> i & 1) && tx_stages[i].wants(&meta->hdr))
+			tx_stages[i].fn(o, frame, meta);
+}
+
+void offload_rx_stages(struct offload *o, const uint8_t *frame, struct frame_meta *meta)
+{
+	for (unsigned i = 0; i < NSTAGES(rx_stages) && !meta->drop; i++)
+		if (o->rx_on >> i & 1)
+			rx_stages[i].fn(o, frame, meta);
+}
+
+uint32_t offload_read(const struct offload *o, uint32_t reg)
+{
+	if (reg == VIONIC_REG_OFFLOAD_CAPS)
+		return 1u << VIONIC_STAGE_TX_CSUM | 1u << VIONIC_STAGE_RX_CSUM;
+	for (unsigned s = 0; s < OFFLOAD_STAGES; s++) {
+		if (reg == VIONIC_REG_STAGE(s) + VIONIC_STAGE_CSUM_GOOD)
+			return o->good[s];
+		if (reg == VIONIC_REG_STAGE(s) + VIONIC_STAGE_CSUM_BAD)
+			return o->bad[s];
+	}
+	return 0;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "inet_csum.h"
+
+#define ETH_P_IPV4  0x0800
+#define ETH_P_IPV6  0x86DD
+#define ETH_P_8021Q 0x8100
+#define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+
+static inline uint32_t be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+/* Sums 32-bit words in the host's byte order and swaps the folded result:
+ * the ones' complement sum does not depend on byte order, and 2^16 = 1
+ * modulo 0xFFFF makes a sum of 32-bit words fold to the sum of the 16-bit
+ * ones (RFC 1071 §2). A frame's worth is far below 2^32 words, so the
+ * 64-bit accumulator cannot overflow. */
+uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum)
+{
+	uint64_t s = 0, q;
+	uint32_t w;
+	uint16_t h;
+
+#ifdef __SSE2__
+	/* four 32-bit words per load, widened into two 64-bit lanes each */
+	const __m128i zero = _mm_setzero_si128();
+	__m128i acc = zero;
+	for (; n >= 16; p += 16, n -= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		acc = _mm_add_epi64(acc, _mm_unpacklo_epi32(v, zero));
+		acc = _mm_add_epi64(acc, _mm_unpackhi_epi32(v, zero));
+	}
+	uint64_t lanes[2];
+	_mm_storeu_si128((__m128i *)(void *)lanes, acc);
+	s = lanes[0] + lanes[1];   /* each < 2^46 for 2^16 words: no overflow */
+#endif
+	for (; n >= 8; p += 8, n -= 8) {   /* two 32-bit words per load */
+		memcpy(&q, p, 8);
+		s += (q & 0xFFFFFFFFu) + (q >> 32);
+	}
+	if (n >= 4) {
+		memcpy(&w, p, 4);
+		s += w;
+		p += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		memcpy(&h, p, 2);
+		s += h;
+		p += 2;
+		n -= 2;
+	}
+	if (n) {                           /* the high half of a big-endian word */
+		uint8_t last[2] = { p[0], 0 };
+		memcpy(&h, last, 2);
+		s += h;
+	}
+	while (s >> 16)
+		s = (s & 0xFFFF) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (uint16_t)(s << 8 | s >> 8);
+#endif
+	return sum + (uint32_t)s;          /* the caller's sum may be unfolded */
+}
+
+uint16_t vcsum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xFFFF) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+int vcsum_locate(const uint8_t *f, uint32_t len, struct vcsum_l4 *l4)
+{
+	uint32_t off = 14, etype;
+
+	if (len < 14)
+		return -1;
+	etype = be16(f + 12);
+	if (etype == ETH_P_8021Q) {
+		if (len < 18)
+			return -1;
+		etype = be16(f + 16);
+		off = 18;
+	}
+	l4->l3_off = off;
+	if (etype == ETH_P_IPV4) {
+		const uint8_t *ip = f + off;
+		uint32_t ihl, tot;
+
+		if (len < off + 20 || ip[0] >> 4 != 4)
+			return -1;
+		ihl = (ip[0] & 0xF) * 4u;
+		tot = be16(ip + 2);
+		if (ihl < 20 || tot < ihl || off + tot > len || (be16(ip + 6) & 0x3FFF))
+			return -1;   /* bad header, longer than the frame, or a fragment */
+		l4->proto = ip[9];
+		l4->ipv4 = 1;
+		l4->l4_off = off + ihl;
+		l4->l4_len = tot - ihl;
+	} else if (etype == ETH_P_IPV6) {
+		const uint8_t *ip = f + off;
+		uint32_t plen;
+
+		if (len < off + 40 || ip[0] >> 4 != 6)
+			return -1;
+		plen = be16(ip + 4);
+		if (off + 40 + plen > len)
+			return -1;
+		l4->proto = ip[6];
+		l4->ipv4 = 0;
+		l4->l4_off = off + 40;
+		l4->l4_len = plen;
+	} else {
+		return -1;
+	}
+	return l4->proto == IPPROTO_TCP_ || l4->proto == IPPROTO_UDP_ ? 0 : -1;
+}
+
+uint32_t vcsum_pseudo(const uint8_t *f, const struct vcsum_l4 *l4)
+{
+	const uint8_t *ip = f + l4->l3_off;
+
+	/* addresses, protocol and L4 length (IPv6: 32 bits, the high half 0 here) */
+	return l4->ipv4 ? vcsum_add(ip + 12, 8, l4->proto + l4->l4_len)
+			: vcsum_add(ip + 8, 32, l4->proto + l4->l4_len);
+}

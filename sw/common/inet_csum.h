@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internet checksums (RFC 1071) and where the L4 header of a frame is, for
+ * the two places that need the same rules: the model's checksum stages
+ * (sim/model/offload.c, which follow include/vionic/regs.h's offload rules)
+ * and libvionic's TX checksum request (vionic_tx_csum_prepare).
+ */
+#ifndef VIONIC_INET_CSUM_H
+#define VIONIC_INET_CSUM_H
+
+#include <stdint.h>
+
+#define VCSUM_TCP_OFFSET 16   /* checksum field in the TCP header */
+#define VCSUM_UDP_OFFSET 6    /* ... in the UDP header */
+
+/* 16-bit ones' complement sum of n bytes read as big-endian words (an odd
+ * last byte is the high half of a word), added to `sum`, not folded. */
+uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum);
+/* Folds a sum to 16 bits (not complemented). */
+uint16_t vcsum_fold(uint32_t sum);
+
+/* A frame's L4 part, as the checksum rules see it. */
+struct vcsum_l4 {
+	uint32_t l3_off;      /* IP header: 14, or 18 after one 802.1Q tag */
+	uint32_t l4_off;      /* TCP/UDP header */
+	uint32_t l4_len;      /* L4 bytes by the IP header's length */
+	uint8_t proto;        /* 6 TCP, 17 UDP */
+	uint8_t ipv4;         /* 1 IPv4, 0 IPv6 */
+};
+
+/* 0 and *l4 filled for TCP or UDP directly over IPv4 (not a fragment) or
+ * IPv6 (next header TCP/UDP: extension headers are not walked), after at
+ * most one 802.1Q tag, whose IP length fits in the frame (padding after it
+ * is not L4); -1 for every other frame. */
+int vcsum_locate(const uint8_t *frame, uint32_t len, struct vcsum_l4 *l4);
+/* The pseudo-header sum (unfolded) of a frame vcsum_locate found. */
+uint32_t vcsum_pseudo(const uint8_t *frame, const struct vcsum_l4 *l4);
+
+#endif /* VIONIC_INET_CSUM_H */

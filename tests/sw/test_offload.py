@@ -1,0 +1,224 @@
+"""Checksum offload (VIRTIO_NET_F_CSUM, VIRTIO_NET_F_GUEST_CSUM) on every core,
+judged by scapy's checksums and an independent ones'-complement sum: the
+frames a link partner sees, the DATA_VALID flag the driver gets, the stage
+counters of the offload region, and bad headers that are dropped and counted
+without harm."""
+
+from __future__ import annotations
+
+import random
+import struct
+
+import pytest
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrHopByHop
+from scapy.layers.l2 import ARP, Dot1Q, Ether
+
+import vionic
+from swutil import PEER, TX, connect_partner, mac_of, random_l4, recv_exactly, wait_for
+from swutil import stage_counters as counters
+from vionic import regs
+
+CSUM_FEATURES = 1 << regs.VIRTIO_NET_F_CSUM | 1 << regs.VIRTIO_NET_F_GUEST_CSUM
+TX_STAGE, RX_STAGE = regs.VIONIC_STAGE_TX_CSUM, regs.VIONIC_STAGE_RX_CSUM
+
+
+def ones_complement_ok(segment: bytes, pseudo: bytes) -> bool:
+    """An independent check: the L4 segment with its pseudo header sums to 0xFFFF."""
+    data = pseudo + segment + b"\0" * (len(segment) & 1)
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s == 0xFFFF
+
+
+def pseudo_header(pkt) -> bytes:
+    ip = pkt[IP] if IP in pkt else pkt[IPv6]
+    seg = bytes(ip.payload)
+    proto = 6 if TCP in pkt else 17
+    if IP in pkt:
+        return bytes(ip)[12:20] + struct.pack("!BBH", 0, proto, len(seg))
+    return bytes(ip)[8:40] + struct.pack("!IxxxB", len(seg), proto)
+
+
+def l4_field(pkt) -> int:
+    """Offset of the L4 checksum field in the frame."""
+    l4 = pkt[TCP] if TCP in pkt else pkt[UDP]
+    return len(pkt) - len(l4) + (16 if TCP in pkt else 6)
+
+
+def test_checksum_features_are_offered_and_negotiated(nic):
+    info = nic.info()
+    assert info["device_features"] & CSUM_FEATURES == CSUM_FEATURES
+    assert info["driver_features"] & CSUM_FEATURES == CSUM_FEATURES
+    caps = nic.read_reg(regs.VIONIC_REG_OFFLOAD_CAPS)
+    assert caps == 1 << TX_STAGE | 1 << RX_STAGE
+
+
+def test_tx_checksum_completed_for_every_protocol(unix_wire, seed):
+    """The field holds garbage when sent; the partner gets scapy's checksum."""
+    dev, peer = unix_wire
+    rng = random.Random(seed)
+    good0, bad0 = counters(dev, TX_STAGE)
+    pkts = [random_l4(rng, b"\x02\0\0\0\0\x01") for _ in range(40)]
+    frames = []
+    for p in pkts:
+        raw, at = bytearray(bytes(p)), l4_field(p)
+        raw[at:at + 2] = rng.randbytes(2)               # whatever the field holds
+        frames.append(bytes(raw))
+    assert dev.send(frames, csum=True) == len(frames)
+    for p in pkts:
+        want, at = bytes(p), l4_field(p)
+        got = peer.recv(65536)
+        assert len(got) == max(len(want), regs.VIONIC_MIN_FRAME)
+        assert got[:at] == want[:at] and got[at + 2:len(want)] == want[at + 2:]
+        field = got[at:at + 2]
+        # scapy writes 0 for a TCP sum of 0; the device writes 0xFFFF (same value)
+        assert field == want[at:at + 2] or (want[at:at + 2] == b"\0\0" and field == b"\xff\xff")
+        l4_off = len(want) - len(p[TCP if TCP in p else UDP])
+        assert ones_complement_ok(got[l4_off:len(want)], pseudo_header(p))
+    assert wait_for(lambda: counters(dev, TX_STAGE) == (good0 + len(pkts), bad0))
+
+
+def test_tx_without_the_request_sends_the_frame_as_it_is(unix_wire, seed):
+    dev, peer = unix_wire
+    rng = random.Random(seed)
+    p = random_l4(rng, b"\x02\0\0\0\0\x01")
+    raw = bytearray(bytes(p))
+    raw[l4_field(p)] ^= 0xFF                             # a wrong checksum stays wrong
+    good0 = counters(dev, TX_STAGE)
+    dev.send([bytes(raw)])
+    assert peer.recv(65536)[:len(raw)] == bytes(raw)
+    assert counters(dev, TX_STAGE) == good0
+
+
+def test_rx_marks_exactly_the_right_checksums(unix_wire, seed):
+    dev, peer = unix_wire
+    rng = random.Random(seed)
+    dst = mac_of(dev).hex(":")
+    eth = Ether(src=PEER, dst=dst)
+    cases = []                                           # (frame, marked, counted bad)
+    for _ in range(12):
+        p = random_l4(rng, mac_of(dev))
+        cases.append((bytes(p), True, False))
+        raw = bytearray(bytes(p))
+        raw[l4_field(p)] ^= 1 << rng.randrange(8)        # one bit off
+        cases.append((bytes(raw), False, True))
+    cases += [
+        (bytes(random_l4(rng, mac_of(dev), vlan=True)), True, False),
+        # padding after the IP datagram is not part of the sum
+        (bytes(eth / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(dport=9) / b"hi") + b"\xaa" * 16,
+         True, False),
+        (bytes(eth / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(chksum=0) /
+               b"no checksum".ljust(30, b".")), False, False),
+        (bytes(eth / IP(flags="MF") / UDP() / b"first fragment".ljust(30, b".")), False, False),
+        (bytes(eth / IP(frag=100) / UDP() / b"later fragment".ljust(30, b".")), False, False),
+        (bytes(eth / IPv6() / IPv6ExtHdrHopByHop() / UDP() / b"ext".ljust(30, b".")), False,
+         False),
+        (bytes(eth / IPv6() / UDP(chksum=0) / b"v6 needs one".ljust(30, b".")), False, True),
+        (bytes(eth / IP(len=1000) / TCP() / b"short".ljust(30, b".")), False, False),
+        (bytes(eth / ARP()), False, False),
+    ]
+    rng.shuffle(cases)
+    cases = [(f.ljust(regs.VIONIC_MIN_FRAME, b"\0"), m, b) for f, m, b in cases]
+    good0, bad0 = counters(dev, RX_STAGE)
+    for frame, _, _ in cases:
+        peer.send(frame)
+    got = []
+    while len(got) < len(cases):
+        more = dev.recv(64, timeout=5.0)
+        assert more, f"{len(got)} of {len(cases)} frames arrived"
+        got += more
+    for (frame, marked, _), f in zip(cases, got, strict=True):
+        assert bytes(f) == frame                         # never rewritten
+        assert f.csum_valid is marked, Ether(frame).summary()
+    assert counters(dev, RX_STAGE) == (good0 + sum(m for _, m, _ in cases),
+                                       bad0 + sum(b for _, _, b in cases))
+
+
+def test_without_negotiation_nothing_is_marked_or_completed(backend, tmp_path, seed):
+    path = str(tmp_path / "w.sock")
+    rng = random.Random(seed)
+    with vionic.open(backend, wire=f"unix:{path}", start=False) as dev:
+        dev.configure(features=dev.info()["device_features"] & ~CSUM_FEATURES)
+        dev.start()
+        peer = connect_partner(dev, path)
+        p = random_l4(rng, mac_of(dev))
+        peer.send(bytes(p))
+        (f,) = recv_exactly(dev, 1)
+        assert bytes(f) == bytes(p) and not f.csum_valid
+        with pytest.raises(vionic.InvalidArgument, match="VIRTIO_NET_F_CSUM"):
+            dev.send([bytes(p)], csum=True)
+        assert counters(dev, RX_STAGE) == (0, 0) and counters(dev, TX_STAGE) == (0, 0)
+        peer.close()
+
+
+def test_csum_request_for_a_frame_without_tcp_or_udp_is_refused(nic):
+    frame = bytes(Ether(dst=mac_of(nic).hex(":")) / ARP())
+    before = nic.stats()["device"]["tx"]["packets"]
+    with pytest.raises(vionic.InvalidArgument, match="not TCP or UDP"):
+        nic.send([bytes(random_l4(random.Random(1), mac_of(nic))), frame], csum=True)
+    assert nic.stats()["device"]["tx"]["packets"] == before   # nothing was queued
+
+
+@pytest.mark.parametrize("where", ["start beyond the frame", "field beyond the frame"])
+def test_bad_csum_start_is_dropped_and_counted(unix_wire, where):
+    """A driver's header whose checksum field lies outside the frame: the
+    device drops the frame, counts it, touches nothing and keeps going."""
+    dev, peer = unix_wire
+    iova, size, host = dev.dma_window()
+    frame = bytes(random_l4(random.Random(2), b"\x02\0\0\0\0\x01"))
+    start, offset = (len(frame) + 4, 0) if where.startswith("start") else (len(frame) - 10, 9)
+    hdr = struct.pack("<BBHHHHH", regs.VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, 0, 0, start, offset, 0)
+    at = size - 4096
+    host[at:at + len(hdr) + len(frame)] = hdr + frame
+    host[at + len(hdr) + len(frame):at + 4096] = b"\x5a" * (4096 - len(hdr) - len(frame))
+    drops0 = dev.stats()["device"]["tx"]["drops"]
+    good0, bad0 = counters(dev, TX_STAGE)
+    dev.debug_write_desc(TX, 0, iova + at, len(hdr) + len(frame))
+    dev.debug_post(TX, 0)
+    assert wait_for(lambda: dev.stats()["device"]["tx"]["drops"] == drops0 + 1)
+    assert counters(dev, TX_STAGE) == (good0, bad0 + 1)
+    assert bytes(host[at + len(hdr):at + len(hdr) + len(frame)]) == frame   # untouched
+    assert bytes(host[at + len(hdr) + len(frame):at + 4096]) == b"\x5a" * (
+        4096 - len(hdr) - len(frame))
+    dev.check()                                          # no NEEDS_RESET
+    good = bytes(random_l4(random.Random(3), b"\x02\0\0\0\0\x01"))
+    dev.send([good], csum=True)                          # and the queue goes on
+    assert peer.recv(65536)[:len(good)] == good
+
+
+def test_tx_prepare_and_csum_prepare_as_dpdk_has_them(nic):
+    """The C API: vionic_tx_csum_prepare finds the headers and seeds the
+    field with the pseudo-header sum; vionic_tx_prepare stops at the first
+    frame the device could not complete."""
+    from vionic._ext import ffi, lib
+
+    h = nic._handle
+    p = Ether(dst=mac_of(nic).hex(":"), src=PEER) / Dot1Q(vlan=7) / \
+        IP(src="198.18.0.1", dst="198.18.0.2") / TCP(dport=80) / (b"x" * 100)
+    mbufs = [lib.vionic_mbuf_alloc(h) for _ in range(2)]
+    try:
+        for m in mbufs:
+            raw = bytes(p)
+            ffi.memmove(m.data, raw, len(raw))
+            m.len = len(raw)
+        assert lib.vionic_tx_csum_prepare(mbufs[0]) == 0
+        m = mbufs[0]
+        assert (m.l2_len, m.l3_len, m.ol_flags) == (18, 20, lib.VIONIC_MBUF_F_TX_TCP_CKSUM)
+        seed = bytes(ffi.buffer(m.data, m.len))[l4_field(p):l4_field(p) + 2]
+        pseudo = pseudo_header(p)
+        s = sum(struct.unpack(f"!{len(pseudo) // 2}H", pseudo))
+        while s >> 16:
+            s = (s & 0xFFFF) + (s >> 16)
+        assert int.from_bytes(seed, "big") == s             # folded, not complemented
+        mbufs[1].ol_flags = lib.VIONIC_MBUF_F_TX_UDP_CKSUM    # l2/l3 left at 0: field at 6
+        mbufs[1].len = 7
+        arr = ffi.new("struct vionic_mbuf *[]", mbufs)
+        assert lib.vionic_tx_prepare(h, 0, arr, 2) == 1
+        assert "beyond the frame" in ffi.string(lib.vionic_last_error()).decode()
+        ffi.memmove(mbufs[1].data, b"\x02" * 6, 6)
+        assert lib.vionic_tx_csum_prepare(mbufs[1]) == regs.VIONIC_EINVAL
+    finally:
+        for m in mbufs:
+            lib.vionic_mbuf_free(h, m)
