@@ -318,9 +318,7 @@ module vionic_core #(
                 .m_axis_tvalid(tx_tvalid[1]), .m_axis_tready(tx_tready[1]), .m_axis_tlast(tx_tlast[1]),
                 .m_axis_tuser(tx_tuser[1]),
                 .m_meta_valid(tx_meta_valid[1]), .m_meta_ready(tx_meta_ready[1]), .m_meta_data(tx_meta[1]),
-                .busy(tx_busy[0]),
-                .cnt_good(ev_stage[vionic_pkg::VIONIC_STAGE_TX_CSUM * vionic_pkg::STAGE_COUNTERS + 0]),
-                .cnt_bad(ev_stage[vionic_pkg::VIONIC_STAGE_TX_CSUM * vionic_pkg::STAGE_COUNTERS + 1]));
+                .busy(tx_busy[0]));
         end else begin : g_no_tx_csum
             assign tx_tdata[DATA_WIDTH +: DATA_WIDTH] = tx_tdata[0 +: DATA_WIDTH];
             assign tx_tkeep[W +: W] = tx_tkeep[0 +: W];
@@ -332,7 +330,6 @@ module vionic_core #(
             assign tx_meta_ready[0] = tx_meta_ready[1];
             assign tx_meta[1]       = tx_meta[0];
             assign tx_busy[0]       = 1'b0;
-            assign ev_stage[vionic_pkg::VIONIC_STAGE_TX_CSUM * vionic_pkg::STAGE_COUNTERS +: 2] = 2'b00;
         end
     endgenerate
 
@@ -341,6 +338,7 @@ module vionic_core #(
     // reset in the middle of a frame on the MAC stream ends that frame with an
     // abort beat (tlast and tuser set) so the MAC never joins two frames.
     logic  tail_have, tail_fire, tail_pkt, tail_drop, mac_mid_frame, abort_valid;
+    logic [NSC-1:0] tail_events, rx_events;   // stage counter events of frames sent/dropped, written
     meta_t tail_meta, tail_cur;
     logic [15:0] tail_bytes;
     assign tail_cur              = tail_have ? tail_meta : tx_meta[NTX-1];
@@ -356,12 +354,14 @@ module vionic_core #(
     assign m_axis_tx_tuser       = tx_tuser[NTX-1] || abort_valid;
     always_ff @(posedge clk) begin
         if (clear) begin
-            tail_have  <= 1'b0;
-            tail_meta  <= '0;
-            tail_pkt   <= 1'b0;
-            tail_drop  <= 1'b0;
-            tail_bytes <= '0;
+            tail_have   <= 1'b0;
+            tail_meta   <= '0;
+            tail_pkt    <= 1'b0;
+            tail_drop   <= 1'b0;
+            tail_bytes  <= '0;
+            tail_events <= '0;
         end else begin
+            tail_events <= (tail_fire && tx_tlast[NTX-1]) ? tail_cur.events : '0;
             tail_pkt  <= tail_fire && tx_tlast[NTX-1] && !tail_cur.drop && !tx_tuser[NTX-1];
             tail_drop <= tail_fire && tx_tlast[NTX-1] && tail_cur.drop;
             if (tail_fire && tx_tlast[NTX-1]) begin
@@ -435,9 +435,7 @@ module vionic_core #(
                 .m_axis_tdata(rx_tdata[DATA_WIDTH +: DATA_WIDTH]), .m_axis_tkeep(rx_tkeep[W +: W]),
                 .m_axis_tvalid(rx_tvalid[1]), .m_axis_tready(rx_tready[1]), .m_axis_tlast(rx_tlast[1]),
                 .m_axis_tuser(rx_tuser[1]),
-                .m_meta_valid(rx_meta_valid[1]), .m_meta_ready(rx_meta_ready[1]), .m_meta_data(rx_meta[1]),
-                .cnt_good(ev_stage[vionic_pkg::VIONIC_STAGE_RX_CSUM * vionic_pkg::STAGE_COUNTERS + 0]),
-                .cnt_bad(ev_stage[vionic_pkg::VIONIC_STAGE_RX_CSUM * vionic_pkg::STAGE_COUNTERS + 1]));
+                .m_meta_valid(rx_meta_valid[1]), .m_meta_ready(rx_meta_ready[1]), .m_meta_data(rx_meta[1]));
         end else begin : g_no_rx_csum
             assign rx_tdata[DATA_WIDTH +: DATA_WIDTH] = rx_tdata[0 +: DATA_WIDTH];
             assign rx_tkeep[W +: W] = rx_tkeep[0 +: W];
@@ -448,7 +446,6 @@ module vionic_core #(
             assign rx_meta_valid[1] = rx_meta_valid[0];
             assign rx_meta_ready[0] = rx_meta_ready[1];
             assign rx_meta[1]       = rx_meta[0];
-            assign ev_stage[vionic_pkg::VIONIC_STAGE_RX_CSUM * vionic_pkg::STAGE_COUNTERS +: 2] = 2'b00;
         end
     endgenerate
 
@@ -469,7 +466,9 @@ module vionic_core #(
         .m_stream_bytes(rx_stream_bytes),
         .m_used_valid(rx_used_valid), .m_used_ready(rx_used_ready), .m_used_id(rx_used_id),
         .m_used_len(rx_used_len),
-        .cnt_pkt(rx_pkt), .cnt_bytes(rx_bytes), .cnt_drop(rx_drop), .delivered(rx_delivered));
+        .cnt_pkt(rx_pkt), .cnt_bytes(rx_bytes), .cnt_drop(rx_drop), .cnt_stage(rx_events),
+        .delivered(rx_delivered));
+    assign ev_stage = tail_events | rx_events;   // TX and RX stages have their own bits
 
     // ---------------- used-ring writers ----------------
     logic [1:0]       used_wr_valid, used_wr_ready, used_irq, used_quiet;
@@ -605,7 +604,7 @@ module vionic_core #(
 
     logic unused_ok;
     assign unused_ok = ^{m_axi_rlast, m_axi_bid, rd_arid, rd_rready, avail_flags, fetch_dry[1], fetch_rsp_last,
-                         fetch_rd_err_addr, txrd_err_addr, rx_meta_ready[0],
+                         fetch_rd_err_addr, txrd_err_addr, rx_meta_ready[0], rx_csum_on,
                          tail_cur.qid, tail_cur.flags, tail_cur.csum_start, tail_cur.csum_offset};
 endmodule
 

@@ -226,6 +226,9 @@ package vionic_pkg;
         logic [15:0] csum_start;   // virtio_net_hdr.csum_start
         logic [15:0] csum_offset;  // virtio_net_hdr.csum_offset
         logic        drop;         // a stage found the frame bad: the end of the pipeline drops it (DROPS)
+        // stage counter events of the frame (stage s counter c: bit s*STAGE_COUNTERS+c),
+        // counted where the frame leaves: sent or dropped at the TX tail, written by the RX queue
+        logic [STAGES*STAGE_COUNTERS-1:0] events;
     } meta_t;
 
     // Sources of the DMA write engine in vionic_core (round robin).

@@ -4,7 +4,9 @@
 // not walked), after at most one 802.1Q tag, whose IP length fits in the
 // frame (padding after it is ignored): the L4 checksum is checked with the
 // pseudo-header; right -> VIRTIO_NET_HDR_F_DATA_VALID in the output metadata
-// flags (cnt_good), wrong -> unmarked (cnt_bad). UDP over IPv4 with checksum 0
+// flags (CSUM_GOOD event), wrong -> unmarked (CSUM_BAD event; the events in
+// meta_t.events count when the RX queue writes the frame into a buffer, as
+// the model counts). UDP over IPv4 with checksum 0
 // and every other frame pass unmarked and uncounted (the rules of
 // include/vionic/regs.h and sw/common/inet_csum.c). Nothing is marked or
 // counted while `enable` is low or for a frame with tuser (the RX queue drops it).
@@ -39,10 +41,9 @@ module vionic_rx_csum #(
     output      logic                    m_axis_tuser,
     output      logic                    m_meta_valid,
     input  wire logic                    m_meta_ready,
-    output      vionic_pkg::meta_t       m_meta_data,
-    output      logic                    cnt_good,     // one-cycle pulses: marked DATA_VALID
-    output      logic                    cnt_bad       // wrong L4 checksum
+    output      vionic_pkg::meta_t       m_meta_data
 );
+    localparam int EV = vionic_pkg::VIONIC_STAGE_RX_CSUM * vionic_pkg::STAGE_COUNTERS;   // its events
     localparam int W   = DATA_WIDTH / 8;
     localparam int LW  = $clog2(W);
     localparam int CAP = 64;                  // header bytes kept: up to the IPv6 destination after a tag
@@ -233,26 +234,22 @@ module vionic_rx_csum #(
         udp_none = p3_udp4 && (p3_l4_len >= 16'd8) && !nz;
         checked  = enable && !p3_user && p3_ok && (p3_ip_end <= {1'b0, p3_len}) && !udp_none;
     end
-    logic v_valid, v_good;
+    logic v_valid, v_good, v_bad;
     always_ff @(posedge clk) begin
         if (rst) begin
-            acc      <= '0;
-            nz_acc   <= 1'b0;
-            v_valid  <= 1'b0;
-            v_good   <= 1'b0;
-            cnt_good <= 1'b0;
-            cnt_bad  <= 1'b0;
+            acc     <= '0;
+            nz_acc  <= 1'b0;
+            v_valid <= 1'b0;
+            v_good  <= 1'b0;
+            v_bad   <= 1'b0;
         end else begin
-            v_valid  <= p3_valid && p3_last;
-            cnt_good <= 1'b0;
-            cnt_bad  <= 1'b0;
+            v_valid <= p3_valid && p3_last;
             if (p3_valid) begin
                 acc    <= p3_last ? 32'd0 : acc + 32'(p3_sum);
                 nz_acc <= !p3_last && nz;
                 if (p3_last) begin
-                    v_good   <= checked && (fold2 == 16'hFFFF);
-                    cnt_good <= checked && (fold2 == 16'hFFFF);
-                    cnt_bad  <= checked && (fold2 != 16'hFFFF);
+                    v_good <= checked && (fold2 == 16'hFFFF);
+                    v_bad  <= checked && (fold2 != 16'hFFFF);
                 end
             end
         end
@@ -260,18 +257,20 @@ module vionic_rx_csum #(
 
     // ---------------- verdicts -> output metadata (with the input metadata) ----------------
     // room for the frames the pipeline may still hold (4) besides the one starting
-    logic v_m_valid, v_m_good, meta_load, v_s_ready;
+    logic v_m_valid, v_m_good, v_m_bad, meta_load, v_s_ready;
     vionic_pkg::meta_t meta_next;
     logic [$clog2(16)+1:0] v_count;
-    vionic_fifo #(.WIDTH(1), .DEPTH(16)) u_verdict (
-        .clk(clk), .rst(rst), .s_valid(v_valid), .s_ready(v_s_ready), .s_data(v_good),
-        .m_valid(v_m_valid), .m_ready(meta_load), .m_data(v_m_good), .count(v_count));
+    vionic_fifo #(.WIDTH(2), .DEPTH(16)) u_verdict (
+        .clk(clk), .rst(rst), .s_valid(v_valid), .s_ready(v_s_ready), .s_data({v_good, v_bad}),
+        .m_valid(v_m_valid), .m_ready(meta_load), .m_data({v_m_good, v_m_bad}), .count(v_count));
     assign vq_room      = v_count < 6'd10;
     assign meta_load    = v_m_valid && s_meta_valid && (!m_meta_valid || m_meta_ready);
     assign s_meta_ready = meta_load;
     always_comb begin
         meta_next       = s_meta_data;
         meta_next.flags = s_meta_data.flags | (v_m_good ? vionic_pkg::VIRTIO_NET_HDR_F_DATA_VALID : 8'd0);
+        meta_next.events[EV + 32'(vionic_pkg::VIONIC_STAGE_CSUM_GOOD) / 4] = v_m_good;
+        meta_next.events[EV + 32'(vionic_pkg::VIONIC_STAGE_CSUM_BAD) / 4]  = v_m_bad;
     end
     always_ff @(posedge clk) begin
         if (rst) begin

@@ -79,6 +79,7 @@ module vionic_rxq #(
     output      logic                          cnt_pkt,
     output      logic [15:0]                   cnt_bytes,
     output      logic                          cnt_drop,
+    output      logic [vionic_pkg::STAGES*vionic_pkg::STAGE_COUNTERS-1:0] cnt_stage, // RX stage events of a frame written
     output      logic [15:0]                   delivered         // frames counted since clear
 );
     localparam int W     = DATA_WIDTH / 8;
@@ -210,10 +211,13 @@ module vionic_rxq #(
             frame_len      <= '0;
             used_pending   <= 1'b0;
             cnt_drop       <= 1'b0;
+            cnt_stage      <= '0;
             last_wr_seq    <= '0;
             frame_last_seq <= '0;
         end else begin
-            cnt_drop <= drop_now;
+            cnt_drop  <= drop_now;
+            // the RX stages' events count for a frame written into a buffer (as the model)
+            cnt_stage <= take_buf ? meta_m.events : '0;
             if (used_fire) used_pending <= 1'b0;
             if (m_wr_req_valid && m_wr_req_ready) last_wr_seq <= wr_seq;
             if (take_buf) begin

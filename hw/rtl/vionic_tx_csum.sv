@@ -4,8 +4,9 @@
 // as 0xFFFF), stored big-endian at csum_start + csum_offset (the field holds
 // the driver's pseudo-header seed and is summed with the rest). A field that
 // does not fit in the frame (csum_start + csum_offset + 2 > length) marks the
-// frame `drop` (the end of the TX stages drops and counts it) and counts
-// cnt_bad; an inserted checksum counts cnt_good. Frames without NEEDS_CSUM,
+// frame `drop` (the end of the TX stages drops and counts it) with the
+// CSUM_BAD event; an inserted checksum has the CSUM_GOOD event (meta_t.events,
+// counted at the TX tail). Frames without NEEDS_CSUM,
 // aborted frames (tuser) and every frame while `enable` is low pass as they are.
 // The field lies before the bytes summed, so the stage stores whole frames:
 // a FIFO of two largest frames sums a frame while it fills and sends the
@@ -40,10 +41,9 @@ module vionic_tx_csum #(
     output      logic                    m_meta_valid,
     input  wire logic                    m_meta_ready,
     output      vionic_pkg::meta_t       m_meta_data,
-    output      logic                    busy,         // holds a frame or metadata (SUSPEND DONE waits)
-    output      logic                    cnt_good,     // one-cycle pulses: checksum inserted
-    output      logic                    cnt_bad       // field beyond the frame: dropped
+    output      logic                    busy          // holds a frame or metadata (SUSPEND DONE waits)
 );
+    localparam int EV = vionic_pkg::VIONIC_STAGE_TX_CSUM * vionic_pkg::STAGE_COUNTERS;   // its events
     localparam int W     = DATA_WIDTH / 8;
     localparam int LW    = $clog2(W);
     localparam int MAXB  = (MTU + vionic_pkg::ETH_HDR_LEN + W - 1) / W;   // beats of the largest frame
@@ -104,19 +104,13 @@ module vionic_tx_csum #(
             fill_beat  <= '0;
             fill_bytes <= '0;
             acc        <= '0;
-            cnt_good   <= 1'b0;
-            cnt_bad    <= 1'b0;
         end else begin
-            cnt_good <= 1'b0;
-            cnt_bad  <= 1'b0;
             if (s_meta_valid && s_meta_ready) cur_meta <= s_meta_data;
             if (beat_fire && s_axis_tlast) begin
                 have_meta  <= 1'b0;
                 fill_beat  <= '0;
                 fill_bytes <= '0;
                 acc        <= '0;
-                cnt_good   <= act && !bad;
-                cnt_bad    <= bad;
             end else begin
                 if (s_meta_valid && s_meta_ready) have_meta <= 1'b1;
                 if (beat_fire) begin
@@ -145,6 +139,8 @@ module vionic_tx_csum #(
     always_comb begin
         meta_out      = meta;
         meta_out.drop = meta.drop || bad;
+        meta_out.events[EV + 32'(vionic_pkg::VIONIC_STAGE_CSUM_GOOD) / 4] = act && !bad;
+        meta_out.events[EV + 32'(vionic_pkg::VIONIC_STAGE_CSUM_BAD) / 4]  = bad;
     end
     vionic_fifo #(.WIDTH(33), .DEPTH(DEPTH)) u_rec (
         .clk(clk), .rst(rst), .s_valid(beat_fire && s_axis_tlast), .s_ready(rec_s_ready),

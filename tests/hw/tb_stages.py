@@ -9,7 +9,7 @@ import struct
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.triggers import RisingEdge
 from cocotbext.axi import AxiStreamBus, AxiStreamFrame, AxiStreamSink, AxiStreamSource
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.inet6 import IPv6, IPv6ExtHdrHopByHop
@@ -25,10 +25,26 @@ MAX_FRAME = 1514
 
 
 # ---------------------------------------------------------------- meta_t (vionic_pkg)
-# packed MSB first: qid 16, len 16, flags 8, csum_start 16, csum_offset 16, drop 1
-def meta_pack(qid=0, length=0, flags=0, csum_start=0, csum_offset=0, drop=0):
+# packed MSB first: qid 16, len 16, flags 8, csum_start 16, csum_offset 16, drop 1, events
+# (stage s counter c: bit s * STAGE_COUNTERS + c; counter 0 CSUM_GOOD, 1 CSUM_BAD)
+COUNTERS = 2
+EVENT_BITS = 2 * COUNTERS
+
+
+def event(stage, counter_reg):
+    return 1 << (stage * COUNTERS + counter_reg // 4)
+
+
+def meta_pack(qid=0, length=0, flags=0, csum_start=0, csum_offset=0, drop=0, events=0):
     v = qid
-    for width, x in ((16, length), (8, flags), (16, csum_start), (16, csum_offset), (1, drop)):
+    for width, x in (
+        (16, length),
+        (8, flags),
+        (16, csum_start),
+        (16, csum_offset),
+        (1, drop),
+        (EVENT_BITS, events),
+    ):
         v = v << width | x
     return v
 
@@ -36,6 +52,7 @@ def meta_pack(qid=0, length=0, flags=0, csum_start=0, csum_offset=0, drop=0):
 def meta_unpack(v):
     out = {}
     for name, width in (
+        ("events", EVENT_BITS),
         ("drop", 1),
         ("csum_offset", 16),
         ("csum_start", 16),
@@ -79,21 +96,6 @@ async def setup(dut, rng, enable=1):
 def pauses(rng, p):
     while True:
         yield rng.random() < p
-
-
-class Counters:
-    """Counts the one-cycle cnt_good / cnt_bad pulses."""
-
-    def __init__(self, dut):
-        self.good = self.bad = 0
-        cocotb.start_soon(self._run(dut))
-
-    async def _run(self, dut):
-        while True:
-            await RisingEdge(dut.clk)
-            await ReadOnly()
-            self.good += int(dut.cnt_good.value)
-            self.bad += int(dut.cnt_bad.value)
 
 
 async def meta_out_monitor(dut, rng, got, ready_p=0.7):
@@ -193,7 +195,6 @@ def tx_case(rng, kind):
 
 async def tx_run(dut, rng, cases, enable, pause_in, pause_out):
     src, sink = await setup(dut, rng, enable)
-    cnt = Counters(dut)
     src.set_pause_generator(pauses(rng, pause_in))
     sink.set_pause_generator(pauses(rng, pause_out))
     metas = []
@@ -214,11 +215,12 @@ async def tx_run(dut, rng, cases, enable, pause_in, pause_out):
     cocotb.start_soon(feed_meta())
     for frame, _, _, _, _, aborted in cases:
         await src.send(AxiStreamFrame(frame, tuser=[0] * (len(frame) - 1) + [int(aborted)]))
-    exp_good = exp_bad = 0
+    tx = regs.VIONIC_STAGE_TX_CSUM
     for i, (frame, flags, start, off, full, aborted) in enumerate(cases):
         out, drop, g, b = tx_ref(frame, flags, start, off, enable, aborted)
-        exp_good += g
-        exp_bad += b
+        ev = (event(tx, regs.VIONIC_STAGE_CSUM_GOOD) if g else 0) | (
+            event(tx, regs.VIONIC_STAGE_CSUM_BAD) if b else 0
+        )
         rx = await sink.recv()
         assert bytes(rx.tdata) == out, (
             f"frame {i}: payload differs (len {len(frame)}, start {start}, off {off})"
@@ -237,6 +239,7 @@ async def tx_run(dut, rng, cases, enable, pause_in, pause_out):
             await RisingEdge(dut.clk)
         m = metas[i]
         assert m["drop"] == drop, f"frame {i}: drop {m['drop']} != {drop}"
+        assert m["events"] == ev, f"frame {i}: events {m['events']:#x} != {ev:#x}"
         assert (m["qid"], m["len"], m["flags"], m["csum_start"], m["csum_offset"]) == (
             1,
             len(frame),
@@ -246,7 +249,6 @@ async def tx_run(dut, rng, cases, enable, pause_in, pause_out):
         ), f"frame {i}: metadata changed {m}"
     for _ in range(10):
         await RisingEdge(dut.clk)
-    assert (cnt.good, cnt.bad) == (exp_good, exp_bad), (cnt.good, cnt.bad, exp_good, exp_bad)
     assert len(metas) == len(cases)
 
 
@@ -254,7 +256,7 @@ async def tx_run(dut, rng, cases, enable, pause_in, pause_out):
 async def test_tx_csum(dut):
     """Scapy TCP/UDP frames with the driver's pseudo-header seed (== scapy's frame after the
     stage), random csum_start/offset over random bytes, fields beyond the frame (drop +
-    cnt_bad), no NEEDS_CSUM, aborted frames; back-to-back minimum and 1514 B frames."""
+    the CSUM_BAD event), no NEEDS_CSUM, aborted frames; back-to-back minimum and 1514 B frames."""
     rng = rng_from_env()
     cases = []
     for _ in range(160):
@@ -406,7 +408,6 @@ def rx_ref(frame):
 
 async def rx_run(dut, rng, cases, enable, pause_in, pause_out):
     src, sink = await setup(dut, rng, enable)
-    cnt = Counters(dut)
     src.set_pause_generator(pauses(rng, pause_in))
     sink.set_pause_generator(pauses(rng, pause_out))
     dut.s_meta_valid.value = 1  # as the core's RX head: one at any time
@@ -421,7 +422,7 @@ async def rx_run(dut, rng, cases, enable, pause_in, pause_out):
         user = rng.random() < 0.03  # a bad frame from the MAC: never marked nor counted
         await src.send(AxiStreamFrame(frame, tuser=[0] * (len(frame) - 1) + [int(user)]))
         sent.append((frame, None if user else exp, user))
-    good = bad = 0
+    rxs = regs.VIONIC_STAGE_RX_CSUM
     for i, (frame, exp, _) in enumerate(sent):
         rx = await sink.recv()
         assert bytes(rx.tdata) == frame, f"frame {i} changed"
@@ -432,11 +433,12 @@ async def rx_run(dut, rng, cases, enable, pause_in, pause_out):
         assert marked == want, (
             f"frame {i}: DATA_VALID {marked}, expected {exp} (enable {enable}): {frame.hex()}"
         )
-        good += want
-        bad += enable and exp == "bad"
+        ev = (event(rxs, regs.VIONIC_STAGE_CSUM_GOOD) if want else 0) | (
+            event(rxs, regs.VIONIC_STAGE_CSUM_BAD) if enable and exp == "bad" else 0
+        )
+        assert metas[i]["events"] == ev, f"frame {i}: events {metas[i]['events']:#x} != {ev:#x}"
     for _ in range(10):
         await RisingEdge(dut.clk)
-    assert (cnt.good, cnt.bad) == (good, bad), (cnt.good, cnt.bad, good, bad)
     assert len(metas) == len(sent)
 
 
