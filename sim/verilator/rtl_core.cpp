@@ -15,6 +15,10 @@
 //
 // Host memory answers reads after a fixed latency (--dma-latency cycles), so
 // the PCIe round trip of a board is an explicit, visible parameter.
+//
+// The model is vionic_sim_top (vionic_sim_top.sv): the core with a register
+// on every input, so step() drives each input one cycle ahead, and the design
+// is evaluated once per cycle.
 
 #include <verilated.h>
 #if VM_TRACE
@@ -27,7 +31,7 @@
 #include <deque>
 #include <vector>
 
-#include "Vvionic_core.h"
+#include "Vvionic_sim_top.h"
 #include "rtl_core.h"
 #include "vionic/regs.h"
 
@@ -95,7 +99,7 @@ uint64_t beat_addr(uint64_t start, unsigned size, unsigned i)
 struct vionic_rtl {
 	struct vsrv_dev *dev;
 	VerilatedContext ctx;
-	Vvionic_core *top = nullptr;
+	Vvionic_sim_top *top = nullptr;
 #if VM_TRACE
 	VerilatedFstC *trace = nullptr;
 #endif
@@ -138,10 +142,11 @@ void eval_half(vionic_rtl *r)
 }
 
 // One clock cycle: sample the handshakes that complete at this rising edge,
-// clock the design, then drive the inputs for the next cycle.
+// drive the inputs for the next cycle (vionic_sim_top registers them at this
+// edge, so the core sees them during the next cycle), clock the design.
 void step(vionic_rtl *r)
 {
-	Vvionic_core *t = r->top;
+	Vvionic_sim_top *t = r->top;
 	bool active = false;
 
 	// ---- sample before the edge ----
@@ -250,15 +255,8 @@ void step(vionic_rtl *r)
 	active = ar_fire || r_fire || aw_fire || w_fire || tx_fire || rx_fire || irq_fire ||
 		 !r->reads.empty() || !r->writes.empty() || !r->rx_frames.empty();
 
-	// ---- the edge ----
-	t->clk = 1;
-	eval_half(r);
-	r->cycle++;
-	if (active)
-		r->last_activity = r->cycle;
-
 	// ---- inputs for the next cycle ----
-	t->clk = 0;
+	uint64_t next = r->cycle + 1;
 	t->m_axi_arready = r->reads.size() < kMaxReads;
 	t->m_axi_awready = r->writes.size() < kMaxWrites;
 	t->m_axi_wready = !r->writes.empty();
@@ -268,7 +266,7 @@ void step(vionic_rtl *r)
 		t->m_axi_bresp = r->bresps.front().resp;
 	}
 	t->m_axi_rvalid = 0;
-	if (!r->reads.empty() && r->reads.front().ready_at <= r->cycle) {
+	if (!r->reads.empty() && r->reads.front().ready_at <= next) {
 		ReadBurst &b = r->reads.front();
 		uint8_t data[kBusBytes] = {};
 		if (b.host) {
@@ -304,25 +302,27 @@ void step(vionic_rtl *r)
 	t->s_axil_bready = r->axil == vionic_rtl::AXIL_WRITE && !r->axil_done;
 	t->s_axil_arvalid = r->axil == vionic_rtl::AXIL_READ && !r->ar_done;
 	t->s_axil_rready = r->axil == vionic_rtl::AXIL_READ && !r->axil_done;
+
+	// ---- the edge ----
+	t->clk = 1;
+	eval_half(r);
+	r->cycle = next;
+	if (active)
+		r->last_activity = r->cycle;
+	t->clk = 0;   // nothing changes on the falling edge: this eval only arms the next rising one
 	eval_half(r);
 }
 
-// Runs the clock until one AXI-Lite access (set up by the caller) completes.
+// Runs the clock until one AXI-Lite access (address and data set up by the
+// caller) completes; step() drives the valid and ready signals.
 bool axil_run(vionic_rtl *r, int write)
 {
-	Vvionic_core *t = r->top;
 	r->axil = write ? vionic_rtl::AXIL_WRITE : vionic_rtl::AXIL_READ;
 	r->aw_done = r->w_done = r->ar_done = r->axil_done = false;
-	t->s_axil_awvalid = t->s_axil_wvalid = t->s_axil_bready = write;
-	t->s_axil_arvalid = t->s_axil_rready = !write;
-	t->eval();
 	unsigned n = 0;
 	while (!r->axil_done && n++ < kAxilTimeout)
 		step(r);
 	r->axil = vionic_rtl::AXIL_IDLE;
-	t->s_axil_awvalid = t->s_axil_wvalid = t->s_axil_arvalid = 0;
-	t->s_axil_bready = t->s_axil_rready = 0;
-	t->eval();
 	if (!r->axil_done)
 		vsrv_log(r->dev, "rtl: register access timed out after %u cycles", kAxilTimeout);
 	return r->axil_done;
@@ -330,7 +330,7 @@ bool axil_run(vionic_rtl *r, int write)
 
 void axil_write(vionic_rtl *r, uint32_t off, unsigned size, uint32_t val)
 {
-	Vvionic_core *t = r->top;
+	Vvionic_sim_top *t = r->top;
 	unsigned lane = off & 3;
 	t->s_axil_awaddr = off & ~3u;
 	t->s_axil_awprot = 0;
@@ -341,7 +341,7 @@ void axil_write(vionic_rtl *r, uint32_t off, unsigned size, uint32_t val)
 
 uint32_t axil_read(vionic_rtl *r, uint32_t off, unsigned size)
 {
-	Vvionic_core *t = r->top;
+	Vvionic_sim_top *t = r->top;
 	t->s_axil_araddr = off & ~3u;
 	t->s_axil_arprot = 0;
 	if (!axil_run(r, 0))
@@ -359,10 +359,16 @@ void hw_reset(vionic_rtl *r)
 	r->rx_off = 0;
 	r->tx_frame.clear();
 	r->tx_bad = false;
+	// The inputs must not offer what the queues held either: the next
+	// step() would take a handshake for a burst that is gone.
+	r->top->m_axi_rvalid = r->top->m_axi_wready = r->top->m_axi_bvalid = 0;
+	r->top->s_axis_rx_tvalid = 0;
+	// 16 edges in reset, then one out of it; vionic_sim_top passes rst on one edge late
 	r->top->rst = 1;   // link_up keeps its value: the MAC is not reset with the core
 	for (int i = 0; i < 16; i++)
 		step(r);
 	r->top->rst = 0;
+	step(r);
 	step(r);
 }
 
@@ -380,7 +386,7 @@ int rtl_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **core, 
 	auto *r = new vionic_rtl;
 	r->dev = dev;
 	r->dma_latency = vionic_rtl_opts.dma_latency;
-	r->top = new Vvionic_core{&r->ctx};
+	r->top = new Vvionic_sim_top{&r->ctx};
 	if (vionic_rtl_opts.trace_path) {
 #if VM_TRACE
 		r->ctx.traceEverOn(true);

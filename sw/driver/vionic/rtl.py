@@ -31,8 +31,8 @@ class BuildError(VionicError):
 
 
 def _sources() -> list[Path]:
-    globs = [("hw/rtl", "*.sv"), ("sim/verilator", "*.cpp"), ("sim/verilator", "*.h"),
-             ("include/vionic", "*.h")]
+    globs = [("hw/rtl", "*.sv"), ("sim/verilator", "*.sv"), ("sim/verilator", "*.cpp"),
+             ("sim/verilator", "*.h"), ("include/vionic", "*.h")]
     globs += [(d, pat) for d in C_SOURCE_DIRS for pat in ("*.c", "*.h")]
     files = sorted(p for d, pat in globs for p in (ROOT / d).glob(pat))
     files.append(Path(__file__).resolve())   # the recipe: flags change the binary too
@@ -151,17 +151,18 @@ def _build(out: Path, trace: bool, env: dict[str, str], quiet: bool) -> None:
     _run(["ar", "rcs", str(lib), *objs], log, env, out)
     _say(quiet, f"  [2/2] Verilator: hw/rtl -> C++ -> {BINARY} (a minute or two; "
                 f"{time.monotonic() - t0:.0f} s so far)")
+    sim = ROOT / "sim/verilator"
     sv = sorted(str(p) for p in (ROOT / "hw/rtl").glob("*.sv"))
     cxxflags = f"-O2 -DVIONIC_RTL_DATA_WIDTH={DATA_WIDTH} " + " ".join(includes) + \
-        f" -I{ROOT / 'sim/verilator'}"
+        f" -I{sim}"
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-O3",
            "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal",
-           "--top-module", "vionic_core", "-GIMPL=2", f"-GDATA_WIDTH={DATA_WIDTH}",
+           "--top-module", "vionic_sim_top", f"-GDATA_WIDTH={DATA_WIDTH}",
            "--Mdir", str(out / "obj"), "-o", BINARY,
            "-CFLAGS", cxxflags, "-LDFLAGS", f"{lib} -lpthread -lm",
            "-MAKEFLAGS", "OPT_FAST=-O2 OPT_SLOW=-O1",
            *(["--trace-fst"] if trace else []),
-           *sv, str(ROOT / "sim/verilator/rtl_core.cpp"), str(ROOT / "sim/verilator/main.cpp")]
+           *sv, str(sim / "vionic_sim_top.sv"), str(sim / "rtl_core.cpp"), str(sim / "main.cpp")]
     _run(cmd, log, env, out)
     (out / "obj" / BINARY).rename(out / BINARY)
     _say(quiet, f"  built in {time.monotonic() - t0:.0f} s: {out / BINARY}")
