@@ -4,12 +4,13 @@ simulation-speed report, and the PMD measurement on the simulated core."""
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
 import vionic
 from swutil import recv_exactly
-from vionic import rtl
+from vionic import regs, rtl
 
 VIONIC = [sys.executable, "-m", "vionic"]
 
@@ -59,6 +60,42 @@ def test_dma_latency_changes_cycles_per_frame():
 
     slow, fast = cycles_for_one_frame(20000), cycles_for_one_frame(10)
     assert slow - fast > 2 * (20000 - 10) - 2 * 4096, (slow, fast)
+
+
+def _cycles_when_stopped(dev) -> int:
+    """CYCLES once the core's clock has stopped (kIdleCycles after its last
+    activity), not read before: a register access while the clock runs moves
+    where the server's poll windows fall, and with them the cycle at which
+    the loopback wire hands a frame back. Stopped, the clock moves only for
+    the reads themselves, by the same few cycles each."""
+    time.sleep(1.0)
+    seen = []
+    for _ in range(3):
+        lo = dev.read_reg(regs.VIONIC_REG_CYCLES_LO)              # latches HI
+        seen.append(dev.read_reg(regs.VIONIC_REG_CYCLES_HI) << 32 | lo)
+    assert seen[2] - seen[1] == seen[1] - seen[0] < 64, f"the clock still runs: {seen}"
+    return seen[2]
+
+
+@pytest.mark.skipif(not rtl.fst_supported(),
+                    reason="FST tracing needs the lz4 headers (apt-get install liblz4-dev)")
+def test_skipped_quiet_cycles_count_exactly(tmp_path):
+    """The core jumps over the cycles in which it only waits for host memory
+    instead of clocking each (rtl_core.cpp skip_quiet), but not while it
+    records a waveform. One frame out and back, with the host idle around it
+    so that only the simulation decides the count, takes the same number of
+    cycles either way; with 5000 cycles per read, most of them are skipped."""
+    def cycles_for_one_frame(**trace):
+        with vionic.open("rtl", dma_latency=5000, **trace) as dev:
+            c0 = _cycles_when_stopped(dev)
+            dev.send([bytes(range(64))])
+            c1 = _cycles_when_stopped(dev)
+            assert recv_exactly(dev, 1, timeout=60) == [bytes(range(64))]
+        return c1 - c0
+
+    every_cycle = cycles_for_one_frame(trace=str(tmp_path / "core.fst"))
+    assert every_cycle > 2 * 5000
+    assert cycles_for_one_frame() == every_cycle, every_cycle
 
 
 def test_bench_rtl_reports_simulated_cycles_per_second():
