@@ -109,6 +109,7 @@ module vionic_core #(
     typedef vionic_pkg::wr_src_t wr_src_t;
     typedef vionic_pkg::meta_t   meta_t;
     localparam int NSC = vionic_pkg::STAGES * vionic_pkg::STAGE_COUNTERS;
+    localparam int MB  = vionic_pkg::META_BITS;
 
     // offload stages present: OFFLOAD_CAPS, and the features offered without the absent ones
     localparam logic [31:0] STAGE_CAPS = (32'(TX_CSUM) << vionic_pkg::VIONIC_STAGE_TX_CSUM) |
@@ -280,7 +281,7 @@ module vionic_core #(
     logic [NTX*DATA_WIDTH-1:0] tx_tdata;
     logic [NTX*W-1:0]          tx_tkeep;
     logic [NTX-1:0]            tx_tvalid, tx_tready, tx_tlast, tx_tuser, tx_meta_valid, tx_meta_ready;
-    meta_t                     tx_meta [NTX];
+    logic [NTX*MB-1:0]         tx_meta;   // meta_t of each position (packed: Yosys takes no unpacked struct arrays)
     logic                      tx_csum_on, rx_csum_on;
     logic [NTX-2:0]            tx_busy;   // each TX stage holds a frame or metadata
     assign tx_csum_on = TX_CSUM && features[vionic_pkg::VIRTIO_NET_F_CSUM];
@@ -302,7 +303,7 @@ module vionic_core #(
         .s_rd_hi(txrd_rsp_hi), .s_rd_last(txrd_rsp_last), .s_rd_tag(txrd_rsp_tag), .s_rd_err(txrd_rsp_err),
         .m_axis_tdata(tx_tdata[0 +: DATA_WIDTH]), .m_axis_tkeep(tx_tkeep[0 +: W]), .m_axis_tvalid(tx_tvalid[0]),
         .m_axis_tready(tx_tready[0]), .m_axis_tlast(tx_tlast[0]), .m_axis_tuser(tx_tuser[0]),
-        .m_meta_valid(tx_meta_valid[0]), .m_meta_ready(tx_meta_ready[0]), .m_meta_data(tx_meta[0]),
+        .m_meta_valid(tx_meta_valid[0]), .m_meta_ready(tx_meta_ready[0]), .m_meta_data(tx_meta[0 +: MB]),
         .m_used_valid(tx_used_valid), .m_used_ready(tx_used_ready), .m_used_id(tx_used_id),
         .cnt_drop(tx_drop), .err_valid(tx_err), .err_desc(tx_err_desc), .err_addr(tx_err_addr));
 
@@ -313,11 +314,11 @@ module vionic_core #(
                 .s_axis_tdata(tx_tdata[0 +: DATA_WIDTH]), .s_axis_tkeep(tx_tkeep[0 +: W]),
                 .s_axis_tvalid(tx_tvalid[0]), .s_axis_tready(tx_tready[0]), .s_axis_tlast(tx_tlast[0]),
                 .s_axis_tuser(tx_tuser[0]),
-                .s_meta_valid(tx_meta_valid[0]), .s_meta_ready(tx_meta_ready[0]), .s_meta_data(tx_meta[0]),
+                .s_meta_valid(tx_meta_valid[0]), .s_meta_ready(tx_meta_ready[0]), .s_meta_data(tx_meta[0 +: MB]),
                 .m_axis_tdata(tx_tdata[DATA_WIDTH +: DATA_WIDTH]), .m_axis_tkeep(tx_tkeep[W +: W]),
                 .m_axis_tvalid(tx_tvalid[1]), .m_axis_tready(tx_tready[1]), .m_axis_tlast(tx_tlast[1]),
                 .m_axis_tuser(tx_tuser[1]),
-                .m_meta_valid(tx_meta_valid[1]), .m_meta_ready(tx_meta_ready[1]), .m_meta_data(tx_meta[1]),
+                .m_meta_valid(tx_meta_valid[1]), .m_meta_ready(tx_meta_ready[1]), .m_meta_data(tx_meta[MB +: MB]),
                 .busy(tx_busy[0]));
         end else begin : g_no_tx_csum
             assign tx_tdata[DATA_WIDTH +: DATA_WIDTH] = tx_tdata[0 +: DATA_WIDTH];
@@ -328,7 +329,7 @@ module vionic_core #(
             assign tx_tuser[1]      = tx_tuser[0];
             assign tx_meta_valid[1] = tx_meta_valid[0];
             assign tx_meta_ready[0] = tx_meta_ready[1];
-            assign tx_meta[1]       = tx_meta[0];
+            assign tx_meta[MB +: MB] = tx_meta[0 +: MB];
             assign tx_busy[0]       = 1'b0;
         end
     endgenerate
@@ -341,7 +342,7 @@ module vionic_core #(
     logic [NSC-1:0] tail_events, rx_events;   // stage counter events of frames sent/dropped, written
     meta_t tail_meta, tail_cur;
     logic [15:0] tail_bytes;
-    assign tail_cur              = tail_have ? tail_meta : tx_meta[NTX-1];
+    assign tail_cur              = tail_have ? tail_meta : tx_meta[(NTX-1)*MB +: MB];
     assign tx_meta_ready[NTX-1]  = !tail_have;
     assign m_axis_tx_tvalid      = (tx_tvalid[NTX-1] && (tail_have || tx_meta_valid[NTX-1]) && !tail_cur.drop) ||
                                    abort_valid;
@@ -369,7 +370,7 @@ module vionic_core #(
                 tail_bytes <= tail_cur.len;
             end else if (tx_meta_valid[NTX-1] && tx_meta_ready[NTX-1]) begin
                 tail_have <= 1'b1;
-                tail_meta <= tx_meta[NTX-1];
+                tail_meta <= tx_meta[(NTX-1)*MB +: MB];
             end
         end
     end
@@ -403,7 +404,7 @@ module vionic_core #(
     logic [NRX*DATA_WIDTH-1:0] rx_tdata;
     logic [NRX*W-1:0]          rx_tkeep;
     logic [NRX-1:0]            rx_tvalid, rx_tready, rx_tlast, rx_tuser, rx_meta_valid, rx_meta_ready;
-    meta_t                     rx_meta [NRX];
+    logic [NRX*MB-1:0]         rx_meta;   // meta_t of each position
     logic                      rx_mid_frame, rx_skip;
     assign rx_tdata[0 +: DATA_WIDTH] = s_axis_rx_tdata;
     assign rx_tkeep[0 +: W]          = s_axis_rx_tkeep;
@@ -412,7 +413,7 @@ module vionic_core #(
     assign rx_tvalid[0]              = s_axis_rx_tvalid && !clear && !rx_skip;
     assign s_axis_rx_tready          = clear || rx_skip || rx_tready[0];
     assign rx_meta_valid[0]          = 1'b1;
-    assign rx_meta[0]                = '0;
+    assign rx_meta[0 +: MB]          = '0;
     always_ff @(posedge clk) begin
         if (rst) begin
             rx_mid_frame <= 1'b0;
@@ -431,11 +432,11 @@ module vionic_core #(
                 .s_axis_tdata(rx_tdata[0 +: DATA_WIDTH]), .s_axis_tkeep(rx_tkeep[0 +: W]),
                 .s_axis_tvalid(rx_tvalid[0]), .s_axis_tready(rx_tready[0]), .s_axis_tlast(rx_tlast[0]),
                 .s_axis_tuser(rx_tuser[0]),
-                .s_meta_valid(rx_meta_valid[0]), .s_meta_ready(rx_meta_ready[0]), .s_meta_data(rx_meta[0]),
+                .s_meta_valid(rx_meta_valid[0]), .s_meta_ready(rx_meta_ready[0]), .s_meta_data(rx_meta[0 +: MB]),
                 .m_axis_tdata(rx_tdata[DATA_WIDTH +: DATA_WIDTH]), .m_axis_tkeep(rx_tkeep[W +: W]),
                 .m_axis_tvalid(rx_tvalid[1]), .m_axis_tready(rx_tready[1]), .m_axis_tlast(rx_tlast[1]),
                 .m_axis_tuser(rx_tuser[1]),
-                .m_meta_valid(rx_meta_valid[1]), .m_meta_ready(rx_meta_ready[1]), .m_meta_data(rx_meta[1]));
+                .m_meta_valid(rx_meta_valid[1]), .m_meta_ready(rx_meta_ready[1]), .m_meta_data(rx_meta[MB +: MB]));
         end else begin : g_no_rx_csum
             assign rx_tdata[DATA_WIDTH +: DATA_WIDTH] = rx_tdata[0 +: DATA_WIDTH];
             assign rx_tkeep[W +: W] = rx_tkeep[0 +: W];
@@ -445,7 +446,7 @@ module vionic_core #(
             assign rx_tuser[1]      = rx_tuser[0];
             assign rx_meta_valid[1] = rx_meta_valid[0];
             assign rx_meta_ready[0] = rx_meta_ready[1];
-            assign rx_meta[1]       = rx_meta[0];
+            assign rx_meta[MB +: MB] = rx_meta[0 +: MB];
         end
     endgenerate
 
@@ -454,7 +455,8 @@ module vionic_core #(
         .s_axis_rx_tdata(rx_tdata[(NRX-1)*DATA_WIDTH +: DATA_WIDTH]), .s_axis_rx_tkeep(rx_tkeep[(NRX-1)*W +: W]),
         .s_axis_rx_tvalid(rx_tvalid[NRX-1]), .s_axis_rx_tready(rx_tready[NRX-1]),
         .s_axis_rx_tlast(rx_tlast[NRX-1]), .s_axis_rx_tuser(rx_tuser[NRX-1]),
-        .s_meta_valid(rx_meta_valid[NRX-1]), .s_meta_ready(rx_meta_ready[NRX-1]), .s_meta_data(rx_meta[NRX-1]),
+        .s_meta_valid(rx_meta_valid[NRX-1]), .s_meta_ready(rx_meta_ready[NRX-1]),
+        .s_meta_data(rx_meta[(NRX-1)*MB +: MB]),
         .s_chain_valid(chain_valid[0]), .s_chain_ready(chain_ready[0]), .s_chain_head(chain_head[15:0]),
         .s_chain_total(chain_total[31:0]), .s_chain_nseg(chain_nseg[15:0]),
         .s_seg_valid(seg_valid[0]), .s_seg_ready(seg_ready[0]), .s_seg_addr(seg_addr[AW-1:0]),

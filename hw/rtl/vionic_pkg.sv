@@ -230,6 +230,8 @@ package vionic_pkg;
         // counted where the frame leaves: sent or dropped at the TX tail, written by the RX queue
         logic [STAGES*STAGE_COUNTERS-1:0] events;
     } meta_t;
+    // its width, field by field (Yosys takes no $bits of a type; lint checks the ports)
+    localparam int unsigned META_BITS = 16 + 16 + 8 + 16 + 16 + 1 + STAGES * STAGE_COUNTERS;
 
     // Sources of the DMA write engine in vionic_core (round robin).
     typedef enum logic [1:0] {

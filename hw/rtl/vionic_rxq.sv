@@ -147,10 +147,10 @@ module vionic_rxq #(
     assign s_meta_ready = (meta_owed != 0) && meta_s_ready;
     always_ff @(posedge clk) begin
         if (rst || clear) meta_owed <= '0;
-        else meta_owed <= meta_owed + $bits(meta_owed)'(store && s_axis_rx_tlast) -
-                          $bits(meta_owed)'(s_meta_valid && s_meta_ready);
+        else meta_owed <= meta_owed + {{($clog2(INFO_DEPTH)+1){1'b0}}, store && s_axis_rx_tlast} -
+                          {{($clog2(INFO_DEPTH)+1){1'b0}}, s_meta_valid && s_meta_ready};
     end
-    vionic_fifo #(.WIDTH($bits(vionic_pkg::meta_t)), .DEPTH(INFO_DEPTH)) u_meta (
+    vionic_fifo #(.WIDTH(vionic_pkg::META_BITS), .DEPTH(INFO_DEPTH)) u_meta (
         .clk(clk), .rst(rst || clear), .s_valid(s_meta_valid && s_meta_ready), .s_ready(meta_s_ready),
         .s_data(s_meta_data), .m_valid(meta_m_valid), .m_ready(info_m_ready), .m_data(meta_m),
         .count(meta_count));

@@ -147,7 +147,7 @@ module vionic_tx_csum #(
         .s_data({act && !bad, field_end[15:0] - 16'd2, csum}),
         .m_valid(rec_m_valid), .m_ready(rec_m_ready), .m_data({rec_m_ins, rec_m_pos, rec_m_csum}),
         .count(rec_count));
-    vionic_fifo #(.WIDTH($bits(vionic_pkg::meta_t)), .DEPTH(DEPTH)) u_meta (
+    vionic_fifo #(.WIDTH(vionic_pkg::META_BITS), .DEPTH(DEPTH)) u_meta (
         .clk(clk), .rst(rst), .s_valid(beat_fire && s_axis_tlast), .s_ready(meta_s_ready),
         .s_data(meta_out), .m_valid(m_meta_valid), .m_ready(m_meta_ready), .m_data(m_meta_data),
         .count(meta_count));

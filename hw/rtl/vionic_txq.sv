@@ -241,7 +241,7 @@ module vionic_txq #(
 
     logic meta_m_valid;
     logic [$clog2(8)+1:0] meta_count;
-    vionic_fifo #(.WIDTH($bits(vionic_pkg::meta_t)), .DEPTH(8)) u_meta (
+    vionic_fifo #(.WIDTH(vionic_pkg::META_BITS), .DEPTH(8)) u_meta (
         .clk(clk), .rst(rst || clear), .s_valid(beat_fire && push_meta), .s_ready(meta_s_ready),
         .s_data(meta_next), .m_valid(meta_m_valid), .m_ready(m_meta_ready), .m_data(m_meta_data),
         .count(meta_count));

@@ -161,3 +161,19 @@ async def test_offload_off(dut):
     await run_tx(dev, tx, cases, False)
     await run_rx(dev, rx, core_rx_frames(dev.rng), False)
     assert set((await stage_counters(dev)).values()) == {0}
+
+
+@cocotb.test(timeout_time=20, timeout_unit="ms")
+async def test_offload_absent(dut):
+    """Core built with TX_CSUM=0 RX_CSUM=0: OFFLOAD_CAPS 0, CSUM/GUEST_CSUM not offered
+    (FEATURES_OK refused with them), frames pass as without negotiation."""
+    dev = await new_device(dut)
+    assert await dev.rd32(regs.VIONIC_REG_OFFLOAD_CAPS) == 0
+    offered, ok = await dev.negotiate(regs.VIONIC_DEVICE_FEATURES)
+    assert offered == regs.VIONIC_DEVICE_FEATURES & ~CSUM_FEATURES, hex(offered)
+    assert not ok, "FEATURES_OK accepted with an absent stage's feature"
+    rx, tx = await bring_up(dev, offered)
+    cases = [tx_case(dev.rng, dev.rng.choice(["l4", "rand"]))[:4] for _ in range(20)]
+    await run_tx(dev, tx, cases, False)
+    await run_rx(dev, rx, core_rx_frames(dev.rng)[:40], False)
+    assert set((await stage_counters(dev)).values()) == {0}

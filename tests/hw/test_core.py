@@ -77,6 +77,15 @@ def test_offload64(core64, name):
     hwsim.run(core64, "vionic_core", CORE64, "tb_offload", name)
 
 
+# the core with both checksum stages left out (the generate-else paths)
+CORE64_NO_STAGES = {"DATA_WIDTH": 64, "IMPL": 2, "TX_CSUM": 0, "RX_CSUM": 0}
+
+
+def test_offload_absent():
+    runner = hwsim.build("vionic_core", CORE64_NO_STAGES)
+    hwsim.run(runner, "vionic_core", CORE64_NO_STAGES, "tb_offload", "test_offload_absent")
+
+
 BLOCKS = {"DATA_WIDTH": 64}
 
 
