@@ -17,8 +17,8 @@
 // the PCIe round trip of a board is an explicit, visible parameter.
 //
 // The model is vionic_sim_top (vionic_sim_top.sv): the core with a register
-// on every input, so step() drives each input one cycle ahead, and the design
-// is evaluated once per cycle. Quiet cycles while the core waits for host
+// on its host memory and MAC inputs, so step() drives those one cycle ahead,
+// and the design is evaluated once per cycle. Quiet cycles while the core waits for host
 // memory are skipped, with CYCLES kept exact (skip_quiet).
 
 #include <verilated.h>
@@ -158,8 +158,9 @@ void eval_half(vionic_rtl *r)
 }
 
 // One clock cycle: sample the handshakes that complete at this rising edge,
-// drive the inputs for the next cycle (vionic_sim_top registers them at this
-// edge, so the core sees them during the next cycle), clock the design.
+// drive the host memory and MAC inputs for the next cycle (vionic_sim_top
+// registers them at this edge), clock the design, drive the AXI-Lite inputs
+// for the next cycle (not registered).
 // Returns whether any handshake completed.
 bool step(vionic_rtl *r)
 {
@@ -316,12 +317,6 @@ bool step(vionic_rtl *r)
 		t->s_axis_rx_tuser = 0;
 		t->s_axis_rx_tvalid = 1;
 	}
-	// AXI-Lite: hold each valid until its channel has fired
-	t->s_axil_awvalid = r->axil == vionic_rtl::AXIL_WRITE && !r->aw_done;
-	t->s_axil_wvalid = r->axil == vionic_rtl::AXIL_WRITE && !r->w_done;
-	t->s_axil_bready = r->axil == vionic_rtl::AXIL_WRITE && !r->axil_done;
-	t->s_axil_arvalid = r->axil == vionic_rtl::AXIL_READ && !r->ar_done;
-	t->s_axil_rready = r->axil == vionic_rtl::AXIL_READ && !r->axil_done;
 
 	// ---- the edge ----
 	t->clk = 1;
@@ -329,7 +324,14 @@ bool step(vionic_rtl *r)
 	r->cycle = next;
 	if (active)
 		r->last_activity = r->cycle;
-	t->clk = 0;   // nothing changes on the falling edge: this eval only arms the next rising one
+
+	// AXI-Lite: hold each valid until its channel has fired
+	t->clk = 0;
+	t->s_axil_awvalid = r->axil == vionic_rtl::AXIL_WRITE && !r->aw_done;
+	t->s_axil_wvalid = r->axil == vionic_rtl::AXIL_WRITE && !r->w_done;
+	t->s_axil_bready = r->axil == vionic_rtl::AXIL_WRITE && !r->axil_done;
+	t->s_axil_arvalid = r->axil == vionic_rtl::AXIL_READ && !r->ar_done;
+	t->s_axil_rready = r->axil == vionic_rtl::AXIL_READ && !r->axil_done;
 	eval_half(r);
 	return r->fired;
 }
@@ -400,16 +402,20 @@ bool skip_quiet(vionic_rtl *r, uint64_t end)
 	return true;
 }
 
-// Runs the clock until one AXI-Lite access (address and data set up by the
-// caller) completes; step() drives the valid and ready signals.
+// Runs the clock until one AXI-Lite access (set up by the caller) completes.
 bool axil_run(vionic_rtl *r, int write)
 {
+	Vvionic_sim_top *t = r->top;
 	r->axil = write ? vionic_rtl::AXIL_WRITE : vionic_rtl::AXIL_READ;
 	r->aw_done = r->w_done = r->ar_done = r->axil_done = false;
+	t->s_axil_awvalid = t->s_axil_wvalid = t->s_axil_bready = write;
+	t->s_axil_arvalid = t->s_axil_rready = !write;
 	unsigned n = 0;
 	while (!r->axil_done && n++ < kAxilTimeout)
 		step(r);
 	r->axil = vionic_rtl::AXIL_IDLE;
+	t->s_axil_awvalid = t->s_axil_wvalid = t->s_axil_arvalid = 0;
+	t->s_axil_bready = t->s_axil_rready = 0;
 	if (!r->axil_done)
 		vsrv_log(r->dev, "rtl: register access timed out after %u cycles", kAxilTimeout);
 	return r->axil_done;
