@@ -18,8 +18,8 @@
 //
 // The model is vionic_sim_top (vionic_sim_top.sv): the core with a register
 // on its host memory and MAC inputs, so step() drives those one cycle ahead,
-// and the design is evaluated once per cycle. Quiet cycles while the core waits for host
-// memory are skipped, with CYCLES kept exact (skip_quiet).
+// and the design is evaluated once per cycle. Quiet cycles while the core
+// waits for host memory are skipped, with CYCLES kept exact (skip_quiet).
 
 #include <verilated.h>
 #if VM_TRACE
@@ -160,8 +160,7 @@ void eval_half(vionic_rtl *r)
 // One clock cycle: sample the handshakes that complete at this rising edge,
 // drive the host memory and MAC inputs for the next cycle (vionic_sim_top
 // registers them at this edge), clock the design, drive the AXI-Lite inputs
-// for the next cycle (not registered).
-// Returns whether any handshake completed.
+// for the next cycle (not registered). Returns whether any handshake completed.
 bool step(vionic_rtl *r)
 {
 	Vvionic_sim_top *t = r->top;
@@ -276,7 +275,7 @@ bool step(vionic_rtl *r)
 	active = ar_fire || r_fire || aw_fire || w_fire || tx_fire || rx_fire || irq_fire ||
 		 !r->reads.empty() || !r->writes.empty() || !r->rx_frames.empty();
 
-	// ---- inputs for the next cycle ----
+	// ---- host memory and MAC inputs for the next cycle ----
 	uint64_t next = r->cycle + 1;
 	t->m_axi_arready = r->reads.size() < kMaxReads;
 	t->m_axi_awready = r->writes.size() < kMaxWrites;
