@@ -188,6 +188,11 @@ package vionic_pkg;
         VIONIC_MSIX_VECTORS = 2 * pairs + 2;
     endfunction
 
+    // counter block of an offload stage: VIONIC_REG_STAGE(stage) of regs.h
+    function automatic logic [15:0] VIONIC_REG_STAGE(input int unsigned stage);
+        VIONIC_REG_STAGE = VIONIC_REG_OFFLOAD + 16'(16'h10 * (stage + 1));
+    endfunction
+
     // ---- the RTL's own: ring and header layout (VIRTIO 1.2 §2.7, §5.1.6) ----
     localparam int unsigned ERR_CODE_WIDTH      = 4;   // ERR_CODE bits kept by the RTL (codes 0..7)
     localparam int unsigned DESC_SIZE           = 16;  // struct vring_desc: addr 8, len 4, flags 2, next 2

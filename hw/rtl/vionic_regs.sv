@@ -92,6 +92,7 @@ module vionic_regs #(
     localparam int STATS_SHIFT  = $clog2(vionic_pkg::VIONIC_QSTATS_STRIDE);   // counter block of a queue
     localparam int NOTIFY_SHIFT = $clog2(vionic_pkg::VIONIC_NOTIFY_OFF_MULT); // doorbell of a queue
     localparam int VQ_SHIFT     = $clog2(vionic_pkg::VIONIC_VQ_STATE_STRIDE); // VQ_STATE of a queue
+    localparam int STAGE_SHIFT  = $clog2(vionic_pkg::VIONIC_REG_STAGE(1) - vionic_pkg::VIONIC_REG_STAGE(0)); // block of a stage
 
     // word address of a register (every access is 32 bits wide)
     function automatic logic [15:0] word(input logic [15:0] addr);
@@ -264,10 +265,11 @@ module vionic_regs #(
     logic          stage_hit;               // read address is a stage counter
     always_comb begin
         read_data    = 32'd0;
-        stage_offset = read_addr - (vionic_pkg::VIONIC_REG_OFFLOAD + 16'h10);
-        stage_hit    = (read_addr >= vionic_pkg::VIONIC_REG_OFFLOAD + 16'h10) &&
-                       (stage_offset[15:4] < 12'(vionic_pkg::STAGES)) &&
-                       (stage_offset[3:2] < 2'(vionic_pkg::STAGE_COUNTERS)) && (stage_offset[1:0] == 2'd0);
+        stage_offset = read_addr - vionic_pkg::VIONIC_REG_STAGE(0);
+        stage_hit    = (read_addr >= vionic_pkg::VIONIC_REG_STAGE(0)) &&
+                       ((stage_offset >> STAGE_SHIFT) < 16'(vionic_pkg::STAGES)) &&
+                       ((stage_offset & ((16'd1 << STAGE_SHIFT) - 16'd1)) < 16'(4 * vionic_pkg::STAGE_COUNTERS)) &&
+                       (stage_offset[1:0] == 2'd0);
         vq_offset    = read_addr - vionic_pkg::VIONIC_REG_VQ_STATE_BASE;
         vq_q         = QW'(vq_offset >> VQ_SHIFT);
         vq_hit       = (read_addr >= vionic_pkg::VIONIC_REG_VQ_STATE_BASE) && ((vq_offset >> VQ_SHIFT) < 16'(NQ)) &&
@@ -317,8 +319,8 @@ module vionic_regs #(
             vionic_pkg::VIONIC_REG_OFFLOAD_CAPS:    read_data = STAGE_CAPS;
             default: begin
                 if (stage_hit) begin
-                    read_data = stat_stage[32'(stage_offset[15:4]) * vionic_pkg::STAGE_COUNTERS +
-                                           32'(stage_offset[3:2])];
+                    read_data = stat_stage[32'(stage_offset >> STAGE_SHIFT) * vionic_pkg::STAGE_COUNTERS +
+                                           32'(stage_offset[STAGE_SHIFT-1:2])];
                 end else if (stats_hit) begin
                     case (stats_reg)
                         vionic_pkg::VIONIC_QSTAT_PACKETS_LO: read_data = stat_packets[stats_q][31:0];

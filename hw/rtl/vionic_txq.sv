@@ -171,7 +171,7 @@ module vionic_txq #(
     localparam int LW = $clog2(DATA_WIDTH / 8);
     logic pk_s_valid, pk_s_ready, pk_s_last, frame_end, frame_first;
     logic [3:0]      hdr_got;             // header bytes taken of the current frame
-    logic [12*8-1:0] hdr, hdr_next;       // virtio_net_hdr bytes, byte i in bits 8i+7:8i
+    logic [HDR_LEN*8-1:0] hdr, hdr_next;  // virtio_net_hdr bytes, byte i in bits 8i+7:8i
     logic [LW:0]     in_bytes, take;
     logic [3:0]      hdr_need;
     logic            meta_sent, push_meta, absorb, can, meta_s_ready;
