@@ -107,7 +107,7 @@ package vionic_pkg;
     localparam int unsigned VIRTIO_NET_F_HASH_REPORT        = 57;
     localparam int unsigned VIRTIO_NET_F_RSS                = 60;
 
-    // VERSION_1 | ACCESS_PLATFORM | MAC | MTU | STATUS | NOTIFICATION_DATA
+    // VERSION_1 | ACCESS_PLATFORM | MAC | MTU | STATUS | NOTIFICATION_DATA | CSUM | GUEST_CSUM
     localparam logic [63:0] VIONIC_DEVICE_FEATURES          = 64'h0000_0043_0001_002B;
 
     // ---- defaults shared by every core (regs.h) ----
