@@ -47,6 +47,13 @@ def _plain():
     return FuncFormatter(lambda v, _: f"{v:g}")
 
 
+def _minor():
+    """Minor ticks of a log axis labelled at 2 and 5 times a decade only."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.1g}"[0] in "25" else "")
+
+
 def plot_throughput(pmd: dict[str, list[dict]], path: Path) -> None:
     """Mpps (log scale) and Gb/s against frame size, one column per mode,
     one line per series; vionic-model's spread as error bars, the goals as
@@ -81,17 +88,17 @@ def plot_throughput(pmd: dict[str, list[dict]], path: Path) -> None:
                                          label="goal (1.5x / 1.2x DPDK)")
         axes[0][col].set_title(f"{mode}")
         axes[0][col].set_yscale("log")
-        for axis in (axes[0][col].yaxis,):     # 0.1, 2, 30 rather than 10^-1 notation
-            axis.set_major_formatter(_plain())
-            axis.set_minor_formatter(_plain())
+        axes[0][col].yaxis.set_major_formatter(_plain())   # 0.1, 10 rather than 10^-1
+        axes[0][col].yaxis.set_minor_formatter(_minor())
         axes[0][col].set_ylabel("Mpps (log)")
         axes[1][col].set_ylabel("Gb/s (frame bytes)")
         for row in range(2):
             axes[row][col].set_xlabel("frame size (bytes)")
             axes[row][col].grid(True, which="both", alpha=0.3)
-    axes[0][0].legend(fontsize=8, loc="lower left")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=3)
     fig.suptitle("PMD throughput vs frame size (2 cores: driver on one, device on the other)")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
@@ -113,6 +120,7 @@ def plot_rtl_cycles(hw: dict, path: Path) -> None:
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_formatter(_plain())
+        axis.set_minor_formatter(_minor())
     ax.set_xlabel("frame size (bytes)")
     ax.set_ylabel("clock cycles per packet (log)")
     ax.set_title(f"RTL core, DATA_WIDTH {hw['data_width']}, DMA read latency "
