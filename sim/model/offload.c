@@ -25,12 +25,8 @@ static void tx_csum(struct offload *o, uint8_t *frame, struct frame_meta *meta)
 		meta->drop = 1;
 		return;
 	}
-	uint16_t sum = (uint16_t)~vcsum_fold(vcsum_add(frame + h->csum_start,
-						       meta->len - h->csum_start, 0));
-	if (sum == 0)
-		sum = 0xFFFF;          /* as Linux's skb_checksum_help */
-	frame[at] = (uint8_t)(sum >> 8);
-	frame[at + 1] = (uint8_t)sum;
+	vcsum_put(frame + at, vcsum_finish(vcsum_add(frame + h->csum_start,
+						     meta->len - h->csum_start, 0)));
 	o->good[VIONIC_STAGE_TX_CSUM]++;
 }
 

@@ -78,18 +78,14 @@ static void udp_headers(struct gen *g)
 		0x04, 0xD2, 0x16, 0x2E, 0, 0, 0, 0,             /* 1234 -> 5678 */
 	};
 	uint8_t *h = g->hdr;
-	uint16_t ip_len = (uint16_t)(g->size - 14), udp_len = (uint16_t)(g->size - 34), sum;
+	uint16_t ip_len = (uint16_t)(g->size - 14), udp_len = (uint16_t)(g->size - 34);
 
 	memcpy(h, g->mac, 6);
 	memcpy(h + 6, k_gen_src, 6);
 	memcpy(h + 12, ip_udp, sizeof(ip_udp));
-	h[16] = (uint8_t)(ip_len >> 8);
-	h[17] = (uint8_t)ip_len;
-	h[38] = (uint8_t)(udp_len >> 8);
-	h[39] = (uint8_t)udp_len;
-	sum = (uint16_t)~vcsum_fold(vcsum_add(h + 14, 20, 0));
-	h[24] = (uint8_t)(sum >> 8);
-	h[25] = (uint8_t)sum;
+	vcsum_put(h + 16, ip_len);
+	vcsum_put(h + 38, udp_len);
+	vcsum_put(h + 24, (uint16_t)~vcsum_fold(vcsum_add(h + 14, 20, 0)));   /* IPv4 header */
 }
 
 static int gen_open(struct vsrv_wire *w, const char *arg, const struct vsrv_conf *conf,
@@ -159,9 +155,7 @@ static int gen_rx(struct vsrv_wire *w, const uint8_t **frame, uint32_t *len)
 	if (g->udp) {
 		memcpy(f, g->hdr, GEN_UDP_HDR);
 		memcpy(f + GEN_UDP_HDR, &s, 4);   /* little-endian hosts */
-		uint16_t c = (uint16_t)~vcsum_fold(vcsum_add(f + GEN_UDP_HDR, 4, g->sum[p]));
-		f[40] = (uint8_t)(c ? c >> 8 : 0xFF);
-		f[41] = (uint8_t)(c ? c : 0xFF);
+		vcsum_put(f + 40, vcsum_finish(vcsum_add(f + GEN_UDP_HDR, 4, g->sum[p])));
 	} else {
 		memcpy(f, g->mac, 6);
 		memcpy(f + 6, k_gen_src, 6);

@@ -77,6 +77,12 @@ uint16_t vcsum_fold(uint32_t sum)
 	return (uint16_t)sum;
 }
 
+uint16_t vcsum_finish(uint32_t sum)
+{
+	uint16_t c = (uint16_t)~vcsum_fold(sum);
+	return c ? c : 0xFFFF;
+}
+
 int vcsum_locate(const uint8_t *f, uint32_t len, struct vcsum_l4 *l4)
 {
 	uint32_t off = 14, etype;

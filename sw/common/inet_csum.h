@@ -18,6 +18,16 @@
 uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum);
 /* Folds a sum to 16 bits (not complemented). */
 uint16_t vcsum_fold(uint32_t sum);
+/* The checksum to write for a sum: folded, complemented, and 0 written as
+ * 0xFFFF (the same value; UDP's 0 means "none"), as Linux's
+ * skb_checksum_help writes it. */
+uint16_t vcsum_finish(uint32_t sum);
+/* Stores a 16-bit value big-endian (checksum fields are). */
+static inline void vcsum_put(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
 
 /* A frame's L4 part, as the checksum rules see it. */
 struct vcsum_l4 {

@@ -72,7 +72,6 @@ static void build_frame(struct vionic_dev *dev, uint8_t *f, uint16_t size)
 {
 	static const uint8_t dst[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 	uint16_t ip_len = size - 14, udp_len = size - 34;
-	uint32_t sum = 0;
 
 	memset(f, 0, size);
 	memcpy(f, dst, 6);
@@ -83,12 +82,7 @@ static void build_frame(struct vionic_dev *dev, uint8_t *f, uint16_t size)
 	f[22] = 64; f[23] = 17;                          /* TTL, UDP */
 	f[26] = 198; f[27] = 18; f[28] = 0; f[29] = 1;  /* 198.18.0.1 -> 198.18.0.2 */
 	f[30] = 198; f[31] = 18; f[32] = 0; f[33] = 2;
-	for (int i = 14; i < 34; i += 2)
-		sum += (uint32_t)f[i] << 8 | f[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xFFFF) + (sum >> 16);
-	sum = ~sum & 0xFFFF;
-	f[24] = sum >> 8; f[25] = sum & 0xFF;
+	vcsum_put(f + 24, (uint16_t)~vcsum_fold(vcsum_add(f + 14, 20, 0)));   /* IPv4 header */
 	f[34] = 0x04; f[35] = 0xD2; f[36] = 0x16; f[37] = 0x2E;  /* 1234 -> 5678 */
 	f[38] = udp_len >> 8; f[39] = udp_len & 0xFF;
 	for (unsigned i = 42; i < size; i++)
@@ -114,13 +108,11 @@ static void csum_templates(uint8_t *tmpl, uint8_t *full, uint16_t size,
 			   struct vionic_mbuf *req)
 {
 	struct vcsum_l4 l4;
-	uint16_t c;
 
 	memcpy(full, tmpl, size);
 	(void)vcsum_locate(full, size, &l4);                 /* build_frame's UDP */
-	c = (uint16_t)~vcsum_fold(vcsum_add(full + l4.l4_off, l4.l4_len, vcsum_pseudo(full, &l4)));
-	full[l4.l4_off + 6] = (uint8_t)((c ? c : 0xFFFF) >> 8);
-	full[l4.l4_off + 7] = (uint8_t)(c ? c : 0xFFFF);
+	vcsum_put(full + l4.l4_off + VCSUM_UDP_OFFSET,
+		  vcsum_finish(vcsum_add(full + l4.l4_off, l4.l4_len, vcsum_pseudo(full, &l4))));
 	req->data = tmpl;
 	req->len = size;
 	(void)vionic_tx_csum_prepare(req);

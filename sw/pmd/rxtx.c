@@ -142,8 +142,7 @@ int vionic_tx_csum_prepare(struct vionic_mbuf *m)
 		      (l4.proto == 6 ? VIONIC_MBUF_F_TX_TCP_CKSUM : VIONIC_MBUF_F_TX_UDP_CKSUM);
 	seed = vcsum_fold(vcsum_pseudo(m->data, &l4));   /* not complemented: the device sums it */
 	field = m->data + l4.l4_off + (l4.proto == 6 ? VCSUM_TCP_OFFSET : VCSUM_UDP_OFFSET);
-	field[0] = (uint8_t)(seed >> 8);
-	field[1] = (uint8_t)seed;
+	vcsum_put(field, seed);
 	return 0;
 }
 
