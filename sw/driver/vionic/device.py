@@ -253,8 +253,9 @@ class Device:
         buf = _ffi.from_buffer("uint8_t[]", data) if n else _ffi.NULL
         lens = _ffi.from_buffer("uint16_t[]", lengths) if n else _ffi.NULL
         # "complete the L4 checksum" for every frame (libvionic finds out which)
-        ol = _ffi.new("uint32_t[]", [_lib.VIONIC_MBUF_F_TX_TCP_CKSUM] * n) if csum and n \
-            else _ffi.NULL
+        ol_flags = np.full(n, _lib.VIONIC_MBUF_F_TX_TCP_CKSUM, dtype=np.uint32) \
+            if csum and n else None
+        ol = _ffi.NULL if ol_flags is None else _ffi.from_buffer("uint32_t[]", ol_flags)
         sent = 0
         deadline = None if timeout is None else time.monotonic() + timeout
         next_check = time.monotonic() + CHECK_INTERVAL
