@@ -107,7 +107,8 @@
 	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_ACCESS_PLATFORM) | \
 	 (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_MTU) | \
 	 (1ULL << VIRTIO_NET_F_STATUS) | (1ULL << VIRTIO_F_NOTIFICATION_DATA) | \
-	 (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM))
+	 (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) | \
+	 (1ULL << VIRTIO_NET_F_MRG_RXBUF))
 
 /* ---- Device defaults shared by every core ----------------------------- */
 #define VIONIC_DEFAULT_MTU              1500
@@ -119,6 +120,16 @@
 #define VIONIC_MAX_QUEUE_SIZE           1024    /* queue_size reads this */
 #define VIONIC_MIN_FRAME                60      /* wire frame bytes, no FCS */
 #define VIONIC_NET_HDR_LEN              12      /* virtio_net_hdr with VERSION_1 */
+/* VIRTIO_NET_F_MRG_RXBUF: the virtio header and the frame are one byte
+ * stream over the avail chains in ring order, each chain filled before the
+ * next; num_buffers (header offset 10) is the number of chains used, each
+ * gets a used entry with the bytes written into it, and used.idx is never
+ * published between the entries of one frame. A frame that the chains
+ * available hold only in more than VIONIC_RX_MAX_BUFFERS chains, or not at
+ * all, is dropped (DROPS) and takes no chain. Without MRG_RXBUF a frame
+ * takes one chain and num_buffers is 1. */
+#define VIONIC_RX_MAX_BUFFERS           64
+#define VIONIC_NET_HDR_NUM_BUFFERS      10      /* offset of num_buffers (le16) */
 /* Default MAC 02:56:4E:49:43:00 ("VNIC", locally administered). */
 #define VIONIC_DEFAULT_MAC              { 0x02, 0x56, 0x4E, 0x49, 0x43, 0x00 }
 
@@ -147,6 +158,14 @@
 #define VIONIC_REG_SUSPEND              0x4034
 #define VIONIC_SUSPEND_REQ              0x1
 #define VIONIC_SUSPEND_DONE             0x2
+/* The MTU the device reports (virtio_net_config.mtu) and enforces (frames
+ * of 14..MTU+14 bytes). A board shell (the device server in simulation)
+ * writes it before a driver starts: writes take effect only while
+ * device_status is 0 and the value is within VIONIC_MIN_MTU..MAX_MTU
+ * (others are ignored); device reset keeps it. MAX_MTU (read-only) is the
+ * largest this build's buffers hold. */
+#define VIONIC_REG_MTU                  0x4038
+#define VIONIC_REG_MAX_MTU              0x403C
 
 #define VIONIC_REG_QSTATS_BASE          0x4100 /* per-virtqueue counters ... */
 #define VIONIC_QSTATS_STRIDE            0x20   /* ... one block per virtqueue */

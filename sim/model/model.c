@@ -27,7 +27,9 @@
  * the wire pads nothing. TX frames below 14 bytes or above MTU + 14, RX frames
  * likewise, RX frames with no buffer or a buffer too small: dropped and
  * counted in that queue's DROPS (an RX buffer that is too small stays on the
- * ring for the next frame).
+ * ring for the next frame). With VIRTIO_NET_F_MRG_RXBUF an RX frame spreads
+ * over up to VIONIC_RX_MAX_BUFFERS chains (regs.h has the rule); they are
+ * all reserved, walked and checked before a byte is written.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,8 @@ struct model {
 	struct { uint32_t code, desc; uint64_t addr; } pend;   /* error found by walk() */
 	struct offload off;        /* the offload stages' state and counters */
 	/* scratch */
+	unsigned rx_max_chains;    /* chains an RX frame may take: VIONIC_RX_MAX_BUFFERS with MRG_RXBUF */
+	struct { uint16_t head; uint64_t cap; } rx_chains[VIONIC_RX_MAX_BUFFERS];
 	struct seg segs[VIONIC_MAX_QUEUE_SIZE];
 	struct piece pieces[VIONIC_MAX_QUEUE_SIZE];
 	uint8_t frame[65536];
@@ -128,6 +132,7 @@ static void model_reset_all(struct model *m)
 {
 	m->dfselect = m->gfselect = 0;
 	m->gf = m->features = 0;
+	m->rx_max_chains = 1;
 	m->config_msix = VIRTIO_MSI_NO_VECTOR;
 	m->status = 0;
 	m->qsel = 0;
@@ -249,15 +254,17 @@ static void raise_pending(struct model *m, int qi)
 	dev_error(m, qi, m->pend.code, m->pend.desc, m->pend.addr);
 }
 
-/* Walks the chain at `head` into m->segs, checking every descriptor in the
- * shared order (DESIGN §4): next index out of range, wrong direction, zero
- * length, chain too long or a loop (a descriptor with NEXT at position
- * queue size - 1). Addresses are not checked here: map_pieces() checks the
- * bytes a frame accesses. Returns the number of segments, or 0 with the
- * error in m->pend (the caller raises it after completing what came
- * before). */
+/* Walks the chain at `head` into segs (room entries), checking every
+ * descriptor in the shared order (DESIGN §4): next index out of range, wrong
+ * direction, zero length, chain too long or a loop (a descriptor with NEXT at
+ * position queue size - 1). Addresses are not checked here: map_pieces()
+ * checks the bytes a frame accesses. Returns the number of segments, 0 with
+ * the error in m->pend (the caller raises it after completing what came
+ * before), or WALK_NO_ROOM when the chain has more than `room` segments. */
+#define WALK_NO_ROOM (~0u)
 static inline __attribute__((always_inline)) unsigned walk(struct model *m, int qi, uint16_t head,
-							 int writable, uint64_t *total)
+							 int writable, struct seg *segs,
+							 unsigned room, uint64_t *total)
 {
 	struct vq *q = &m->q[qi];
 	uint16_t i = head;
@@ -288,9 +295,13 @@ static inline __attribute__((always_inline)) unsigned walk(struct model *m, int 
 			pend_error(m, VIONIC_ERR_CHAIN, i, addr);
 			return 0;
 		}
-		m->segs[n].addr = addr;
-		m->segs[n].len = len;
-		m->segs[n].desc = i;
+		if (n == room) {
+			*total = tot;
+			return WALK_NO_ROOM;
+		}
+		segs[n].addr = addr;
+		segs[n].len = len;
+		segs[n].desc = i;
 		n++;
 		tot += len;
 		if (!more)
@@ -347,10 +358,12 @@ static inline int read_avail(struct model *m, int qi, uint16_t *idx)
 	return 1;
 }
 
-static inline int read_head(struct model *m, int qi, uint16_t *head)
+/* The head of avail entry `idx`; 0 with VIONIC_ERR_INDEX pending if it is
+ * out of range. */
+static inline int read_head(struct model *m, int qi, uint16_t idx, uint16_t *head)
 {
 	struct vq *q = &m->q[qi];
-	uint16_t slot = q->last_avail & (q->size - 1);
+	uint16_t slot = idx & (q->size - 1);
 	uint16_t h = __atomic_load_n(&q->avail->ring[slot], __ATOMIC_RELAXED);
 	if (h >= q->size) {
 		pend_error(m, VIONIC_ERR_INDEX, h, q->avail_iova + 4 + 2ull * slot);
@@ -529,7 +542,7 @@ static int tx_poll(struct model *m)
 			pend_error(m, VIONIC_ERR_INDEX, head, q->avail_iova + 4 + 2ull * (cur & mask));
 			goto fail;
 		}
-		unsigned ns = walk(m, QTX, head, 0, &total);
+		unsigned ns = walk(m, QTX, head, 0, m->segs, VIONIC_MAX_QUEUE_SIZE, &total);
 		if (!ns)
 			goto fail;
 		if (ns == 1) {
@@ -595,12 +608,91 @@ static int m_rx_ready(void *core)
 	return a != q->last_avail;
 }
 
+/* Reserves the avail chains, from last_avail on, that hold `need` bytes in
+ * at most m->rx_max_chains chains (VIRTIO_NET_F_MRG_RXBUF: up to
+ * VIONIC_RX_MAX_BUFFERS, else 1), walking each into m->segs; nothing is
+ * consumed. Returns the number of chains (their heads and capacities in
+ * m->rx_chains, *ns segments), 0 when they do not suffice (the frame is
+ * dropped, the chains stay), -1 with a device error raised. */
+static int rx_reserve(struct model *m, uint32_t need, unsigned *ns)
+{
+	struct vq *q = &m->q[QRX];
+	uint16_t idx = q->last_avail;
+	uint64_t have = 0;
+	unsigned k = 0, n = 0;
+
+	while (have < need) {
+		uint16_t head;
+		uint64_t cap;
+
+		if (k == m->rx_max_chains)
+			return 0;
+		if (idx == q->avail_cache) {
+			uint16_t a;
+			if (!read_avail(m, QRX, &a))
+				return -1;
+			if (a == idx)
+				return 0;   /* no (more) buffers */
+		}
+		if (!read_head(m, QRX, idx, &head)) {
+			raise_pending(m, QRX);
+			return -1;
+		}
+		unsigned c = walk(m, QRX, head, 1, m->segs + n, VIONIC_MAX_QUEUE_SIZE - n, &cap);
+		if (c == WALK_NO_ROOM)
+			return 0;   /* more descriptors than a ring has: not a sane layout */
+		if (!c) {
+			raise_pending(m, QRX);
+			return -1;
+		}
+		m->rx_chains[k].head = head;
+		m->rx_chains[k].cap = cap;
+		k++;
+		n += c;
+		have += cap;
+		idx++;
+	}
+	*ns = n;
+	return (int)k;
+}
+
+/* Writes bytes [0, a_len) of `a` then [0, b_len) of `b` over m->pieces[0..np)
+ * as one stream: the virtio header and the frame. */
+static void rx_scatter(struct model *m, unsigned np, const void *a, uint32_t a_len,
+		       const uint8_t *b, uint32_t b_len)
+{
+	if (np == 1) {
+		memcpy(m->pieces[0].p, a, a_len);
+		memcpy(m->pieces[0].p + a_len, b, b_len);
+		return;
+	}
+	const uint8_t *src[2] = { a, b };
+	uint32_t srclen[2] = { a_len, b_len };
+	unsigned si = 0, k = 0;
+	uint32_t so = 0, ko = 0;
+	while (si < 2) {
+		uint32_t c = srclen[si] - so;
+		if (c > m->pieces[k].len - ko)
+			c = m->pieces[k].len - ko;
+		memcpy(m->pieces[k].p + ko, src[si] + so, c);
+		so += c;
+		ko += c;
+		if (so == srclen[si]) {
+			si++;
+			so = 0;
+		}
+		if (ko == m->pieces[k].len) {
+			k++;
+			ko = 0;
+		}
+	}
+}
+
 static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 {
 	struct model *m = core;
 	struct vq *q = &m->q[QRX];
-	uint16_t head;
-	uint64_t cap;
+	unsigned ns;
 
 	if (!(m->status & VIRTIO_STATUS_DRIVER_OK))
 		return 0;   /* not running: the MAC drops it, nothing counts */
@@ -610,67 +702,32 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 	}
 	if (!ensure_mapped(m, QRX))
 		return 0;
-	if (q->avail_cache == q->last_avail) {
-		uint16_t a;
-		if (!read_avail(m, QRX, &a))
-			return 0;
-		if (a == q->last_avail) {   /* no buffer */
-			q->drops++;
-			return 0;
-		}
+	const uint32_t need = VIONIC_NET_HDR_LEN + len;
+	int k = rx_reserve(m, need, &ns);
+	if (k <= 0) {
+		q->drops += k == 0;   /* no buffer, or too small: they stay on the ring */
+		return 0;
 	}
 	prefetch_ahead(m, q, q->avail_cache, 1);
-	if (!read_head(m, QRX, &head)) {
-		raise_pending(m, QRX);
-		return 0;
-	}
-	unsigned ns = walk(m, QRX, head, 1, &cap);
-	if (!ns) {
-		raise_pending(m, QRX);
-		return 0;
-	}
-	if (cap < (uint64_t)VIONIC_NET_HDR_LEN + len) {   /* too small: stays on the ring */
-		q->drops++;
-		return 0;
-	}
-	unsigned np = map_pieces(m, ns, 0, VIONIC_NET_HDR_LEN + len, VSRV_DMA_WRITE);
+	unsigned np = map_pieces(m, ns, 0, need, VSRV_DMA_WRITE);
 	if (!np) {
 		raise_pending(m, QRX);
 		return 0;
 	}
-	struct frame_meta meta = { .queue = QRX, .len = len, .hdr = { .num_buffers = 1 } };
+	struct frame_meta meta = { .queue = QRX, .len = len, .hdr = { .num_buffers = (uint16_t)k } };
 	offload_rx(&m->off, frame, &meta);
 	if (meta.drop) {
 		q->drops++;
 		return 0;
 	}
-	const struct virtio_net_hdr h = meta.hdr;
-	if (np == 1) {
-		memcpy(m->pieces[0].p, &h, sizeof(h));
-		memcpy(m->pieces[0].p + VIONIC_NET_HDR_LEN, frame, len);
-	} else {   /* scatter header then frame over the pieces */
-		const uint8_t *src[2] = { (const uint8_t *)&h, frame };
-		uint32_t srclen[2] = { VIONIC_NET_HDR_LEN, len };
-		unsigned si = 0, k = 0;
-		uint32_t so = 0, ko = 0;
-		while (si < 2) {
-			uint32_t c = srclen[si] - so;
-			if (c > m->pieces[k].len - ko)
-				c = m->pieces[k].len - ko;
-			memcpy(m->pieces[k].p + ko, src[si] + so, c);
-			so += c;
-			ko += c;
-			if (so == srclen[si]) {
-				si++;
-				so = 0;
-			}
-			if (ko == m->pieces[k].len) {
-				k++;
-				ko = 0;
-			}
-		}
+	rx_scatter(m, np, &meta.hdr, VIONIC_NET_HDR_LEN, frame, len);
+	/* each chain is filled before the next: all but the last are full */
+	uint32_t left = need;
+	for (int i = 0; i < k; i++) {
+		uint32_t n = m->rx_chains[i].cap < left ? (uint32_t)m->rx_chains[i].cap : left;
+		add_used(q, m->rx_chains[i].head, n);
+		left -= n;
 	}
-	add_used(q, head, VIONIC_NET_HDR_LEN + len);
 	q->packets++;
 	q->bytes += len;
 	if ((uint16_t)(q->used_idx - q->published) >= RX_PUBLISH)
@@ -784,6 +841,8 @@ static void status_write(struct model *m, uint8_t v)
 		else {
 			m->features = m->gf;
 			offload_negotiated(&m->off, m->features);
+			if (m->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF))
+				m->rx_max_chains = VIONIC_RX_MAX_BUFFERS;
 		}
 	}
 	/* DRIVER_OK needs accepted features: without FEATURES_OK it reads back
@@ -932,6 +991,10 @@ static uint32_t vendor_read(struct model *m, uint32_t reg)
 		return (uint32_t)m->err_addr;
 	case VIONIC_REG_ERR_ADDR_HI:
 		return (uint32_t)(m->err_addr >> 32);
+	case VIONIC_REG_MTU:
+		return m->conf.mtu;
+	case VIONIC_REG_MAX_MTU:
+		return VIONIC_MAX_MTU;
 	case VIONIC_REG_SUSPEND:   /* one thread: a suspend is done when written */
 		return m->suspended ? VIONIC_SUSPEND_REQ | VIONIC_SUSPEND_DONE : 0;
 	}
@@ -967,9 +1030,16 @@ static uint32_t vendor_read(struct model *m, uint32_t reg)
 	return 0;
 }
 
-/* SUSPEND and VQ_STATE are the vendor block's writable registers. */
+/* SUSPEND, MTU and VQ_STATE are the vendor block's writable registers. */
 static void vendor_write(struct model *m, uint32_t reg, uint32_t v)
 {
+	if (reg == VIONIC_REG_MTU) {   /* before a driver starts, within the range */
+		if (m->status == 0 && v >= VIONIC_MIN_MTU && v <= VIONIC_MAX_MTU) {
+			m->conf.mtu = (uint16_t)v;
+			m->max_frame = v + ETH_HLEN;
+		}
+		return;
+	}
 	if (reg == VIONIC_REG_SUSPEND) {
 		int on = (v & VIONIC_SUSPEND_REQ) != 0;
 		if (on && !m->suspended && (m->status & VIRTIO_STATUS_DRIVER_OK)) {

@@ -146,7 +146,7 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 				VIONIC_BENCH_TXONLY, modes[VIONIC_BENCH_TXONLY].name,
 				VIONIC_BENCH_RXONLY, modes[VIONIC_BENCH_RXONLY].name,
 				VIONIC_BENCH_LOOP, modes[VIONIC_BENCH_LOOP].name);
-	maxf = vpmd_max_frame(dev);
+	maxf = vpmd_max_frame(dev) < dev->pool.room ? vpmd_max_frame(dev) : dev->pool.room;
 	if (mode != VIONIC_BENCH_RXONLY && (size < VIONIC_MIN_FRAME || size > maxf))
 		return vpmd_err(size < VIONIC_MIN_FRAME ? VIONIC_ETOOSMALL : VIONIC_ETOOBIG,
 				"frame size %u: use %d..%u", size, VIONIC_MIN_FRAME, maxf);

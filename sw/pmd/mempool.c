@@ -71,6 +71,9 @@ static inline void mbuf_init(struct vpmd_mempool *p, struct vionic_mbuf *m)
 	m->data = vpmd_mbuf_data(p, m->idx);
 	m->len = 0;
 	m->ol_flags = 0;
+	m->nb_segs = 1;
+	m->pkt_len = 0;
+	m->next = NULL;
 }
 
 struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev)
@@ -103,15 +106,90 @@ int vionic_mbuf_alloc_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n)
 void vionic_mbuf_free(vionic_dev *dev, struct vionic_mbuf *m)
 {
 	if (VPMD_LIKELY(m != NULL))
-		vpmd_mempool_put_bulk(&dev->pool, &m, 1);
+		vpmd_mbuf_put_chains(&dev->pool, &m, 1);
 }
 
 void vionic_mbuf_free_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n)
 {
-	vpmd_mempool_put_bulk(&dev->pool, m, n);
+	vpmd_mbuf_put_chains(&dev->pool, m, n);
+}
+
+/* Bytes after the end of segment m's data up to the end of its buffer. */
+static uint32_t tailroom(const struct vpmd_mempool *p, const struct vionic_mbuf *m)
+{
+	return (uint32_t)(vpmd_mbuf_data(p, m->idx) + p->room - (m->data + m->len));
+}
+
+int vionic_mbuf_append(vionic_dev *dev, struct vionic_mbuf *m, const void *src, uint32_t len)
+{
+	struct vpmd_mempool *p = &dev->pool;
+	struct vionic_mbuf *last, *added = NULL, **link;
+	const uint8_t *s = src;
+	uint32_t c, left = len;
+	uint16_t segs = 0;
+
+	vpmd_err_clear();
+	if (!dev || !m || (len && !src))
+		return vpmd_err(VIONIC_EINVAL, "vionic_mbuf_append: NULL argument");
+	for (last = m; last->next; last = last->next)
+		;
+	/* the segments that are missing first: all or nothing */
+	c = tailroom(p, last) < left ? tailroom(p, last) : left;
+	left -= c;
+	link = &added;
+	while (left) {
+		struct vionic_mbuf *nx = vionic_mbuf_alloc(dev);
+
+		if (!nx) {
+			vionic_mbuf_free(dev, added);
+			return vpmd_err(VIONIC_ENOMEM, "vionic_mbuf_append: the mempool has too few "
+					"free mbufs for %u more bytes", len);
+		}
+		nx->len = (uint16_t)(left < p->room ? left : p->room);
+		left -= nx->len;
+		*link = nx;
+		link = &nx->next;
+		segs++;
+	}
+	memcpy(last->data + last->len, s, c);
+	last->len = (uint16_t)(last->len + c);
+	s += c;
+	last->next = added;
+	for (struct vionic_mbuf *x = added; x; x = x->next) {
+		memcpy(x->data, s, x->len);
+		s += x->len;
+	}
+	m->pkt_len += len;
+	m->nb_segs = (uint16_t)(m->nb_segs + segs);
+	return 0;
+}
+
+int vionic_mbuf_read(const struct vionic_mbuf *m, void *dst, uint32_t cap)
+{
+	uint8_t *d = dst;
+	uint32_t total = 0;
+
+	vpmd_err_clear();
+	if (!m || !dst)
+		return vpmd_err(VIONIC_EINVAL, "vionic_mbuf_read: NULL argument");
+	for (const struct vionic_mbuf *s = m; s; s = s->next)
+		total += s->len;
+	if (total > cap)
+		return vpmd_err(VIONIC_ETOOBIG, "vionic_mbuf_read: the frame is %u bytes, the "
+				"buffer %u", total, cap);
+	for (const struct vionic_mbuf *s = m; s; s = s->next) {
+		memcpy(d, s->data, s->len);
+		d += s->len;
+	}
+	return (int)total;
 }
 
 uint16_t vionic_mbuf_room(vionic_dev *dev)
 {
 	return dev ? dev->pool.room : 0;
+}
+
+uint16_t vionic_rx_max_frame(vionic_dev *dev)
+{
+	return dev ? vpmd_rx_max_frame(dev) : 0;
 }

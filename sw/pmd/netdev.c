@@ -84,7 +84,12 @@ static unsigned tap_to_nic(struct vionic_netdev *nd)
 			memset(m->data + n, 0, VIONIC_MIN_FRAME - (size_t)n);
 			n = VIONIC_MIN_FRAME;
 		}
-		m->len = (uint16_t)n;
+		m->len = (uint16_t)(n < room ? n : room);
+		m->pkt_len = m->len;
+		if (n > room && vionic_mbuf_append(dev, m, nd->scratch, (uint32_t)(n - room))) {
+			vionic_mbuf_free(dev, m);   /* no mbufs for the rest: lost like a full ring */
+			break;
+		}
 		nd->pend[nd->npend++] = m;
 	}
 	if (oversize)
@@ -107,9 +112,18 @@ static unsigned nic_to_tap(struct vionic_netdev *nd)
 	uint16_t got = vionic_rx_burst(nd->dev, 0, m, ND_BURST);
 	uint64_t lost = 0;
 
-	for (unsigned i = 0; i < got; i++)
-		if (write(nd->fd, m[i]->data, m[i]->len) != (ssize_t)m[i]->len)
+	for (unsigned i = 0; i < got; i++) {
+		struct iovec iov[VIONIC_RX_MAX_BUFFERS];
+		int k = 0;
+		ssize_t want = 0;
+
+		for (const struct vionic_mbuf *s = m[i]; s && k < VIONIC_RX_MAX_BUFFERS; s = s->next) {
+			iov[k++] = (struct iovec){ s->data, s->len };
+			want += s->len;
+		}
+		if (writev(nd->fd, iov, k) != want)
 			lost++;   /* TAP queue full or interface down: the stack's loss */
+	}
 	vionic_mbuf_free_bulk(nd->dev, m, got);
 	if (got) {
 		pthread_mutex_lock(&nd->lock);

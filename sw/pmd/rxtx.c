@@ -20,6 +20,76 @@ static inline unsigned rx_thresh(const struct vpmd_vq *vq)
 	return vq->size / 2 < VPMD_RX_REFILL_THRESH ? vq->size / 2 : VPMD_RX_REFILL_THRESH;
 }
 
+/* The header's flags byte: DATA_VALID when GUEST_CSUM checked the frame. */
+static inline uint32_t rx_ol_flags(const struct vionic_mbuf *m)
+{
+	return m->data[-VIONIC_NET_HDR_LEN] & VIRTIO_NET_HDR_F_DATA_VALID ?
+		VIONIC_MBUF_F_RX_L4_CKSUM_GOOD : 0;
+}
+
+/* rx_burst with VIRTIO_NET_F_MRG_RXBUF: a frame is num_buffers used
+ * entries, the first with the header; the device publishes them together.
+ * Later buffers hold frame bytes from their start (no header), so their
+ * segment data begins VIONIC_NET_HDR_LEN before the usual place. A frame
+ * whose entries are not all there, or with a bad length, is dropped and
+ * counted in errors (a broken device). */
+static uint16_t rx_burst_mrg(struct vionic_dev *dev, struct vpmd_vq *vq,
+			     struct vionic_mbuf **pkts, uint16_t n)
+{
+	const uint32_t maxlen = dev->pool.mbuf_size;
+	uint16_t left = vpmd_used_count(vq, vq->size), nb = 0;
+	uint64_t bytes = 0;
+
+	while (nb < n && left) {
+		struct vionic_mbuf *m, *last;
+		uint16_t nbuf;
+		uint32_t len;
+		bool fits, bad;
+
+		m = vpmd_used_take(vq, &len);
+		left--;
+		if (VPMD_UNLIKELY(!m))
+			continue;
+		if (left > 8)
+			__builtin_prefetch(&vq->used->ring[(uint16_t)(vq->used_cons + 8) & vq->mask]);
+		memcpy(&nbuf, m->data - VIONIC_NET_HDR_LEN + VIONIC_NET_HDR_NUM_BUFFERS, 2);
+		/* a count beyond the entries published: nothing to pair it with */
+		fits = nbuf && nbuf - 1u <= left;
+		bad = !fits || len < VIONIC_NET_HDR_LEN || len > maxlen;
+		m->len = bad ? 0 : (uint16_t)(len - VIONIC_NET_HDR_LEN);
+		m->pkt_len = m->len;
+		last = m;
+		for (uint16_t k = 1; fits && k < nbuf; k++) {
+			struct vionic_mbuf *s = vpmd_used_take(vq, &len);
+
+			left--;
+			if (VPMD_UNLIKELY(!s || bad || !len || len > maxlen)) {
+				if (s)   /* the rest of a bad frame is consumed too */
+					vpmd_mempool_put_bulk(&dev->pool, &s, 1);
+				bad = true;
+				continue;
+			}
+			s->data -= VIONIC_NET_HDR_LEN;
+			s->len = (uint16_t)len;
+			last->next = s;
+			last = s;
+			m->pkt_len += len;
+			m->nb_segs++;
+		}
+		if (VPMD_UNLIKELY(bad || m->pkt_len < VPMD_ETH_HLEN)) {
+			vq->errors++;
+			vpmd_mbuf_put_chains(&dev->pool, &m, 1);
+			continue;
+		}
+		m->ol_flags = rx_ol_flags(m);
+		bytes += m->pkt_len;
+		pkts[nb++] = m;
+	}
+	vq->packets += nb;
+	vq->bytes += bytes;
+	return nb;
+}
+
 uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n)
 {
 	struct vpmd_vq *vq;
@@ -34,6 +104,8 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	 * each descriptor gets back the buffer it had (no descriptor store). */
 	if (vq->nb_free >= rx_thresh(vq))
 		vpmd_rx_refill(dev, vq, true);
+	if (vpmd_mrg_rxbuf(dev))
+		return rx_burst_mrg(dev, vq, pkts, n);
 	cnt = vpmd_used_count(vq, n);
 	for (i = 0; i < cnt; i++) {
 		struct vionic_mbuf *m;
@@ -50,9 +122,8 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 			continue;
 		}
 		m->len = (uint16_t)(len - VIONIC_NET_HDR_LEN);
-		/* the header's flags byte: DATA_VALID when GUEST_CSUM checked it */
-		m->ol_flags = m->data[-VIONIC_NET_HDR_LEN] & VIRTIO_NET_HDR_F_DATA_VALID ?
-			VIONIC_MBUF_F_RX_L4_CKSUM_GOOD : 0;
+		m->pkt_len = m->len;
+		m->ol_flags = rx_ol_flags(m);
 		bytes += m->len;
 		pkts[nb++] = m;
 	}
@@ -129,13 +200,20 @@ int vionic_tx_csum_prepare(struct vionic_mbuf *m)
 	uint16_t seed;
 	uint8_t *field;
 
+	uint32_t frame_len = 0;
+
 	vpmd_err_clear();
 	if (!m)
 		return vpmd_err(VIONIC_EINVAL, "vionic_tx_csum_prepare: NULL mbuf");
-	if (csum_locate(m->data, m->len, &l4))
+	for (const struct vionic_mbuf *s = m; s; s = s->next)
+		frame_len += s->len;
+	/* the headers are read in the first segment only */
+	if (csum_locate(m->data, frame_len > 0xFFFF ? 0xFFFF : (uint16_t)frame_len, &l4) ||
+	    l4.l4_off + (l4.proto == 6 ? VCSUM_TCP_OFFSET : VCSUM_UDP_OFFSET) + 2u > m->len)
 		return vpmd_err(VIONIC_EINVAL, "the frame is not TCP or UDP over IPv4 (unfragmented) "
-				"or IPv6 (no extension header) with its IP length inside the frame: "
-				"compute its checksum in software");
+				"or IPv6 (no extension header) with its IP length inside the frame "
+				"and its headers in the first segment: compute its checksum in "
+				"software");
 	m->l2_len = (uint16_t)l4.l3_off;
 	m->l3_len = (uint16_t)(l4.l4_off - l4.l3_off);
 	m->ol_flags = (m->ol_flags & ~VIONIC_MBUF_F_TX_L4_MASK) |
@@ -146,10 +224,68 @@ int vionic_tx_csum_prepare(struct vionic_mbuf *m)
 	return 0;
 }
 
+/* The virtio header in front of m->data: a checksum request, else zero
+ * (an RX header has num_buffers = 1: clear it only where it is not zero). */
+static inline void tx_hdr(const struct vionic_mbuf *m)
+{
+	uint8_t *hdr = m->data - VIONIC_NET_HDR_LEN;
+	uint64_t h8;
+	uint32_t h4;
+
+	if (VPMD_UNLIKELY(m->ol_flags & VIONIC_MBUF_F_TX_L4_MASK)) {
+		tx_csum_hdr(m, hdr);
+		return;
+	}
+	memcpy(&h8, hdr, 8);
+	memcpy(&h4, hdr + 8, 4);
+	if (VPMD_UNLIKELY(h8 | h4))
+		memset(hdr, 0, VIONIC_NET_HDR_LEN);
+}
+
+/* Posts chain m (header + first segment, then one descriptor per further
+ * non-empty segment) in avail slot `slot`; false if the ring has too few
+ * free descriptors. Adds its frame bytes to *bytes. */
+static bool tx_post_chain(struct vionic_dev *dev, struct vpmd_vq *vq, struct vionic_mbuf *m,
+			  uint16_t slot, uint64_t *bytes)
+{
+	const struct vpmd_mempool *p = &dev->pool;
+	unsigned ndesc = 1;
+	uint16_t head, id;
+
+	for (const struct vionic_mbuf *s = m->next; s; s = s->next)
+		ndesc += s->len != 0;   /* a zero-length descriptor is a device error */
+	if (ndesc > vq->nb_free)
+		return false;
+	tx_hdr(m);
+	head = id = vpmd_id_get(vq);
+	vq->cookie[head] = m;
+	for (const struct vionic_mbuf *s = m; s; s = s->next) {
+		struct vring_desc *d = &vq->desc[id];
+		const struct vionic_mbuf *nx = s->next;
+		uint16_t nid = VPMD_NO_ID;
+
+		if (s != m && !s->len)
+			continue;
+		while (nx && !nx->len)
+			nx = nx->next;
+		if (nx)
+			nid = vpmd_id_get(vq);
+		d->addr = s == m ? vpmd_mbuf_hdr_iova(p, m) : (uint64_t)(uintptr_t)s->data + p->iova_delta;
+		d->len = s->len + (s == m ? VIONIC_NET_HDR_LEN : 0u);
+		d->flags = nx ? VRING_DESC_F_NEXT : 0;
+		d->next = nx ? nid : 0;
+		vq->chain_next[id] = nid;
+		*bytes += s->len;
+		id = nid;
+	}
+	VPMD_SET(vq->avail->ring[slot & vq->mask], head);
+	return true;
+}
+
 uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts, uint16_t n)
 {
 	struct vpmd_vq *vq;
-	uint16_t k, i, idx;
+	uint16_t i, idx;
 	uint64_t bytes = 0;
 
 	if (VPMD_UNLIKELY(qp >= dev->nb_qp || dev->state != VPMD_ST_STARTED || !n))
@@ -159,28 +295,25 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	if (vq->nb_free < n)
 		vpmd_tx_reclaim(dev, vq, n - vq->nb_free > VPMD_TX_FREE_THRESH ?
 				n - vq->nb_free : VPMD_TX_FREE_THRESH);
-	k = n < vq->nb_free ? n : vq->nb_free;
 	idx = vq->avail_idx;
-	for (i = 0; i < k; i++) {
+	for (i = 0; i < n; i++) {
 		struct vionic_mbuf *m = pkts[i];
-		uint16_t id = vpmd_id_get(vq);
-		struct vring_desc *d = &vq->desc[id];
-		uint8_t *hdr = m->data - VIONIC_NET_HDR_LEN;
-		uint64_t h8;
-		uint32_t h4;
+		uint16_t id;
+		struct vring_desc *d;
 
-		if (i + 4 < k)
+		if (i + 4 < n)
 			__builtin_prefetch(pkts[i + 4]);
-		if (VPMD_UNLIKELY(m->ol_flags & VIONIC_MBUF_F_TX_L4_MASK)) {
-			tx_csum_hdr(m, hdr);
-		} else {
-			/* no offload: all zero (an RX header has num_buffers
-			 * = 1: clear it only where it is not zero) */
-			memcpy(&h8, hdr, 8);
-			memcpy(&h4, hdr + 8, 4);
-			if (VPMD_UNLIKELY(h8 | h4))
-				memset(hdr, 0, VIONIC_NET_HDR_LEN);
+		if (VPMD_UNLIKELY(m->next != NULL)) {
+			if (!tx_post_chain(dev, vq, m, idx, &bytes))
+				break;
+			idx++;
+			continue;
 		}
+		if (VPMD_UNLIKELY(!vq->nb_free))
+			break;
+		tx_hdr(m);
+		id = vpmd_id_get(vq);
+		d = &vq->desc[id];
 		vq->cookie[id] = m;
 		VPMD_SET(d->addr, vpmd_mbuf_hdr_iova(&dev->pool, m));
 		VPMD_SET(d->len, (uint32_t)m->len + VIONIC_NET_HDR_LEN);
@@ -190,15 +323,15 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 		idx++;
 		bytes += m->len;
 	}
-	if (VPMD_LIKELY(k)) {
+	if (VPMD_LIKELY(i)) {
 		vq->avail_idx = idx;
 		__atomic_store_n(&vq->avail->idx, idx, __ATOMIC_RELEASE);
 		vpmd_vq_kick(dev, vq);
 	}
-	vq->packets += k;
+	vq->packets += i;
 	vq->bytes += bytes;
-	vq->ring_full += n - k;
-	return k;
+	vq->ring_full += n - i;
+	return i;
 }
 
 /* The checks of the non-burst calls; `started`: the call needs DRIVER_OK. */
@@ -273,12 +406,17 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 					VPMD_ETH_HLEN, VIONIC_MIN_FRAME);
 		if (len[i] > maxf)
 			return vpmd_err(VIONIC_ETOOBIG, "frame %u is %u bytes; the largest is %u "
-					"(MTU %u + %u-byte Ethernet header%s)", i, len[i], maxf,
-					dev->mtu, VPMD_ETH_HLEN,
-					maxf < dev->mtu + VPMD_ETH_HLEN ? ", limited by the mbuf size" : "");
+					"(MTU %u + %u-byte Ethernet header)", i, len[i], maxf,
+					dev->mtu, VPMD_ETH_HLEN);
 		if (stride < len[i])
 			return vpmd_err(VIONIC_EINVAL, "frame %u is %u bytes but the stride is only "
 					"%zu", i, len[i], stride);
+		if ((len[i] + dev->pool.room - 1u) / dev->pool.room > dev->vq[2 * qp + 1].size)
+			return vpmd_err(VIONIC_ETOOBIG, "frame %u is %u bytes: %u mbufs of %u, more "
+					"descriptors than the %u-entry TX ring has; use larger mbufs "
+					"or a larger ring", i, len[i],
+					(len[i] + dev->pool.room - 1u) / dev->pool.room,
+					dev->pool.room, dev->vq[2 * qp + 1].size);
 		if (ol_flags && (ol_flags[i] & VIONIC_MBUF_F_TX_L4_MASK)) {
 			struct vcsum_l4 l4;
 
@@ -309,11 +447,20 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 			break;
 		for (i = 0; i < want; i++) {
 			const uint8_t *src = buf + (size_t)(done + i) * stride;
-			memcpy(m[i]->data, src, len[done + i]);
-			m[i]->len = len[done + i];
-			if (ol_flags && (ol_flags[done + i] & VIONIC_MBUF_F_TX_L4_MASK))
-				(void)vionic_tx_csum_prepare(m[i]);   /* checked above */
+			/* larger than an mbuf: a chain (the mempool may run short) */
+			if (vionic_mbuf_append(dev, m[i], src, len[done + i])) {
+				vionic_mbuf_free_bulk(dev, m + i, want - i);
+				want = i;
+				break;
+			}
+			if (ol_flags && (ol_flags[done + i] & VIONIC_MBUF_F_TX_L4_MASK) &&
+			    (r = vionic_tx_csum_prepare(m[i]))) {   /* headers past one mbuf */
+				vionic_mbuf_free_bulk(dev, m, want);
+				return done ? (int)done : r;
+			}
 		}
+		if (!want)
+			break;
 		sent = vionic_tx_burst(dev, qp, m, (uint16_t)want);
 		if (sent < want)
 			vionic_mbuf_free_bulk(dev, m + sent, want - sent);
@@ -336,24 +483,35 @@ int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
 		return r;
 	if (n && (!buf || !len))
 		return vpmd_err(VIONIC_EINVAL, "vionic_rx_copy: NULL buffer or length array");
-	if (n && stride < vpmd_max_frame(dev))
+	if (n && stride < vpmd_rx_max_frame(dev))
 		return vpmd_err(VIONIC_EINVAL, "vionic_rx_copy: stride %zu is smaller than the "
-				"largest frame (%u: MTU %u + %u, at most the mbuf room); use a "
-				"stride of at least %u", stride, vpmd_max_frame(dev), dev->mtu,
-				VPMD_ETH_HLEN, vpmd_max_frame(dev));
+				"largest frame (%u: MTU %u + %u%s); use a stride of at least %u",
+				stride, vpmd_rx_max_frame(dev), dev->mtu, VPMD_ETH_HLEN,
+				vpmd_mrg_rxbuf(dev) ? "" : ", at most the mbuf room",
+				vpmd_rx_max_frame(dev));
 	while (done < n) {
 		unsigned want = n - done < 64 ? n - done : 64, i;
 		uint16_t got = vionic_rx_burst(dev, qp, m, (uint16_t)want);
 
 		for (i = 0; i < got; i++) {
-			if (m[i]->len > stride) {
+			uint8_t *dst = buf + (size_t)done * stride;
+			int l;
+
+			if (VPMD_LIKELY(!m[i]->next && m[i]->len <= stride)) {
+				memcpy(dst, m[i]->data, m[i]->len);
+				l = m[i]->len;
+			} else {   /* a chain */
+				l = vionic_mbuf_read(m[i], dst, stride < UINT32_MAX ?
+						     (uint32_t)stride : UINT32_MAX);
+			}
+
+			if (l < 0) {
 				dev->vq[2 * qp].errors++;  /* never truncate silently */
 				continue;
 			}
-			memcpy(buf + (size_t)done * stride, m[i]->data, m[i]->len);
 			if (ol_flags)
 				ol_flags[done] = m[i]->ol_flags;
-			len[done++] = m[i]->len;
+			len[done++] = (uint16_t)l;
 		}
 		vionic_mbuf_free_bulk(dev, m, got);
 		/* the mbufs just freed go straight back to their descriptors:

@@ -4,10 +4,12 @@
  * bookkeeping, programming a queue through the common configuration, the
  * doorbell (with NOTIFICATION_DATA), the bulk RX refill and the TX reclaim.
  *
- * Every buffer is one descriptor (virtio_net_hdr and frame contiguous, as
- * VERSION_1 allows), so a descriptor id names one mbuf: cookie[id] is the
- * mbuf, free_ids a FIFO of unposted ids. The device may complete out of
- * order; nothing here assumes it does not.
+ * An mbuf is one descriptor (virtio_net_hdr and frame contiguous, as
+ * VERSION_1 allows): cookie[id] is the mbuf, free_ids a FIFO of unposted
+ * ids. A TX chain of mbufs is a descriptor chain: cookie[head] is its first
+ * mbuf, chain_next links the other ids (in host memory: the device cannot
+ * change what is freed). The device may complete out of order; nothing
+ * here assumes it does not.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +47,8 @@ int vpmd_vq_alloc_meta(struct vpmd_vq *vq)
 {
 	vq->cookie = calloc(vq->size, sizeof(*vq->cookie));
 	vq->free_ids = calloc(vq->size, sizeof(*vq->free_ids));
-	if (!vq->cookie || !vq->free_ids) {
+	vq->chain_next = calloc(vq->size, sizeof(*vq->chain_next));
+	if (!vq->cookie || !vq->free_ids || !vq->chain_next) {
 		vpmd_vq_free_meta(vq);
 		return vpmd_err(VIONIC_ENOMEM, "out of host memory for a %u-entry ring", vq->size);
 	}
@@ -56,8 +59,10 @@ void vpmd_vq_free_meta(struct vpmd_vq *vq)
 {
 	free(vq->cookie);
 	free(vq->free_ids);
+	free(vq->chain_next);
 	vq->cookie = NULL;
 	vq->free_ids = NULL;
+	vq->chain_next = NULL;
 }
 
 /* Back to the state after reset: rings zeroed, nothing posted. Call after
@@ -86,7 +91,7 @@ void vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq)
 		return;
 	for (uint16_t i = 0; i < vq->size; i++) {
 		if (vq->cookie[i]) {
-			vpmd_mempool_put_bulk(&dev->pool, &vq->cookie[i], 1);
+			vpmd_mbuf_put_chains(&dev->pool, &vq->cookie[i], 1);
 			vq->cookie[i] = NULL;
 		}
 	}
@@ -190,6 +195,8 @@ void vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
 		struct vring_desc *d = &vq->desc[id];
 
 		m->data = vpmd_mbuf_data(p, m->idx);
+		m->next = NULL;            /* a freed chain keeps its links */
+		m->nb_segs = 1;
 		vq->cookie[id] = m;
 		VPMD_SET(d->addr, vpmd_mbuf_hdr_iova(p, m));
 		VPMD_SET(d->len, blen);
@@ -213,10 +220,17 @@ void vpmd_tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq, unsigned max)
 	uint32_t len;
 
 	for (unsigned i = 0; i < cnt; i++) {
-		struct vionic_mbuf *m = vpmd_used_take(vq, &len);
+		uint16_t id;
+		struct vionic_mbuf *m = vpmd_used_take_id(vq, &len, &id);
 
 		if (VPMD_UNLIKELY(!m))
 			continue;
+		if (VPMD_UNLIKELY(m->next != NULL)) {   /* a chain: its other ids too */
+			for (uint16_t x = vq->chain_next[id]; x != VPMD_NO_ID; x = vq->chain_next[x])
+				vpmd_id_put(vq, x);
+			vpmd_mbuf_put_chains(&dev->pool, &m, 1);
+			continue;
+		}
 		done[k++] = m;
 		if (k == sizeof(done) / sizeof(done[0])) {
 			vpmd_mempool_put_bulk(&dev->pool, done, k);

@@ -33,6 +33,7 @@
 #define VPMD_REQ_TIMEOUT_MS   1000
 #define VPMD_RX_REFILL_THRESH 32     /* refill RX once this many slots are free */
 #define VPMD_TX_FREE_THRESH   32     /* reclaim TX when fewer free than burst+this */
+#define VPMD_NO_ID            0xFFFF /* end of a TX descriptor chain (chain_next) */
 
 /* Features the PMD implements (DESIGN §3 "Always"). */
 #define VPMD_SUPPORTED_FEATURES VIONIC_DEVICE_FEATURES
@@ -109,13 +110,33 @@ static inline void vpmd_mempool_put_bulk(struct vpmd_mempool *p, struct vionic_m
 	p->top += n;
 }
 
+/* Whole chains back into the pool (every segment); a lone mbuf, the usual
+ * case, costs one test. */
+static inline void vpmd_mbuf_put_chains(struct vpmd_mempool *p, struct vionic_mbuf *const *m,
+					unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (VPMD_UNLIKELY(m[i]->next != NULL)) {
+			vpmd_mempool_put_bulk(p, m, i);
+			for (; i < n; i++)
+				for (struct vionic_mbuf *s = m[i], *nx; s; s = nx) {
+					nx = s->next;
+					vpmd_mempool_put_bulk(p, &s, 1);
+				}
+			return;
+		}
+	}
+	vpmd_mempool_put_bulk(p, m, n);
+}
+
 /* ---- split virtqueue ---------------------------------------------------- */
 struct vpmd_vq {
 	/* hot: touched every burst */
 	struct vring_desc   *desc;
 	struct vring_avail  *avail;
 	struct vring_used   *used;
-	struct vionic_mbuf **cookie;     /* mbuf by descriptor id */
+	struct vionic_mbuf **cookie;     /* mbuf by descriptor id (a chain's first at its head) */
+	uint16_t            *chain_next; /* TX chains: the next descriptor id, VPMD_NO_ID at the end */
 	uint16_t            *free_ids;   /* FIFO of free descriptor ids */
 	volatile uint32_t   *doorbell;   /* mapped notify register, or NULL */
 	uint16_t size, mask;
@@ -208,13 +229,25 @@ static inline int vpmd_netdev_owns(struct vionic_dev *dev, const char *fn)
 			"the netdev first", fn, dev->netdev_ifname);
 }
 
-/* Largest frame on this device: MTU plus Ethernet header, capped by the
- * mbuf room. */
+/* Largest frame sent: MTU plus Ethernet header (a chain where one mbuf is
+ * too small). */
 static inline uint16_t vpmd_max_frame(const struct vionic_dev *dev)
+{
+	return (uint16_t)(dev->mtu + VPMD_ETH_HLEN);
+}
+
+static inline bool vpmd_mrg_rxbuf(const struct vionic_dev *dev)
+{
+	return dev->driver_features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
+}
+
+/* Largest frame received: one RX buffer's room, unless MRG_RXBUF spreads
+ * frames over several. */
+static inline uint16_t vpmd_rx_max_frame(const struct vionic_dev *dev)
 {
 	unsigned f = dev->mtu + VPMD_ETH_HLEN;
 
-	return f < dev->pool.room ? (uint16_t)f : dev->pool.room;
+	return f < dev->pool.room || vpmd_mrg_rxbuf(dev) ? (uint16_t)f : dev->pool.room;
 }
 
 /* ---- pci.c ----------------------------------------------------------- */
@@ -281,9 +314,10 @@ static inline uint16_t vpmd_used_count(const struct vpmd_vq *vq, unsigned max)
 }
 
 /* Consumes the next used entry (one of vpmd_used_count): frees its
- * descriptor id and returns its mbuf and the length the device wrote, or
- * NULL (counted in errors) for an id that names no posted buffer. */
-static inline struct vionic_mbuf *vpmd_used_take(struct vpmd_vq *vq, uint32_t *len)
+ * descriptor id and returns its mbuf, the length the device wrote and the
+ * id, or NULL (counted in errors) for an id that names no posted buffer. */
+static inline struct vionic_mbuf *vpmd_used_take_id(struct vpmd_vq *vq, uint32_t *len,
+						    uint16_t *idp)
 {
 	const struct vring_used_elem *e = &vq->used->ring[vq->used_cons++ & vq->mask];
 	uint32_t id = e->id;
@@ -296,7 +330,15 @@ static inline struct vionic_mbuf *vpmd_used_take(struct vpmd_vq *vq, uint32_t *l
 	}
 	vq->cookie[id] = NULL;
 	vpmd_id_put(vq, (uint16_t)id);
+	*idp = (uint16_t)id;
 	return m;
+}
+
+static inline struct vionic_mbuf *vpmd_used_take(struct vpmd_vq *vq, uint32_t *len)
+{
+	uint16_t id;
+
+	return vpmd_used_take_id(vq, len, &id);
 }
 
 /* RX interrupts on (clear VRING_AVAIL_F_NO_INTERRUPT) for a sleep; returns

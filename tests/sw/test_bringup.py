@@ -19,7 +19,7 @@ DRIVER_OK, FEATURES_OK = regs.VIRTIO_STATUS_DRIVER_OK, regs.VIRTIO_STATUS_FEATUR
 NEEDS_RESET = regs.VIRTIO_STATUS_DEVICE_NEEDS_RESET
 # DESIGN §3 "Always" (written out: what regs.h offers is checked against it)
 OFFERED = {"VERSION_1", "ACCESS_PLATFORM", "MAC", "MTU", "STATUS", "NOTIFICATION_DATA", "CSUM",
-           "GUEST_CSUM"}
+           "GUEST_CSUM", "MRG_RXBUF"}
 
 
 def test_identity_and_offered_features(nic):

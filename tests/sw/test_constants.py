@@ -237,7 +237,7 @@ def test_parsers_follow_the_literal_forms_used():
     assert c["VIONIC_DEVICE_FEATURES"] == sum(1 << c[n] for n in (
         "VIRTIO_F_VERSION_1", "VIRTIO_F_ACCESS_PLATFORM", "VIRTIO_NET_F_MAC",
         "VIRTIO_NET_F_MTU", "VIRTIO_NET_F_STATUS", "VIRTIO_F_NOTIFICATION_DATA",
-        "VIRTIO_NET_F_CSUM", "VIRTIO_NET_F_GUEST_CSUM"))
+        "VIRTIO_NET_F_CSUM", "VIRTIO_NET_F_GUEST_CSUM", "VIRTIO_NET_F_MRG_RXBUF"))
     assert c["VIONIC_ID_MAGIC"].to_bytes(4, "little") == b"VNIC"
     assert "VIONIC_REG_QSTATS" not in c and "VIONIC_REGS_H" not in c
     py = {"'h4020": 0x4020, "16'h4020": 0x4020, "32'd7": 7, "4'b0110": 6,

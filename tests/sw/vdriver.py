@@ -93,6 +93,13 @@ class ForeignDriver:
             features = dev.info()["device_features"] & ~(1 << regs.VIRTIO_F_NOTIFICATION_DATA)
         self.features = features
         self.rx_posted = 0
+        # post_rx_chains: descriptors from a cursor, buffers from a bump area
+        # after the per-entry slots (both wrap; tests keep fewer in flight)
+        self.next_desc = 0
+        self.bump_base = self.buf_base + 2 * (size // max(tx_pieces, rx_pieces)) * self.slot_bytes
+        self.bump = self.bump_base
+        assert self.bump_base + (1 << 20) <= mem_size, "mem_size leaves no room for chains"
+        self.chains: dict[int, list[tuple[int, int]]] = {}
 
     # ---- control ----------------------------------------------------------------
     def start(self) -> None:
@@ -189,6 +196,57 @@ class ForeignDriver:
         self.rx_posted += count
         if kick:
             self.kick(RX)
+
+    def post_rx_chains(self, layouts: list[list[int]], kick: bool = True) -> None:
+        """Posts one RX chain per layout, a list of descriptor lengths (any
+        sizes), each descriptor in a buffer of its own; received_frames()
+        reads them back."""
+        r = self.rings[RX]
+        for lens in layouts:
+            head, pieces = self.next_desc, []
+            for j, n in enumerate(lens):
+                if self.bump + n > self.mem_size:
+                    self.bump = self.bump_base
+                pieces.append((self.bump, n))
+                i, more = (head + j) % r.size, j + 1 < len(lens)
+                r.set_desc(i, IOVA + self.bump, n, F_WRITE | (F_NEXT if more else 0),
+                           (i + 1) % r.size if more else 0)
+                self.bump = (self.bump + n + 63) & ~63
+            self.next_desc = (head + len(lens)) % r.size
+            self.chains[head] = pieces
+            r.post(head)
+        if kick:
+            self.kick(RX)
+
+    def received_frames(self) -> list[tuple[tuple, bytes, list[int]]]:
+        """Frames completed in chains of post_rx_chains since the last call,
+        as (virtio_net_hdr fields, frame, used lengths of its chains): with
+        MRG_RXBUF the header and frame are one stream over num_buffers
+        chains. Fails if used.idx ends inside a frame."""
+        entries = self.rings[RX].take_used()
+        out = []
+        while entries:
+            stream, k = b"", 0
+            while len(stream) < HDR and k < len(entries):   # the header may span chains
+                stream += b"".join(self._chain_bytes(*entries[k]))
+                k += 1
+            assert len(stream) >= HDR, "the used entries end inside a virtio header"
+            hdr = struct.unpack_from("<BBHHHHH", stream)
+            n = hdr[6]
+            assert 1 <= n <= len(entries), f"num_buffers {n} with {len(entries)} entries used"
+            group, entries = entries[:n], entries[n:]
+            stream = b"".join(b"".join(self._chain_bytes(*e)) for e in group)
+            out.append((hdr, stream[HDR:], [length for _, length in group]))
+        return out
+
+    def _chain_bytes(self, head: int, length: int) -> list[bytes]:
+        out = []
+        for off, n in self.chains[head]:
+            take = min(n, length)
+            out.append(bytes(self.mem[off:off + take]))
+            length -= take
+        assert length == 0, "used length beyond the chain"
+        return out
 
     def tx_done(self) -> int:
         return len(self.rings[TX].take_used())

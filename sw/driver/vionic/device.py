@@ -305,7 +305,7 @@ class Device:
                                      or not ol_flags.flags.writeable):
             raise InvalidArgument("ol_flags must be a writable 1-D contiguous numpy uint32 "
                                   "array")
-        room = _lib.vionic_mbuf_room(self._handle)
+        room = _lib.vionic_rx_max_frame(self._handle)
         if out is None:
             out = np.empty((max_frames, room), dtype=np.uint8)
         elif (out.ndim != 2 or out.dtype != np.uint8 or out.strides[1] != 1

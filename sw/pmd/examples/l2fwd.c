@@ -71,10 +71,18 @@ static unsigned forward(struct port *in, struct port *out)
 		unsigned k = 0;
 		for (i = 0; i < n; i++) {
 			struct vionic_mbuf *m = vionic_mbuf_alloc(out->dev);
+			const struct vionic_mbuf *s;
+
 			if (!m)
 				break;
-			memcpy(m->data, rx[i]->data, rx[i]->len);
-			m->len = rx[i]->len;
+			/* segment by segment: a jumbo frame may be a chain */
+			for (s = rx[i]; s; s = s->next)
+				if (vionic_mbuf_append(out->dev, m, s->data, s->len))
+					break;
+			if (s) {
+				vionic_mbuf_free(out->dev, m);
+				break;
+			}
 			swap_mac(m->data);
 			tx[k++] = m;
 		}

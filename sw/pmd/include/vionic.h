@@ -97,13 +97,20 @@ int vionic_info_get(vionic_dev *dev, struct vionic_info *info);
 
 /* ---- mbufs -------------------------------------------------------------- */
 /* A buffer in DMA memory. The virtio_net_hdr lives in the headroom just
- * before `data`; applications see only the Ethernet frame. */
+ * before `data`; applications see only the Ethernet frame. A frame larger
+ * than one mbuf is a chain of segments (DPDK's multi-segment mbufs):
+ * rx_burst returns chains when VIRTIO_NET_F_MRG_RXBUF spread a frame over
+ * several RX buffers, and tx_burst sends a chain as one descriptor chain. */
 struct vionic_mbuf {
-	uint8_t  *data;      /* frame start */
-	uint16_t len;        /* frame bytes */
+	uint8_t  *data;      /* this segment's bytes */
+	uint16_t len;        /* bytes in this segment (DPDK data_len) */
 	uint16_t l2_len;     /* TX checksum offload: Ethernet (+ VLAN) header bytes */
 	uint16_t l3_len;     /* ... and IP header bytes: the L4 header is at l2 + l3 */
+	uint16_t nb_segs;    /* first segment: segments in the chain (1 when allocated) */
 	uint32_t ol_flags;   /* VIONIC_MBUF_F_*: 0 when allocated */
+	uint32_t pkt_len;    /* first segment: frame bytes of the chain, as rx_burst and
+				vionic_mbuf_append set it (tx_burst adds up the lens) */
+	struct vionic_mbuf *next;   /* next segment, NULL in the last */
 	uint32_t idx;        /* index in the mempool (private) */
 };
 
@@ -122,8 +129,16 @@ struct vionic_mbuf {
 struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev);
 /* Allocates n or nothing; returns 0 or VIONIC_ENOMEM. */
 int  vionic_mbuf_alloc_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n);
+/* Free whole chains (every segment). */
 void vionic_mbuf_free(vionic_dev *dev, struct vionic_mbuf *m);
 void vionic_mbuf_free_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n);
+/* Appends len bytes to the chain m: the last segment's room first, then new
+ * segments from the mempool; pkt_len and nb_segs follow. 0, or
+ * VIONIC_ENOMEM with the chain as it was. */
+int vionic_mbuf_append(vionic_dev *dev, struct vionic_mbuf *m, const void *src, uint32_t len);
+/* Copies the frame of chain m into dst (cap bytes); returns its length, or
+ * VIONIC_ETOOBIG (nothing copied) when it is longer than cap. */
+int vionic_mbuf_read(const struct vionic_mbuf *m, void *dst, uint32_t cap);
 /* Free mbufs in the mempool now (== nb_mbufs minus ring fill minus in use);
  * takes back the TX buffers the device has completed first, so it equals
  * nb_mbufs - vionic_mempool_on_rings() once nothing is in flight. */
@@ -132,6 +147,10 @@ uint32_t vionic_mempool_avail(vionic_dev *dev);
 uint32_t vionic_mempool_on_rings(vionic_dev *dev);
 /* Largest frame one mbuf holds (mbuf_size - header). */
 uint16_t vionic_mbuf_room(vionic_dev *dev);
+/* Largest frame this configuration receives: MTU + 14, or the mbuf room if
+ * that is smaller and VIRTIO_NET_F_MRG_RXBUF was not negotiated. Sending
+ * takes MTU + 14 always (larger frames go as chains). */
+uint16_t vionic_rx_max_frame(vionic_dev *dev);
 
 /* ---- data path (DPDK semantics) ----------------------------------------- */
 /* Receive up to n frames from RX queue pair `qp` (virtqueue 2*qp); returns
