@@ -174,15 +174,19 @@ def kvm_boots() -> bool:
 
 
 class Guest:
-    """A QEMU guest with a virtio-net-pci NIC on vhost-user socket `sock`."""
+    """A QEMU guest with a virtio-net-pci NIC on vhost-user socket `sock`.
+    mtu: the MTU the NIC offers (VIRTIO_NET_F_MTU; QEMU serves the virtio-net
+    config space, so pass the device's), or None for none offered."""
 
-    def __init__(self, sock: str, mac: str, *, mem_mb: int = 512, boot_timeout: float = 40):
+    def __init__(self, sock: str, mac: str, *, mem_mb: int = 512, boot_timeout: float = 40,
+                 mtu: int | None = None):
         k, initrd = build()
         self.accel = "kvm" if kvm_boots() else "tcg"
         # QEMU 7.2 under TCG crashes starting vhost with MSI-X (no irqfd:
         # msix_set_vector_notifiers, seen here); without MSI-X the guest
         # takes INTx and QEMU relays the call eventfds itself
         vectors = "" if self.accel == "kvm" else ",vectors=0"
+        host_mtu = f",host_mtu={mtu}" if mtu else ""
         self.argv = [
             "qemu-system-x86_64", "-accel", self.accel, "-m", str(mem_mb), "-smp", "1",
             "-nographic", "-nodefaults", "-serial", "stdio", "-kernel", str(k),
@@ -191,7 +195,7 @@ class Guest:
             "-numa", "node,memdev=mem",
             "-chardev", f"socket,id=vu,path={sock}",
             "-netdev", "vhost-user,id=n0,chardev=vu",
-            "-device", f"virtio-net-pci,netdev=n0,mac={mac},disable-legacy=on{vectors}"]
+            "-device", f"virtio-net-pci,netdev=n0,mac={mac},disable-legacy=on{vectors}{host_mtu}"]
         if self.accel == "kvm":
             self.argv += ["-cpu", "host"]
         self.p = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
