@@ -608,18 +608,18 @@ static int m_rx_ready(void *core)
 	return a != q->last_avail;
 }
 
-/* Reserves the avail chains, from last_avail on, that hold `need` bytes in
- * at most m->rx_max_chains chains (VIRTIO_NET_F_MRG_RXBUF: up to
- * VIONIC_RX_MAX_BUFFERS, else 1), walking each into m->segs; nothing is
- * consumed. Returns the number of chains (their heads and capacities in
- * m->rx_chains, *ns segments), 0 when they do not suffice (the frame is
+/* Reserves further avail chains for a frame of `need` bytes whose first
+ * chain (at last_avail, walked into m->segs[0..*ns), in m->rx_chains[0])
+ * holds only `have`: takes the chains after it, walking each, until they
+ * hold the frame within m->rx_max_chains chains (VIRTIO_NET_F_MRG_RXBUF:
+ * VIONIC_RX_MAX_BUFFERS); nothing is consumed. Returns the number of
+ * chains (*ns segments in all), 0 when they do not suffice (the frame is
  * dropped, the chains stay), -1 with a device error raised. */
-static int rx_reserve(struct model *m, uint32_t need, unsigned *ns)
+static int rx_reserve_more(struct model *m, uint32_t need, uint64_t have, unsigned *ns)
 {
 	struct vq *q = &m->q[QRX];
-	uint16_t idx = q->last_avail;
-	uint64_t have = 0;
-	unsigned k = 0, n = 0;
+	uint16_t idx = q->last_avail + 1;
+	unsigned k = 1, n = *ns;
 
 	while (have < need) {
 		uint16_t head;
@@ -632,7 +632,7 @@ static int rx_reserve(struct model *m, uint32_t need, unsigned *ns)
 			if (!read_avail(m, QRX, &a))
 				return -1;
 			if (a == idx)
-				return 0;   /* no (more) buffers */
+				return 0;   /* no more buffers */
 		}
 		if (!read_head(m, QRX, idx, &head)) {
 			raise_pending(m, QRX);
@@ -692,7 +692,6 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 {
 	struct model *m = core;
 	struct vq *q = &m->q[QRX];
-	unsigned ns;
 
 	if (!(m->status & VIRTIO_STATUS_DRIVER_OK))
 		return 0;   /* not running: the MAC drops it, nothing counts */
@@ -702,13 +701,38 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 	}
 	if (!ensure_mapped(m, QRX))
 		return 0;
-	const uint32_t need = VIONIC_NET_HDR_LEN + len;
-	int k = rx_reserve(m, need, &ns);
-	if (k <= 0) {
-		q->drops += k == 0;   /* no buffer, or too small: they stay on the ring */
-		return 0;
+	if (q->avail_cache == q->last_avail) {
+		uint16_t a;
+		if (!read_avail(m, QRX, &a))
+			return 0;
+		if (a == q->last_avail) {   /* no buffer */
+			q->drops++;
+			return 0;
+		}
 	}
 	prefetch_ahead(m, q, q->avail_cache, 1);
+	uint16_t head;
+	uint64_t cap;
+	if (!read_head(m, QRX, q->last_avail, &head)) {
+		raise_pending(m, QRX);
+		return 0;
+	}
+	unsigned ns = walk(m, QRX, head, 1, m->segs, VIONIC_MAX_QUEUE_SIZE, &cap);
+	if (!ns) {
+		raise_pending(m, QRX);
+		return 0;
+	}
+	const uint32_t need = VIONIC_NET_HDR_LEN + len;
+	int k = 1;
+	if (cap < need) {   /* too small: more chains with MRG_RXBUF, else it stays */
+		m->rx_chains[0].head = head;
+		m->rx_chains[0].cap = cap;
+		k = m->rx_max_chains > 1 ? rx_reserve_more(m, need, cap, &ns) : 0;
+		if (k <= 0) {
+			q->drops += k == 0;
+			return 0;
+		}
+	}
 	unsigned np = map_pieces(m, ns, 0, need, VSRV_DMA_WRITE);
 	if (!np) {
 		raise_pending(m, QRX);
@@ -721,12 +745,15 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 		return 0;
 	}
 	rx_scatter(m, np, &meta.hdr, VIONIC_NET_HDR_LEN, frame, len);
-	/* each chain is filled before the next: all but the last are full */
-	uint32_t left = need;
-	for (int i = 0; i < k; i++) {
-		uint32_t n = m->rx_chains[i].cap < left ? (uint32_t)m->rx_chains[i].cap : left;
-		add_used(q, m->rx_chains[i].head, n);
-		left -= n;
+	if (k == 1) {
+		add_used(q, head, need);
+	} else {   /* each chain is filled before the next: all but the last are full */
+		uint32_t left = need;
+		for (int i = 0; i < k; i++) {
+			uint32_t n = m->rx_chains[i].cap < left ? (uint32_t)m->rx_chains[i].cap : left;
+			add_used(q, m->rx_chains[i].head, n);
+			left -= n;
+		}
 	}
 	q->packets++;
 	q->bytes += len;
