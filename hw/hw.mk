@@ -9,12 +9,16 @@ HW_VERILATOR := $(PY) -m vionic.rtl verilator
 
 .PHONY: hw-lint hw-synth hw-test hw-bench hw-all
 
-## verilator --lint-only -Wall on the whole core, DATA_WIDTH 64 and 512 (no waivers)
+## verilator --lint-only -Wall on the whole core, DATA_WIDTH 64, 128 and 512, and as the
+## simulated device server builds it (MAX_MTU 9000) (no waivers)
 hw-lint:
 	@for w in 64 128 512; do \
 	  echo "verilator --lint-only -Wall vionic_core DATA_WIDTH=$$w"; \
 	  $(HW_VERILATOR) --lint-only -Wall -GDATA_WIDTH=$$w --top-module vionic_core $(HW_RTL) || exit 1; \
 	done
+	@echo "verilator --lint-only -Wall vionic_core DATA_WIDTH=512 MAX_MTU=9000 RX_FIFO_BYTES=32768"
+	@$(HW_VERILATOR) --lint-only -Wall -GDATA_WIDTH=512 -GMAX_MTU=9000 -GRX_FIFO_BYTES=32768 \
+	  --top-module vionic_core $(HW_RTL)
 	@echo "hw-lint: clean"
 
 ## yosys generic + synth_xilinx, DATA_WIDTH 64 and 512, resource table

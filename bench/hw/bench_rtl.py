@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "bench" / "hw"))
 
 import hwsim  # noqa: E402
 
-PARAMS = {"DATA_WIDTH": 512, "IMPL": 2}
+PARAMS = {"DATA_WIDTH": 512, "IMPL": 2, "MAX_MTU": 9000, "RX_FIFO_BYTES": 32768}  # = tests' CORE512
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     name += "_csum" if csum else ""
     out = out_dir / f"{name}.json"
     runner = hwsim.build("vionic_core", PARAMS)
-    tag = "vionic_core_DATA_WIDTH512_IMPL2"
+    tag = hwsim.tag("vionic_core", PARAMS)
     test_dir = hwsim.BUILD / tag / "run" / "bench"
     test_dir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -58,17 +58,21 @@ def main() -> None:
         "CYCLES register"
         + (", VRING_AVAIL_F_NO_INTERRUPT set on both rings (poll mode)" if no_interrupt else "")
         + (", checksum offloads acting on every frame (TCP/IPv4)" if csum else ""),
-        f"{'dir':<4}{'bytes':>7}{'cycles/pkt':>12}{'bound':>8}{'% of bound':>12}",
+        f"{'dir':<4}{'bytes':>7}{'cycles/pkt':>12}{'bound':>8}{'% of bound':>12}  RX buffers",
     ]
     for r in data["results"]:
+        bufs = r.get("buffers_per_packet")
         lines.append(
             f"{r['direction']:<4}{r['size']:>7}{r['cycles_per_packet']:>12.2f}"
             f"{r['bound_cycles_per_packet']:>8.2f}{r['percent_of_bound']:>11.1f}%"
+            + (f"  {bufs} x {r['buffer_bytes']} B" + (" (MRG_RXBUF)" if bufs > 1 else "")
+               if bufs else "")
         )
     lines.append(
         "bound = 64-byte beats per packet on the busiest AXI channel: ceil((frame+12)/64) "
         "+ (16 B descriptor + 2 B avail entry)/64 for TX (read), "
-        "+ 8 B used element/64 for RX (write)"
+        "+ 8 B used element/64 for RX (write); RX over several buffers: whole beats and a used "
+        "element per buffer"
     )
     text = "\n".join(lines)
     (out_dir / f"{name}.txt").write_text(text + "\n")

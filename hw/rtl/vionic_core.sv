@@ -14,10 +14,11 @@ module vionic_core #(
     parameter int          NUM_QUEUE_PAIRS = 1,               // queue pairs; this version implements 1
     parameter int          MAX_QUEUE_SIZE  = vionic_pkg::VIONIC_MAX_QUEUE_SIZE, // queue_size read after select
     parameter logic [47:0] MAC_ADDR        = vionic_pkg::VIONIC_DEFAULT_MAC,    // MAC, first octet in bits 47:40
-    parameter int          MTU             = vionic_pkg::VIONIC_DEFAULT_MTU,    // MTU reported and enforced (frames <= MTU + 14)
+    parameter int          MAX_MTU         = vionic_pkg::VIONIC_DEFAULT_MTU,    // largest MTU the buffers hold (VIONIC_REG_MAX_MTU)
+    parameter int          MTU             = vionic_pkg::VIONIC_DEFAULT_MTU,    // MTU register after rst (frames <= MTU + 14)
     parameter int          IMPL            = vionic_pkg::VIONIC_IMPL_BOARD,     // IMPL register: 2 RTL in simulation, 3 board
     parameter int          TX_FIFO_DEPTH   = 256,             // TX read buffer in beats (>= 4096*8/DATA_WIDTH, <= 256 beats bursts)
-    parameter int          RX_FIFO_BYTES   = 8192,            // RX frame store in bytes (>= 2 * (MTU + 14))
+    parameter int          RX_FIFO_BYTES   = 8192,            // RX frame store in bytes (>= 2 * (MAX_MTU + 14), power of two)
     parameter bit          TX_CSUM         = 1'b1,            // include vionic_tx_csum (offers VIRTIO_NET_F_CSUM)
     parameter bit          RX_CSUM         = 1'b1             // include vionic_rx_csum (offers VIRTIO_NET_F_GUEST_CSUM)
 ) (
@@ -132,6 +133,12 @@ module vionic_core #(
         if (DATA_WIDTH < 64 || DATA_WIDTH > 512) begin : g_chk_dw
             vionic_error_data_width_out_of_range u_err ();
         end
+        if (MTU < vionic_pkg::VIONIC_MIN_MTU || MTU > MAX_MTU || MAX_MTU > vionic_pkg::VIONIC_MAX_MTU) begin : g_chk_mtu
+            vionic_error_mtu_must_be_within_min_mtu_and_max_mtu u_err ();
+        end
+        if (RX_FIFO_BYTES < 2 * (MAX_MTU + vionic_pkg::ETH_HDR_LEN)) begin : g_chk_rx_fifo
+            vionic_error_rx_fifo_bytes_must_hold_two_largest_frames u_err ();
+        end
     endgenerate
 
     // ---------------- register file ----------------
@@ -139,13 +146,14 @@ module vionic_core #(
     logic [NQ-1:0]    q_run, q_enabled, q_kick, ev_used_irq, ev_pkt, ev_err;
     logic [2*NQ-1:0]  ev_drop;
     logic [63:0]      features;
+    logic [15:0]      mtu, max_frame;
     logic [NSC-1:0]   ev_stage;
     logic [NQ*16-1:0] q_size, q_start_avail, q_start_used, q_used_idx, ev_bytes, ev_err_desc;
     logic [NQ*AW-1:0] q_desc, q_avail, q_used, ev_err_addr;
     logic [NQ*EW-1:0] ev_err_code;
 
-    vionic_regs #(.NUM_QP(NUM_QUEUE_PAIRS), .MAX_QSIZE(MAX_QUEUE_SIZE), .MAC(MAC_ADDR), .MTU(MTU),
-                  .IMPL(IMPL), .ADDR_WIDTH(AW), .STAGE_CAPS(STAGE_CAPS), .OFFERED(OFFERED)) u_regs (
+    vionic_regs #(.NUM_QP(NUM_QUEUE_PAIRS), .MAX_QSIZE(MAX_QUEUE_SIZE), .MAC(MAC_ADDR), .MAX_MTU(MAX_MTU),
+                  .MTU(MTU), .IMPL(IMPL), .ADDR_WIDTH(AW), .STAGE_CAPS(STAGE_CAPS), .OFFERED(OFFERED)) u_regs (
         .clk(clk), .rst(rst), .link_up(link_up),
         .s_axil_awaddr(s_axil_awaddr), .s_axil_awprot(s_axil_awprot), .s_axil_awvalid(s_axil_awvalid),
         .s_axil_awready(s_axil_awready), .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb),
@@ -159,9 +167,12 @@ module vionic_core #(
         .clear(clear), .drain_busy(drain_busy), .q_run(q_run), .q_enabled(q_enabled),
         .q_start_avail(q_start_avail), .q_start_used(q_start_used), .q_used_idx(q_used_idx),
         .suspend(suspend), .suspend_quiet(suspend_quiet), .q_size(q_size), .q_desc(q_desc),
-        .q_avail(q_avail), .q_used(q_used), .q_kick(q_kick), .features(features), .ev_stage(ev_stage),
+        .q_avail(q_avail), .q_used(q_used), .q_kick(q_kick), .features(features), .mtu(mtu),
+        .ev_stage(ev_stage),
         .ev_used_irq(ev_used_irq), .ev_pkt(ev_pkt), .ev_bytes(ev_bytes), .ev_drop(ev_drop),
         .ev_err(ev_err), .ev_err_code(ev_err_code), .ev_err_desc(ev_err_desc), .ev_err_addr(ev_err_addr));
+    // the largest frame both directions take (the MTU register changes only while the device is reset)
+    assign max_frame = mtu + 16'(vionic_pkg::ETH_HDR_LEN);
 
     // ---------------- DMA read engines: 0 RX fetch, 1 TX fetch, 2 TX data ----------------
     localparam int NRD = 3;
@@ -238,7 +249,7 @@ module vionic_core #(
         .m_rsp_err(txrd_rsp_err), .err_addr(txrd_err_addr));
 
     // ---------------- fetch engines ----------------
-    logic [1:0]       seg_valid, seg_ready, chain_valid, chain_ready, fetch_dry, fetch_err;
+    logic [1:0]       seg_valid, seg_ready, chain_valid, chain_ready, fetch_dry, fetch_seg_full, fetch_err;
     logic [1:0]       fetch_quiet, flags_req, flags_fresh;
     logic [2*AW-1:0]  seg_addr, fetch_err_addr;
     logic [2*16-1:0]  seg_idx;
@@ -256,7 +267,8 @@ module vionic_core #(
                 .start_avail(q_start_avail[16*gi +: 16]), .suspend(suspend), .quiet(fetch_quiet[gi]),
                 .q_size(q_size[16*gi +: 16]),
                 .q_desc(q_desc[AW*gi +: AW]), .q_avail(q_avail[AW*gi +: AW]), .kick(q_kick[gi]),
-                .need(gi == 0 ? rx_need : 1'b0), .dry(fetch_dry[gi]), .avail_flags(avail_flags[16*gi +: 16]),
+                .need(gi == 0 ? rx_need : 1'b0), .dry(fetch_dry[gi]), .seg_full(fetch_seg_full[gi]),
+                .avail_flags(avail_flags[16*gi +: 16]),
                 .flags_req(flags_req[gi]), .flags_fresh(flags_fresh[gi]),
                 .m_rd_req_valid(fetch_req_valid[gi]), .m_rd_req_ready(fetch_req_ready[gi]),
                 .m_rd_req_addr(fetch_req_addr[AW*gi +: AW]), .m_rd_req_len(fetch_req_len[16*gi +: 16]),
@@ -290,9 +302,9 @@ module vionic_core #(
     logic          tx_used_valid, tx_used_ready, tx_drop, tx_err, tx_quiet;
     logic [15:0]   tx_used_id, tx_err_desc;
     logic [AW-1:0] tx_err_addr;
-    vionic_txq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .MTU(MTU), .QUEUE(1)) u_txq (
+    vionic_txq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .QUEUE(1)) u_txq (
         .clk(clk), .rst(rst), .clear(clear), .run(q_run[1]), .suspend(suspend), .quiet(tx_quiet),
-        .read_hdr(tx_csum_on),
+        .read_hdr(tx_csum_on), .max_frame(max_frame),
         .s_chain_valid(chain_valid[1]), .s_chain_ready(chain_ready[1]), .s_chain_head(chain_head[31:16]),
         .s_chain_total(chain_total[63:32]), .s_chain_nseg(chain_nseg[31:16]),
         .s_seg_valid(seg_valid[1]), .s_seg_ready(seg_ready[1]), .s_seg_addr(seg_addr[2*AW-1:AW]),
@@ -309,7 +321,7 @@ module vionic_core #(
 
     generate
         if (TX_CSUM) begin : g_tx_csum
-            vionic_tx_csum #(.DATA_WIDTH(DATA_WIDTH), .MTU(MTU)) u_tx_csum (
+            vionic_tx_csum #(.DATA_WIDTH(DATA_WIDTH), .MAX_MTU(MAX_MTU)) u_tx_csum (
                 .clk(clk), .rst(clear), .enable(tx_csum_on),
                 .s_axis_tdata(tx_tdata[0 +: DATA_WIDTH]), .s_axis_tkeep(tx_tkeep[0 +: W]),
                 .s_axis_tvalid(tx_tvalid[0]), .s_axis_tready(tx_tready[0]), .s_axis_tlast(tx_tlast[0]),
@@ -390,7 +402,7 @@ module vionic_core #(
 
     // ---------------- RX pipeline (queue 0) ----------------
     logic                  rx_wr_valid, rx_wr_ready, rx_stream_valid, rx_stream_ready;
-    logic                  rx_used_valid, rx_used_ready, rx_pkt, rx_drop, rx_wr_err, rx_quiet;
+    logic                  rx_used_valid, rx_used_ready, rx_used_last, rx_pkt, rx_drop, rx_wr_err, rx_quiet;
     logic [AW-1:0]         rx_wr_addr;
     logic [15:0]           rx_wr_len, rx_wr_desc, rx_used_id, rx_bytes, rx_delivered;
     logic [31:0]           rx_used_len;
@@ -450,8 +462,9 @@ module vionic_core #(
         end
     endgenerate
 
-    vionic_rxq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .MTU(MTU), .FIFO_BYTES(RX_FIFO_BYTES)) u_rxq (
+    vionic_rxq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .FIFO_BYTES(RX_FIFO_BYTES)) u_rxq (
         .clk(clk), .rst(rst), .clear(clear), .run(q_run[0]), .suspend(suspend), .quiet(rx_quiet),
+        .max_frame(max_frame), .mrg(features[vionic_pkg::VIRTIO_NET_F_MRG_RXBUF]),
         .s_axis_rx_tdata(rx_tdata[(NRX-1)*DATA_WIDTH +: DATA_WIDTH]), .s_axis_rx_tkeep(rx_tkeep[(NRX-1)*W +: W]),
         .s_axis_rx_tvalid(rx_tvalid[NRX-1]), .s_axis_rx_tready(rx_tready[NRX-1]),
         .s_axis_rx_tlast(rx_tlast[NRX-1]), .s_axis_rx_tuser(rx_tuser[NRX-1]),
@@ -461,13 +474,14 @@ module vionic_core #(
         .s_chain_total(chain_total[31:0]), .s_chain_nseg(chain_nseg[15:0]),
         .s_seg_valid(seg_valid[0]), .s_seg_ready(seg_ready[0]), .s_seg_addr(seg_addr[AW-1:0]),
         .s_seg_len(seg_len[31:0]), .s_seg_idx(seg_idx[15:0]), .need(rx_need), .dry(fetch_dry[0]),
+        .seg_full(fetch_seg_full[0]),
         .m_wr_req_valid(rx_wr_valid), .m_wr_req_ready(rx_wr_ready), .m_wr_req_addr(rx_wr_addr),
         .m_wr_req_len(rx_wr_len), .m_wr_req_desc(rx_wr_desc), .wr_seq(wr_seq), .wr_done(wr_done),
         .wr_err(rx_wr_err),
         .m_stream_valid(rx_stream_valid), .m_stream_ready(rx_stream_ready), .m_stream_data(rx_stream_data),
         .m_stream_bytes(rx_stream_bytes),
         .m_used_valid(rx_used_valid), .m_used_ready(rx_used_ready), .m_used_id(rx_used_id),
-        .m_used_len(rx_used_len),
+        .m_used_len(rx_used_len), .m_used_last(rx_used_last),
         .cnt_pkt(rx_pkt), .cnt_bytes(rx_bytes), .cnt_drop(rx_drop), .cnt_stage(rx_events),
         .delivered(rx_delivered));
     assign ev_stage = tail_events | rx_events;   // TX and RX stages have their own bits
@@ -478,14 +492,15 @@ module vionic_core #(
     logic [2*16-1:0]  used_wr_len;
     logic [2*512-1:0] used_wr_data;
 
-    // RX: a used entry is written only for a frame delivered without a write error
+    // RX: a used entry is written only for a frame delivered without a write error,
+    // used.idx only at the end of a frame (MRG_RXBUF: several entries)
     vionic_used #(.ADDR_WIDTH(AW), .LIMITED(1)) u_used_rx (
         .clk(clk), .rst(rst), .clear(clear), .enabled(q_enabled[0]), .start_used(q_start_used[15:0]),
         .used_idx(q_used_idx[15:0]), .quiet(used_quiet[0]), .q_size(q_size[15:0]), .q_used(q_used[AW-1:0]),
         .no_irq((avail_flags[15:0] & vionic_pkg::VRING_AVAIL_F_NO_INTERRUPT) != 0),
         .flags_req(flags_req[0]), .flags_fresh(flags_fresh[0]), .publish_limit(rx_delivered),
         .s_used_valid(rx_used_valid), .s_used_ready(rx_used_ready), .s_used_id(rx_used_id),
-        .s_used_len(rx_used_len),
+        .s_used_len(rx_used_len), .s_used_last(rx_used_last),
         .m_wr_req_valid(used_wr_valid[0]), .m_wr_req_ready(used_wr_ready[0]), .m_wr_req_addr(used_wr_addr[AW-1:0]),
         .m_wr_req_len(used_wr_len[15:0]), .m_wr_req_data(used_wr_data[511:0]), .wr_seq(wr_seq),
         .wr_done(wr_done), .irq(used_irq[0]));
@@ -496,6 +511,7 @@ module vionic_core #(
         .no_irq((avail_flags[31:16] & vionic_pkg::VRING_AVAIL_F_NO_INTERRUPT) != 0),
         .flags_req(flags_req[1]), .flags_fresh(flags_fresh[1]), .publish_limit(16'd0),
         .s_used_valid(tx_used_valid), .s_used_ready(tx_used_ready), .s_used_id(tx_used_id), .s_used_len(32'd0),
+        .s_used_last(1'b1),
         .m_wr_req_valid(used_wr_valid[1]), .m_wr_req_ready(used_wr_ready[1]),
         .m_wr_req_addr(used_wr_addr[2*AW-1:AW]), .m_wr_req_len(used_wr_len[31:16]),
         .m_wr_req_data(used_wr_data[1023:512]), .wr_seq(wr_seq), .wr_done(wr_done), .irq(used_irq[1]));
@@ -605,7 +621,8 @@ module vionic_core #(
     end
 
     logic unused_ok;
-    assign unused_ok = ^{m_axi_rlast, m_axi_bid, rd_arid, rd_rready, avail_flags, fetch_dry[1], fetch_rsp_last,
+    assign unused_ok = ^{m_axi_rlast, m_axi_bid, rd_arid, rd_rready, avail_flags, fetch_dry[1], fetch_seg_full[1],
+                         fetch_rsp_last,
                          fetch_rd_err_addr, txrd_err_addr, rx_meta_ready[0], rx_csum_on,
                          tail_cur.qid, tail_cur.flags, tail_cur.csum_start, tail_cur.csum_offset};
 endmodule

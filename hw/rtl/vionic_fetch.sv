@@ -9,7 +9,11 @@
 // - walks chains (NEXT) with single-descriptor reads, checks every descriptor
 //   and emits whole chains: the segments (addr, len) and then the chain record
 //   (head, total length, segment count); a chain of up to MAX_CHAIN_SEGS
-//   descriptors (and the queue size) fits the segment FIFO whole,
+//   descriptors (and the queue size) fits the segment FIFO whole; chain
+//   records taken ahead of their segments (RX with MRG_RXBUF) name distinct
+//   descriptors, at most the queue size together, unless a driver posts a
+//   descriptor in two chains at once: then the FIFO may fill (seg_full) and
+//   the consumer must not wait for another chain,
 // - suspend: no new read is issued (except the avail.flags re-read asked for
 //   by flags_req); what is in flight completes, `quiet` says when nothing is.
 // Checks of one descriptor, the first that fails is reported (DESIGN §4):
@@ -45,6 +49,7 @@ module vionic_fetch #(
     input  wire logic                            kick,           // doorbell
     input  wire logic                            need,           // RX: a frame waits for a buffer
     output      logic                            dry,            // avail ring empty and nothing in the pipeline
+    output      logic                            seg_full,       // segment FIFO full: no chain comes before segments are taken
     output      logic [15:0]                     avail_flags,
     input  wire logic                            flags_req,      // re-read avail.flags (used.idx was published)
     output      logic                            flags_fresh,    // avail_flags now holds a value read after flags_req
@@ -565,6 +570,8 @@ module vionic_fetch #(
     assign dry = seen_empty && !hdr_wanted && !hdr_in_flight && (avail_pending == 0) && (heads_count == 0) &&
                  (heads_in_flight == 0) && (run_len == 0) && (descs_in_flight == 0) && (descs_count == 0) &&
                  !walk_active && (chains_count == 0);   // count: a record just pushed is not out yet
+
+    assign seg_full = !segs_s_ready;
 
     logic unused_ok;
     assign unused_ok = ^{heads_s_ready, descs_s_ready, runs_m_valid, ring_mask, desc_flags,

@@ -107,15 +107,19 @@ package vionic_pkg;
     localparam int unsigned VIRTIO_NET_F_HASH_REPORT        = 57;
     localparam int unsigned VIRTIO_NET_F_RSS                = 60;
 
-    // VERSION_1 | ACCESS_PLATFORM | MAC | MTU | STATUS | NOTIFICATION_DATA | CSUM | GUEST_CSUM
-    localparam logic [63:0] VIONIC_DEVICE_FEATURES          = 64'h0000_0043_0001_002B;
+    // VERSION_1 | ACCESS_PLATFORM | MAC | MTU | STATUS | NOTIFICATION_DATA | CSUM | GUEST_CSUM | MRG_RXBUF
+    localparam logic [63:0] VIONIC_DEVICE_FEATURES          = 64'h0000_0043_0001_802B;
 
     // ---- defaults shared by every core (regs.h) ----
     localparam int unsigned VIONIC_DEFAULT_MTU              = 1500;
+    localparam int unsigned VIONIC_MIN_MTU                  = 68;
+    localparam int unsigned VIONIC_MAX_MTU                  = 65535 - 12 - 14;
     localparam int unsigned VIONIC_DEFAULT_SPEED            = 10000;
     localparam int unsigned VIONIC_MAX_QUEUE_SIZE           = 1024;
     localparam int unsigned VIONIC_MIN_FRAME                = 60;
     localparam int unsigned VIONIC_NET_HDR_LEN              = 12;
+    localparam int unsigned VIONIC_RX_MAX_BUFFERS           = 64;
+    localparam int unsigned VIONIC_NET_HDR_NUM_BUFFERS      = 10;
     // { 0x02, 0x56, 0x4E, 0x49, 0x43, 0x00 }: first octet in bits 47:40
     localparam logic [47:0] VIONIC_DEFAULT_MAC              = 48'h02_56_4E_49_43_00;
 
@@ -139,6 +143,8 @@ package vionic_pkg;
     localparam logic [15:0] VIONIC_REG_SUSPEND              = 16'h4034;
     localparam int unsigned VIONIC_SUSPEND_REQ              = 1;
     localparam int unsigned VIONIC_SUSPEND_DONE             = 2;
+    localparam logic [15:0] VIONIC_REG_MTU                  = 16'h4038;
+    localparam logic [15:0] VIONIC_REG_MAX_MTU              = 16'h403C;
 
     localparam logic [15:0] VIONIC_REG_QSTATS_BASE          = 16'h4100;
     localparam logic [15:0] VIONIC_QSTATS_STRIDE            = 16'h0020;
@@ -202,7 +208,6 @@ package vionic_pkg;
     localparam int unsigned USED_IDX_OFFSET     = 2;   // used.idx after used.flags
     localparam int unsigned USED_RING_OFFSET    = 4;   // used.ring[0]
     localparam int unsigned USED_ELEM_SIZE      = 8;   // struct vring_used_elem: id 4, len 4
-    localparam int unsigned NET_HDR_NUM_BUFFERS = 10;  // virtio_net_hdr.num_buffers (le16)
     localparam int unsigned ETH_HDR_LEN         = 14;  // largest frame = MTU + ETH_HDR_LEN bytes
 
     // ---- the RTL's own: state and tag encodings ----

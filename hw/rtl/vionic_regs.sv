@@ -17,6 +17,10 @@
 // one used element each).
 // SUSPEND: bit 0 (REQ) as written; bit 1 (DONE) reads 1 once the data path,
 // suspended, has nothing in flight (suspend_quiet).
+// MTU: the MTU reported (virtio_net_config.mtu) and enforced by the data
+// path (`mtu`); a write takes effect only while device_status is 0 and the
+// value is within VIONIC_MIN_MTU..MAX_MTU; only rst returns it to MTU (a device
+// reset keeps it). MAX_MTU reads the parameter.
 // Offload region: OFFLOAD_CAPS (a bit per stage present) and STAGE_COUNTERS
 // 32-bit counters per stage at OFFLOAD + 0x10 * (stage + 1); the rest reads 0.
 `default_nettype none
@@ -26,7 +30,8 @@ module vionic_regs #(
     parameter int          NQ         = 2 * NUM_QP,                       // virtqueues (derived, do not override)
     parameter int          MAX_QSIZE  = vionic_pkg::VIONIC_MAX_QUEUE_SIZE, // queue_size read after select
     parameter logic [47:0] MAC        = vionic_pkg::VIONIC_DEFAULT_MAC,   // MAC address, first octet in bits 47:40
-    parameter int          MTU        = vionic_pkg::VIONIC_DEFAULT_MTU,   // reported MTU
+    parameter int          MAX_MTU    = vionic_pkg::VIONIC_DEFAULT_MTU,   // largest MTU register value (MAX_MTU register)
+    parameter int          MTU        = vionic_pkg::VIONIC_DEFAULT_MTU,   // MTU register after rst
     parameter int          IMPL       = vionic_pkg::VIONIC_IMPL_BOARD,    // IMPL register value
     parameter int          ADDR_WIDTH = 64,                               // DMA address width
     parameter logic [31:0] STAGE_CAPS = 32'd0,                            // OFFLOAD_CAPS: a bit per offload stage present
@@ -76,6 +81,7 @@ module vionic_regs #(
     output      logic [NQ*ADDR_WIDTH-1:0] q_used,
     output      logic [NQ-1:0]            q_kick,
     output      logic [63:0]              features,          // driver features accepted (FEATURES_OK), else 0
+    output      logic [15:0]              mtu,               // MTU register: frames up to mtu + 14 bytes
     // events from the data path (one-cycle pulses)
     input  wire logic [NQ-1:0]            ev_used_irq,
     input  wire logic [NQ-1:0]            ev_pkt,
@@ -299,7 +305,7 @@ module vionic_regs #(
             A_ISR:        read_data = {24'd0, isr};
             A_NET_MAC_LO: read_data = {MAC[23:16], MAC[31:24], MAC[39:32], MAC[47:40]};
             A_NET_STATUS: read_data = {link_state ? vionic_pkg::VIRTIO_NET_S_LINK_UP : 16'd0, MAC[7:0], MAC[15:8]};
-            A_NET_MTU:    read_data = {16'(MTU), 16'(NUM_QP)};
+            A_NET_MTU:    read_data = {mtu, 16'(NUM_QP)};
             A_NET_SPEED:  read_data = 32'(vionic_pkg::VIONIC_DEFAULT_SPEED);
             A_NET_DUPLEX: read_data = 32'(vionic_pkg::VIRTIO_NET_DUPLEX_FULL);
             vionic_pkg::VIONIC_REG_ID:              read_data = vionic_pkg::VIONIC_ID_MAGIC;
@@ -316,6 +322,8 @@ module vionic_regs #(
             vionic_pkg::VIONIC_REG_SUSPEND:
                 read_data = ((suspend_req && suspend_done) ? 32'(vionic_pkg::VIONIC_SUSPEND_DONE) : 32'd0) |
                             (suspend_req ? 32'(vionic_pkg::VIONIC_SUSPEND_REQ) : 32'd0);
+            vionic_pkg::VIONIC_REG_MTU:             read_data = {16'd0, mtu};
+            vionic_pkg::VIONIC_REG_MAX_MTU:         read_data = 32'(MAX_MTU);
             vionic_pkg::VIONIC_REG_OFFLOAD_CAPS:    read_data = STAGE_CAPS;
             default: begin
                 if (stage_hit) begin
@@ -484,6 +492,17 @@ module vionic_regs #(
                 endcase
             end
         end
+    end
+
+    // MTU: written while device_status is 0 (a board shell or the device server
+    // sets it before a driver starts), in range, else ignored; a device reset keeps it
+    logic [31:0] mtu_written;
+    assign mtu_written = merge({16'd0, mtu}, wdata, wstrb);
+    always_ff @(posedge clk) begin
+        if (rst) mtu <= 16'(MTU);
+        else if (write_live && write_addr == vionic_pkg::VIONIC_REG_MTU && device_status == 8'd0 &&
+                 mtu_written >= 32'(vionic_pkg::VIONIC_MIN_MTU) && mtu_written <= 32'(MAX_MTU))
+            mtu <= mtu_written[15:0];
     end
 
     // error log: the first error since reset (ERR_CODE, ERR_QUEUE, ERR_DESC, ERR_ADDR)

@@ -18,7 +18,7 @@
 
 module vionic_tx_csum #(
     parameter int DATA_WIDTH = 512,                           // frame stream width in bits (>= 64)
-    parameter int MTU        = vionic_pkg::VIONIC_DEFAULT_MTU  // largest frame = MTU + 14 bytes
+    parameter int MAX_MTU    = vionic_pkg::VIONIC_DEFAULT_MTU  // largest frame stored = MAX_MTU + 14 bytes
 ) (
     input  wire logic                    clk,
     input  wire logic                    rst,          // also the device reset (clear)
@@ -46,7 +46,7 @@ module vionic_tx_csum #(
     localparam int EV = vionic_pkg::VIONIC_STAGE_TX_CSUM * vionic_pkg::STAGE_COUNTERS;   // its events
     localparam int W     = DATA_WIDTH / 8;
     localparam int LW    = $clog2(W);
-    localparam int MAXB  = (MTU + vionic_pkg::ETH_HDR_LEN + W - 1) / W;   // beats of the largest frame
+    localparam int MAXB  = (MAX_MTU + vionic_pkg::ETH_HDR_LEN + W - 1) / W;   // beats of the largest frame
     localparam int DEPTH = 2 ** $clog2(2 * MAXB);                        // two largest frames
     localparam int SW    = 16 + $clog2(W);                               // one beat's sum of 16-bit words
 

@@ -6,9 +6,9 @@
 // negotiated) the header is read too, its bytes are taken out of the beats
 // before the packer and its flags, csum_start and csum_offset go into the
 // metadata; without it the header is never read. Frames whose length
-// (chain total - 12) is 0 or above
-// MTU + 14 are dropped (DROPS) without reading data, so a bad address inside
-// them is no error. A used entry (len 0) is emitted once all data of a chain
+// (chain total - 12) is 0 or above max_frame (the MTU register + 14) are
+// dropped (DROPS) without reading data, so a bad address inside them is no
+// error. A used entry (len 0) is emitted once all data of a chain
 // has arrived or the chain was dropped.
 // A DMA read error is reported with the descriptor whose buffer was read and
 // that buffer's address (desc.addr), whichever burst failed; the frame ends
@@ -22,7 +22,6 @@
 module vionic_txq #(
     parameter int DATA_WIDTH = 64,                            // DMA and MAC stream width in bits
     parameter int ADDR_WIDTH = 64,                            // address width
-    parameter int MTU        = vionic_pkg::VIONIC_DEFAULT_MTU, // largest frame = MTU + 14 bytes
     parameter int INFO_DEPTH = 64,                            // frames between read issue and transmission
     parameter int RA_DEPTH   = 256,                           // read requests between issue and their last beat
     parameter int QUEUE      = 1                              // virtqueue index written into the metadata
@@ -34,6 +33,7 @@ module vionic_txq #(
     input  wire logic                            suspend,        // take no new chain (SUSPEND)
     output      logic                            quiet,          // no chain taken is unfinished (or failed)
     input  wire logic                            read_hdr,       // read the virtio_net_hdr into the metadata
+    input  wire logic [15:0]                     max_frame,      // largest frame sent: MTU + 14 bytes
     // chains from vionic_fetch
     input  wire logic                            s_chain_valid,
     output      logic                            s_chain_ready,
@@ -80,7 +80,6 @@ module vionic_txq #(
     output      logic [15:0]                     err_desc,
     output      logic [ADDR_WIDTH-1:0]           err_addr
 );
-    localparam int MAX_FRAME = MTU + vionic_pkg::ETH_HDR_LEN;
     localparam int HDR_LEN   = vionic_pkg::VIONIC_NET_HDR_LEN;
 
     logic failed;          // a read of this queue failed: discard everything until clear
@@ -104,7 +103,7 @@ module vionic_txq #(
     logic       new_chain_drop;
     always_comb begin
         frame_len      = s_chain_total - 32'(HDR_LEN);
-        new_chain_drop = (s_chain_total <= 32'(HDR_LEN)) || (frame_len > 32'(MAX_FRAME));
+        new_chain_drop = (s_chain_total <= 32'(HDR_LEN)) || (frame_len > {16'd0, max_frame});
         eff_busy       = chain_busy || s_chain_ready;
         eff_drop       = chain_busy ? chain_drop : new_chain_drop;
         eff_left       = chain_busy ? segs_left : s_chain_nseg;

@@ -1,8 +1,11 @@
 // vionic_used: used-ring writer of one virtqueue with coalescing.
-// Completed chains (id, len) are gathered into one DMA write of up to BATCH
-// used elements (never across the ring end); once that write (and every
+// Completed chains (id, len, last) are gathered into one DMA write of up to
+// BATCH used elements (never across the ring end); once that write (and every
 // earlier write of the engine, B responses return in order) has completed,
-// used.idx is written. The ring index starts at start_used (VQ_STATE, held
+// used.idx is written up to its newest element marked `last`: the used
+// entries of one RX frame (MRG_RXBUF) are published together, never split
+// (VIRTIO 1.2 §5.1.6.4: the driver takes num_buffers entries at once); a
+// batch that ends inside a frame publishes nothing (TX entries are all last). The ring index starts at start_used (VQ_STATE, held
 // while the queue is disabled); used_idx is the next used-ring index written.
 // After the used.idx write has completed, an interrupt is requested at once if
 // the flags last read (no_irq) want one; if they say
@@ -41,6 +44,7 @@ module vionic_used #(
     output      logic                  s_used_ready,
     input  wire logic [15:0]           s_used_id,
     input  wire logic [31:0]           s_used_len,
+    input  wire logic                  s_used_last,    // the last used entry of its frame
     // DMA write requests (inline data)
     output      logic                  m_wr_req_valid,
     input  wire logic                  m_wr_req_ready,
@@ -54,10 +58,13 @@ module vionic_used #(
 );
     logic        elems_m_valid, elems_m_ready;
     logic [47:0] elems_m_data;
+    logic        elems_m_last;
     logic [$clog2(ELEM_DEPTH)+1:0] elems_count;
-    vionic_fifo #(.WIDTH(48), .DEPTH(ELEM_DEPTH)) u_elems (
-        .clk(clk), .rst(rst || clear), .s_valid(s_used_valid), .s_ready(s_used_ready), .s_data({s_used_len, s_used_id}),
-        .m_valid(elems_m_valid), .m_ready(elems_m_ready), .m_data(elems_m_data), .count(elems_count));
+    vionic_fifo #(.WIDTH(49), .DEPTH(ELEM_DEPTH)) u_elems (
+        .clk(clk), .rst(rst || clear), .s_valid(s_used_valid), .s_ready(s_used_ready),
+        .s_data({s_used_last, s_used_len, s_used_id}),
+        .m_valid(elems_m_valid), .m_ready(elems_m_ready), .m_data({elems_m_last, elems_m_data}),
+        .count(elems_count));
 
     // Element writes are issued back to back (never waiting for B); used.idx is
     // written for the newest batch whose element write (and so every earlier
@@ -67,6 +74,8 @@ module vionic_used #(
 
     logic [15:0]  ring_pos, ring_to_end, batch_limit;
     logic [3:0]   batch_len;           // elements gathered
+    logic         batch_bound;         // one of them ends a frame
+    logic [15:0]  batch_bound_idx;     // used.idx after the newest such
     logic         batch_ready;         // a gathered batch waits to be written
     logic [511:0] batch_data;
     logic         idx_pending;         // an element write waits for its B before its used.idx write
@@ -112,14 +121,20 @@ module vionic_used #(
     // gather elements into a batch
     always_ff @(posedge clk) begin
         if (rst || clear) begin
-            batch_len   <= '0;
-            batch_data  <= '0;
-            batch_ready <= 1'b0;
+            batch_len       <= '0;
+            batch_data      <= '0;
+            batch_ready     <= 1'b0;
+            batch_bound     <= 1'b0;
+            batch_bound_idx <= '0;
         end else begin
             if (elems_m_ready) begin
                 // struct vring_used_elem: le32 id, le32 len
                 batch_data[{batch_len[2:0], 6'd0} +: 64] <= {elems_m_data[47:16], 16'd0, elems_m_data[15:0]};
                 batch_len <= batch_len + 4'd1;
+                if (elems_m_last) begin
+                    batch_bound     <= 1'b1;
+                    batch_bound_idx <= used_idx + 16'(batch_len) + 16'd1;
+                end
             end
             // write a batch when it is full, or when nothing more is queued and no
             // used.idx update is pending (under load batches fill up to BATCH)
@@ -130,6 +145,7 @@ module vionic_used #(
             if (batch_write && m_wr_req_ready) begin
                 batch_len   <= '0;
                 batch_ready <= 1'b0;
+                batch_bound <= 1'b0;
             end
         end
     end
@@ -170,14 +186,15 @@ module vionic_used #(
             end
             if (batch_write && m_wr_req_ready) begin
                 used_idx <= used_idx + 16'(batch_len);
-                if (!idx_pending) begin
+                // a batch without a frame end: its elements wait for a later batch's used.idx write
+                if (batch_bound && !idx_pending) begin
                     idx_pending      <= 1'b1;
                     pending_elem_seq <= wr_seq;
-                    pending_idx      <= used_idx + 16'(batch_len);
-                end else begin
+                    pending_idx      <= batch_bound_idx;
+                end else if (batch_bound) begin
                     idx_next_valid <= 1'b1;
                     next_elem_seq  <= wr_seq;
-                    next_idx       <= used_idx + 16'(batch_len);
+                    next_idx       <= batch_bound_idx;
                 end
             end
             if (decide) irq_wait <= 1'b0;

@@ -112,6 +112,7 @@ struct vionic_rtl {
 #endif
 	uint64_t cycle = 0, last_activity = 0;
 	unsigned dma_latency;
+	uint16_t mtu;         // --mtu: written into VIONIC_REG_MTU after every reset
 
 	// skip_quiet: whether the last clocked cycle had a handshake, the model
 	// state before the last look, how much of it the next look compares
@@ -462,22 +463,27 @@ void hw_reset(vionic_rtl *r)
 	r->top->rst = 0;
 	step(r);
 	step(r);
+	// power-on reset returns the MTU register to the build's default
+	axil_write(r, VIONIC_REG_MTU, 4, r->mtu);
 }
 
 // ---- vsrv_core_ops ------------------------------------------------------------
+
+void rtl_destroy(void *core);
 
 int rtl_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **core, char *err,
 	       size_t errlen)
 {
 	static const uint8_t built_mac[6] = VIONIC_DEFAULT_MAC;
-	if (std::memcmp(conf->mac, built_mac, 6) != 0 || conf->mtu != VIONIC_DEFAULT_MTU) {
-		std::snprintf(err, errlen, "the rtl core has its MAC and MTU built in "
-			      "(02:56:4e:49:43:00, 1500); drop --mac/--mtu");
+	if (std::memcmp(conf->mac, built_mac, 6) != 0) {
+		std::snprintf(err, errlen, "the rtl core has its MAC built in "
+			      "(02:56:4e:49:43:00); drop --mac");
 		return -1;
 	}
 	auto *r = new vionic_rtl;
 	r->dev = dev;
 	r->dma_latency = vionic_rtl_opts.dma_latency;
+	r->mtu = conf->mtu;
 	r->top = new Vvionic_sim_top{&r->ctx};
 	r->snap.resize(sizeof(*r->top->rootp));
 	if (vionic_rtl_opts.trace_path) {
@@ -498,6 +504,14 @@ int rtl_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **core, 
 	r->top->link_up = 1;
 	r->top->eval();
 	hw_reset(r);
+	// the register ignores an MTU outside VIONIC_MIN_MTU..MAX_MTU of this build
+	uint32_t max_mtu = axil_read(r, VIONIC_REG_MAX_MTU, 4);
+	if (conf->mtu < VIONIC_MIN_MTU || conf->mtu > max_mtu) {
+		std::snprintf(err, errlen, "--mtu %u: this rtl core takes %d..%u (its buffers "
+			      "hold MAX_MTU %u)", unsigned(conf->mtu), VIONIC_MIN_MTU, max_mtu, max_mtu);
+		rtl_destroy(r);
+		return -1;
+	}
 	*core = r;
 	return 0;
 }

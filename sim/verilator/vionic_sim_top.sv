@@ -11,7 +11,9 @@
 `default_nettype none
 
 module vionic_sim_top #(
-    parameter int DATA_WIDTH = 512
+    parameter int DATA_WIDTH    = 512,                           // DMA and MAC stream width
+    parameter int MAX_MTU       = vionic_pkg::VIONIC_DEFAULT_MTU, // largest MTU the server may set (--mtu)
+    parameter int RX_FIFO_BYTES = 8192                           // RX frame store: >= 2 * (MAX_MTU + 14), power of two
 ) (
     input  wire logic                    clk,
     input  wire logic                    rst,
@@ -117,7 +119,8 @@ module vionic_sim_top #(
         irq_tready_q <= m_axis_irq_tready;
     end
 
-    vionic_core #(.DATA_WIDTH(DATA_WIDTH), .IMPL(vionic_pkg::VIONIC_IMPL_RTL_SIM)) u_core (
+    vionic_core #(.DATA_WIDTH(DATA_WIDTH), .MAX_MTU(MAX_MTU), .RX_FIFO_BYTES(RX_FIFO_BYTES),
+                  .IMPL(vionic_pkg::VIONIC_IMPL_RTL_SIM)) u_core (
         .clk(clk), .rst(rst_q), .link_up(link_up),
         .s_axil_awaddr(s_axil_awaddr), .s_axil_awprot(s_axil_awprot), .s_axil_awvalid(s_axil_awvalid),
         .s_axil_awready(s_axil_awready), .s_axil_wdata(s_axil_wdata), .s_axil_wstrb(s_axil_wstrb),

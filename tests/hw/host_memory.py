@@ -7,7 +7,8 @@ A small AXI4 slave of its own on cocotbext-axi's public channel models
   the order their latencies expire, so the DUT sees read data reordered across IDs;
 - writes complete in order, with random back-pressure when `pause` is set;
 - an access touching a range in `bad` is answered SLVERR, one beyond the memory DECERR;
-- every burst must be INCR with full-width beats and stay inside one 4 KiB page.
+- every burst must be INCR with full-width beats and stay inside one 4 KiB page;
+- `on_write` callbacks see every write burst (first address, end) once its data is stored.
 The test reads and writes the contents directly with read()/write().
 """
 
@@ -50,6 +51,7 @@ class HostMemory:
         self._arrivals = 0
         self._last_due: dict[int, int] = {}  # per ARID: due cycle of its latest burst
         self._channels = []
+        self.on_write: list = []
         self._processes = []
         if read:
             bus = AxiReadBus.from_prefix(dut, prefix)
@@ -172,6 +174,7 @@ class HostMemory:
         while True:
             aw = await self.aw.recv()
             addr, beats = self._burst(aw.awaddr, aw.awlen, aw.awsize, aw.awburst)
+            start = addr
             resp = AxiResp.OKAY
             for n in range(beats):
                 w = await self.w.recv()
@@ -190,6 +193,8 @@ class HostMemory:
                                     self.contents[addr + i] = data[i]
                     resp = max(resp, beat_resp)
                 addr += self.lanes
+            for f in self.on_write:
+                f(start, addr)
             b = AxiBTransaction()
             b.bid = int(aw.awid)
             b.bresp = resp

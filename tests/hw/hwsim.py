@@ -34,7 +34,8 @@ def seed() -> int:
     return int(s)
 
 
-def _tag(top: str, params: dict) -> str:
+def tag(top: str, params: dict) -> str:
+    """Name of the build folder of a top level and parameter set."""
     return top + "".join(f"_{k}{v}" for k, v in sorted(params.items()))
 
 
@@ -55,15 +56,15 @@ def build(top: str, params: dict, extra_sources: list[Path] | None = None):
     from cocotb_tools.runner import get_runner
 
     os.environ.update(verilator_env())  # the runner runs verilator and make from os.environ
-    tag = _tag(top, params)
-    if tag in _built:
-        return _built[tag]
+    name = tag(top, params)
+    if name in _built:
+        return _built[name]
     runner = get_runner("verilator")
     runner.build(
         sources=[*(extra_sources or []), *rtl_sources()],
         hdl_toplevel=top,
         parameters=params,
-        build_dir=BUILD / tag,
+        build_dir=BUILD / name,
         build_args=(["--trace-fst"] if have_fst() else [])
         + [
             "--x-assign",
@@ -78,7 +79,7 @@ def build(top: str, params: dict, extra_sources: list[Path] | None = None):
         waves=True,
         always=False,
     )
-    _built[tag] = runner
+    _built[name] = runner
     return runner
 
 
@@ -90,22 +91,22 @@ def run(
 
     s = seed()
     env = {"VIONIC_SEED": str(s), **(extra_env or {})}
-    tag = _tag(top, params)
-    test_dir = BUILD / tag / "run" / testcase
+    name = tag(top, params)
+    test_dir = BUILD / name / "run" / testcase
     sys.path.insert(0, str(TB_DIR))
     print(f"[vionic] {testcase}: VIONIC_SEED={s}")
     def attempt(run_dir: Path, waves: bool) -> bool:
         run_dir.mkdir(parents=True, exist_ok=True)
         try:
             runner.test(hdl_toplevel=top, test_module=module, testcase=testcase, seed=s,
-                        extra_env=env, test_dir=run_dir, build_dir=BUILD / tag, waves=waves)
+                        extra_env=env, test_dir=run_dir, build_dir=BUILD / name, waves=waves)
             return True
         except SystemExit:
             return False
 
     if attempt(test_dir, waves=False):
         return
-    wave_dir = BUILD / tag / "waves" / testcase
+    wave_dir = BUILD / name / "waves" / testcase
     attempt(wave_dir, waves=True)
     pytest.fail(
         f"{testcase} failed with VIONIC_SEED={s}; waveform: {wave_dir / wave_name()} "

@@ -176,10 +176,12 @@ module tb_blocks #(
         .m_axi_rready(f_m_axi_rready),
         .m_rsp_valid(fr_valid), .m_rsp_ready(fr_ready), .m_rsp_data(fr_data), .m_rsp_lo(fr_lo), .m_rsp_hi(fr_hi),
         .m_rsp_last(fr_last), .m_rsp_tag(fr_tag), .m_rsp_err(fr_err), .err_addr(fr_err_addr));
+    logic f_seg_full;   // the segment FIFO (a queue's worth) never fills in these tests
     vionic_fetch #(.DATA_WIDTH(DATA_WIDTH), .IS_RX(0)) u_fetch (
         .clk(clk), .rst(rst), .clear(1'b0), .run(f_run), .enabled(1'b1), .start_avail(16'd0), .suspend(1'b0),
         .quiet(f_quiet), .q_size(f_q_size), .q_desc(f_q_desc),
-        .q_avail(f_q_avail), .kick(f_kick), .need(1'b0), .dry(f_dry), .avail_flags(f_flags),
+        .q_avail(f_q_avail), .kick(f_kick), .need(1'b0), .dry(f_dry), .seg_full(f_seg_full),
+        .avail_flags(f_flags),
         .flags_req(1'b0), .flags_fresh(f_flags_fresh),
         .m_rd_req_valid(fr_req_valid), .m_rd_req_ready(fr_req_ready), .m_rd_req_addr(fr_req_addr),
         .m_rd_req_len(fr_req_len), .m_rd_req_tag(fr_req_tag),
@@ -192,7 +194,7 @@ module tb_blocks #(
         .err_addr(f_err_addr));
 
     logic unused_ok;
-    assign unused_ok = ^{rd_m_axi_rid, rd_m_axi_rlast, wr_m_axi_bid, wr_err_qid, f_m_axi_rid, f_m_axi_rlast,
+    assign unused_ok = ^{f_seg_full, rd_m_axi_rid, rd_m_axi_rlast, wr_m_axi_bid, wr_err_qid, f_m_axi_rid, f_m_axi_rlast,
                          f_dry, f_quiet, f_flags, f_flags_fresh, f_err_addr, fr_last, fr_err_addr};
 endmodule
 

@@ -3,8 +3,11 @@
 import hwsim
 import pytest
 
-CORE512 = {"DATA_WIDTH": 512, "IMPL": 2}
-CORE64 = {"DATA_WIDTH": 64, "IMPL": 2}
+# buffers for jumbo frames (as the simulated device server): the MTU register starts at 1500
+# and the MRG_RXBUF tests set 9000
+JUMBO = {"MAX_MTU": 9000, "RX_FIFO_BYTES": 32768}
+CORE512 = {"DATA_WIDTH": 512, "IMPL": 2, **JUMBO}
+CORE64 = {"DATA_WIDTH": 64, "IMPL": 2, **JUMBO}
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +87,20 @@ CORE64_NO_STAGES = {"DATA_WIDTH": 64, "IMPL": 2, "TX_CSUM": 0, "RX_CSUM": 0}
 def test_offload_absent():
     runner = hwsim.build("vionic_core", CORE64_NO_STAGES)
     hwsim.run(runner, "vionic_core", CORE64_NO_STAGES, "tb_offload", "test_offload_absent")
+
+
+# the MTU register and MRG_RXBUF (tb_mrg), at MTU 9000 on the same builds
+MRG_TESTS = ["test_mtu_register", "test_mrg_random", "test_mrg_limits", "test_mrg_dma_error"]
+
+
+@pytest.mark.parametrize("name", MRG_TESTS)
+def test_mrg512(core512, name):
+    hwsim.run(core512, "vionic_core", CORE512, "tb_mrg", name)
+
+
+@pytest.mark.parametrize("name", MRG_TESTS)
+def test_mrg64(core64, name):
+    hwsim.run(core64, "vionic_core", CORE64, "tb_mrg", name)
 
 
 BLOCKS = {"DATA_WIDTH": 64}

@@ -249,10 +249,11 @@ class Device:
 
     async def bring_up(
         self, rx_size=256, tx_size=256, cfg_msix=NO_VECTOR, rx_msix=NO_VECTOR, tx_msix=NO_VECTOR,
-        rx_state=None, tx_state=None,
+        rx_state=None, tx_state=None, features=None,
     ):
+        """features: the driver features to accept (None: everything offered)."""
         await self.reset()
-        offered, ok = await self.negotiate()
+        offered, ok = await self.negotiate(features)
         assert ok
         await self.wr16(common(regs.VIRTIO_PCI_COMMON_MSIX), cfg_msix)
         rx = await self.setup_queue(0, rx_size, rx_msix, state=rx_state)
@@ -337,10 +338,22 @@ class Virtq:
 
 
 # ---- independent reference ----
-def ref_rx_buffer(frame: bytes) -> bytes:
-    """What the device must write into an RX buffer: virtio_net_hdr (VERSION_1,
-    all zero except num_buffers = 1) followed by the frame."""
-    return struct.pack("<BBHHHHH", 0, 0, 0, 0, 0, 0, 1) + frame
+def ref_rx_buffer(frame: bytes, num_buffers=1) -> bytes:
+    """What the device must write into its RX buffers, as one byte stream: virtio_net_hdr
+    (VERSION_1, all zero except num_buffers) followed by the frame."""
+    return struct.pack("<BBHHHHH", 0, 0, 0, 0, 0, 0, num_buffers) + frame
+
+
+def ref_mrg_chains(caps, need, limit=regs.VIONIC_RX_MAX_BUFFERS):
+    """MRG_RXBUF (regs.h): how many of the chains of capacities `caps` (in ring order) a
+    stream of `need` bytes fills, each whole before the next, or None (dropped) when the
+    first `limit` of them do not hold it."""
+    total = 0
+    for k, cap in enumerate(caps[:limit], 1):
+        total += cap
+        if total >= need:
+            return k
+    return None
 
 
 def ref_tx_frame(buffer: bytes) -> bytes | None:

@@ -22,6 +22,8 @@ from .errors import VionicError
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA_WIDTH = 512           # DMA and MAC stream width of the simulated core
+MAX_MTU = 9000             # largest --mtu the simulated core takes (jumbo frames)
+RX_FIFO_BYTES = 32768      # its RX frame store: two frames of MAX_MTU + 14, a power of two
 BINARY = "vionic-rtl-server"
 C_SOURCE_DIRS = ("sim/server", "sim/wire", "sw/common")
 
@@ -85,7 +87,8 @@ def _key(trace: bool, env: dict[str, str]) -> str:
         h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
     version = subprocess.run(["verilator", "--version"], capture_output=True, text=True,
                              env=env).stdout
-    h.update(f"{version}|trace={trace}|dw={DATA_WIDTH}|{sys.platform}".encode())
+    h.update(f"{version}|trace={trace}|dw={DATA_WIDTH}|mtu={MAX_MTU}|rx={RX_FIFO_BYTES}|"
+             f"{sys.platform}".encode())
     return h.hexdigest()[:16]
 
 
@@ -158,6 +161,7 @@ def _build(out: Path, trace: bool, env: dict[str, str], quiet: bool) -> None:
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-O3",
            "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal",
            "--top-module", "vionic_sim_top", f"-GDATA_WIDTH={DATA_WIDTH}",
+           f"-GMAX_MTU={MAX_MTU}", f"-GRX_FIFO_BYTES={RX_FIFO_BYTES}",
            "--Mdir", str(out / "obj"), "-o", BINARY,
            "-CFLAGS", cxxflags, "-LDFLAGS", f"{lib} -lpthread -lm",
            "-MAKEFLAGS", "OPT_FAST=-O2 OPT_SLOW=-O1",
