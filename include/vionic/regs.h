@@ -110,6 +110,17 @@
 	 (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_CSUM) | \
 	 (1ULL << VIRTIO_NET_F_MRG_RXBUF))
 
+/* Control virtqueue (§5.1.6.5): a chain is the command (class, command,
+ * data: device-readable) then the ack byte (device-writable). A command the
+ * device does not offer, or a malformed one, is answered VIRTIO_NET_ERR; a
+ * chain with no writable byte is returned unexecuted (used length 0). */
+#define VIRTIO_NET_OK                   0
+#define VIRTIO_NET_ERR                  1
+#define VIRTIO_NET_CTRL_RX              0
+#define VIRTIO_NET_CTRL_MAC             1
+#define VIRTIO_NET_CTRL_MQ              4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0      /* data: le16 pairs, 1..max_virtqueue_pairs */
+
 /* ---- Device defaults shared by every core ----------------------------- */
 #define VIONIC_DEFAULT_MTU              1500
 #define VIONIC_MIN_MTU                  68
@@ -118,6 +129,14 @@
 #define VIONIC_MAX_MTU                  (65535 - 12 - 14)
 #define VIONIC_DEFAULT_SPEED            10000   /* Mb/s reported in device cfg */
 #define VIONIC_MAX_QUEUE_SIZE           1024    /* queue_size reads this */
+/* Queue pairs a device may have (DESIGN §2: receiveq k = 2k, transmitq k =
+ * 2k+1, controlq = 2N). A device with N > 1 offers VIONIC_MQ_FEATURES too:
+ * the model when started with --queue-pairs N; the RTL not yet (its build
+ * has one queue pair). */
+#define VIONIC_MAX_QUEUE_PAIRS          8
+#define VIONIC_MAX_VQS                  (2 * VIONIC_MAX_QUEUE_PAIRS + 1)
+#define VIONIC_MQ_FEATURES \
+	((1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_NET_F_CTRL_VQ))
 #define VIONIC_MIN_FRAME                60      /* wire frame bytes, no FCS */
 #define VIONIC_NET_HDR_LEN              12      /* virtio_net_hdr with VERSION_1 */
 /* VIRTIO_NET_F_MRG_RXBUF: the virtio header and the frame are one byte

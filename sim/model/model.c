@@ -34,18 +34,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inet_csum.h"
 #include "offload.h"
 #include "vmodel.h"
 #include "vionic/regs.h"
 #include "vionic/virtio.h"
 
-#define NQ          2          /* rx0, tx0 */
-#define QRX         0
-#define QTX         1
 #define TX_BUDGET   64         /* TX chains per poll */
 #define TX_SCRATCH  2048       /* a batch slot's copy for the TX stages (larger: one by one) */
 #define RX_PUBLISH  32         /* publish RX used entries at least this often */
-#define NVECTORS    VIONIC_MSIX_VECTORS(1)
+#define FLOW_SLOTS  256        /* automatic receive steering: flows remembered */
 #define ETH_HLEN    14
 
 struct vq {
@@ -76,6 +74,7 @@ struct seg {                   /* a descriptor of the walked chain */
 	uint64_t addr;
 	uint32_t len;
 	uint16_t desc;             /* its index, for an error report */
+	uint8_t writable;          /* VRING_DESC_F_WRITE */
 };
 
 struct piece {                 /* host memory of the bytes a frame accesses */
@@ -100,7 +99,13 @@ struct model {
 	uint8_t config_generation; /* changes with the device config; kept across resets */
 	uint8_t link_up;           /* the wire's link (virtio-net status LINK_UP) */
 	uint8_t suspended;         /* SUSPEND written 1: no new work on any queue */
-	struct vq q[NQ];
+	uint16_t pairs;            /* queue pairs (conf.queue_pairs) */
+	uint16_t nq;               /* virtqueues: 2 * pairs, + the control queue if pairs > 1 */
+	uint16_t nvectors;         /* MSI-X vectors */
+	uint64_t offered;          /* device_feature */
+	uint16_t pairs_active;     /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; 1 after reset */
+	uint8_t flow_pair[FLOW_SLOTS];   /* by flow hash: 1 + the pair that last sent it, 0 none */
+	struct vq q[VIONIC_MAX_VQS];
 	/* vendor block */
 	uint32_t err_code, err_queue, err_desc;
 	uint64_t err_addr;
@@ -138,7 +143,9 @@ static void model_reset_all(struct model *m)
 	m->qsel = 0;
 	m->isr = 0;
 	m->suspended = 0;
-	for (int i = 0; i < NQ; i++)
+	m->pairs_active = 1;
+	memset(m->flow_pair, 0, sizeof(m->flow_pair));
+	for (int i = 0; i < VIONIC_MAX_VQS; i++)
 		queue_init(&m->q[i]);
 	m->err_code = m->err_queue = m->err_desc = 0;
 	m->err_addr = 0;
@@ -262,6 +269,7 @@ static void raise_pending(struct model *m, int qi)
  * the error in m->pend (the caller raises it after completing what came
  * before), or WALK_NO_ROOM when the chain has more than `room` segments. */
 #define WALK_NO_ROOM (~0u)
+#define WALK_CTRL    2         /* `writable`: readable descriptors, then writable ones */
 static inline __attribute__((always_inline)) unsigned walk(struct model *m, int qi, uint16_t head,
 							 int writable, struct seg *segs,
 							 unsigned room, uint64_t *total)
@@ -270,6 +278,7 @@ static inline __attribute__((always_inline)) unsigned walk(struct model *m, int 
 	uint16_t i = head;
 	unsigned n = 0;
 	uint64_t tot = 0;
+	int seen_write = 0;
 
 	for (;;) {
 		const struct vring_desc *d = &q->desc[i];
@@ -283,10 +292,12 @@ static inline __attribute__((always_inline)) unsigned walk(struct model *m, int 
 			pend_error(m, VIONIC_ERR_INDEX, i, q->desc_iova + 16ull * i);
 			return 0;
 		}
-		if (!!(flags & VRING_DESC_F_WRITE) != writable) {
+		const int w = (flags & VRING_DESC_F_WRITE) != 0;
+		if (writable == WALK_CTRL ? w < seen_write : w != writable) {
 			pend_error(m, VIONIC_ERR_DIRECTION, i, addr);
 			return 0;
 		}
+		seen_write = w;
 		if (len == 0) {
 			pend_error(m, VIONIC_ERR_ZERO_LEN, i, addr);
 			return 0;
@@ -302,6 +313,7 @@ static inline __attribute__((always_inline)) unsigned walk(struct model *m, int 
 		segs[n].addr = addr;
 		segs[n].len = len;
 		segs[n].desc = i;
+		segs[n].writable = (uint8_t)w;
 		n++;
 		tot += len;
 		if (!more)
@@ -420,6 +432,51 @@ static inline void add_used(struct vq *q, uint16_t head, uint32_t len)
 	q->last_avail++;
 }
 
+/* ---- automatic receive steering (VIRTIO 1.2 §5.1.6.5.5) ----------------------- */
+/* A hash of a TCP/UDP flow over IPv4/IPv6 that is the same both ways (the
+ * addresses and the ports enter by XOR); -1 for other frames. */
+static int64_t flow_hash(const uint8_t *f, uint32_t len)
+{
+	struct vcsum_l4 l4;
+	uint32_t a = 0, w1, w2;
+	uint16_t p1, p2;
+
+	if (vcsum_locate(f, len, &l4) || l4.l4_len < 4)
+		return -1;
+	const unsigned words = l4.ipv4 ? 1 : 4;
+	const uint8_t *src = f + l4.l3_off + (l4.ipv4 ? 12 : 8);
+	for (unsigned k = 0; k < words; k++) {
+		memcpy(&w1, src + 4 * k, 4);
+		memcpy(&w2, src + 4 * (k + words), 4);
+		a ^= w1 ^ w2;
+	}
+	memcpy(&p1, f + l4.l4_off, 2);
+	memcpy(&p2, f + l4.l4_off + 2, 2);
+	uint32_t h = (a ^ ((uint32_t)(p1 ^ p2) << 16) ^ l4.proto) * 0x9E3779B1u;
+	return h >> 16;
+}
+
+/* A frame sent on transmitq `pair`: its flow's frames come back there. */
+static void flow_note(struct model *m, const uint8_t *f, uint32_t len, uint16_t pair)
+{
+	int64_t h = flow_hash(f, len);
+	if (h >= 0)
+		m->flow_pair[h % FLOW_SLOTS] = (uint8_t)(pair + 1);
+}
+
+/* The receiveq of a frame: that of the transmitq that last sent its flow,
+ * else one by its flow hash; frames that are no TCP/UDP flow, receiveq 0. */
+static int rx_steer(struct model *m, const uint8_t *f, uint32_t len)
+{
+	if (m->pairs_active == 1)
+		return 0;
+	int64_t h = flow_hash(f, len);
+	if (h < 0)
+		return 0;
+	unsigned p = m->flow_pair[h % FLOW_SLOTS];
+	return 2 * (int)(p && p <= m->pairs_active ? p - 1 : (unsigned)h % m->pairs_active);
+}
+
 /* ---- TX ------------------------------------------------------------------------ */
 /* A TX buffer of `total` bytes (virtio header + frame) carries a frame the
  * wire may take: 14..MTU+14 bytes. Others are dropped and counted. */
@@ -433,6 +490,8 @@ static inline int tx_size_ok(const struct model *m, uint64_t total)
  * wire-side loss is not the device's to count. */
 static inline void tx_out(struct model *m, struct vq *q, const uint8_t *frame, uint32_t len)
 {
+	if (__builtin_expect(m->pairs_active > 1, 0))
+		flow_note(m, frame, len, (uint16_t)((q - m->q) / 2));
 	(void)vsrv_wire_send(m->dev, frame, len);
 	q->packets++;
 	q->bytes += len;
@@ -441,10 +500,10 @@ static inline void tx_out(struct model *m, struct vq *q, const uint8_t *frame, u
 /* Runs the TX stages on buffer b (virtio header and frame, `total` bytes:
  * the driver's memory or a gather) in the private copy at `copy`. Returns
  * the frame to send, or NULL when a stage dropped it. */
-static const uint8_t *tx_offload(struct model *m, const uint8_t *b, uint32_t total,
+static const uint8_t *tx_offload(struct model *m, int qi, const uint8_t *b, uint32_t total,
 				 uint8_t *copy)
 {
-	struct frame_meta meta = { .queue = QTX, .len = total - VIONIC_NET_HDR_LEN };
+	struct frame_meta meta = { .queue = (uint16_t)qi, .len = total - VIONIC_NET_HDR_LEN };
 
 	memcpy(&meta.hdr, b, VIONIC_NET_HDR_LEN);
 	if (b != copy)
@@ -483,7 +542,7 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
 		tx_out(m, q, b + VIONIC_NET_HDR_LEN - skip, flen);
 		return 1;
 	}
-	const uint8_t *f = tx_offload(m, b, (uint32_t)total, m->frame);
+	const uint8_t *f = tx_offload(m, (int)(q - m->q), b, (uint32_t)total, m->frame);
 	if (f)
 		tx_out(m, q, f, flen);
 	else
@@ -511,18 +570,18 @@ static void tx_flush(struct model *m, struct vq *q, const struct tx_one *b, unsi
 	}
 }
 
-static int tx_poll(struct model *m)
+static int tx_poll(struct model *m, int qi)
 {
-	struct vq *q = &m->q[QTX];
+	struct vq *q = &m->q[qi];
 	struct tx_one b[TX_BUDGET];
 	unsigned nb = 0;
 	uint16_t avail;
 
 	if (!q->enabled || q->stopped || m->suspended)
 		return 0;
-	if (!ensure_mapped(m, QTX))
+	if (!ensure_mapped(m, qi))
 		return 1;
-	if (!read_avail(m, QTX, &avail))
+	if (!read_avail(m, qi, &avail))
 		return 1;
 	uint16_t n = (uint16_t)(avail - q->last_avail);
 	if (n == 0)
@@ -542,7 +601,7 @@ static int tx_poll(struct model *m)
 			pend_error(m, VIONIC_ERR_INDEX, head, q->avail_iova + 4 + 2ull * (cur & mask));
 			goto fail;
 		}
-		unsigned ns = walk(m, QTX, head, 0, m->segs, VIONIC_MAX_QUEUE_SIZE, &total);
+		unsigned ns = walk(m, qi, head, 0, m->segs, VIONIC_MAX_QUEUE_SIZE, &total);
 		if (!ns)
 			goto fail;
 		if (ns == 1) {
@@ -564,7 +623,7 @@ static int tx_poll(struct model *m)
 						continue;
 					}
 					/* NULL: a stage dropped it (tx_flush counts it) */
-					b[nb].frame = tx_offload(m, p, (uint32_t)total, m->tx_scratch[nb]);
+					b[nb].frame = tx_offload(m, qi, p, (uint32_t)total, m->tx_scratch[nb]);
 					nb++;
 					continue;
 				}
@@ -584,29 +643,44 @@ static int tx_poll(struct model *m)
 		add_used(q, head, 0);
 	}
 	tx_flush(m, q, b, nb);
-	publish(m, QTX);
+	publish(m, qi);
 	return 1;
 fail:
 	tx_flush(m, q, b, nb);
-	raise_pending(m, QTX);
+	raise_pending(m, qi);
 	return 1;
 }
 
 /* ---- RX ------------------------------------------------------------------------ */
-static int m_rx_ready(void *core)
+/* Whether receiveq qi has a buffer posted (0 if it cannot take frames). */
+static int rx_has_buffer(struct model *m, int qi)
 {
-	struct model *m = core;
-	struct vq *q = &m->q[QRX];
+	struct vq *q = &m->q[qi];
 	uint16_t a;
 
-	if (!queue_live(m, q) || m->suspended)
+	if (!queue_live(m, q))
 		return 0;
 	if (q->avail_cache != q->last_avail && q->mapped && q->map_gen == m->dma->gen)
 		return 1;
-	if (!ensure_mapped(m, QRX) || !read_avail(m, QRX, &a))
+	if (!ensure_mapped(m, qi) || !read_avail(m, qi, &a))
 		return 0;
 	return a != q->last_avail;
 }
+
+/* A paced wire asks before it makes a frame: some receiveq in use has a
+ * buffer (the frame may still be steered to one without). */
+static int m_rx_ready(void *core)
+{
+	struct model *m = core;
+
+	if (m->suspended)
+		return 0;
+	for (int p = 0; p < m->pairs_active; p++)
+		if (rx_has_buffer(m, 2 * p))
+			return 1;
+	return 0;
+}
+
 
 /* Reserves further avail chains for a frame of `need` bytes whose first
  * chain (at last_avail, walked into m->segs[0..*ns), in m->rx_chains[0])
@@ -615,9 +689,10 @@ static int m_rx_ready(void *core)
  * VIONIC_RX_MAX_BUFFERS); nothing is consumed. Returns the number of
  * chains (*ns segments in all), 0 when they do not suffice (the frame is
  * dropped, the chains stay), -1 with a device error raised. */
-static int rx_reserve_more(struct model *m, uint32_t need, uint64_t have, unsigned *ns)
+static int rx_reserve_more(struct model *m, int qi, uint32_t need, uint64_t have,
+			   unsigned *ns)
 {
-	struct vq *q = &m->q[QRX];
+	struct vq *q = &m->q[qi];
 	uint16_t idx = q->last_avail + 1;
 	unsigned k = 1, n = *ns;
 
@@ -629,20 +704,20 @@ static int rx_reserve_more(struct model *m, uint32_t need, uint64_t have, unsign
 			return 0;
 		if (idx == q->avail_cache) {
 			uint16_t a;
-			if (!read_avail(m, QRX, &a))
+			if (!read_avail(m, qi, &a))
 				return -1;
 			if (a == idx)
 				return 0;   /* no more buffers */
 		}
-		if (!read_head(m, QRX, idx, &head)) {
-			raise_pending(m, QRX);
+		if (!read_head(m, qi, idx, &head)) {
+			raise_pending(m, qi);
 			return -1;
 		}
-		unsigned c = walk(m, QRX, head, 1, m->segs + n, VIONIC_MAX_QUEUE_SIZE - n, &cap);
+		unsigned c = walk(m, qi, head, 1, m->segs + n, VIONIC_MAX_QUEUE_SIZE - n, &cap);
 		if (c == WALK_NO_ROOM)
 			return 0;   /* more descriptors than a ring has: not a sane layout */
 		if (!c) {
-			raise_pending(m, QRX);
+			raise_pending(m, qi);
 			return -1;
 		}
 		m->rx_chains[k].head = head;
@@ -691,19 +766,20 @@ static void rx_scatter(struct model *m, unsigned np, const void *a, uint32_t a_l
 static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 {
 	struct model *m = core;
-	struct vq *q = &m->q[QRX];
 
 	if (!(m->status & VIRTIO_STATUS_DRIVER_OK))
 		return 0;   /* not running: the MAC drops it, nothing counts */
+	const int qi = rx_steer(m, frame, len);
+	struct vq *q = &m->q[qi];
 	if (!q->enabled || q->stopped || m->suspended || len < ETH_HLEN || len > m->max_frame) {
 		q->drops++;
 		return 0;
 	}
-	if (!ensure_mapped(m, QRX))
+	if (!ensure_mapped(m, qi))
 		return 0;
 	if (q->avail_cache == q->last_avail) {
 		uint16_t a;
-		if (!read_avail(m, QRX, &a))
+		if (!read_avail(m, qi, &a))
 			return 0;
 		if (a == q->last_avail) {   /* no buffer */
 			q->drops++;
@@ -713,13 +789,13 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 	prefetch_ahead(m, q, q->avail_cache, 1);
 	uint16_t head;
 	uint64_t cap;
-	if (!read_head(m, QRX, q->last_avail, &head)) {
-		raise_pending(m, QRX);
+	if (!read_head(m, qi, q->last_avail, &head)) {
+		raise_pending(m, qi);
 		return 0;
 	}
-	unsigned ns = walk(m, QRX, head, 1, m->segs, VIONIC_MAX_QUEUE_SIZE, &cap);
+	unsigned ns = walk(m, qi, head, 1, m->segs, VIONIC_MAX_QUEUE_SIZE, &cap);
 	if (!ns) {
-		raise_pending(m, QRX);
+		raise_pending(m, qi);
 		return 0;
 	}
 	const uint32_t need = VIONIC_NET_HDR_LEN + len;
@@ -727,7 +803,7 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 	if (cap < need) {   /* too small: more chains with MRG_RXBUF, else it stays */
 		m->rx_chains[0].head = head;
 		m->rx_chains[0].cap = cap;
-		k = m->rx_max_chains > 1 ? rx_reserve_more(m, need, cap, &ns) : 0;
+		k = m->rx_max_chains > 1 ? rx_reserve_more(m, qi, need, cap, &ns) : 0;
 		if (k <= 0) {
 			q->drops += k == 0;
 			return 0;
@@ -735,10 +811,10 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 	}
 	unsigned np = map_pieces(m, ns, 0, need, VSRV_DMA_WRITE);
 	if (!np) {
-		raise_pending(m, QRX);
+		raise_pending(m, qi);
 		return 0;
 	}
-	struct frame_meta meta = { .queue = QRX, .len = len, .hdr = { .num_buffers = (uint16_t)k } };
+	struct frame_meta meta = { .queue = qi, .len = len, .hdr = { .num_buffers = (uint16_t)k } };
 	offload_rx(&m->off, frame, &meta);
 	if (meta.drop) {
 		q->drops++;
@@ -758,8 +834,88 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 	q->packets++;
 	q->bytes += len;
 	if ((uint16_t)(q->used_idx - q->published) >= RX_PUBLISH)
-		publish(m, QRX);
+		publish(m, qi);
 	return 0;
+}
+
+/* ---- control queue (VIRTIO_NET_F_CTRL_VQ) -------------------------------------- */
+#define CTRL_MAX_CMD 64        /* command bytes taken (class, command, data); more: ERR */
+
+/* Executes a command (class, command, data as read); returns its ack. */
+static uint8_t ctrl_exec(struct model *m, const uint8_t *c, uint32_t len)
+{
+	uint16_t n;
+
+	if (len == 4 && c[0] == VIRTIO_NET_CTRL_MQ && c[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
+	    (m->features & (1ULL << VIRTIO_NET_F_MQ))) {
+		memcpy(&n, c + 2, 2);
+		if (n >= 1 && n <= m->pairs) {
+			m->pairs_active = n;
+			return VIRTIO_NET_OK;
+		}
+	}
+	return VIRTIO_NET_ERR;   /* malformed, or a class this device does not offer */
+}
+
+/* Runs the commands posted on the control queue (2 * pairs), in order. A
+ * chain is checked as walk() checks any (its direction may change once,
+ * readable to writable); only the bytes read and the ack byte must be in
+ * the DMA map. */
+static int ctrl_poll(struct model *m)
+{
+	const int qi = 2 * m->pairs;
+	struct vq *q = &m->q[qi];
+	uint16_t avail;
+
+	if (!queue_live(m, q) || m->suspended)
+		return 0;
+	if (!ensure_mapped(m, qi) || !read_avail(m, qi, &avail))
+		return 1;
+	if (avail == q->last_avail)
+		return 0;
+	while (q->last_avail != avail) {
+		uint8_t cmd[CTRL_MAX_CMD], *p;
+		uint32_t clen = 0, written = 0;
+		uint16_t head;
+		uint64_t total;
+		unsigned ns, k;
+		int too_long = 0;
+
+		if (!read_head(m, qi, q->last_avail, &head))
+			goto fail;
+		if (!(ns = walk(m, qi, head, WALK_CTRL, m->segs, VIONIC_MAX_QUEUE_SIZE, &total)))
+			goto fail;
+		for (k = 0; k < ns && !m->segs[k].writable; k++) {
+			const struct seg *sg = &m->segs[k];
+			uint32_t take = sg->len;
+			if (take > CTRL_MAX_CMD - clen) {
+				too_long = 1;
+				take = CTRL_MAX_CMD - clen;
+			}
+			if (!take)
+				continue;
+			if (!(p = vsrv_dma_ptr(m->dma, sg->addr, take, VSRV_DMA_READ))) {
+				pend_error(m, VIONIC_ERR_DMA, sg->desc, sg->addr);
+				goto fail;
+			}
+			memcpy(cmd + clen, p, take);
+			clen += take;
+		}
+		if (k < ns) {   /* the ack: the first device-writable byte */
+			if (!(p = vsrv_dma_ptr(m->dma, m->segs[k].addr, 1, VSRV_DMA_WRITE))) {
+				pend_error(m, VIONIC_ERR_DMA, m->segs[k].desc, m->segs[k].addr);
+				goto fail;
+			}
+			*p = too_long ? VIRTIO_NET_ERR : ctrl_exec(m, cmd, clen);
+			written = 1;
+		}
+		add_used(q, head, written);
+	}
+	publish(m, qi);
+	return 1;
+fail:
+	raise_pending(m, qi);
+	return 1;
 }
 
 /* ---- poll and doorbells ----------------------------------------------------------- */
@@ -770,9 +926,13 @@ static int m_poll(void *core)
 
 	if (!(m->status & VIRTIO_STATUS_DRIVER_OK))
 		return 0;
-	if (m->q[QRX].mapped)
-		work |= publish(m, QRX);
-	work |= tx_poll(m);
+	for (int qi = 0; qi < 2 * m->pairs; qi += 2) {
+		if (m->q[qi].mapped)
+			work |= publish(m, qi);
+		work |= tx_poll(m, qi + 1);
+	}
+	if (m->features & (1ULL << VIRTIO_NET_F_CTRL_VQ))
+		work |= ctrl_poll(m);
 	return work;
 }
 
@@ -785,7 +945,7 @@ static void m_notify(void *core, uint16_t slot, uint32_t value)
 	    !(m->features & (1ULL << VIRTIO_F_NOTIFICATION_DATA)))
 		return;
 	uint16_t vq = (uint16_t)(value & 0xffff), next = (uint16_t)(value >> 16);
-	if (vq >= NQ)
+	if (vq >= m->nq)
 		return;
 	struct vq *q = &m->q[vq];
 	if (!q->enabled || q->stopped)
@@ -803,15 +963,15 @@ static void common_snapshot(struct model *m, uint8_t b[VIONIC_COMMON_CFG_SIZE])
 	memset(b, 0, VIONIC_COMMON_CFG_SIZE);
 	put32(b + VIRTIO_PCI_COMMON_DFSELECT, m->dfselect);
 	put32(b + VIRTIO_PCI_COMMON_DF,
-	      m->dfselect < 2 ? (uint32_t)(VIONIC_DEVICE_FEATURES >> (32 * m->dfselect)) : 0);
+	      m->dfselect < 2 ? (uint32_t)(m->offered >> (32 * m->dfselect)) : 0);
 	put32(b + VIRTIO_PCI_COMMON_GFSELECT, m->gfselect);
 	put32(b + VIRTIO_PCI_COMMON_GF, m->gfselect < 2 ? (uint32_t)(m->gf >> (32 * m->gfselect)) : 0);
 	put16(b + VIRTIO_PCI_COMMON_MSIX, m->config_msix);
-	put16(b + VIRTIO_PCI_COMMON_NUMQ, NQ);
+	put16(b + VIRTIO_PCI_COMMON_NUMQ, m->nq);
 	b[VIRTIO_PCI_COMMON_STATUS] = m->status;
 	b[VIRTIO_PCI_COMMON_CFGGENERATION] = m->config_generation;
 	put16(b + VIRTIO_PCI_COMMON_Q_SELECT, m->qsel);
-	if (m->qsel < NQ) {
+	if (m->qsel < m->nq) {
 		const struct vq *q = &m->q[m->qsel];
 		put16(b + VIRTIO_PCI_COMMON_Q_SIZE, q->size);
 		put16(b + VIRTIO_PCI_COMMON_Q_MSIX, q->msix);
@@ -862,7 +1022,7 @@ static void status_write(struct model *m, uint8_t v)
 		return;
 	}
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(m->status & VIRTIO_STATUS_FEATURES_OK)) {
-		if ((m->gf & ~(uint64_t)VIONIC_DEVICE_FEATURES) ||
+		if ((m->gf & ~m->offered) ||
 		    !(m->gf & (1ULL << VIRTIO_F_VERSION_1)))
 			v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;   /* refused: reads back clear */
 		else {
@@ -881,14 +1041,14 @@ static void status_write(struct model *m, uint8_t v)
 	m->status = v;
 }
 
-static uint16_t valid_vector(uint32_t v)
+static uint16_t valid_vector(const struct model *m, uint32_t v)
 {
-	return v < NVECTORS ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
+	return v < m->nvectors ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
 }
 
 static void common_field_write(struct model *m, uint32_t off, uint32_t v)
 {
-	struct vq *q = m->qsel < NQ ? &m->q[m->qsel] : NULL;
+	struct vq *q = m->qsel < m->nq ? &m->q[m->qsel] : NULL;
 
 	switch (off) {
 	case VIRTIO_PCI_COMMON_DFSELECT:
@@ -904,7 +1064,7 @@ static void common_field_write(struct model *m, uint32_t off, uint32_t v)
 		}
 		break;
 	case VIRTIO_PCI_COMMON_MSIX:
-		m->config_msix = valid_vector(v);
+		m->config_msix = valid_vector(m, v);
 		break;
 	case VIRTIO_PCI_COMMON_STATUS:
 		status_write(m, (uint8_t)v);
@@ -918,7 +1078,7 @@ static void common_field_write(struct model *m, uint32_t off, uint32_t v)
 		break;
 	case VIRTIO_PCI_COMMON_Q_MSIX:
 		if (q)
-			q->msix = valid_vector(v);
+			q->msix = valid_vector(m, v);
 		break;
 	case VIRTIO_PCI_COMMON_Q_ENABLE:
 		if (q && v == 1 && !q->enabled)
@@ -1000,7 +1160,7 @@ static uint32_t vendor_read(struct model *m, uint32_t reg)
 	case VIONIC_REG_IMPL:
 		return VIONIC_IMPL_MODEL;
 	case VIONIC_REG_MAX_QUEUE_PAIRS:
-		return 1;
+		return m->pairs;
 	case VIONIC_REG_CYCLES_LO: {
 		uint64_t c = cycles(m);
 		m->latch_cycles_hi = (uint32_t)(c >> 32);
@@ -1027,7 +1187,7 @@ static uint32_t vendor_read(struct model *m, uint32_t reg)
 	}
 	if (reg >= VIONIC_REG_OFFLOAD && reg < VIONIC_OFFLOAD_END)
 		return offload_read(&m->off, reg);
-	if (reg >= VIONIC_REG_VQ_STATE(0) && reg < VIONIC_REG_VQ_STATE(NQ) &&
+	if (reg >= VIONIC_REG_VQ_STATE(0) && reg < (uint32_t)VIONIC_REG_VQ_STATE(m->nq) &&
 	    (reg - VIONIC_REG_VQ_STATE(0)) % VIONIC_VQ_STATE_STRIDE == 0) {
 		const struct vq *q = &m->q[(reg - VIONIC_REG_VQ_STATE(0)) / VIONIC_VQ_STATE_STRIDE];
 		uint16_t avail = q->enabled ? q->last_avail : q->start_avail;
@@ -1035,7 +1195,7 @@ static uint32_t vendor_read(struct model *m, uint32_t reg)
 		return (uint32_t)avail << VIONIC_VQ_STATE_AVAIL_SHIFT |
 		       (uint32_t)used << VIONIC_VQ_STATE_USED_SHIFT;
 	}
-	if (reg >= VIONIC_REG_QSTATS(0) && reg < VIONIC_REG_QSTATS(NQ)) {
+	if (reg >= VIONIC_REG_QSTATS(0) && reg < (uint32_t)VIONIC_REG_QSTATS(m->nq)) {
 		struct vq *q = &m->q[(reg - VIONIC_REG_QSTATS(0)) / 0x20];
 		switch ((reg - VIONIC_REG_QSTATS(0)) % 0x20) {
 		case VIONIC_QSTAT_PACKETS_LO:
@@ -1071,14 +1231,14 @@ static void vendor_write(struct model *m, uint32_t reg, uint32_t v)
 		int on = (v & VIONIC_SUSPEND_REQ) != 0;
 		if (on && !m->suspended && (m->status & VIRTIO_STATUS_DRIVER_OK)) {
 			/* what completed is returned before the state is read */
-			for (int i = 0; i < NQ; i++)
+			for (int i = 0; i < m->nq; i++)
 				if (m->q[i].enabled && !m->q[i].stopped && m->q[i].mapped)
 					publish(m, i);
 		}
 		m->suspended = (uint8_t)on;
 		return;
 	}
-	if (reg >= VIONIC_REG_VQ_STATE(0) && reg < VIONIC_REG_VQ_STATE(NQ) &&
+	if (reg >= VIONIC_REG_VQ_STATE(0) && reg < (uint32_t)VIONIC_REG_VQ_STATE(m->nq) &&
 	    (reg - VIONIC_REG_VQ_STATE(0)) % VIONIC_VQ_STATE_STRIDE == 0) {
 		struct vq *q = &m->q[(reg - VIONIC_REG_VQ_STATE(0)) / VIONIC_VQ_STATE_STRIDE];
 		if (q->enabled)
@@ -1111,7 +1271,7 @@ static uint32_t m_bar_read(void *core, uint32_t off, unsigned size)
 		memset(b, 0, sizeof(b));
 		memcpy(b + VIRTIO_NET_CFG_MAC, m->conf.mac, 6);
 		put16(b + VIRTIO_NET_CFG_STATUS, m->link_up ? VIRTIO_NET_S_LINK_UP : 0);
-		put16(b + VIRTIO_NET_CFG_MAX_VQ_PAIRS, 1);
+		put16(b + VIRTIO_NET_CFG_MAX_VQ_PAIRS, m->pairs);
 		put16(b + VIRTIO_NET_CFG_MTU, m->conf.mtu);
 		put32(b + VIRTIO_NET_CFG_SPEED, VIONIC_DEFAULT_SPEED);
 		b[VIRTIO_NET_CFG_DUPLEX] = VIRTIO_NET_DUPLEX_FULL;
@@ -1157,6 +1317,10 @@ static int m_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **c
 	m->dma = vsrv_dev_dma(dev);
 	m->conf = *conf;
 	m->max_frame = (uint32_t)conf->mtu + ETH_HLEN;
+	m->pairs = conf->queue_pairs ? conf->queue_pairs : 1;
+	m->nq = m->pairs > 1 ? 2 * m->pairs + 1 : 2;
+	m->nvectors = VIONIC_MSIX_VECTORS(m->pairs);
+	m->offered = VIONIC_DEVICE_FEATURES | (m->pairs > 1 ? VIONIC_MQ_FEATURES : 0);
 	m->t0 = vsrv_now_ns();
 	m->link_up = 1;
 	model_reset_all(m);
@@ -1183,7 +1347,7 @@ static void m_destroy(void *core)
 
 const struct vsrv_core_ops vmodel_core_ops = {
 	.name = "model",
-	.doorbells = NQ,
+	.doorbells = 2,   /* one queue pair; the runtime polls 2N + 1 for N */
 	.create = m_create,
 	.destroy = m_destroy,
 	.bar_read = m_bar_read,
@@ -1194,4 +1358,5 @@ const struct vsrv_core_ops vmodel_core_ops = {
 	.rx_ready = m_rx_ready,
 	.rx_frame = m_rx_frame,
 	.link = m_link,
+	.max_queue_pairs = VIONIC_MAX_QUEUE_PAIRS,
 };

@@ -18,19 +18,22 @@ static void usage(FILE *f)
 	vsrv_wire_specs(wires, sizeof(wires), " | ");
 	fprintf(f,
 		"usage: vionic-server --socket PATH [--wire SPEC] [--core NAME]\n"
-		"                     [--mac 02:56:4e:49:43:00] [--mtu 1500] [--cpu N]\n"
+		"                     [--mac 02:56:4e:49:43:00] [--mtu 1500] [--queue-pairs N]\n"
+		"                     [--cpu N]\n"
 		"                     [--pcap FILE] [--persist] [--quiet] [--ready-fd N]\n"
 		"  --socket PATH   vfio-user UNIX socket to listen on\n"
 		"  --wire SPEC     %s (default loopback)\n"
 		"  --core NAME     device core: %s (default the first)\n"
 		"  --mac MAC       device MAC address\n"
 		"  --mtu N         MTU, %d..%d (default %d)\n"
+		"  --queue-pairs N queue pairs, 1..%d (default 1; more offer MQ and CTRL_VQ)\n"
 		"  --cpu N         pin the server thread to CPU N\n"
 		"  --pcap FILE     also write every frame the wire carries, both ways, to FILE\n"
 		"  --persist       serve clients one after another instead of exiting\n"
 		"  --quiet         no messages on stderr except errors\n"
 		"  --ready-fd N    once listening, write \"ready\\n\" to file descriptor N and close it\n",
-		wires, cores, VIONIC_MIN_MTU, VIONIC_MAX_MTU, VIONIC_DEFAULT_MTU);
+		wires, cores, VIONIC_MIN_MTU, VIONIC_MAX_MTU, VIONIC_DEFAULT_MTU,
+		VIONIC_MAX_QUEUE_PAIRS);
 }
 
 int vsrv_usage_error(const char *fmt, ...)
@@ -92,6 +95,11 @@ static int take_option(struct vsrv_options *o, const char *opt, const char *v,
 			return vsrv_usage_error("bad MTU '%s' (%d..%d)", v, VIONIC_MIN_MTU,
 						VIONIC_MAX_MTU);
 		o->conf.mtu = (uint16_t)n;
+	} else if (strcmp(opt, "--queue-pairs") == 0) {
+		if (parse_uint(v, VIONIC_MAX_QUEUE_PAIRS, &n) < 0 || n < 1)
+			return vsrv_usage_error("bad queue pair count '%s' (1..%d)", v,
+						VIONIC_MAX_QUEUE_PAIRS);
+		o->conf.queue_pairs = (uint16_t)n;
 	} else if (strcmp(opt, "--cpu") == 0) {
 		if (parse_uint(v, CPU_SETSIZE - 1, &n) < 0)
 			return vsrv_usage_error("bad CPU number '%s'", v);
@@ -113,6 +121,7 @@ int vsrv_parse_args(int argc, char **argv, struct vsrv_options *o)
 	memset(o, 0, sizeof(*o));
 	memcpy(o->conf.mac, def_mac, 6);
 	o->conf.mtu = VIONIC_DEFAULT_MTU;
+	o->conf.queue_pairs = 1;
 	o->wire_spec = "loopback";
 	o->cpu = -1;
 	o->ready_fd = -1;
@@ -138,7 +147,8 @@ int vsrv_parse_args(int argc, char **argv, struct vsrv_options *o)
 		if ((eq = strchr(opt, '=')) != NULL)
 			*eq = 0;
 		static const char *const with_value[] = { "--socket", "--wire", "--core", "--mac",
-							  "--mtu", "--cpu", "--ready-fd", "--pcap" };
+							  "--mtu", "--queue-pairs", "--cpu", "--ready-fd",
+							  "--pcap" };
 		int known = 0;
 		for (size_t k = 0; k < sizeof(with_value) / sizeof(with_value[0]); k++)
 			known |= strcmp(opt, with_value[k]) == 0;

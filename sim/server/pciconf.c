@@ -28,7 +28,7 @@ static unsigned virtio_cap(uint8_t *cfg, unsigned at, unsigned next, uint8_t typ
 	return at + caplen;
 }
 
-void vsrv_pci_config_build(uint8_t cfg[VIONIC_PCI_CONFIG_SIZE])
+void vsrv_pci_config_build(uint8_t cfg[VIONIC_PCI_CONFIG_SIZE], unsigned nvectors)
 {
 	memset(cfg, 0, VIONIC_PCI_CONFIG_SIZE);
 	put16(cfg + 0x00, VIONIC_PCI_VENDOR_ID);
@@ -68,7 +68,7 @@ void vsrv_pci_config_build(uint8_t cfg[VIONIC_PCI_CONFIG_SIZE])
 
 	cfg[c_msix + 0] = PCI_CAP_ID_MSIX;
 	cfg[c_msix + 1] = 0;                        /* end of list */
-	put16(cfg + c_msix + 2, VSRV_MSIX_VECTORS - 1);  /* table size - 1 */
+	put16(cfg + c_msix + 2, (uint16_t)(nvectors - 1));  /* table size - 1 */
 	put32(cfg + c_msix + 4, VIONIC_MSIX_TABLE | 0);  /* offset | BIR 0 */
 	put32(cfg + c_msix + 8, VIONIC_MSIX_PBA | 0);
 }

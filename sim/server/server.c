@@ -90,7 +90,13 @@ static int run(struct vsrv_options *o)
 		dev->irq_fd[i] = -1;
 	dev->conf = o->conf;
 	dev->core_ops = o->core;
-	dev->ndoorbells = o->core->doorbells ? o->core->doorbells : 2;
+	if (o->conf.queue_pairs > (o->core->max_queue_pairs ? o->core->max_queue_pairs : 1))
+		return vsrv_usage_error("--queue-pairs %u: the %s core has at most %u",
+					o->conf.queue_pairs, o->core->name,
+					o->core->max_queue_pairs ? o->core->max_queue_pairs : 1);
+	dev->ndoorbells = o->conf.queue_pairs > 1 ? 2u * o->conf.queue_pairs + 1 :
+			  o->core->doorbells ? o->core->doorbells : 2;
+	dev->nvectors = VIONIC_MSIX_VECTORS(o->conf.queue_pairs);
 	if (dev->ndoorbells > VSRV_MAX_DOORBELLS)
 		dev->ndoorbells = VSRV_MAX_DOORBELLS;
 
@@ -114,7 +120,7 @@ static int run(struct vsrv_options *o)
 
 	vsrv_signals_install(&old_signals, &dev->dma);
 	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-	vsrv_pci_config_build(dev->pci_cfg);
+	vsrv_pci_config_build(dev->pci_cfg, dev->nvectors);
 	vsrv_dma_init(&dev->dma);
 	srv.rxbuf = malloc(VFU_MAX_MSG_SIZE + 64);
 	srv.txbuf = malloc(VFU_MAX_MSG_SIZE + 64);

@@ -39,7 +39,7 @@ void vsrv_wire_link(struct vsrv_dev *dev, int up)
 
 void vsrv_irq(struct vsrv_dev *dev, uint16_t vector)
 {
-	if (vector < VSRV_MSIX_VECTORS && dev->irq_fd[vector] >= 0) {
+	if (vector < dev->nvectors && dev->irq_fd[vector] >= 0) {
 		uint64_t one = 1;
 		ssize_t r = write(dev->irq_fd[vector], &one, sizeof(one));
 		(void)r;

@@ -222,7 +222,8 @@ static uint32_t cmd_region_info(struct vsrv_dev *dev, const uint8_t *p, uint32_t
 	return 0;
 }
 
-static uint32_t cmd_irq_info(const uint8_t *p, uint32_t plen, struct reply *r)
+static uint32_t cmd_irq_info(const struct vsrv_dev *dev, const uint8_t *p, uint32_t plen,
+			     struct reply *r)
 {
 	struct vfu_irq_info ii;
 	if (plen < sizeof(ii))
@@ -232,7 +233,7 @@ static uint32_t cmd_irq_info(const uint8_t *p, uint32_t plen, struct reply *r)
 		return EINVAL;
 	ii.argsz = sizeof(ii);
 	ii.flags = ii.index == VFU_PCI_MSIX_IRQ ? VFU_IRQ_INFO_EVENTFD : 0;
-	ii.count = ii.index == VFU_PCI_MSIX_IRQ ? VSRV_MSIX_VECTORS : 0;
+	ii.count = ii.index == VFU_PCI_MSIX_IRQ ? dev->nvectors : 0;
 	memcpy(r->out, &ii, sizeof(ii));
 	r->len = sizeof(ii);
 	return 0;
@@ -251,7 +252,7 @@ static uint32_t cmd_set_irqs(struct vsrv_dev *dev, const uint8_t *p, uint32_t pl
 		return EINVAL;
 	if (is.index != VFU_PCI_MSIX_IRQ)
 		return is.count != 0 || nfds ? EINVAL : 0;
-	int in_range = is.start <= VSRV_MSIX_VECTORS && is.count <= VSRV_MSIX_VECTORS - is.start;
+	int in_range = is.start <= dev->nvectors && is.count <= dev->nvectors - is.start;
 	if (is.flags & VFU_IRQ_SET_DATA_EVENTFD) {
 		if (!in_range || (int)is.count != nfds)
 			return EINVAL;
@@ -319,7 +320,7 @@ static int handle_msg(struct vsrv_server *s, const struct vfu_hdr *h, uint8_t *p
 		err = cmd_region_info(dev, p, plen, &r);
 		break;
 	case VFU_CMD_DEVICE_GET_IRQ_INFO:
-		err = cmd_irq_info(p, plen, &r);
+		err = cmd_irq_info(dev, p, plen, &r);
 		break;
 	case VFU_CMD_DEVICE_SET_IRQS:
 		err = cmd_set_irqs(dev, p, plen, fds, nfds);

@@ -34,6 +34,7 @@ struct vsrv_conf {
 	uint8_t  mac[6];
 	uint16_t mtu;          /* frames up to mtu + 14 bytes on the wire */
 	int      quiet;
+	uint16_t queue_pairs;  /* 1..VIONIC_MAX_QUEUE_PAIRS */
 };
 
 /* The runtime's per-device context. Cores and wires only pass it back. */
@@ -106,7 +107,8 @@ void vsrv_log(struct vsrv_dev *dev, const char *fmt, ...)
 struct vsrv_core_ops {
 	const char *name;              /* --core NAME */
 	/* Doorbell words of the notify page the runtime polls (one per
-	 * virtqueue, 0x3000 + 4*q); 0 means 2 (one queue pair). */
+	 * virtqueue, 0x3000 + 4*q) with one queue pair; 0 means 2. With
+	 * conf.queue_pairs N > 1 the runtime polls 2N + 1 (the control queue). */
 	uint16_t doorbells;
 	/* Creates the core; `dev` is kept for the services above. Returns 0, or
 	 * -1 with a message in err. */
@@ -139,6 +141,8 @@ struct vsrv_core_ops {
 	/* The wire's link state changed (vsrv_wire_link); also called once
 	 * after create when the link is down already. */
 	void (*link)(void *core, int up);
+	/* Queue pairs the core can have (--queue-pairs); 0 means 1. */
+	uint16_t max_queue_pairs;
 };
 
 /* Registers a core: each device-server program registers the core(s) it is

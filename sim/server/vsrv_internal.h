@@ -15,7 +15,8 @@ extern "C" {
 #endif
 
 #define VSRV_MAX_DOORBELLS  (VIONIC_NOTIFY_SIZE / VIONIC_NOTIFY_OFF_MULT)
-#define VSRV_MSIX_VECTORS   VIONIC_MSIX_VECTORS(1)
+/* MSI-X vectors a device may have; it has VIONIC_MSIX_VECTORS(queue_pairs) */
+#define VSRV_MSIX_VECTORS   VIONIC_MSIX_VECTORS(VIONIC_MAX_QUEUE_PAIRS)
 
 struct vsrv_dev {
 	struct vsrv_conf conf;
@@ -29,6 +30,7 @@ struct vsrv_dev {
 	volatile uint32_t *doorbell;  /* = notify_map + VIONIC_NOTIFY */
 	unsigned ndoorbells;          /* slots polled (core's doorbells) */
 	uint32_t db_seen[VSRV_MAX_DOORBELLS];
+	unsigned nvectors;            /* MSI-X table size: VIONIC_MSIX_VECTORS(queue_pairs) */
 	int irq_fd[VSRV_MSIX_VECTORS];
 	int link_up;                  /* the wire's link (vsrv_wire_link) */
 	FILE *capture;                /* --pcap: every frame of the wire, or NULL */
@@ -109,7 +111,7 @@ int  vsrv_dma_unmap(struct vsrv_dma *d, uint64_t iova, uint64_t size);
 void vsrv_dma_clear(struct vsrv_dma *d);
 
 /* pciconf.c */
-void vsrv_pci_config_build(uint8_t cfg[VIONIC_PCI_CONFIG_SIZE]);
+void vsrv_pci_config_build(uint8_t cfg[VIONIC_PCI_CONFIG_SIZE], unsigned nvectors);
 
 /* sim/wire */
 extern const struct vsrv_wire_ops vsrv_wire_loopback;

@@ -77,9 +77,11 @@ int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector
 	vpmd_err_clear();
 	if ((r = vdpa_owned(dev, "vionic_vdpa_start")))
 		return r;
-	if (nvq > VPMD_MAX_VQ || (nvq && !vqs))
+	const unsigned have = dev->max_qp > 1 ? 2u * dev->max_qp + 1 : 2;
+	if (nvq > have || (nvq && !vqs))
 		return vpmd_err(VIONIC_EQUEUE, "vionic_vdpa_start: %u virtqueues; this device has "
-				"%u (one queue pair)", nvq, VPMD_MAX_VQ);
+				"%u (%u queue pairs%s)", nvq, have, dev->max_qp,
+				dev->max_qp > 1 ? " and the control queue" : "");
 	for (unsigned q = 0; q < nvq; q++) {
 		if (vqs[q].size && (vqs[q].size & (vqs[q].size - 1)))
 			return vpmd_err(VIONIC_ERING, "virtqueue %u: size %u is not a power of two",

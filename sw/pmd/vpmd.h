@@ -20,8 +20,8 @@
 #include "vionic/regs.h"
 #include "vionic/virtio.h"
 
-#define VPMD_MAX_QP           1        /* queue pairs the PMD drives (no MQ yet) */
-#define VPMD_MAX_VQ           (2 * VPMD_MAX_QP)
+#define VPMD_MAX_QP           1        /* queue pairs the PMD's data path drives (no MQ yet) */
+#define VPMD_MAX_VQ           VIONIC_MAX_VQS   /* virtqueues a vDPA frontend may run */
 #define VPMD_HEADROOM         64       /* frame data starts here in each buffer */
 #define VPMD_ETH_HLEN         14       /* shortest frame; MTU + this is the longest */
 #define VPMD_DEFAULT_RING     256

@@ -5,9 +5,10 @@ would be. It lays buffers out as other drivers do (header and frame in
 separate descriptors, chains of small buffers) and starts its rings at any
 index, so tests can check the device against layouts libvionic never uses.
 
-Rings: receiveq 0 and transmitq 1, each `size` entries; a chain of k
-descriptors for entry e uses descriptors [k*(e % (size//k)), ...), so at most
-size//k entries are in flight.
+Rings: receiveq 2k and transmitq 2k+1 of each queue pair k (`pairs` of
+them), and with VIRTIO_NET_F_CTRL_VQ negotiated the control queue 2*pairs;
+each `size` entries. A chain of k descriptors for entry e uses descriptors
+[k*(e % (size//k)), ...), so at most size//k entries are in flight.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import mmap
 import os
 import select
 import struct
+import time
 
 from vionic import regs
 from vionic._ext import ffi, lib
@@ -70,45 +72,52 @@ class Ring:
 
 
 class ForeignDriver:
-    """Drives one queue pair of `dev` (a vionic.Device opened with start=False)."""
+    """Drives `pairs` queue pairs of `dev` (a vionic.Device opened with
+    start=False), and its control queue when CTRL_VQ is negotiated."""
 
     def __init__(self, dev, *, size: int = 64, start: int = 0, features: int | None = None,
                  tx_pieces: int = 2, rx_pieces: int = 2, rx_buf: int = 2048,
-                 mem_size: int = 4 << 20):
+                 mem_size: int = 4 << 20, pairs: int = 1):
         self.dev, self.h = dev, dev._handle
+        if features is None:
+            features = dev.info()["device_features"] & ~(1 << regs.VIRTIO_F_NOTIFICATION_DATA)
+        self.features = features
+        self.pairs = pairs
         self.fd = os.memfd_create("vdriver", os.MFD_CLOEXEC)
         os.ftruncate(self.fd, mem_size)
         self.mem = mmap.mmap(self.fd, mem_size)
         self.mem_size = mem_size
-        self.rings = [Ring(self.mem, 0, size, start)]
-        self.rings.append(Ring(self.mem, (self.rings[0].end + 4095) & ~4095, size, start))
-        self.buf_base = (self.rings[1].end + 4095) & ~4095
+        nrings = 2 * pairs + (1 if features >> regs.VIRTIO_NET_F_CTRL_VQ & 1 else 0)
+        self.rings, base = [], 0
+        for _ in range(nrings):
+            self.rings.append(Ring(self.mem, base, size, start))
+            base = (self.rings[-1].end + 4095) & ~4095
+        self.buf_base = base
         self.tx_pieces, self.rx_pieces, self.rx_buf = tx_pieces, rx_pieces, rx_buf
         self.slot_bytes = 2 * (HDR + 9216)
-        self.irq = [os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC) for _ in range(3)]
+        self.irq = [os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC) for _ in range(1 + nrings)]
         _check(lib.vionic_vdpa_dma_map(self.h, self.fd, 0, IOVA, mem_size), "dma map")
         fds = ffi.new("int[]", self.irq)
-        _check(lib.vionic_vdpa_set_irqs(self.h, fds, 3), "irqs")
-        if features is None:
-            features = dev.info()["device_features"] & ~(1 << regs.VIRTIO_F_NOTIFICATION_DATA)
-        self.features = features
+        _check(lib.vionic_vdpa_set_irqs(self.h, fds, len(self.irq)), "irqs")
         self.rx_posted = 0
         # post_rx_chains: descriptors from a cursor, buffers from a bump area
         # after the per-entry slots (both wrap; tests keep fewer in flight)
-        self.next_desc = 0
-        self.bump_base = self.buf_base + 2 * (size // max(tx_pieces, rx_pieces)) * self.slot_bytes
+        self.next_desc = [0] * nrings
+        self.bump_base = self.buf_base + \
+            2 * pairs * (size // max(tx_pieces, rx_pieces)) * self.slot_bytes
         self.bump = self.bump_base
         assert self.bump_base + (1 << 20) <= mem_size, "mem_size leaves no room for chains"
-        self.chains: dict[int, list[tuple[int, int]]] = {}
+        self.chains: dict[tuple[int, int], list[tuple[int, int]]] = {}
 
     # ---- control ----------------------------------------------------------------
     def start(self) -> None:
-        vqs = ffi.new("struct vionic_vdpa_vq[]", 2)
+        vqs = ffi.new("struct vionic_vdpa_vq[]", len(self.rings))
         for q, r in enumerate(self.rings):
             v = vqs[q]
             v.desc, v.avail, v.used = IOVA + r.desc, IOVA + r.avail, IOVA + r.used
             v.size, v.avail_idx, v.used_idx, v.vector = r.size, r.used_cons, r.used_cons, 1 + q
-        _check(lib.vionic_vdpa_start(self.h, self.features, CONFIG_VECTOR, vqs, 2), "start")
+        _check(lib.vionic_vdpa_start(self.h, self.features, CONFIG_VECTOR, vqs,
+                                     len(self.rings)), "start")
 
     def vq_state(self, q: int) -> tuple[int, int]:
         a, u = ffi.new("uint16_t *"), ffi.new("uint16_t *")
@@ -168,62 +177,94 @@ class ForeignDriver:
         sizes[-1] += rest - sum(sizes[1:])
         return sizes
 
-    def send(self, frames: list[bytes], kick: bool = True) -> None:
-        r = self.rings[TX]
+    def send(self, frames: list[bytes], kick: bool = True, qp: int = 0) -> None:
+        q = 2 * qp + TX
+        r = self.rings[q]
         for f in frames:
             entry = r.avail_idx
-            base = self._slot(TX, entry)
+            base = self._slot(q, entry)
             data = bytes(HDR) + f
             self.mem[base:base + len(data)] = data
             pieces, off = [], base
             for n in self._split(len(data), self.tx_pieces):
                 pieces.append((off, n))
                 off += n
-            r.post(self._chain(TX, entry, pieces, 0))
+            r.post(self._chain(q, entry, pieces, 0))
         if kick:
-            self.kick(TX)
+            self.kick(q)
 
-    def post_rx(self, count: int, kick: bool = True) -> None:
-        r = self.rings[RX]
+    def post_rx(self, count: int, kick: bool = True, qp: int = 0) -> None:
+        q = 2 * qp + RX
+        r = self.rings[q]
         for _ in range(count):
             entry = r.avail_idx
-            base = self._slot(RX, entry)
+            base = self._slot(q, entry)
             pieces, off = [], base
             for n in self._split(HDR + self.rx_buf, self.rx_pieces):
                 pieces.append((off, n))
                 off += n
-            r.post(self._chain(RX, entry, pieces, F_WRITE))
+            r.post(self._chain(q, entry, pieces, F_WRITE))
         self.rx_posted += count
         if kick:
-            self.kick(RX)
+            self.kick(q)
 
-    def post_rx_chains(self, layouts: list[list[int]], kick: bool = True) -> None:
-        """Posts one RX chain per layout, a list of descriptor lengths (any
-        sizes), each descriptor in a buffer of its own; received_frames()
-        reads them back."""
-        r = self.rings[RX]
-        for lens in layouts:
-            head, pieces = self.next_desc, []
-            for j, n in enumerate(lens):
+    def post_chains(self, q: int, layouts: list[list[tuple[int, int]]],
+                    fill: list[bytes] | None = None) -> list[int]:
+        """Posts on ring q one chain per layout, a list of (length, flags)
+        descriptors (any sizes), each descriptor in a buffer of its own,
+        the buffers of the first chain holding `fill` (one bytes per
+        descriptor) before it is posted; returns the heads."""
+        r, heads = self.rings[q], []
+        for c, descs in enumerate(layouts):
+            head, pieces = self.next_desc[q], []
+            for j, (n, flags) in enumerate(descs):
                 if self.bump + n > self.mem_size:
                     self.bump = self.bump_base
+                if fill and c == 0:
+                    self.mem[self.bump:self.bump + n] = fill[j]
                 pieces.append((self.bump, n))
-                i, more = (head + j) % r.size, j + 1 < len(lens)
-                r.set_desc(i, IOVA + self.bump, n, F_WRITE | (F_NEXT if more else 0),
+                i, more = (head + j) % r.size, j + 1 < len(descs)
+                r.set_desc(i, IOVA + self.bump, n, flags | (F_NEXT if more else 0),
                            (i + 1) % r.size if more else 0)
                 self.bump = (self.bump + n + 63) & ~63
-            self.next_desc = (head + len(lens)) % r.size
-            self.chains[head] = pieces
+            self.next_desc[q] = (head + len(descs)) % r.size
+            self.chains[(q, head)] = pieces
             r.post(head)
-        if kick:
-            self.kick(RX)
+            heads.append(head)
+        return heads
 
-    def received_frames(self) -> list[tuple[tuple, bytes, list[int]]]:
+    def post_rx_chains(self, layouts: list[list[int]], kick: bool = True, qp: int = 0) -> None:
+        """Posts one RX chain per layout, a list of descriptor lengths;
+        received_frames() reads them back."""
+        q = 2 * qp + RX
+        self.post_chains(q, [[(n, F_WRITE) for n in lens] for lens in layouts])
+        if kick:
+            self.kick(q)
+
+    def ctrl(self, command: bytes, ack_bytes: int = 1, timeout: float = 5.0) -> tuple[int, int]:
+        """Posts `command` (class, command, data) and `ack_bytes` writable
+        bytes on the control queue, waits for its used entry; returns (used
+        length, the first writable byte)."""
+        q = len(self.rings) - 1
+        descs = [(len(command), 0)] + ([(ack_bytes, F_WRITE)] if ack_bytes else [])
+        (head,) = self.post_chains(q, [descs], fill=[command, b"\xee" * ack_bytes])
+        _, *ack = self.chains[(q, head)]
+        self.kick(q)
+        deadline = time.monotonic() + timeout
+        while self.rings[q].used_idx() == self.rings[q].used_cons:
+            assert time.monotonic() < deadline, "the control queue did not answer"
+            time.sleep(0.001)
+        ((got, length),) = self.rings[q].take_used()
+        assert got == head
+        return length, self.mem[ack[0][0]] if ack else -1
+
+    def received_frames(self, qp: int = 0) -> list[tuple[tuple, bytes, list[int]]]:
         """Frames completed in chains of post_rx_chains since the last call,
         as (virtio_net_hdr fields, frame, used lengths of its chains): with
         MRG_RXBUF the header and frame are one stream over num_buffers
         chains. Fails if used.idx ends inside a frame."""
-        entries = self.rings[RX].take_used()
+        q = 2 * qp + RX
+        entries = [(q, head, length) for head, length in self.rings[q].take_used()]
         out = []
         while entries:
             stream, k = b"", 0
@@ -236,29 +277,30 @@ class ForeignDriver:
             assert 1 <= n <= len(entries), f"num_buffers {n} with {len(entries)} entries used"
             group, entries = entries[:n], entries[n:]
             stream = b"".join(b"".join(self._chain_bytes(*e)) for e in group)
-            out.append((hdr, stream[HDR:], [length for _, length in group]))
+            out.append((hdr, stream[HDR:], [length for _, _, length in group]))
         return out
 
-    def _chain_bytes(self, head: int, length: int) -> list[bytes]:
+    def _chain_bytes(self, q: int, head: int, length: int) -> list[bytes]:
         out = []
-        for off, n in self.chains[head]:
+        for off, n in self.chains[(q, head)]:
             take = min(n, length)
             out.append(bytes(self.mem[off:off + take]))
             length -= take
         assert length == 0, "used length beyond the chain"
         return out
 
-    def tx_done(self) -> int:
-        return len(self.rings[TX].take_used())
+    def tx_done(self, qp: int = 0) -> int:
+        return len(self.rings[2 * qp + TX].take_used())
 
-    def received(self) -> list[bytes]:
-        """Frames completed on the RX ring since the last call (header dropped;
+    def received(self, qp: int = 0) -> list[bytes]:
+        """Frames completed on receiveq qp since the last call (header dropped;
         the header must read all zero: no offloads negotiated)."""
-        r = self.rings[RX]
+        q = 2 * qp + RX
+        r = self.rings[q]
         per = r.size // max(self.tx_pieces, self.rx_pieces)
         out = []
         for head, length in r.take_used():
-            base = self.buf_base + (RX * per + head // self.rx_pieces) * self.slot_bytes
+            base = self.buf_base + (q * per + head // self.rx_pieces) * self.slot_bytes
             data = bytes(self.mem[base:base + length])
             hdr = struct.unpack_from("<BBHHHHH", data)
             assert hdr[:6] == (0, 0, 0, 0, 0, 0) and hdr[6] == 1, f"RX header {hdr}"

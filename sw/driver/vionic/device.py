@@ -77,7 +77,7 @@ class Device:
                  nb_mbufs: int = 0, mbuf_size: int = 0, features: int = 0,
                  cpu: int | None = None, trace: str | None = None,
                  dma_latency: int | None = None, mtu: int | None = None,
-                 pcap: str | None = None):
+                 pcap: str | None = None, queue_pairs: int | None = None):
         if not isinstance(uri, str):
             raise errors.BadURI(f"device URI must be a string like 'model' or 'sim:PATH', "
                                 f"not {type(uri).__name__}")
@@ -88,11 +88,13 @@ class Device:
         self._netdev = None
         if uri in BACKENDS:
             self.server = ServerProcess(core=uri, wire=wire or "loopback", cpu=cpu, trace=trace,
-                                        dma_latency=dma_latency, mtu=mtu, pcap=pcap)
+                                        dma_latency=dma_latency, mtu=mtu, pcap=pcap,
+                                        queue_pairs=queue_pairs)
             target = self.server.uri
         elif uri.startswith(("sim:", "vfio:")):
-            if any(v is not None for v in (wire, trace, dma_latency, mtu, pcap)):
-                raise InvalidArgument(f"wire=, trace=, dma_latency=, mtu= and pcap= apply to a "
+            if any(v is not None for v in (wire, trace, dma_latency, mtu, pcap, queue_pairs)):
+                raise InvalidArgument(f"wire=, trace=, dma_latency=, mtu=, pcap= and "
+                                      f"queue_pairs= apply to a "
                                       f"device this "
                                       f"call starts ('model', 'rtl'); the server behind {uri!r} "
                                       "has its own")
@@ -429,7 +431,8 @@ def open(uri: str, **kwargs) -> Device:
     "sink", "gen:SIZE", "unix:PATH", "tap:IFNAME[@NETNS]", "pcap:FILE".
     "sim:PATH" connects to a running device server; "vfio:BDF" a board. Keyword arguments: start,
     rx_ring_size, tx_ring_size, nb_mbufs, mbuf_size, features; for a device
-    it starts, mtu= (the model's; the RTL has 1500 built in) and pcap= (a
+    it starts, mtu= (up to 9000 on the RTL), queue_pairs= (the model's; more than
+    one offers MQ and CTRL_VQ; the RTL has one) and pcap= (a
     capture of every frame on the wire, both ways); for "rtl" also trace=
     (an FST waveform file) and dma_latency= (host memory latency, cycles).
     """

@@ -57,7 +57,8 @@ class ServerProcess:
     def __init__(self, core: str = "model", wire: str = "loopback", cpu: int | None = None,
                  persist: bool = False, start_timeout: float = 10.0, trace: str | None = None,
                  dma_latency: int | None = None, quiet_build: bool = False,
-                 mtu: int | None = None, pcap: str | None = None):
+                 mtu: int | None = None, pcap: str | None = None,
+                 queue_pairs: int | None = None):
         check_wire(wire)
         if core == "model":
             if trace is not None or dma_latency is not None:
@@ -86,6 +87,8 @@ class ServerProcess:
             cmd += ["--mtu", str(mtu)]
         if pcap is not None:
             cmd += ["--pcap", os.path.abspath(pcap)]
+        if queue_pairs is not None:               # the server checks the range
+            cmd += ["--queue-pairs", str(queue_pairs)]
         self.wire = wire
         ready_r, ready_w = os.pipe()
         cmd += ["--ready-fd", str(ready_w)]

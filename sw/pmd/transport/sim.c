@@ -442,19 +442,26 @@ static int sim_irq_count(struct vionic_dev *dev)
 	return sim(dev)->msix_count;
 }
 
+/* Eventfds for vectors 0..n-1 (n = 0: none), VFU_MAX_FDS per message. */
 static int sim_irq_set(struct vionic_dev *dev, const int *efds, unsigned n)
 {
-	struct vfu_irq_set set = {
-		.argsz = sizeof(set), .index = VFU_PCI_MSIX_IRQ, .start = 0, .count = n,
-		.flags = VFU_IRQ_SET_ACTION_TRIGGER |
-			 (n ? VFU_IRQ_SET_DATA_EVENTFD : VFU_IRQ_SET_DATA_NONE),
-	};
+	unsigned start = 0;
 	uint8_t rep[64];
+	int r;
 
-	if (n > VFU_MAX_FDS)
-		return vpmd_err(VIONIC_EINVAL, "at most %d MSI-X vectors per message", VFU_MAX_FDS);
-	return sim_request(dev, VFU_CMD_DEVICE_SET_IRQS, &set, sizeof(set), NULL, 0, efds, n,
-			   rep, sizeof(rep), NULL, NULL, NULL);
+	do {
+		unsigned k = n - start < VFU_MAX_FDS ? n - start : VFU_MAX_FDS;
+		struct vfu_irq_set set = {
+			.argsz = sizeof(set), .index = VFU_PCI_MSIX_IRQ, .start = start, .count = k,
+			.flags = VFU_IRQ_SET_ACTION_TRIGGER |
+				 (k ? VFU_IRQ_SET_DATA_EVENTFD : VFU_IRQ_SET_DATA_NONE),
+		};
+		if ((r = sim_request(dev, VFU_CMD_DEVICE_SET_IRQS, &set, sizeof(set), NULL, 0,
+				     efds + start, k, rep, sizeof(rep), NULL, NULL, NULL)))
+			return r;
+		start += k;
+	} while (start < n);
+	return 0;
 }
 
 static int sim_device_reset(struct vionic_dev *dev)
