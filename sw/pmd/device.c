@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -132,6 +133,7 @@ int vionic_open(const char *uri, vionic_dev **out)
 	memset(dev, 0, sizeof(*dev));
 	dev->ops = ops;
 	dev->dma_fd = -1;
+	dev->vdpa_ctrl_fd = -1;
 	for (unsigned i = 0; i < sizeof(dev->irq_fd) / sizeof(dev->irq_fd[0]); i++)
 		dev->irq_fd[i] = -1;
 	r = ops->open(dev, arg);
@@ -192,6 +194,10 @@ void vionic_close(vionic_dev *dev)
 		dev->ops->irq_set(dev, NULL, 0);
 	irq_teardown(dev);
 	teardown(dev);
+	if (dev->vdpa_ctrl_va) {    /* the device is gone with the transport */
+		munmap(dev->vdpa_ctrl_va, VPMD_VDPA_CTRL_BYTES);
+		close(dev->vdpa_ctrl_fd);
+	}
 	if (dev->tp)
 		dev->ops->close(dev);
 	free(dev);

@@ -7,10 +7,20 @@
  * stay the frontend's, and the device DMAs into its memory directly.
  */
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "vpmd.h"
 
+/* The shadow control queue: a 4-entry ring on one page and the command on
+ * the next, in a memfd of libvionic's mapped at an IOVA above any
+ * guest-physical address. */
+#define CTRL_IOVA     0xFFFF000000000000ull
+#define CTRL_RING     4
+#define CTRL_CMD_OFF  4096u
+#define CTRL_ACK_OFF  (CTRL_CMD_OFF + 64u)
+#define CTRL_TIMEOUT_MS 1000
 static int vdpa_owned(struct vionic_dev *dev, const char *fn)
 {
 	if (!dev)
@@ -68,6 +78,91 @@ int vionic_vdpa_set_irqs(vionic_dev *dev, const int *efds, unsigned n)
 	return 0;
 }
 
+static void ctrl_free(struct vionic_dev *dev)
+{
+	if (dev->vdpa_ctrl_va) {
+		(void)dev->ops->dma_unmap(dev, CTRL_IOVA, VPMD_VDPA_CTRL_BYTES);
+		munmap(dev->vdpa_ctrl_va, VPMD_VDPA_CTRL_BYTES);
+		close(dev->vdpa_ctrl_fd);
+	}
+	dev->vdpa_ctrl_va = NULL;
+	dev->vdpa_ctrl_fd = -1;
+}
+
+/* Programs the device's control queue (2 * max_qp) on a ring of libvionic's. */
+static int ctrl_setup(struct vionic_dev *dev)
+{
+	struct vpmd_vq *vq = &dev->vq[2 * dev->max_qp];
+	int fd = memfd_create("vionic-vdpa-ctrl", MFD_CLOEXEC), r;
+	uint8_t *va;
+
+	if (fd < 0 || ftruncate(fd, VPMD_VDPA_CTRL_BYTES) < 0 ||
+	    (va = mmap(NULL, VPMD_VDPA_CTRL_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		if (fd >= 0)
+			close(fd);
+		return vpmd_err(VIONIC_ENOMEM, "no memory for the control queue");
+	}
+	if ((r = dev->ops->dma_map(dev, fd, 0, CTRL_IOVA, VPMD_VDPA_CTRL_BYTES))) {
+		munmap(va, VPMD_VDPA_CTRL_BYTES);
+		close(fd);
+		return r;
+	}
+	dev->vdpa_ctrl_fd = fd;
+	dev->vdpa_ctrl_va = va;
+	vq->index = (uint16_t)(2 * dev->max_qp);
+	vq->size = CTRL_RING;
+	vq->mask = CTRL_RING - 1;
+	vq->desc = (struct vring_desc *)va;
+	vq->avail = (struct vring_avail *)(va + VRING_DESC_BYTES(CTRL_RING));
+	vq->used = (struct vring_used *)(va + 2048);
+	vq->desc_iova = CTRL_IOVA;
+	vq->avail_iova = CTRL_IOVA + VRING_DESC_BYTES(CTRL_RING);
+	vq->used_iova = CTRL_IOVA + 2048;
+	vq->msix_vector = VIRTIO_MSI_NO_VECTOR;
+	if ((r = vpmd_vq_setup(dev, vq)))
+		return r;
+	vq->notify_data = true;
+	return 0;
+}
+
+int vionic_vdpa_set_queue_pairs(vionic_dev *dev, uint16_t n)
+{
+	struct vpmd_vq *vq;
+	uint8_t *cmd;
+	int64_t deadline;
+
+	vpmd_err_clear();
+	if (!dev || !dev->vdpa || !dev->vdpa_ctrl_va)
+		return vpmd_err(VIONIC_ESTATE, "vionic_vdpa_set_queue_pairs: the device was not "
+				"started with VIRTIO_NET_F_MQ and CTRL_VQ for a frontend");
+	vq = &dev->vq[2 * dev->max_qp];
+	cmd = dev->vdpa_ctrl_va + CTRL_CMD_OFF;
+	cmd[0] = VIRTIO_NET_CTRL_MQ;
+	cmd[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
+	memcpy(cmd + 2, &n, 2);
+	dev->vdpa_ctrl_va[CTRL_ACK_OFF] = 0xFF;
+	vq->desc[0] = (struct vring_desc){ CTRL_IOVA + CTRL_CMD_OFF, 4, VRING_DESC_F_NEXT, 1 };
+	vq->desc[1] = (struct vring_desc){ CTRL_IOVA + CTRL_ACK_OFF, 1, VRING_DESC_F_WRITE, 0 };
+	vq->avail->ring[vq->avail_idx & vq->mask] = 0;
+	vq->avail_idx++;
+	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
+	vpmd_vq_kick(dev, vq);
+	deadline = vpmd_mono_ms() + CTRL_TIMEOUT_MS;
+	while (vpmd_used_idx(vq) != vq->avail_idx) {
+		if (vpmd_mono_ms() > deadline)
+			return vpmd_err(VIONIC_ETIMEDOUT, "the device did not answer "
+					"VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET within %d ms",
+					CTRL_TIMEOUT_MS);
+		struct timespec ts = { 0, 20000 };
+		nanosleep(&ts, NULL);
+	}
+	vq->used_cons = vq->avail_idx;
+	if (dev->vdpa_ctrl_va[CTRL_ACK_OFF] != VIRTIO_NET_OK)
+		return vpmd_err(VIONIC_EINVAL, "the device refused %u queue pairs (it has %u)",
+				n, dev->max_qp);
+	return 0;
+}
+
 int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector,
 		      const struct vionic_vdpa_vq *vqs, unsigned nvq)
 {
@@ -91,6 +186,7 @@ int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector
 					"maximum %u", q, vqs[q].size, dev->max_ring);
 	}
 	dev->vdpa = true;
+	ctrl_free(dev);
 	memset(dev->vq, 0, sizeof(dev->vq));
 	if ((r = vpmd_negotiate(dev, features, false)))
 		return r;
@@ -117,6 +213,11 @@ int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector
 		 * NOTIFICATION_DATA looks only at which word was written */
 		vq->notify_data = true;
 	}
+	/* a frontend with MQ that gives no control ring answers its driver's
+	 * control commands itself; libvionic keeps one for VQ_PAIRS_SET */
+	if ((features & VIONIC_MQ_FEATURES) == VIONIC_MQ_FEATURES && nvq <= 2u * dev->max_qp &&
+	    (r = ctrl_setup(dev)))
+		return r;
 	return vpmd_set_driver_ok(dev);
 }
 
@@ -197,6 +298,7 @@ int vionic_vdpa_reset(vionic_dev *dev)
 	if ((r = vdpa_owned(dev, "vionic_vdpa_reset")))
 		return r;
 	r = vpmd_device_reset(dev);
+	ctrl_free(dev);
 	memset(dev->vq, 0, sizeof(dev->vq));
 	if (dev->vdpa_irqs) {
 		int r2 = dev->ops->irq_set(dev, NULL, 0);

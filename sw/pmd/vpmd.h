@@ -34,6 +34,7 @@
 #define VPMD_RX_REFILL_THRESH 32     /* refill RX once this many slots are free */
 #define VPMD_TX_FREE_THRESH   32     /* reclaim TX when fewer free than burst+this */
 #define VPMD_NO_ID            0xFFFF /* end of a TX descriptor chain (chain_next) */
+#define VPMD_VDPA_CTRL_BYTES  8192u  /* vDPA shadow control queue: ring page + command page */
 
 /* Features the PMD implements (DESIGN §3 "Always"). */
 #define VPMD_SUPPORTED_FEATURES VIONIC_DEVICE_FEATURES
@@ -205,6 +206,10 @@ struct vionic_dev {
 	 * owns neither the data path nor the eventfds */
 	bool                 vdpa;
 	bool                 vdpa_irqs;
+	/* the control queue libvionic keeps for a frontend that answers its
+	 * driver's control commands itself (vionic_vdpa_set_queue_pairs) */
+	int                  vdpa_ctrl_fd;
+	uint8_t             *vdpa_ctrl_va;   /* VPMD_VDPA_CTRL_BYTES, or NULL */
 
 	/* MSI-X eventfds: 0 = config, 1 + vq = queue vq */
 	int                  irq_fd[VPMD_MAX_VQ + 1];

@@ -151,6 +151,50 @@ def test_jumbo_frames_over_merged_rx_buffers(core, tmp_path, seed):
             assert be.stats()["error"]["code"] == 0
 
 
+def test_two_queue_pairs_carry_flows_both_ways(core, tmp_path, seed):
+    """virtio-user with queues=2 on a device with two queue pairs: the
+    backend tells the device to use both (VQ_PAIRS_SET on its control ring),
+    inbound TCP/UDP flows spread over the two receive queues, and testpmd's
+    macswap replies leave on the queue pair each frame came in on."""
+    if core == "rtl":
+        pytest.skip("the RTL build has one queue pair (multiqueue RTL is not written yet)")
+    import socket
+
+    from scapy.layers.inet import TCP
+
+    rng = random.Random(seed)
+    wire = str(tmp_path / "wire.sock")
+    sock = str(tmp_path / "vu.sock")
+    with vionic.open(core, wire=f"unix:{wire}", start=False, queue_pairs=2) as dev:
+        with BackendThread(dev, sock) as be:
+            peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            peer.connect(wire)
+            peer.settimeout(60)
+            with DpdkTestpmd(virtio_user(sock, devargs="in_order=1,mrg_rxbuf=1,queues=2"),
+                             extra=("--rxq=2", "--txq=2")) as pmd:
+                pmd.cmd("set fwd macswap")
+                pmd.cmd("start")
+                out = [bytes(Ether(src="02:00:00:00:00:02", dst="02:00:00:00:00:01") /
+                             IP(src="198.18.0.1", dst="198.18.0.2") /
+                             (TCP if rng.random() < 0.5 else UDP)(
+                                 sport=rng.randrange(1024, 65536), dport=80) /
+                             rng.randbytes(rng.randint(0, 1000))) for _ in range(60)]
+                got = []
+                for f in out:
+                    peer.send(f)
+                    got.append(peer.recv(65536))
+                assert got == [f[6:12] + f[0:6] + f[12:] for f in out]
+                per_queue = [be.call(dev.read_reg, regs.VIONIC_REG_QSTATS_BASE +
+                                     regs.VIONIC_QSTATS_STRIDE * q +
+                                     regs.VIONIC_QSTAT_PACKETS_LO) for q in range(4)]
+            peer.close()
+    started = [m for m in be.lines if m.startswith("device started")]
+    assert started[-1].endswith("; 2 queue pairs"), started
+    rx0, tx0, rx1, tx1 = per_queue
+    assert rx0 + rx1 == 60 and rx0 > 0 and rx1 > 0, per_queue
+    assert (tx0, tx1) == (rx0, rx1), "each reply leaves on the pair its frame came in on"
+
+
 def test_rxonly_counts_what_the_device_delivered(core, tmp_path):
     """testpmd rxonly on a `gen:` wire: testpmd counts no more frames than
     the device put on its RX ring, and every frame the device took is either

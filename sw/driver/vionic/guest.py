@@ -176,17 +176,19 @@ def kvm_boots() -> bool:
 class Guest:
     """A QEMU guest with a virtio-net-pci NIC on vhost-user socket `sock`.
     mtu: the MTU the NIC offers (VIRTIO_NET_F_MTU; QEMU serves the virtio-net
-    config space, so pass the device's), or None for none offered."""
+    config space, so pass the device's), or None for none offered. queues:
+    queue pairs the NIC offers (VIRTIO_NET_F_MQ; at most the device's)."""
 
     def __init__(self, sock: str, mac: str, *, mem_mb: int = 512, boot_timeout: float = 40,
-                 mtu: int | None = None):
+                 mtu: int | None = None, queues: int = 1):
         k, initrd = build()
         self.accel = "kvm" if kvm_boots() else "tcg"
         # QEMU 7.2 under TCG crashes starting vhost with MSI-X (no irqfd:
         # msix_set_vector_notifiers, seen here); without MSI-X the guest
         # takes INTx and QEMU relays the call eventfds itself
-        vectors = "" if self.accel == "kvm" else ",vectors=0"
+        vectors = f",vectors={2 * queues + 2}" if self.accel == "kvm" else ",vectors=0"
         host_mtu = f",host_mtu={mtu}" if mtu else ""
+        mq = ",mq=on" if queues > 1 else ""
         self.argv = [
             "qemu-system-x86_64", "-accel", self.accel, "-m", str(mem_mb), "-smp", "1",
             "-nographic", "-nodefaults", "-serial", "stdio", "-kernel", str(k),
@@ -194,8 +196,9 @@ class Guest:
             "-object", f"memory-backend-memfd,id=mem,size={mem_mb}M,share=on",
             "-numa", "node,memdev=mem",
             "-chardev", f"socket,id=vu,path={sock}",
-            "-netdev", "vhost-user,id=n0,chardev=vu",
-            "-device", f"virtio-net-pci,netdev=n0,mac={mac},disable-legacy=on{vectors}{host_mtu}"]
+            "-netdev", f"vhost-user,id=n0,chardev=vu,queues={queues}",
+            "-device",
+            f"virtio-net-pci,netdev=n0,mac={mac},disable-legacy=on{vectors}{host_mtu}{mq}"]
         if self.accel == "kvm":
             self.argv += ["-cpu", "host"]
         self.p = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

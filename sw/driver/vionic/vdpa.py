@@ -18,8 +18,12 @@ Features offered: what the device offers, minus
 plus VHOST_USER_F_PROTOCOL_FEATURES.
 
 Life cycle: the device is started (reset, features, rings, DRIVER_OK) when
-every ring has its size and addresses, is started (a kick fd came after its
-last stop) and is enabled; GET_VRING_BASE
+the rings of queue pair 0 are live (size and addresses set, started: a kick
+fd came after their last stop, and enabled), with every other live ring;
+with VIRTIO_NET_F_MQ the device is then told, by a control command on a
+control ring of libvionic's (the front-end answers its driver's control
+queue itself), to use the pairs whose rings are live. A ring that turns
+live or dead while the device runs restarts it on the new set. GET_VRING_BASE
 suspends it and returns the device's own avail index (VQ_STATE); a
 front-end that hangs up leaves the device reset and its memory unmapped,
 and the next front-end is served.
@@ -44,7 +48,6 @@ from ._ext import lib as _lib
 from .device import Device, _check
 from .errors import InvalidArgument, VionicError
 
-NUM_RINGS = 2                        # one queue pair: receiveq 0, transmitq 1
 CONFIG_VECTOR = 0                    # MSI-X vector of device config changes ...
 RING_VECTOR0 = 1                     # ... ring q gets vector 1 + q
 SUSPEND_TIMEOUT_MS = 1000
@@ -96,8 +99,9 @@ class Session:
     protocol: int = 0
     owner: bool = False
     regions: list[Region] = field(default_factory=list)
-    rings: list[Ring] = field(default_factory=lambda: [Ring() for _ in range(NUM_RINGS)])
+    rings: list[Ring] = field(default_factory=list)   # receiveq 2k, transmitq 2k + 1
     running: bool = False
+    live: tuple[int, ...] = ()  # the rings the device runs
     status: int = 0          # SET_STATUS as written
 
 
@@ -113,7 +117,8 @@ class Backend:
         self.offered = self.info["device_features"] | (1 << vu.F_PROTOCOL_FEATURES)
         for bit in NOT_PASSED:
             self.offered &= ~(1 << bit)
-        self.s = Session()
+        self.nrings = 2 * self.info["max_queue_pairs"]
+        self.s = self._new_session()
         self.config_efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self.spare_efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)   # vectors with no call fd
         self.wake_r, self.wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -123,6 +128,9 @@ class Backend:
         self.relay.start()
         self.served = 0
         self.trace = bool(os.environ.get("VIONIC_VDPA_TRACE"))   # log every request
+
+    def _new_session(self) -> Session:
+        return Session(rings=[Ring() for _ in range(self.nrings)])
 
     # ---- libvionic -----------------------------------------------------------
     @property
@@ -200,7 +208,7 @@ class Backend:
                                "which were not offered")
         if not f & (1 << regs.VIRTIO_F_VERSION_1):
             raise RequestError("VERSION_1 not acked: legacy virtio is not supported")
-        if self.s.running:
+        if self.s.running and f != self.s.features:   # the same again: QEMU, per queue pair
             raise RequestError("features changed while the rings run")
         self.s.features = f
 
@@ -338,8 +346,9 @@ class Backend:
 
     # ---- rings -------------------------------------------------------------------
     def _ring(self, index: int) -> Ring:
-        if index >= NUM_RINGS:
-            raise RequestError(f"ring {index}: the device has {NUM_RINGS} (one queue pair)")
+        if index >= self.nrings:
+            raise RequestError(f"ring {index}: the device has {self.nrings} "
+                               f"({self.nrings // 2} queue pairs)")
         return self.s.rings[index]
 
     def _h_set_vring_num(self, msg):
@@ -378,11 +387,12 @@ class Backend:
         ring = self._ring(index)
         if enable and not ring.enabled:
             ring.enabled = True
-            self._maybe_start()
+            self._rings_changed(f"ring {index} enabled")
         elif not enable and ring.enabled:
             if self.s.running:
                 self._suspend_rings(f"ring {index} disabled")
             ring.enabled = False
+            self._maybe_start()       # on the rings still live
 
     def _ring_fd(self, msg, kind: str) -> tuple[Ring, int]:
         v = msg.u64()
@@ -408,7 +418,7 @@ class Backend:
         ring.started = True
         if not self.s.features & (1 << vu.F_PROTOCOL_FEATURES):
             ring.enabled = True   # without protocol features rings are enabled when started
-        self._maybe_start()
+        self._rings_changed(f"ring {msg.u64() & vu.VRING_IDX_MASK} started")
 
     def _h_set_vring_call(self, msg):
         ring, fd = self._ring_fd(msg, "SET_VRING_CALL")
@@ -423,20 +433,34 @@ class Backend:
         self._close(old)
 
     def _not_running(self, index: int, what: str) -> None:
-        if self.s.running:
+        if self.s.running and index in self.s.live:
             raise RequestError(f"{what} on ring {index} while it runs (GET_VRING_BASE first)")
 
     # ---- the device ------------------------------------------------------------
+    def _live(self) -> tuple[int, ...]:
+        """The rings ready to run: size and addresses set, started, enabled."""
+        return tuple(q for q, r in enumerate(self.s.rings)
+                     if r.num and r.addr_set and r.started and r.enabled)
+
     def _ready(self) -> bool:
         s = self.s
-        return (bool(s.regions) and bool(s.features) and
-                all(r.num and r.addr_set and r.started and r.enabled for r in s.rings))
+        return bool(s.regions) and bool(s.features) and {0, 1} <= set(self._live())
+
+    def _rings_changed(self, why: str) -> None:
+        """A ring turned live: start the device, or restart it with the ring."""
+        if self.s.running and self._live() != self.s.live:
+            self._suspend_rings(why)
+        self._maybe_start()
 
     def _maybe_start(self) -> None:
         if self.s.running or not self._ready():
             return
-        vqs = _ffi.new("struct vionic_vdpa_vq[]", NUM_RINGS)
+        live = self._live()
+        vqs = _ffi.new("struct vionic_vdpa_vq[]", self.nrings)
         for q, ring in enumerate(self.s.rings):
+            if q not in live:
+                vqs[q].size = 0          # stays disabled
+                continue
             n = ring.num
             desc, _ = self._translate(ring.desc, 16 * n, f"ring {q} descriptor table")
             avail, _ = self._translate(ring.avail, 6 + 2 * n, f"ring {q} avail ring")
@@ -448,27 +472,38 @@ class Backend:
             v.size, v.avail_idx, v.used_idx = n, ring.base, used_idx
             v.vector = RING_VECTOR0 + q
         features = self.s.features & ~(1 << vu.F_PROTOCOL_FEATURES)
+        if features >> regs.VIRTIO_NET_F_MQ & 1:
+            # the device's control queue is libvionic's (the front-end
+            # answers its driver's), whether the front-end took CTRL_VQ or not
+            features |= 1 << regs.VIRTIO_NET_F_CTRL_VQ
+        # the pairs in use: from pair 0 on, while both rings are live
+        pairs = next(p for p in range(self.nrings // 2 + 1)
+                     if p == self.nrings // 2 or not {2 * p, 2 * p + 1} <= set(live))
         with self.lock:
             self._set_irqs()
-            _check(_lib.vionic_vdpa_start(self._h, features, CONFIG_VECTOR, vqs, NUM_RINGS),
+            _check(_lib.vionic_vdpa_start(self._h, features, CONFIG_VECTOR, vqs, self.nrings),
                     "starting the device on the front-end's rings")
-            self.s.running = True
+            if features >> regs.VIRTIO_NET_F_MQ & 1:
+                _check(_lib.vionic_vdpa_set_queue_pairs(self._h, pairs),
+                        f"setting {pairs} queue pairs")
+            self.s.running, self.s.live = True, live
             self.needs_reset_logged = False
             # kicks that came before the device ran were dropped: one
             # doorbell per ring makes a kicked device look at its rings now
-            for q in range(NUM_RINGS):
+            for q in live:
                 self._kick(q)
         names = " ".join(regs.feature_name(b) for b in range(64) if features >> b & 1)
         self.log(f"device started: features {names}; rings "
-                 + ", ".join(f"{q}: {r.num} entries from {r.base}"
-                             for q, r in enumerate(self.s.rings)))
+                 + ", ".join(f"{q}: {self.s.rings[q].num} entries from {self.s.rings[q].base}"
+                             for q in live)
+                 + (f"; {pairs} queue pairs" if features >> regs.VIRTIO_NET_F_MQ & 1 else ""))
         self._wake_relay()
 
     def _set_irqs(self) -> None:
         fds = _ffi.new("int[]", [self.config_efd] + [
             r.call if r.call >= 0 else self.spare_efd for r in self.s.rings])
         with self.lock:
-            _check(_lib.vionic_vdpa_set_irqs(self._h, fds, 1 + NUM_RINGS),
+            _check(_lib.vionic_vdpa_set_irqs(self._h, fds, 1 + self.nrings),
                     "wiring the call eventfds to MSI-X vectors")
 
     def _suspend_rings(self, why: str) -> None:
@@ -476,12 +511,12 @@ class Backend:
         a, u = _ffi.new("uint16_t *"), _ffi.new("uint16_t *")
         with self.lock:
             _check(_lib.vionic_vdpa_suspend(self._h, SUSPEND_TIMEOUT_MS), "suspending")
-            for q, ring in enumerate(self.s.rings):
+            for q in self.s.live:
                 _check(_lib.vionic_vdpa_vq_state(self._h, q, a, u), "reading VQ_STATE")
-                ring.base = a[0]
+                self.s.rings[q].base = a[0]
             self.s.running = False
         self.log(f"device suspended ({why}): rings stopped at "
-                 + ", ".join(f"{q}: {r.base}" for q, r in enumerate(self.s.rings)))
+                 + ", ".join(f"{q}: {self.s.rings[q].base}" for q in self.s.live))
 
     def _stop_device(self, why: str) -> None:
         with self.lock:
@@ -501,7 +536,7 @@ class Backend:
         for ring in self.s.rings:
             for fd in (ring.kick, ring.call, ring.err):
                 self._close(fd)
-        self.s = Session()
+        self.s = self._new_session()
         self._wake_relay()
 
     @staticmethod

@@ -254,6 +254,12 @@ int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector
 /* SUSPEND: the device stops taking work and returns what it started; waits
  * (at most timeout_ms) until it says so. VQ_STATE is then exact. */
 int vionic_vdpa_suspend(vionic_dev *dev, int timeout_ms);
+/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET(n) on the device, for a frontend that
+ * answers its driver's control commands itself (QEMU's and DPDK's
+ * vhost-user frontends do, and give no control ring): vionic_vdpa_start
+ * with MQ and CTRL_VQ and no ring 2 * max_queue_pairs keeps a control ring
+ * of libvionic's on the device for it. Waits for the device's answer. */
+int vionic_vdpa_set_queue_pairs(vionic_dev *dev, uint16_t n);
 int vionic_vdpa_resume(vionic_dev *dev);
 /* VQ_STATE of virtqueue vq: the next avail entry the device has not
  * completed and the next used index it writes. */
