@@ -95,7 +95,7 @@ static void build_frame(struct vionic_dev *dev, uint8_t *f, uint16_t size)
  * back different. */
 static void prefill_pool(struct vionic_dev *dev, const uint8_t *tmpl, uint16_t size)
 {
-	struct vpmd_mempool *p = &dev->pool;
+	struct vpmd_mempool *p = &dev->pool[0];   /* the bench drives queue pair 0 */
 
 	for (uint32_t i = 0; i < p->top; i++)
 		memcpy(p->stack[i]->data, tmpl, size);
@@ -146,7 +146,7 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 				VIONIC_BENCH_TXONLY, modes[VIONIC_BENCH_TXONLY].name,
 				VIONIC_BENCH_RXONLY, modes[VIONIC_BENCH_RXONLY].name,
 				VIONIC_BENCH_LOOP, modes[VIONIC_BENCH_LOOP].name);
-	maxf = vpmd_max_frame(dev) < dev->pool.room ? vpmd_max_frame(dev) : dev->pool.room;
+	maxf = vpmd_max_frame(dev) < dev->pool[0].room ? vpmd_max_frame(dev) : dev->pool[0].room;
 	if (mode != VIONIC_BENCH_RXONLY && (size < VIONIC_MIN_FRAME || size > maxf))
 		return vpmd_err(size < VIONIC_MIN_FRAME ? VIONIC_ETOOSMALL : VIONIC_ETOOBIG,
 				"frame size %u: use %d..%u", size, VIONIC_MIN_FRAME, maxf);

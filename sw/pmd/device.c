@@ -284,6 +284,12 @@ static int bringup(struct vionic_dev *dev)
 		if ((r = vpmd_vq_setup(dev, vq)))
 			return r;
 	}
+	if (dev->ctrl) {
+		struct vpmd_vq *cq = &dev->vq[2 * dev->max_qp];
+		cq->msix_vector = VIRTIO_MSI_NO_VECTOR;   /* answers are polled for */
+		if ((r = vpmd_vq_setup(dev, cq)))
+			return r;
+	}
 	/* step 7: fill the receive queues (no notification before DRIVER_OK) */
 	for (unsigned q = 0; q < 2u * dev->nb_qp; q += 2)
 		vpmd_rx_refill(dev, &dev->vq[q], false);
@@ -361,9 +367,9 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 	if (!c.nb_queue_pairs)
 		c.nb_queue_pairs = 1;
 	if (c.nb_queue_pairs > VPMD_MAX_QP || c.nb_queue_pairs > dev->max_qp)
-		return vpmd_err(VIONIC_EQUEUE, "%u queue pairs requested; this device and "
-				"libvionic drive %u (multiqueue is not implemented yet); use 1",
-				c.nb_queue_pairs, VPMD_MAX_QP < dev->max_qp ? VPMD_MAX_QP : dev->max_qp);
+		return vpmd_err(VIONIC_EQUEUE, "%u queue pairs requested; this device has %u%s; "
+				"use 1..%u", c.nb_queue_pairs, dev->max_qp,
+				dev->max_qp == 1 ? " (no VIRTIO_NET_F_MQ)" : "", dev->max_qp);
 	default_ring = dev->max_ring < VPMD_DEFAULT_RING ? dev->max_ring : VPMD_DEFAULT_RING;
 	if (!c.rx_ring_size)
 		c.rx_ring_size = default_ring;
@@ -390,9 +396,13 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 				c.nb_mbufs, 1u << 24);
 	if (!c.features)
 		c.features = VPMD_SUPPORTED_FEATURES & dev->device_features;
+	if (c.nb_queue_pairs > 1 && (c.features & VIONIC_MQ_FEATURES) != VIONIC_MQ_FEATURES)
+		return vpmd_err(VIONIC_EFEATURE, "%u queue pairs need VIRTIO_NET_F_MQ and CTRL_VQ "
+				"in features", c.nb_queue_pairs);
 
 	/* the same layout keeps the DMA memory (and mbufs the caller holds) */
 	reuse = dev->dma_va && dev->conf.nb_queue_pairs == c.nb_queue_pairs &&
+		dev->conf.features == c.features &&
 		dev->conf.rx_ring_size == c.rx_ring_size &&
 		dev->conf.tx_ring_size == c.tx_ring_size &&
 		dev->conf.nb_mbufs == c.nb_mbufs && dev->conf.mbuf_size == c.mbuf_size;
@@ -406,12 +416,15 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 		release_inflight(dev);
 	dev->conf = c;
 	dev->nb_qp = c.nb_queue_pairs;
+	dev->ctrl = (c.features >> VIRTIO_NET_F_CTRL_VQ) & 1;
 	dev->state = VPMD_ST_OPEN;
 
 	if (!reuse) {
 		off = 0;
 		for (unsigned q = 0; q < 2u * c.nb_queue_pairs; q++)
 			off += vpmd_vq_ring_bytes(q & 1 ? c.tx_ring_size : c.rx_ring_size);
+		if (dev->ctrl)   /* its ring, then a page for the command */
+			off += vpmd_vq_ring_bytes(VPMD_CTRL_RING) + 4096;
 		total = off + vpmd_mempool_bytes(c.nb_mbufs, c.mbuf_size) + VPMD_DMA_GUARD;
 		if ((r = vpmd_dma_alloc(dev, total)))
 			goto fail;
@@ -423,7 +436,17 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 				goto fail;
 			off += vpmd_vq_ring_bytes(sz);
 		}
-		if ((r = vpmd_mempool_init(dev, off, c.nb_mbufs, c.mbuf_size)))
+		if (dev->ctrl) {
+			struct vpmd_vq *cq = &dev->vq[2 * dev->max_qp];
+			vpmd_vq_layout(dev, cq, (uint16_t)(2 * dev->max_qp), VPMD_CTRL_RING, off);
+			if ((r = vpmd_vq_alloc_meta(cq)))
+				goto fail;
+			off += vpmd_vq_ring_bytes(VPMD_CTRL_RING);
+			dev->ctrl_buf = dev->dma_va + off;
+			dev->ctrl_buf_iova = dev->dma_iova + off;
+			off += 4096;
+		}
+		if ((r = vpmd_mempool_init(dev, off, c.nb_mbufs, c.mbuf_size, c.nb_queue_pairs)))
 			goto fail;
 	}
 	for (unsigned q = 0; q < 2u * c.nb_queue_pairs; q++) {
@@ -431,6 +454,8 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 		vq->packets = vq->bytes = vq->nombuf = vq->ring_full = vq->doorbells = vq->errors = 0;
 		vpmd_vq_reset(vq);
 	}
+	if (dev->ctrl)
+		vpmd_vq_reset(&dev->vq[2 * dev->max_qp]);
 	if ((r = irq_setup(dev, 1 + 2u * c.nb_queue_pairs)))
 		goto fail;
 	if ((r = bringup(dev)))
@@ -468,6 +493,13 @@ static int driver_ok(struct vionic_dev *dev)
 
 	if ((r = vpmd_set_driver_ok(dev)))
 		return r;
+	if (dev->nb_qp > 1) {   /* the device starts with one pair in use */
+		const uint8_t cmd[4] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+					 (uint8_t)dev->nb_qp, (uint8_t)(dev->nb_qp >> 8) };
+		if ((r = vpmd_ctrl_cmd(dev, &dev->vq[2 * dev->max_qp], dev->ctrl_buf,
+				       dev->ctrl_buf_iova, cmd, sizeof(cmd), VPMD_CTRL_TIMEOUT_MS)))
+			return r;
+	}
 	dev->state = VPMD_ST_STARTED;
 	/* now the RX buffers posted at configure may be announced */
 	for (unsigned q = 0; q < 2u * dev->nb_qp; q += 2)
@@ -498,6 +530,8 @@ static int reset_rings(struct vionic_dev *dev)
 	release_inflight(dev);
 	for (unsigned q = 0; q < 2u * dev->nb_qp; q++)
 		vpmd_vq_reset(&dev->vq[q]);
+	if (dev->ctrl)
+		vpmd_vq_reset(&dev->vq[2 * dev->max_qp]);
 	return r;
 }
 

@@ -36,7 +36,8 @@ static inline uint32_t rx_ol_flags(const struct vionic_mbuf *m)
 static uint16_t rx_burst_mrg(struct vionic_dev *dev, struct vpmd_vq *vq,
 			     struct vionic_mbuf **pkts, uint16_t n)
 {
-	const uint32_t maxlen = dev->pool.mbuf_size;
+	struct vpmd_mempool *mine = vpmd_qp_pool(dev, vq->index / 2);
+	const uint32_t maxlen = mine->mbuf_size;
 	uint16_t left = vpmd_used_count(vq, vq->size), nb = 0;
 	uint64_t bytes = 0;
 
@@ -65,7 +66,7 @@ static uint16_t rx_burst_mrg(struct vionic_dev *dev, struct vpmd_vq *vq,
 			left--;
 			if (VPMD_UNLIKELY(!s || bad || !len || len > maxlen)) {
 				if (s)   /* the rest of a bad frame is consumed too */
-					vpmd_mempool_put_bulk(&dev->pool, &s, 1);
+					vpmd_mbuf_put(dev, mine, &s, 1);
 				bad = true;
 				continue;
 			}
@@ -78,7 +79,7 @@ static uint16_t rx_burst_mrg(struct vionic_dev *dev, struct vpmd_vq *vq,
 		}
 		if (VPMD_UNLIKELY(bad || m->pkt_len < VPMD_ETH_HLEN)) {
 			vq->errors++;
-			vpmd_mbuf_put_chains(&dev->pool, &m, 1);
+			vpmd_mbuf_put_chains(dev, mine, &m, 1);
 			continue;
 		}
 		m->ol_flags = rx_ol_flags(m);
@@ -95,7 +96,7 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	struct vpmd_vq *vq;
 	uint16_t cnt, i, nb = 0;
 	uint64_t bytes = 0;
-	const uint32_t maxlen = dev->pool.mbuf_size;
+	const uint32_t maxlen = dev->pool[0].mbuf_size;
 
 	if (VPMD_UNLIKELY(qp >= dev->nb_qp || dev->state != VPMD_ST_STARTED))
 		return 0;
@@ -118,7 +119,7 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 			continue;
 		if (VPMD_UNLIKELY(len < VIONIC_NET_HDR_LEN + VPMD_ETH_HLEN || len > maxlen)) {
 			vq->errors++;
-			vpmd_mempool_put_bulk(&dev->pool, &m, 1);
+			vpmd_mbuf_put(dev, vpmd_qp_pool(dev, qp), &m, 1);
 			continue;
 		}
 		m->len = (uint16_t)(len - VIONIC_NET_HDR_LEN);
@@ -248,7 +249,7 @@ static inline void tx_hdr(const struct vionic_mbuf *m)
 static bool tx_post_chain(struct vionic_dev *dev, struct vpmd_vq *vq, struct vionic_mbuf *m,
 			  uint16_t slot, uint64_t *bytes)
 {
-	const struct vpmd_mempool *p = &dev->pool;
+	const struct vpmd_mempool *p = &dev->pool[0];   /* the same IOVA delta for all */
 	unsigned ndesc = 1;
 	uint16_t head, id;
 
@@ -315,7 +316,7 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 		id = vpmd_id_get(vq);
 		d = &vq->desc[id];
 		vq->cookie[id] = m;
-		VPMD_SET(d->addr, vpmd_mbuf_hdr_iova(&dev->pool, m));
+		VPMD_SET(d->addr, vpmd_mbuf_hdr_iova(&dev->pool[0], m));
 		VPMD_SET(d->len, (uint32_t)m->len + VIONIC_NET_HDR_LEN);
 		VPMD_SET(d->flags, 0);
 		VPMD_SET(d->next, 0);
@@ -371,7 +372,11 @@ uint32_t vionic_mempool_avail(vionic_dev *dev)
 	if (dev->state != VPMD_ST_OPEN)
 		for (unsigned q = 1; q < 2u * dev->nb_qp; q += 2)
 			vpmd_tx_reclaim(dev, &dev->vq[q], dev->vq[q].size);
-	return dev->pool.top;
+	uint32_t n = 0;
+	for (unsigned k = 0; k < dev->nb_pools || k == 0; k++)
+		n += dev->pool[k].top + atomic_load_explicit(&dev->pool[k].nreturned,
+							     memory_order_relaxed);
+	return n;
 }
 
 uint32_t vionic_mempool_on_rings(vionic_dev *dev)
@@ -411,12 +416,12 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 		if (stride < len[i])
 			return vpmd_err(VIONIC_EINVAL, "frame %u is %u bytes but the stride is only "
 					"%zu", i, len[i], stride);
-		if ((len[i] + dev->pool.room - 1u) / dev->pool.room > dev->vq[2 * qp + 1].size)
+		if ((len[i] + dev->pool[0].room - 1u) / dev->pool[0].room > dev->vq[2 * qp + 1].size)
 			return vpmd_err(VIONIC_ETOOBIG, "frame %u is %u bytes: %u mbufs of %u, more "
 					"descriptors than the %u-entry TX ring has; use larger mbufs "
 					"or a larger ring", i, len[i],
-					(len[i] + dev->pool.room - 1u) / dev->pool.room,
-					dev->pool.room, dev->vq[2 * qp + 1].size);
+					(len[i] + dev->pool[0].room - 1u) / dev->pool[0].room,
+					dev->pool[0].room, dev->vq[2 * qp + 1].size);
 		if (ol_flags && (ol_flags[i] & VIONIC_MBUF_F_TX_L4_MASK)) {
 			struct vcsum_l4 l4;
 
@@ -439,23 +444,19 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 			vpmd_tx_reclaim(dev, vq, vq->size);
 		if (want > vq->nb_free)
 			want = vq->nb_free;
-		if (want > dev->pool.top)
-			want = dev->pool.top;
-		if (!want)
-			break;
-		if (vionic_mbuf_alloc_bulk(dev, m, want))
+		if (!want || !(want = vpmd_mbuf_alloc_upto(vpmd_qp_pool(dev, qp), m, want)))
 			break;
 		for (i = 0; i < want; i++) {
 			const uint8_t *src = buf + (size_t)(done + i) * stride;
 			/* larger than an mbuf: a chain (the mempool may run short) */
 			if (vionic_mbuf_append(dev, m[i], src, len[done + i])) {
-				vionic_mbuf_free_bulk(dev, m + i, want - i);
+				vpmd_mbuf_put_chains(dev, vpmd_qp_pool(dev, qp), m + i, want - i);
 				want = i;
 				break;
 			}
 			if (ol_flags && (ol_flags[done + i] & VIONIC_MBUF_F_TX_L4_MASK) &&
 			    (r = vionic_tx_csum_prepare(m[i]))) {   /* headers past one mbuf */
-				vionic_mbuf_free_bulk(dev, m, want);
+				vpmd_mbuf_put_chains(dev, vpmd_qp_pool(dev, qp), m, want);
 				return done ? (int)done : r;
 			}
 		}
@@ -463,7 +464,7 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 			break;
 		sent = vionic_tx_burst(dev, qp, m, (uint16_t)want);
 		if (sent < want)
-			vionic_mbuf_free_bulk(dev, m + sent, want - sent);
+			vpmd_mbuf_put_chains(dev, vpmd_qp_pool(dev, qp), m + sent, want - sent);
 		done += sent;
 		got = sent;
 		if (got < want)
@@ -513,7 +514,7 @@ int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
 				ol_flags[done] = m[i]->ol_flags;
 			len[done++] = (uint16_t)l;
 		}
-		vionic_mbuf_free_bulk(dev, m, got);
+		vpmd_mbuf_put_chains(dev, vpmd_qp_pool(dev, qp), m, got);
 		/* the mbufs just freed go straight back to their descriptors:
 		 * the ring is full again when this call returns */
 		if (got)

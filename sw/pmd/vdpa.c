@@ -17,10 +17,7 @@
  * the next, in a memfd of libvionic's mapped at an IOVA above any
  * guest-physical address. */
 #define CTRL_IOVA     0xFFFF000000000000ull
-#define CTRL_RING     4
 #define CTRL_CMD_OFF  4096u
-#define CTRL_ACK_OFF  (CTRL_CMD_OFF + 64u)
-#define CTRL_TIMEOUT_MS 1000
 static int vdpa_owned(struct vionic_dev *dev, const char *fn)
 {
 	if (!dev)
@@ -110,13 +107,13 @@ static int ctrl_setup(struct vionic_dev *dev)
 	dev->vdpa_ctrl_fd = fd;
 	dev->vdpa_ctrl_va = va;
 	vq->index = (uint16_t)(2 * dev->max_qp);
-	vq->size = CTRL_RING;
-	vq->mask = CTRL_RING - 1;
+	vq->size = VPMD_CTRL_RING;
+	vq->mask = VPMD_CTRL_RING - 1;
 	vq->desc = (struct vring_desc *)va;
-	vq->avail = (struct vring_avail *)(va + VRING_DESC_BYTES(CTRL_RING));
+	vq->avail = (struct vring_avail *)(va + VRING_DESC_BYTES(VPMD_CTRL_RING));
 	vq->used = (struct vring_used *)(va + 2048);
 	vq->desc_iova = CTRL_IOVA;
-	vq->avail_iova = CTRL_IOVA + VRING_DESC_BYTES(CTRL_RING);
+	vq->avail_iova = CTRL_IOVA + VRING_DESC_BYTES(VPMD_CTRL_RING);
 	vq->used_iova = CTRL_IOVA + 2048;
 	vq->msix_vector = VIRTIO_MSI_NO_VECTOR;
 	if ((r = vpmd_vq_setup(dev, vq)))
@@ -127,40 +124,15 @@ static int ctrl_setup(struct vionic_dev *dev)
 
 int vionic_vdpa_set_queue_pairs(vionic_dev *dev, uint16_t n)
 {
-	struct vpmd_vq *vq;
-	uint8_t *cmd;
-	int64_t deadline;
+	const uint8_t cmd[4] = { VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+				 (uint8_t)n, (uint8_t)(n >> 8) };
 
 	vpmd_err_clear();
 	if (!dev || !dev->vdpa || !dev->vdpa_ctrl_va)
 		return vpmd_err(VIONIC_ESTATE, "vionic_vdpa_set_queue_pairs: the device was not "
 				"started with VIRTIO_NET_F_MQ and CTRL_VQ for a frontend");
-	vq = &dev->vq[2 * dev->max_qp];
-	cmd = dev->vdpa_ctrl_va + CTRL_CMD_OFF;
-	cmd[0] = VIRTIO_NET_CTRL_MQ;
-	cmd[1] = VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET;
-	memcpy(cmd + 2, &n, 2);
-	dev->vdpa_ctrl_va[CTRL_ACK_OFF] = 0xFF;
-	vq->desc[0] = (struct vring_desc){ CTRL_IOVA + CTRL_CMD_OFF, 4, VRING_DESC_F_NEXT, 1 };
-	vq->desc[1] = (struct vring_desc){ CTRL_IOVA + CTRL_ACK_OFF, 1, VRING_DESC_F_WRITE, 0 };
-	vq->avail->ring[vq->avail_idx & vq->mask] = 0;
-	vq->avail_idx++;
-	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
-	vpmd_vq_kick(dev, vq);
-	deadline = vpmd_mono_ms() + CTRL_TIMEOUT_MS;
-	while (vpmd_used_idx(vq) != vq->avail_idx) {
-		if (vpmd_mono_ms() > deadline)
-			return vpmd_err(VIONIC_ETIMEDOUT, "the device did not answer "
-					"VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET within %d ms",
-					CTRL_TIMEOUT_MS);
-		struct timespec ts = { 0, 20000 };
-		nanosleep(&ts, NULL);
-	}
-	vq->used_cons = vq->avail_idx;
-	if (dev->vdpa_ctrl_va[CTRL_ACK_OFF] != VIRTIO_NET_OK)
-		return vpmd_err(VIONIC_EINVAL, "the device refused %u queue pairs (it has %u)",
-				n, dev->max_qp);
-	return 0;
+	return vpmd_ctrl_cmd(dev, &dev->vq[2 * dev->max_qp], dev->vdpa_ctrl_va + CTRL_CMD_OFF,
+			     CTRL_IOVA + CTRL_CMD_OFF, cmd, sizeof(cmd), VPMD_CTRL_TIMEOUT_MS);
 }
 
 int vionic_vdpa_start(vionic_dev *dev, uint64_t features, uint16_t config_vector,

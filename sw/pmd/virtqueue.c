@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vpmd.h"
 
@@ -91,7 +92,8 @@ void vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq)
 		return;
 	for (uint16_t i = 0; i < vq->size; i++) {
 		if (vq->cookie[i]) {
-			vpmd_mbuf_put_chains(&dev->pool, &vq->cookie[i], 1);
+			vpmd_mbuf_put_chains(dev, vpmd_qp_pool(dev, vq->index / 2),
+					     &vq->cookie[i], 1);
 			vq->cookie[i] = NULL;
 		}
 	}
@@ -174,12 +176,14 @@ int vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq)
  * (none before DRIVER_OK: §3.1.1 forbids notifications then). */
 void vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
 {
-	struct vpmd_mempool *p = &dev->pool;
+	struct vpmd_mempool *p = vpmd_qp_pool(dev, vq->index / 2);
 	struct vionic_mbuf **take;
 	unsigned n = vq->nb_free, i;
 	uint16_t idx = vq->avail_idx;
 	const uint32_t blen = p->mbuf_size;
 
+	if (n > p->top)
+		vpmd_mempool_drain(p);
 	if (n > p->top) {
 		vq->nombuf += n - p->top;
 		n = p->top;
@@ -215,6 +219,7 @@ void vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick)
  * order (the bench and tx_burst take them out again in that order). */
 void vpmd_tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq, unsigned max)
 {
+	struct vpmd_mempool *mine = vpmd_qp_pool(dev, vq->index / 2);
 	struct vionic_mbuf *done[64];
 	unsigned cnt = vpmd_used_count(vq, max), k = 0;
 	uint32_t len;
@@ -228,14 +233,47 @@ void vpmd_tx_reclaim(struct vionic_dev *dev, struct vpmd_vq *vq, unsigned max)
 		if (VPMD_UNLIKELY(m->next != NULL)) {   /* a chain: its other ids too */
 			for (uint16_t x = vq->chain_next[id]; x != VPMD_NO_ID; x = vq->chain_next[x])
 				vpmd_id_put(vq, x);
-			vpmd_mbuf_put_chains(&dev->pool, &m, 1);
+			vpmd_mbuf_put_chains(dev, mine, &m, 1);
 			continue;
 		}
 		done[k++] = m;
 		if (k == sizeof(done) / sizeof(done[0])) {
-			vpmd_mempool_put_bulk(&dev->pool, done, k);
+			vpmd_mbuf_put(dev, mine, done, k);
 			k = 0;
 		}
 	}
-	vpmd_mempool_put_bulk(&dev->pool, done, k);
+	vpmd_mbuf_put(dev, mine, done, k);
+}
+
+int vpmd_ctrl_cmd(struct vionic_dev *dev, struct vpmd_vq *vq, uint8_t *buf, uint64_t buf_iova,
+		  const void *cmd, unsigned len, int timeout_ms)
+{
+	int64_t deadline = vpmd_mono_ms() + timeout_ms;
+	uint16_t head = 0;
+
+	if (len > VPMD_CTRL_ACK_OFF)
+		return vpmd_err(VIONIC_EINVAL, "a control command of %u bytes; at most %u", len,
+				VPMD_CTRL_ACK_OFF);
+	memcpy(buf, cmd, len);
+	buf[VPMD_CTRL_ACK_OFF] = 0xFF;
+	vq->desc[0] = (struct vring_desc){ buf_iova, len, VRING_DESC_F_NEXT, 1 };
+	vq->desc[1] = (struct vring_desc){ buf_iova + VPMD_CTRL_ACK_OFF, 1, VRING_DESC_F_WRITE, 0 };
+	vq->avail->ring[vq->avail_idx & vq->mask] = head;
+	vq->avail_idx++;
+	__atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELEASE);
+	vpmd_vq_kick(dev, vq);
+	while (vpmd_used_idx(vq) != vq->avail_idx) {
+		if (vpmd_mono_ms() > deadline)
+			return vpmd_err(VIONIC_ETIMEDOUT, "the device did not answer a control "
+					"command (class %u, command %u) within %d ms",
+					((const uint8_t *)cmd)[0], len > 1 ? ((const uint8_t *)cmd)[1] : 0,
+					timeout_ms);
+		struct timespec ts = { 0, 20000 };
+		nanosleep(&ts, NULL);
+	}
+	vq->used_cons = vq->avail_idx;
+	return __atomic_load_n(&buf[VPMD_CTRL_ACK_OFF], __ATOMIC_ACQUIRE) == VIRTIO_NET_OK ? 0 :
+	       vpmd_err(VIONIC_EPROTO, "the device answered VIRTIO_NET_ERR to a control command "
+			"(class %u, command %u)", ((const uint8_t *)cmd)[0],
+			len > 1 ? ((const uint8_t *)cmd)[1] : 0);
 }

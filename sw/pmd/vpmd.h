@@ -20,7 +20,7 @@
 #include "vionic/regs.h"
 #include "vionic/virtio.h"
 
-#define VPMD_MAX_QP           1        /* queue pairs the PMD's data path drives (no MQ yet) */
+#define VPMD_MAX_QP           VIONIC_MAX_QUEUE_PAIRS   /* queue pairs the data path drives */
 #define VPMD_MAX_VQ           VIONIC_MAX_VQS   /* virtqueues a vDPA frontend may run */
 #define VPMD_HEADROOM         64       /* frame data starts here in each buffer */
 #define VPMD_ETH_HLEN         14       /* shortest frame; MTU + this is the longest */
@@ -36,8 +36,9 @@
 #define VPMD_NO_ID            0xFFFF /* end of a TX descriptor chain (chain_next) */
 #define VPMD_VDPA_CTRL_BYTES  8192u  /* vDPA shadow control queue: ring page + command page */
 
-/* Features the PMD implements (DESIGN §3 "Always"). */
-#define VPMD_SUPPORTED_FEATURES VIONIC_DEVICE_FEATURES
+/* Features the PMD implements: what every core offers, and multiqueue with
+ * the control queue where a device has several queue pairs. */
+#define VPMD_SUPPORTED_FEATURES (VIONIC_DEVICE_FEATURES | VIONIC_MQ_FEATURES)
 
 #define VPMD_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define VPMD_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -65,6 +66,14 @@ static inline int64_t vpmd_mono_ms(void)
 }
 
 /* ---- mempool ------------------------------------------------------------ */
+/* One pool per queue pair, each a slice of the mbufs, so that the thread of
+ * each pair allocates and frees with no lock. An mbuf's idx names its pool
+ * (idx >> VPMD_POOL_SHIFT). One freed by a thread that does not own its pool
+ * (another pair's, or any thread but the pair's own when there are several
+ * pairs) is handed back to the pool's `returned` list with one atomic
+ * exchange per run of mbufs; the owner takes them when its stack runs short. */
+#define VPMD_POOL_SHIFT 24
+#define VPMD_POOL_MASK  ((1u << VPMD_POOL_SHIFT) - 1)
 struct vpmd_mempool {
 	struct vionic_mbuf  *mbufs;   /* metadata, host memory */
 	struct vionic_mbuf **stack;   /* LIFO of free mbufs */
@@ -75,13 +84,15 @@ struct vpmd_mempool {
 	uint16_t             mbuf_size;
 	uint8_t             *base;    /* first buffer (host VA) */
 	uint64_t             iova_delta;  /* IOVA minus host VA of every buffer */
+	struct vionic_mbuf *_Atomic returned;   /* handed back by other threads (next) */
+	_Atomic uint32_t     nreturned;
 };
 
 /* Where an mbuf's frame starts when it leaves the pool: after the full
  * headroom, so the virtio_net_hdr fits just before it. */
 static inline uint8_t *vpmd_mbuf_data(const struct vpmd_mempool *p, uint32_t idx)
 {
-	return p->base + (uint64_t)idx * p->stride + VPMD_HEADROOM;
+	return p->base + (uint64_t)(idx & VPMD_POOL_MASK) * p->stride + VPMD_HEADROOM;
 }
 
 /* What a descriptor points at: the IOVA of the header before m->data. */
@@ -91,18 +102,34 @@ static inline uint64_t vpmd_mbuf_hdr_iova(const struct vpmd_mempool *p,
 	return (uint64_t)(uintptr_t)(m->data - VIONIC_NET_HDR_LEN) + p->iova_delta;
 }
 
+/* The owner takes back what other threads handed back. */
+static inline void vpmd_mempool_drain(struct vpmd_mempool *p)
+{
+	struct vionic_mbuf *l = atomic_exchange_explicit(&p->returned, NULL, memory_order_acquire);
+	uint32_t k = 0;
+
+	for (; l && p->top < p->n; k++) {
+		struct vionic_mbuf *nx = l->next;
+		l->next = NULL;
+		p->stack[p->top++] = l;
+		l = nx;
+	}
+	if (k)
+		atomic_fetch_sub_explicit(&p->nreturned, k, memory_order_relaxed);
+}
+
 /* The n mbufs on top of the free stack, in the order they were freed (the
- * caller checked p->top >= n). The list stays valid until the next put. */
+ * caller checked p->top >= n, after vpmd_mempool_drain). The list stays
+ * valid until the next put. */
 static inline struct vionic_mbuf **vpmd_mempool_take(struct vpmd_mempool *p, unsigned n)
 {
 	p->top -= n;
 	return &p->stack[p->top];
 }
 
-/* The one way back into the pool: from the application, TX completions,
- * RX drops and ring teardown. */
-static inline void vpmd_mempool_put_bulk(struct vpmd_mempool *p, struct vionic_mbuf *const *m,
-					 unsigned n)
+/* Onto the owner's stack (its own thread). */
+static inline void vpmd_mempool_push(struct vpmd_mempool *p, struct vionic_mbuf *const *m,
+				     unsigned n)
 {
 	if (VPMD_UNLIKELY(n > p->n - p->top))
 		n = p->n - p->top;   /* double free: never overflow the stack */
@@ -111,23 +138,20 @@ static inline void vpmd_mempool_put_bulk(struct vpmd_mempool *p, struct vionic_m
 	p->top += n;
 }
 
-/* Whole chains back into the pool (every segment); a lone mbuf, the usual
- * case, costs one test. */
-static inline void vpmd_mbuf_put_chains(struct vpmd_mempool *p, struct vionic_mbuf *const *m,
-					unsigned n)
+/* From another thread: linked by `next`, published with one exchange. */
+static inline void vpmd_mempool_hand_back(struct vpmd_mempool *p, struct vionic_mbuf *const *m,
+					  unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		if (VPMD_UNLIKELY(m[i]->next != NULL)) {
-			vpmd_mempool_put_bulk(p, m, i);
-			for (; i < n; i++)
-				for (struct vionic_mbuf *s = m[i], *nx; s; s = nx) {
-					nx = s->next;
-					vpmd_mempool_put_bulk(p, &s, 1);
-				}
-			return;
-		}
-	}
-	vpmd_mempool_put_bulk(p, m, n);
+	struct vionic_mbuf *old;
+
+	for (unsigned i = 0; i + 1 < n; i++)
+		m[i]->next = m[i + 1];
+	old = atomic_load_explicit(&p->returned, memory_order_relaxed);
+	do
+		m[n - 1]->next = old;
+	while (!atomic_compare_exchange_weak_explicit(&p->returned, &old, m[0],
+						     memory_order_release, memory_order_relaxed));
+	atomic_fetch_add_explicit(&p->nreturned, n, memory_order_relaxed);
 }
 
 /* ---- split virtqueue ---------------------------------------------------- */
@@ -174,7 +198,8 @@ struct vpmd_pci_caps {
 struct vionic_dev {
 	/* data path first */
 	struct vpmd_vq       vq[VPMD_MAX_VQ];
-	struct vpmd_mempool  pool;
+	struct vpmd_mempool  pool[VPMD_MAX_QP];   /* one per queue pair */
+	uint16_t             nb_pools;
 	int                  state;
 	uint16_t             nb_qp;
 
@@ -194,6 +219,11 @@ struct vionic_dev {
 
 	/* configuration in effect */
 	struct vionic_conf   conf;
+	/* the control queue (VIRTIO_NET_F_CTRL_VQ): vq[2 * max_qp], its command
+	 * buffer in the DMA memory */
+	bool                 ctrl;
+	uint8_t             *ctrl_buf;
+	uint64_t             ctrl_buf_iova;
 
 	/* DMA memory */
 	int                  dma_fd;
@@ -222,6 +252,60 @@ struct vionic_dev {
 	char                 netdev_ifname[16];
 	void               (*netdev_stop)(struct vionic_netdev *nd, struct vionic_netdev_stats *st);
 };
+
+static inline struct vpmd_mempool *vpmd_pool_of(struct vionic_dev *dev,
+						const struct vionic_mbuf *m)
+{
+	return &dev->pool[m->idx >> VPMD_POOL_SHIFT];
+}
+
+/* The one way back into the pools, for lone mbufs (no chains): from the
+ * thread of the queue pair that owns pool `mine` (NULL: a thread of no
+ * pair, e.g. the application's). With one pair every mbuf is pool 0's and
+ * one thread drives the device. */
+static inline void vpmd_mbuf_put(struct vionic_dev *dev, struct vpmd_mempool *mine,
+				 struct vionic_mbuf *const *m, unsigned n)
+{
+	if (VPMD_LIKELY(dev->nb_pools <= 1)) {
+		vpmd_mempool_push(&dev->pool[0], m, n);
+		return;
+	}
+	for (unsigned i = 0, j; i < n; i = j) {   /* runs of one pool */
+		struct vpmd_mempool *p = vpmd_pool_of(dev, m[i]);
+		for (j = i + 1; j < n && vpmd_pool_of(dev, m[j]) == p; j++)
+			;
+		if (p == mine)
+			vpmd_mempool_push(p, m + i, j - i);
+		else
+			vpmd_mempool_hand_back(p, m + i, j - i);
+	}
+}
+
+/* Whole chains back (every segment); a lone mbuf, the usual case, costs
+ * one test. */
+static inline void vpmd_mbuf_put_chains(struct vionic_dev *dev, struct vpmd_mempool *mine,
+					struct vionic_mbuf *const *m, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (VPMD_UNLIKELY(m[i]->next != NULL)) {
+			vpmd_mbuf_put(dev, mine, m, i);
+			for (; i < n; i++)
+				for (struct vionic_mbuf *s = m[i], *nx; s; s = nx) {
+					nx = s->next;
+					s->next = NULL;
+					vpmd_mbuf_put(dev, mine, &s, 1);
+				}
+			return;
+		}
+	}
+	vpmd_mbuf_put(dev, mine, m, n);
+}
+
+/* The pool of the thread that polls queue pair qp. */
+static inline struct vpmd_mempool *vpmd_qp_pool(struct vionic_dev *dev, unsigned qp)
+{
+	return &dev->pool[qp < dev->nb_pools ? qp : 0];
+}
 
 /* 0, or VIONIC_ESTATE (with a message naming fn) when a netdev forwards the
  * device and the caller is not its thread: the life-cycle and non-burst
@@ -252,7 +336,7 @@ static inline uint16_t vpmd_rx_max_frame(const struct vionic_dev *dev)
 {
 	unsigned f = dev->mtu + VPMD_ETH_HLEN;
 
-	return f < dev->pool.room || vpmd_mrg_rxbuf(dev) ? (uint16_t)f : dev->pool.room;
+	return f < dev->pool[0].room || vpmd_mrg_rxbuf(dev) ? (uint16_t)f : dev->pool[0].room;
 }
 
 /* ---- pci.c ----------------------------------------------------------- */
@@ -273,7 +357,10 @@ int  vpmd_set_driver_ok(struct vionic_dev *dev);
 /* ---- dma.c / mempool.c --------------------------------------------------- */
 int  vpmd_dma_alloc(struct vionic_dev *dev, uint64_t size);
 void vpmd_dma_free(struct vionic_dev *dev);
-int  vpmd_mempool_init(struct vionic_dev *dev, uint64_t off, uint32_t n, uint16_t mbuf_size);
+int  vpmd_mempool_init(struct vionic_dev *dev, uint64_t off, uint32_t n, uint16_t mbuf_size,
+		       unsigned pools);
+/* Up to n mbufs from pool p (its own thread); returns how many. */
+unsigned vpmd_mbuf_alloc_upto(struct vpmd_mempool *p, struct vionic_mbuf **m, unsigned n);
 void vpmd_mempool_fini(struct vionic_dev *dev);
 uint64_t vpmd_mempool_bytes(uint32_t n, uint16_t mbuf_size);
 
@@ -373,5 +460,14 @@ void vpmd_vq_release_all(struct vionic_dev *dev, struct vpmd_vq *vq);
 int  vpmd_vq_setup(struct vionic_dev *dev, struct vpmd_vq *vq);  /* program + enable */
 int  vpmd_vq_kick(struct vionic_dev *dev, struct vpmd_vq *vq);
 void vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick);
+/* The control queue: a ring of VPMD_CTRL_RING entries and a buffer with the
+ * command at 0 and the ack byte at VPMD_CTRL_ACK_OFF. vpmd_ctrl_cmd sends one
+ * command (descriptors 0 and 1) and waits up to timeout_ms for the answer:
+ * 0 for VIRTIO_NET_OK, VIONIC_EPROTO for VIRTIO_NET_ERR. */
+#define VPMD_CTRL_RING        4
+#define VPMD_CTRL_ACK_OFF     64u
+#define VPMD_CTRL_TIMEOUT_MS  1000
+int  vpmd_ctrl_cmd(struct vionic_dev *dev, struct vpmd_vq *vq, uint8_t *buf, uint64_t buf_iova,
+		   const void *cmd, unsigned len, int timeout_ms);
 
 #endif /* VPMD_H */

@@ -108,7 +108,8 @@ class Device:
             self._dev = pdev[0]
             if start:
                 self.configure(rx_ring_size=rx_ring_size, tx_ring_size=tx_ring_size,
-                               nb_mbufs=nb_mbufs, mbuf_size=mbuf_size, features=features)
+                               nb_mbufs=nb_mbufs, mbuf_size=mbuf_size, features=features,
+                               queue_pairs=queue_pairs or 1)
                 self.start()
         except BaseException:
             self.close()
@@ -126,7 +127,9 @@ class Device:
                   queue_pairs: int = 1) -> None:
         """Brings the device up to FEATURES_OK with rings and mempool set up.
         Ring sizes are powers of two up to info()['max_ring_size']; 0 (and
-        nb_mbufs=0, mbuf_size=0, features=0) takes libvionic's default."""
+        nb_mbufs=0, mbuf_size=0, features=0) takes libvionic's default.
+        queue_pairs: how many to drive (up to info()['max_queue_pairs']); each
+        may be polled by a thread of its own."""
         fields = {"nb_queue_pairs": queue_pairs, "rx_ring_size": rx_ring_size,
                   "tx_ring_size": tx_ring_size, "nb_mbufs": nb_mbufs, "mbuf_size": mbuf_size,
                   "features": features}
@@ -431,8 +434,9 @@ def open(uri: str, **kwargs) -> Device:
     "sink", "gen:SIZE", "unix:PATH", "tap:IFNAME[@NETNS]", "pcap:FILE".
     "sim:PATH" connects to a running device server; "vfio:BDF" a board. Keyword arguments: start,
     rx_ring_size, tx_ring_size, nb_mbufs, mbuf_size, features; for a device
-    it starts, mtu= (up to 9000 on the RTL), queue_pairs= (the model's; more than
-    one offers MQ and CTRL_VQ; the RTL has one) and pcap= (a
+    it starts, mtu= (up to 9000 on the RTL), queue_pairs= (the server's, and how
+    many libvionic drives: more than one offers MQ and CTRL_VQ; the model takes
+    up to 8, the RTL 1) and pcap= (a
     capture of every frame on the wire, both ways); for "rtl" also trace=
     (an FST waveform file) and dma_latency= (host memory latency, cycles).
     """

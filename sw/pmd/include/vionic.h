@@ -127,8 +127,13 @@ struct vionic_mbuf {
 #define VIONIC_MBUF_F_RX_L4_CKSUM_GOOD (1u << 8)
 
 struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev);
-/* Allocates n or nothing; returns 0 or VIONIC_ENOMEM. */
+/* Allocates n or nothing; returns 0 or VIONIC_ENOMEM. With several queue
+ * pairs each has a pool of its own, used by the thread that polls that pair
+ * (no locks): vionic_mbuf_alloc and _alloc_bulk take from queue pair 0's,
+ * _alloc_bulk_qp from qp's. An mbuf may be freed by any thread: one that
+ * does not poll its pair hands it back to that pair's pool. */
 int  vionic_mbuf_alloc_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n);
+int  vionic_mbuf_alloc_bulk_qp(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **m, unsigned n);
 /* Free whole chains (every segment). */
 void vionic_mbuf_free(vionic_dev *dev, struct vionic_mbuf *m);
 void vionic_mbuf_free_bulk(vionic_dev *dev, struct vionic_mbuf **m, unsigned n);
