@@ -120,6 +120,31 @@
 #define VIRTIO_NET_CTRL_MAC             1
 #define VIRTIO_NET_CTRL_MQ              4
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0      /* data: le16 pairs, 1..max_virtqueue_pairs */
+#define VIRTIO_NET_CTRL_MQ_RSS_CONFIG   1      /* data: struct virtio_net_rss_config */
+
+/* RSS (VIRTIO_NET_F_RSS, §5.1.6.5.7), offered with VIONIC_MQ_FEATURES by the
+ * model. RSS_CONFIG (le32 hash_types, le16 indirection_table_mask, le16
+ * unclassified_queue, le16 indirection_table[mask + 1], le16 max_tx_vq, u8
+ * hash_key_length, the key) is taken when its length is exact, mask + 1 is
+ * a power of two up to VIONIC_RSS_TABLE_LEN, every queue (0-based receiveq)
+ * and max_tx_vq - 1 are below max_virtqueue_pairs, the key is 1..40 bytes and
+ * the hash types are supported; then receive steering is RSS until the next
+ * VQ_PAIRS_SET (automatic steering again). The hash is Toeplitz over, in
+ * packet order, source and destination address and, for TCP or UDP with its
+ * type enabled (IPv4: not a fragment), source and destination port; IPv4 or
+ * IPv6 alone when only that type applies (IPv6 with an extension header:
+ * addresses only); a frame with no type that applies (not IP, after at most
+ * one 802.1Q tag, or a header beyond the frame) goes to unclassified_queue,
+ * the others to indirection_table[hash & mask]. */
+#define VIONIC_RSS_KEY_SIZE             40
+#define VIONIC_RSS_TABLE_LEN            128
+#define VIRTIO_NET_RSS_HASH_TYPE_IPv4   (1u << 0)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPv4  (1u << 1)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDPv4  (1u << 2)
+#define VIRTIO_NET_RSS_HASH_TYPE_IPv6   (1u << 3)
+#define VIRTIO_NET_RSS_HASH_TYPE_TCPv6  (1u << 4)
+#define VIRTIO_NET_RSS_HASH_TYPE_UDPv6  (1u << 5)
+#define VIONIC_RSS_HASH_TYPES           0x3Fu  /* the six above (no _EX types) */
 
 /* ---- Device defaults shared by every core ----------------------------- */
 #define VIONIC_DEFAULT_MTU              1500
@@ -132,11 +157,12 @@
 /* Queue pairs a device may have (DESIGN §2: receiveq k = 2k, transmitq k =
  * 2k+1, controlq = 2N). A device with N > 1 offers VIONIC_MQ_FEATURES too:
  * the model when started with --queue-pairs N; the RTL not yet (its build
- * has one queue pair). */
+ * has one queue pair); the model offers VIONIC_RSS_FEATURES with them. */
 #define VIONIC_MAX_QUEUE_PAIRS          8
 #define VIONIC_MAX_VQS                  (2 * VIONIC_MAX_QUEUE_PAIRS + 1)
 #define VIONIC_MQ_FEATURES \
 	((1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_NET_F_CTRL_VQ))
+#define VIONIC_RSS_FEATURES             (1ULL << VIRTIO_NET_F_RSS)   /* the model's, with MQ */
 #define VIONIC_MIN_FRAME                60      /* wire frame bytes, no FCS */
 #define VIONIC_NET_HDR_LEN              12      /* virtio_net_hdr with VERSION_1 */
 /* VIRTIO_NET_F_MRG_RXBUF: the virtio header and the frame are one byte

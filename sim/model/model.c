@@ -105,6 +105,13 @@ struct model {
 	uint64_t offered;          /* device_feature */
 	uint16_t pairs_active;     /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; 1 after reset */
 	uint8_t flow_pair[FLOW_SLOTS];   /* by flow hash: 1 + the pair that last sent it, 0 none */
+	struct {                   /* RSS_CONFIG in effect (on: instead of automatic steering) */
+		uint8_t on, key_len;
+		uint32_t types;
+		uint16_t mask, unclassified;
+		uint16_t table[VIONIC_RSS_TABLE_LEN];
+		uint8_t key[VIONIC_RSS_KEY_SIZE];
+	} rss;
 	struct vq q[VIONIC_MAX_VQS];
 	/* vendor block */
 	uint32_t err_code, err_queue, err_desc;
@@ -145,6 +152,7 @@ static void model_reset_all(struct model *m)
 	m->suspended = 0;
 	m->pairs_active = 1;
 	memset(m->flow_pair, 0, sizeof(m->flow_pair));
+	memset(&m->rss, 0, sizeof(m->rss));
 	for (int i = 0; i < VIONIC_MAX_VQS; i++)
 		queue_init(&m->q[i]);
 	m->err_code = m->err_queue = m->err_desc = 0;
@@ -464,10 +472,86 @@ static void flow_note(struct model *m, const uint8_t *f, uint32_t len, uint16_t 
 		m->flow_pair[h % FLOW_SLOTS] = (uint8_t)(pair + 1);
 }
 
-/* The receiveq of a frame: that of the transmitq that last sent its flow,
- * else one by its flow hash; frames that are no TCP/UDP flow, receiveq 0. */
+/* Toeplitz hash (Microsoft RSS): for each bit of the input from the most
+ * significant of its first byte, XOR in the 32 bits of the key at that bit
+ * position when the bit is set. */
+static uint32_t toeplitz(const uint8_t *key, unsigned key_len, const uint8_t *in, unsigned n)
+{
+	uint32_t h = 0, window = 0;
+	unsigned next = 0;   /* key bytes shifted into the window */
+
+	for (; next < 4; next++)
+		window = window << 8 | (next < key_len ? key[next] : 0);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t nb = next < key_len ? key[next] : 0;
+		next++;
+		for (int b = 7; b >= 0; b--) {
+			if (in[i] >> b & 1)
+				h ^= window;
+			window = window << 1 | (uint32_t)(nb >> b & 1);
+		}
+	}
+	return h;
+}
+
+/* The RSS hash of a frame by the hash types in effect (regs.h has the
+ * rule); -1 when no type applies. */
+static int64_t rss_hash(const struct model *m, const uint8_t *f, uint32_t len)
+{
+	uint8_t in[36];
+	unsigned off = 14, n;
+	uint16_t et;
+	int l4_ok = 0;
+
+	if (len < 14)
+		return -1;
+	et = (uint16_t)(f[12] << 8 | f[13]);
+	if (et == 0x8100 && len >= 18) {
+		et = (uint16_t)(f[16] << 8 | f[17]);
+		off = 18;
+	}
+	const uint8_t *ip = f + off;
+	const uint32_t t = m->rss.types;
+	if (et == 0x0800 && len >= off + 20 && ip[0] >> 4 == 4 && (ip[0] & 0xF) >= 5) {
+		unsigned ihl = (ip[0] & 0xFu) * 4, l4 = off + ihl;
+		int frag = (ip[6] << 8 | ip[7]) & 0x3FFF;
+		memcpy(in, ip + 12, 8);
+		n = 8;
+		if (!frag && len >= l4 + 4 && ((ip[9] == 6 && (t & VIRTIO_NET_RSS_HASH_TYPE_TCPv4)) ||
+		    (ip[9] == 17 && (t & VIRTIO_NET_RSS_HASH_TYPE_UDPv4)))) {
+			memcpy(in + 8, f + l4, 4);
+			n = 12;
+			l4_ok = 1;
+		}
+		if (!l4_ok && !(t & VIRTIO_NET_RSS_HASH_TYPE_IPv4))
+			return -1;
+	} else if (et == 0x86DD && len >= off + 40 && ip[0] >> 4 == 6) {
+		unsigned l4 = off + 40;
+		memcpy(in, ip + 8, 32);
+		n = 32;
+		if (len >= l4 + 4 && ((ip[6] == 6 && (t & VIRTIO_NET_RSS_HASH_TYPE_TCPv6)) ||
+		    (ip[6] == 17 && (t & VIRTIO_NET_RSS_HASH_TYPE_UDPv6)))) {
+			memcpy(in + 32, f + l4, 4);
+			n = 36;
+			l4_ok = 1;
+		}
+		if (!l4_ok && !(t & VIRTIO_NET_RSS_HASH_TYPE_IPv6))
+			return -1;
+	} else {
+		return -1;
+	}
+	return toeplitz(m->rss.key, m->rss.key_len, in, n);
+}
+
+/* The receiveq of a frame. RSS: by the indirection table. Automatic
+ * steering: that of the transmitq that last sent its flow, else one by its
+ * flow hash; frames that are no TCP/UDP flow, receiveq 0. */
 static int rx_steer(struct model *m, const uint8_t *f, uint32_t len)
 {
+	if (m->rss.on) {
+		int64_t h = rss_hash(m, f, len);
+		return 2 * (h < 0 ? m->rss.unclassified : m->rss.table[h & m->rss.mask]);
+	}
 	if (m->pairs_active == 1)
 		return 0;
 	int64_t h = flow_hash(f, len);
@@ -839,22 +923,67 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 }
 
 /* ---- control queue (VIRTIO_NET_F_CTRL_VQ) -------------------------------------- */
-#define CTRL_MAX_CMD 64        /* command bytes taken (class, command, data); more: ERR */
+/* command bytes taken (class, command, data): the largest RSS_CONFIG; more: ERR */
+#define CTRL_MAX_CMD (2 + 10 + 2 * VIONIC_RSS_TABLE_LEN + 3 + VIONIC_RSS_KEY_SIZE)
+
+static uint16_t get16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* VIRTIO_NET_CTRL_MQ_RSS_CONFIG (data d, n bytes), checked as regs.h says. */
+static uint8_t rss_config(struct model *m, const uint8_t *d, uint32_t n)
+{
+	uint32_t types;
+	uint16_t mask, tx;
+
+	if (n < 8)
+		return VIRTIO_NET_ERR;
+	memcpy(&types, d, 4);
+	mask = get16(d + 4);
+	const uint32_t entries = (uint32_t)mask + 1, tail = 8 + 2 * entries;
+	if ((entries & mask) || entries > VIONIC_RSS_TABLE_LEN || n < tail + 3 ||
+	    (types & ~VIONIC_RSS_HASH_TYPES) || get16(d + 6) >= m->pairs)
+		return VIRTIO_NET_ERR;
+	tx = get16(d + tail);
+	const uint8_t key_len = d[tail + 2];
+	if (!tx || tx > m->pairs || !key_len || key_len > VIONIC_RSS_KEY_SIZE ||
+	    n != tail + 3 + key_len)
+		return VIRTIO_NET_ERR;
+	for (uint32_t i = 0; i < entries; i++)
+		if (get16(d + 8 + 2 * i) >= m->pairs)
+			return VIRTIO_NET_ERR;
+	m->rss.types = types;
+	m->rss.mask = mask;
+	m->rss.unclassified = get16(d + 6);
+	for (uint32_t i = 0; i < entries; i++)
+		m->rss.table[i] = get16(d + 8 + 2 * i);
+	m->rss.key_len = key_len;
+	memcpy(m->rss.key, d + tail + 3, key_len);
+	m->rss.on = 1;
+	m->pairs_active = tx;
+	return VIRTIO_NET_OK;
+}
 
 /* Executes a command (class, command, data as read); returns its ack. */
 static uint8_t ctrl_exec(struct model *m, const uint8_t *c, uint32_t len)
 {
-	uint16_t n;
-
-	if (len == 4 && c[0] == VIRTIO_NET_CTRL_MQ && c[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
+	if (len < 2 || c[0] != VIRTIO_NET_CTRL_MQ)
+		return VIRTIO_NET_ERR;   /* a class this device does not offer */
+	if (c[1] == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && len == 4 &&
 	    (m->features & (1ULL << VIRTIO_NET_F_MQ))) {
-		memcpy(&n, c + 2, 2);
+		uint16_t n = get16(c + 2);
 		if (n >= 1 && n <= m->pairs) {
 			m->pairs_active = n;
+			m->rss.on = 0;   /* automatic steering again */
 			return VIRTIO_NET_OK;
 		}
 	}
-	return VIRTIO_NET_ERR;   /* malformed, or a class this device does not offer */
+	if (c[1] == VIRTIO_NET_CTRL_MQ_RSS_CONFIG && (m->features & (1ULL << VIRTIO_NET_F_RSS)))
+		return rss_config(m, c + 2, len - 2);
+	return VIRTIO_NET_ERR;   /* malformed */
 }
 
 /* Runs the commands posted on the control queue (2 * pairs), in order. A
@@ -1272,6 +1401,11 @@ static uint32_t m_bar_read(void *core, uint32_t off, unsigned size)
 		memcpy(b + VIRTIO_NET_CFG_MAC, m->conf.mac, 6);
 		put16(b + VIRTIO_NET_CFG_STATUS, m->link_up ? VIRTIO_NET_S_LINK_UP : 0);
 		put16(b + VIRTIO_NET_CFG_MAX_VQ_PAIRS, m->pairs);
+		if (m->offered & VIONIC_RSS_FEATURES) {
+			b[VIRTIO_NET_CFG_RSS_KEY_SIZE] = VIONIC_RSS_KEY_SIZE;
+			put16(b + VIRTIO_NET_CFG_RSS_TABLE_LEN, VIONIC_RSS_TABLE_LEN);
+			put32(b + VIRTIO_NET_CFG_HASH_TYPES, VIONIC_RSS_HASH_TYPES);
+		}
 		put16(b + VIRTIO_NET_CFG_MTU, m->conf.mtu);
 		put32(b + VIRTIO_NET_CFG_SPEED, VIONIC_DEFAULT_SPEED);
 		b[VIRTIO_NET_CFG_DUPLEX] = VIRTIO_NET_DUPLEX_FULL;
@@ -1320,7 +1454,8 @@ static int m_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **c
 	m->pairs = conf->queue_pairs ? conf->queue_pairs : 1;
 	m->nq = m->pairs > 1 ? 2 * m->pairs + 1 : 2;
 	m->nvectors = VIONIC_MSIX_VECTORS(m->pairs);
-	m->offered = VIONIC_DEVICE_FEATURES | (m->pairs > 1 ? VIONIC_MQ_FEATURES : 0);
+	m->offered = VIONIC_DEVICE_FEATURES |
+		     (m->pairs > 1 ? VIONIC_MQ_FEATURES | VIONIC_RSS_FEATURES : 0);
 	m->t0 = vsrv_now_ns();
 	m->link_up = 1;
 	model_reset_all(m);

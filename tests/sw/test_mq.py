@@ -108,7 +108,13 @@ def _collect(drv, want: int) -> dict[int, list[bytes]]:
         for qp in range(PAIRS):
             got[qp] += [f for _, f, _ in drv.received_frames(qp)]
         return sum(map(len, got.values())) >= want
-    assert wait_for(poll, 10.0), f"{sum(map(len, got.values()))} of {want} frames came back"
+    def counters(q: int) -> tuple[int, int]:
+        base = regs.VIONIC_REG_QSTATS_BASE + regs.VIONIC_QSTATS_STRIDE * q
+        return (drv.dev.read_reg(base + regs.VIONIC_QSTAT_PACKETS_LO),
+                drv.dev.read_reg(base + regs.VIONIC_QSTAT_DROPS))
+    assert wait_for(poll, 10.0), (
+        f"{sum(map(len, got.values()))} of {want} frames came back; (packets, drops) by "
+        f"virtqueue {[counters(q) for q in range(2 * PAIRS)]}")
     return got
 
 

@@ -50,10 +50,12 @@ class Ring:
     def post(self, head: int) -> None:
         struct.pack_into("<H", self.mem, self.avail + 4 + 2 * (self.avail_idx & self.mask), head)
         self.avail_idx = (self.avail_idx + 1) & 0xFFFF
-        struct.pack_into("<H", self.mem, self.avail + 2, self.avail_idx)
+        # one 2-byte store: struct.pack_into zeroes its field before it
+        # writes it, and the device may read avail.idx in between
+        self.mem[self.avail + 2:self.avail + 4] = self.avail_idx.to_bytes(2, "little")
 
     def set_avail_flags(self, flags: int) -> None:
-        struct.pack_into("<H", self.mem, self.avail, flags)
+        self.mem[self.avail:self.avail + 2] = flags.to_bytes(2, "little")   # one store, as post
 
     def used_idx(self) -> int:
         return struct.unpack_from("<H", self.mem, self.used + 2)[0]
