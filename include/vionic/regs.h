@@ -131,8 +131,8 @@
 #define VIONIC_MAX_QUEUE_SIZE           1024    /* queue_size reads this */
 /* Queue pairs a device may have (DESIGN §2: receiveq k = 2k, transmitq k =
  * 2k+1, controlq = 2N). A device with N > 1 offers VIONIC_MQ_FEATURES too:
- * the model when started with --queue-pairs N; the RTL not yet (its build
- * has one queue pair). */
+ * the model when started with --queue-pairs N; the RTL built with
+ * NUM_QUEUE_PAIRS N (the simulated server's build has one pair). */
 #define VIONIC_MAX_QUEUE_PAIRS          8
 #define VIONIC_MAX_VQS                  (2 * VIONIC_MAX_QUEUE_PAIRS + 1)
 #define VIONIC_MQ_FEATURES \
