@@ -10,7 +10,7 @@ HW_VERILATOR := $(PY) -m vionic.rtl verilator
 .PHONY: hw-lint hw-synth hw-test hw-bench hw-all
 
 ## verilator --lint-only -Wall on the whole core, DATA_WIDTH 64, 128 and 512, and as the
-## simulated device server builds it (MAX_MTU 9000) (no waivers)
+## simulated device server builds it (MAX_MTU 9000), and with 4 queue pairs (no waivers)
 hw-lint:
 	@for w in 64 128 512; do \
 	  echo "verilator --lint-only -Wall vionic_core DATA_WIDTH=$$w"; \
@@ -19,6 +19,8 @@ hw-lint:
 	@echo "verilator --lint-only -Wall vionic_core DATA_WIDTH=512 MAX_MTU=9000 RX_FIFO_BYTES=32768"
 	@$(HW_VERILATOR) --lint-only -Wall -GDATA_WIDTH=512 -GMAX_MTU=9000 -GRX_FIFO_BYTES=32768 \
 	  --top-module vionic_core $(HW_RTL)
+	@echo "verilator --lint-only -Wall vionic_core DATA_WIDTH=512 NUM_QUEUE_PAIRS=4"
+	@$(HW_VERILATOR) --lint-only -Wall -GDATA_WIDTH=512 -GNUM_QUEUE_PAIRS=4 --top-module vionic_core $(HW_RTL)
 	@echo "hw-lint: clean"
 
 ## yosys generic + synth_xilinx, DATA_WIDTH 64 and 512, resource table

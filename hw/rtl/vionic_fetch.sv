@@ -28,6 +28,7 @@ module vionic_fetch #(
     parameter int DATA_WIDTH     = 64,   // DMA data width in bits
     parameter int ADDR_WIDTH     = 64,   // address width
     parameter bit IS_RX          = 0,    // 1: receive queue (descriptors must be device-writable)
+    parameter bit CTRL           = 0,    // 1: control queue (readable descriptors, then writable ones; IS_RX unused)
     parameter int RING_BATCH     = 32,   // avail entries per DMA read (max)
     parameter int DESC_BATCH     = 8,    // descriptors per run read (max)
     parameter int HEAD_DEPTH     = 64,   // head index FIFO entries
@@ -73,6 +74,7 @@ module vionic_fetch #(
     output      logic [ADDR_WIDTH-1:0]           m_seg_addr,
     output      logic [31:0]                     m_seg_len,
     output      logic [15:0]                     m_seg_idx,      // descriptor index of the segment (error reports)
+    output      logic                            m_seg_write,    // the segment is device-writable
     output      logic                            m_chain_valid,
     input  wire logic                            m_chain_ready,
     output      logic [15:0]                     m_chain_head,
@@ -424,7 +426,8 @@ module vionic_fetch #(
     logic [32:0]  total_sum;
     logic [15:0]  chain_nseg_new;
     logic [15:0]  chain_limit;
-    logic         desc_has_next, next_out_of_range, desc_wrong_dir, desc_zero_len, chain_too_long;
+    logic         desc_has_next, next_out_of_range, desc_write, desc_wrong_dir, desc_zero_len, chain_too_long;
+    logic         walk_write;   // CTRL: the chain walked has had a writable descriptor
     logic         desc_fault, desc_accept;
     logic         chains_s_valid, chains_s_ready, segs_s_valid, segs_s_ready;
     logic [$clog2(MAX_CHAIN_SEGS)+1:0] segs_count;
@@ -451,7 +454,9 @@ module vionic_fetch #(
         chain_limit       = (q_size < 16'(MAX_CHAIN_SEGS)) ? q_size : 16'(MAX_CHAIN_SEGS);
         desc_has_next     = (desc_flags & vionic_pkg::VRING_DESC_F_NEXT) != 0;
         next_out_of_range = desc_has_next && (desc_next >= q_size);
-        desc_wrong_dir    = ((desc_flags & vionic_pkg::VRING_DESC_F_WRITE) != 0) != IS_RX;
+        desc_write        = (desc_flags & vionic_pkg::VRING_DESC_F_WRITE) != 0;
+        // the control queue's direction may change once, readable to writable
+        desc_wrong_dir    = CTRL ? (walk_active && walk_write && !desc_write) : (desc_write != IS_RX);
         desc_zero_len     = (desc_len == 0);
         chain_too_long    = desc_has_next && (chain_nseg_new >= chain_limit);
         desc_fault        = next_out_of_range || desc_wrong_dir || desc_zero_len || chain_too_long;
@@ -463,11 +468,23 @@ module vionic_fetch #(
     assign descs_m_ready = desc_accept && !walk_active;
 
     // a whole chain waits here until its record is pushed: MAX_CHAIN_SEGS entries
-    vionic_fifo #(.WIDTH(ADDR_WIDTH + 32 + 16), .DEPTH(MAX_CHAIN_SEGS)) u_segs (
-        .clk(clk), .rst(rst || clear), .s_valid(segs_s_valid), .s_ready(segs_s_ready),
-        .s_data({desc[63:0], desc_len, desc_idx}),
-        .m_valid(m_seg_valid), .m_ready(m_seg_ready), .m_data({m_seg_addr, m_seg_len, m_seg_idx}),
-        .count(segs_count));
+    // (the control queue keeps each segment's direction too)
+    generate
+        if (CTRL) begin : g_segs_dir
+            vionic_fifo #(.WIDTH(ADDR_WIDTH + 32 + 16 + 1), .DEPTH(MAX_CHAIN_SEGS)) u_segs (
+                .clk(clk), .rst(rst || clear), .s_valid(segs_s_valid), .s_ready(segs_s_ready),
+                .s_data({desc[63:0], desc_len, desc_idx, desc_write}),
+                .m_valid(m_seg_valid), .m_ready(m_seg_ready),
+                .m_data({m_seg_addr, m_seg_len, m_seg_idx, m_seg_write}), .count(segs_count));
+        end else begin : g_segs
+            vionic_fifo #(.WIDTH(ADDR_WIDTH + 32 + 16), .DEPTH(MAX_CHAIN_SEGS)) u_segs (
+                .clk(clk), .rst(rst || clear), .s_valid(segs_s_valid), .s_ready(segs_s_ready),
+                .s_data({desc[63:0], desc_len, desc_idx}),
+                .m_valid(m_seg_valid), .m_ready(m_seg_ready), .m_data({m_seg_addr, m_seg_len, m_seg_idx}),
+                .count(segs_count));
+            assign m_seg_write = IS_RX;
+        end
+    endgenerate
     vionic_fifo #(.WIDTH(16 + 32 + 16), .DEPTH(CHAIN_DEPTH)) u_chains (
         .clk(clk), .rst(rst || clear), .s_valid(chains_s_valid), .s_ready(chains_s_ready),
         .s_data({desc_head, chain_total_new, chain_nseg_new}),
@@ -481,6 +498,7 @@ module vionic_fetch #(
             walk_idx          <= '0;
             walk_total        <= '0;
             walk_nseg         <= '0;
+            walk_write        <= 1'b0;
             chain_read_wanted <= 1'b0;
             chain_read_idx    <= '0;
             chain_desc_valid  <= 1'b0;
@@ -498,6 +516,7 @@ module vionic_fetch #(
                     walk_idx          <= desc_next;
                     walk_total        <= chain_total_new;
                     walk_nseg         <= chain_nseg_new;
+                    walk_write        <= desc_write;
                     chain_read_wanted <= 1'b1;
                     chain_read_idx    <= desc_next;
                 end else begin

@@ -107,6 +107,16 @@ package vionic_pkg;
     localparam int unsigned VIRTIO_NET_F_HASH_REPORT        = 57;
     localparam int unsigned VIRTIO_NET_F_RSS                = 60;
 
+    // the features a device of more than one queue pair offers too: MQ | CTRL_VQ
+    localparam logic [63:0] VIONIC_MQ_FEATURES = 64'h0000_0000_0042_0000;
+    localparam int unsigned VIONIC_MAX_QUEUE_PAIRS = 8;
+
+    // ---- control queue (regs.h) ----
+    localparam logic [7:0]  VIRTIO_NET_OK                   = 8'd0;
+    localparam logic [7:0]  VIRTIO_NET_ERR                  = 8'd1;
+    localparam logic [7:0]  VIRTIO_NET_CTRL_MQ              = 8'd4;
+    localparam logic [7:0]  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET = 8'd0;
+
     // VERSION_1 | ACCESS_PLATFORM | MAC | MTU | STATUS | NOTIFICATION_DATA | CSUM | GUEST_CSUM | MRG_RXBUF
     localparam logic [63:0] VIONIC_DEVICE_FEATURES          = 64'h0000_0043_0001_802B;
 
@@ -243,12 +253,8 @@ package vionic_pkg;
     // its width, field by field (Yosys takes no $bits of a type; lint checks the ports)
     localparam int unsigned META_BITS = 16 + 16 + 8 + 16 + 16 + 1 + STAGES * STAGE_COUNTERS;
 
-    // Sources of the DMA write engine in vionic_core (round robin).
-    typedef enum logic [1:0] {
-        WR_SRC_RX_DATA = 2'd0,     // RX frame data (stream)
-        WR_SRC_RX_USED = 2'd1,     // RX used ring (inline)
-        WR_SRC_TX_USED = 2'd2      // TX used ring (inline)
-    } wr_src_t;
+    // the control queue takes this many command bytes (class, command, data); more: VIRTIO_NET_ERR
+    localparam int unsigned CTRL_MAX_CMD = 64;
 
     /* verilator lint_on UNUSEDPARAM */
 

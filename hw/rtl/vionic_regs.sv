@@ -27,7 +27,7 @@
 
 module vionic_regs #(
     parameter int          NUM_QP     = 1,                                // queue pairs
-    parameter int          NQ         = 2 * NUM_QP,                       // virtqueues (derived, do not override)
+    parameter int          NQ         = (NUM_QP > 1) ? 2 * NUM_QP + 1 : 2, // virtqueues, the control queue last (derived, do not override)
     parameter int          MAX_QSIZE  = vionic_pkg::VIONIC_MAX_QUEUE_SIZE, // queue_size read after select
     parameter logic [47:0] MAC        = vionic_pkg::VIONIC_DEFAULT_MAC,   // MAC address, first octet in bits 47:40
     parameter int          MAX_MTU    = vionic_pkg::VIONIC_DEFAULT_MTU,   // largest MTU register value (MAX_MTU register)

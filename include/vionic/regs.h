@@ -149,15 +149,17 @@
 /* ---- Device defaults shared by every core ----------------------------- */
 #define VIONIC_DEFAULT_MTU              1500
 #define VIONIC_MIN_MTU                  68
-/* Largest MTU the model offers: virtio-net's 16-bit mtu field, and a
- * frame plus virtio header in one 16-bit-sized mbuf (no MRG_RXBUF yet). */
+/* Largest MTU the model offers: a frame plus virtio header within the
+ * 16-bit lengths of virtio-net's mtu field and of an mbuf (MRG_RXBUF
+ * spreads a frame over smaller buffers). */
 #define VIONIC_MAX_MTU                  (65535 - 12 - 14)
 #define VIONIC_DEFAULT_SPEED            10000   /* Mb/s reported in device cfg */
 #define VIONIC_MAX_QUEUE_SIZE           1024    /* queue_size reads this */
 /* Queue pairs a device may have (DESIGN §2: receiveq k = 2k, transmitq k =
  * 2k+1, controlq = 2N). A device with N > 1 offers VIONIC_MQ_FEATURES too:
- * the model when started with --queue-pairs N; the RTL not yet (its build
- * has one queue pair); the model offers VIONIC_RSS_FEATURES with them. */
+ * the model when started with --queue-pairs N; the RTL built with
+ * NUM_QUEUE_PAIRS N (the simulated server's build has one pair). The model
+ * offers VIONIC_RSS_FEATURES with them. */
 #define VIONIC_MAX_QUEUE_PAIRS          8
 #define VIONIC_MAX_VQS                  (2 * VIONIC_MAX_QUEUE_PAIRS + 1)
 #define VIONIC_MQ_FEATURES \

@@ -8,6 +8,8 @@ import pytest
 JUMBO = {"MAX_MTU": 9000, "RX_FIFO_BYTES": 32768}
 CORE512 = {"DATA_WIDTH": 512, "IMPL": 2, **JUMBO}
 CORE64 = {"DATA_WIDTH": 64, "IMPL": 2, **JUMBO}
+# several queue pairs and the control queue (tb_mq)
+CORE512_MQ = {**CORE512, "NUM_QUEUE_PAIRS": 4}
 
 
 @pytest.fixture(scope="session")
@@ -114,3 +116,24 @@ def blocks64():
 @pytest.mark.parametrize("name", ["test_dma_rd", "test_dma_wr", "test_fetch"])
 def test_blocks(blocks64, name):
     hwsim.run(blocks64, "tb_blocks", BLOCKS, "tb_blocks", name)
+
+
+@pytest.fixture(scope="session")
+def core512_mq():
+    return hwsim.build("vionic_core", CORE512_MQ)
+
+
+MQ_TESTS = [
+    "test_mq_config",
+    "test_mq_tx",
+    "test_mq_rx_one_pair_active",
+    "test_ctrl_commands",
+    "test_ctrl_errors",
+    "test_mq_tx_fault",
+]
+
+
+@pytest.mark.parametrize("name", MQ_TESTS)
+def test_mq512(core512_mq, name):
+    hwsim.run(core512_mq, "vionic_core", CORE512_MQ, "tb_mq", name,
+              extra_env={"VIONIC_QUEUE_PAIRS": str(CORE512_MQ["NUM_QUEUE_PAIRS"])})
