@@ -38,6 +38,30 @@ def _started_features(lines: list[str]) -> set[str]:
     return set(re.match(r"device started: features ([A-Z0-9_ ]+);", started[-1])[1].split())
 
 
+def _partner(wire: str):
+    """A link partner connected to the device's unix wire."""
+    import socket
+
+    peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    peer.connect(wire)
+    peer.settimeout(60)
+    return peer
+
+
+def _bounced(peer, frames: list[bytes]) -> list[bytes]:
+    """Sends each frame and takes what comes back, one at a time."""
+    got = []
+    for f in frames:
+        peer.send(f)
+        got.append(peer.recv(65536))
+    return got
+
+
+def _swapped(frames: list[bytes]) -> list[bytes]:
+    """The frames as testpmd's macswap returns them."""
+    return [f[6:12] + f[0:6] + f[12:] for f in frames]
+
+
 def test_txonly_frames_reach_the_wire(core, tmp_path):
     """testpmd txonly: every frame the device sends is testpmd's 64-byte UDP
     frame, and the capture holds exactly what the device counted."""
@@ -79,11 +103,7 @@ def test_macswap_returns_every_frame_swapped(core, tmp_path, seed, devargs):
     count = 200 if core == "model" else 60
     with vionic.open(core, wire=f"unix:{wire}", start=False) as dev:
         with BackendThread(dev, sock) as be:
-            import socket
-
-            peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            peer.connect(wire)
-            peer.settimeout(60)
+            peer = _partner(wire)
             for run in range(2):
                 with DpdkTestpmd(virtio_user(sock, devargs=devargs)) as pmd:
                     pmd.cmd("set fwd macswap")
@@ -94,11 +114,7 @@ def test_macswap_returns_every_frame_swapped(core, tmp_path, seed, devargs):
                         src = bytes([2, rng.randrange(256), 0, 0, 0, 2])
                         body = rng.randbytes(rng.randint(46, 1500))
                         out.append(dst + src + b"\x88\xb5" + body)
-                    got = []
-                    for f in out:
-                        peer.send(f)
-                        got.append(peer.recv(4096))
-                    assert got == [f[6:12] + f[0:6] + f[12:] for f in out], \
+                    assert _bounced(peer, out) == _swapped(out), \
                         f"run {run}: frames came back different"
                     fwd = pmd.forward_stats()
                     assert fwd["rx"] == fwd["tx"] == count
@@ -125,22 +141,14 @@ def test_jumbo_frames_over_merged_rx_buffers(core, tmp_path, seed):
     count = 40 if core == "model" else 8
     with vionic.open(core, wire=f"unix:{wire}", start=False, mtu=9000) as dev:
         with BackendThread(dev, sock) as be:
-            import socket
-
-            peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            peer.connect(wire)
-            peer.settimeout(60)
+            peer = _partner(wire)
             with DpdkTestpmd(virtio_user(sock, devargs="in_order=1,mrg_rxbuf=1"),
                              extra=("--max-pkt-len=9030", "--enable-scatter")) as pmd:
                 pmd.cmd("set fwd macswap")
                 pmd.cmd("start")
                 out = [bytes([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2]) + b"\x88\xb5" +
                        rng.randbytes(rng.randint(2100, 9000)) for _ in range(count)]
-                got = []
-                for f in out:
-                    peer.send(f)
-                    got.append(peer.recv(65536))
-                assert got == [f[6:12] + f[0:6] + f[12:] for f in out]
+                assert _bounced(peer, out) == _swapped(out)
                 fwd = pmd.forward_stats()
                 assert fwd["rx"] == fwd["tx"] == count
                 rx_ring_used = dev.read_reg(regs.VIONIC_REG_VQ_STATE_BASE) >> \
@@ -158,8 +166,6 @@ def test_two_queue_pairs_carry_flows_both_ways(core, tmp_path, seed):
     macswap replies leave on the queue pair each frame came in on."""
     if core == "rtl":
         pytest.skip("the RTL build has one queue pair (multiqueue RTL is not written yet)")
-    import socket
-
     from scapy.layers.inet import TCP
 
     rng = random.Random(seed)
@@ -167,9 +173,7 @@ def test_two_queue_pairs_carry_flows_both_ways(core, tmp_path, seed):
     sock = str(tmp_path / "vu.sock")
     with vionic.open(core, wire=f"unix:{wire}", start=False, queue_pairs=2) as dev:
         with BackendThread(dev, sock) as be:
-            peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            peer.connect(wire)
-            peer.settimeout(60)
+            peer = _partner(wire)
             with DpdkTestpmd(virtio_user(sock, devargs="in_order=1,mrg_rxbuf=1,queues=2"),
                              extra=("--rxq=2", "--txq=2")) as pmd:
                 pmd.cmd("set fwd macswap")
@@ -179,11 +183,7 @@ def test_two_queue_pairs_carry_flows_both_ways(core, tmp_path, seed):
                              (TCP if rng.random() < 0.5 else UDP)(
                                  sport=rng.randrange(1024, 65536), dport=80) /
                              rng.randbytes(rng.randint(0, 1000))) for _ in range(60)]
-                got = []
-                for f in out:
-                    peer.send(f)
-                    got.append(peer.recv(65536))
-                assert got == [f[6:12] + f[0:6] + f[12:] for f in out]
+                assert _bounced(peer, out) == _swapped(out)
                 per_queue = [be.call(dev.read_reg, regs.VIONIC_REG_QSTATS_BASE +
                                      regs.VIONIC_QSTATS_STRIDE * q +
                                      regs.VIONIC_QSTAT_PACKETS_LO) for q in range(4)]
@@ -296,8 +296,6 @@ def test_dpdk_uses_the_checksum_offloads(core, tmp_path, seed):
     virtio PMD negotiates CSUM and GUEST_CSUM, reports RX_L4_CKSUM_GOOD for
     exactly the frames whose checksum is right, and every frame it forwards
     leaves the device with the checksum the device completed."""
-    import socket
-
     from scapy.layers.inet import TCP
     from scapy.layers.inet6 import IPv6
 
@@ -306,9 +304,7 @@ def test_dpdk_uses_the_checksum_offloads(core, tmp_path, seed):
     count = 40 if core == "model" else 16
     with vionic.open(core, wire=f"unix:{wire}", start=False) as dev, \
             BackendThread(dev, sock) as be:
-        peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        peer.connect(wire)
-        peer.settimeout(60)
+        peer = _partner(wire)
         # 0xc: RTE_ETH_{RX,TX}_OFFLOAD_UDP_CKSUM | _TCP_CKSUM
         with DpdkTestpmd(virtio_user(sock), extra=("--rx-offloads=0xc",
                                                    "--tx-offloads=0xc")) as pmd:
