@@ -121,6 +121,7 @@
 #define VIRTIO_NET_CTRL_MQ              4
 #define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0      /* data: le16 pairs, 1..max_virtqueue_pairs */
 #define VIRTIO_NET_CTRL_MQ_RSS_CONFIG   1      /* data: struct virtio_net_rss_config */
+#define VIRTIO_NET_CTRL_MQ_HASH_CONFIG  2      /* data: struct virtio_net_hash_config */
 
 /* RSS (VIRTIO_NET_F_RSS, §5.1.6.5.7), offered with VIONIC_MQ_FEATURES by the
  * model. RSS_CONFIG (le32 hash_types, le16 indirection_table_mask, le16
@@ -136,6 +137,29 @@
  * addresses only); a frame with no type that applies (not IP, after at most
  * one 802.1Q tag, or a header beyond the frame) goes to unclassified_queue,
  * the others to indirection_table[hash & mask]. */
+/* HASH_REPORT (VIRTIO_NET_F_HASH_REPORT, §5.1.6.4.3), offered with RSS:
+ * the virtio header is VIONIC_NET_HDR_HASH_LEN bytes in both directions
+ * (virtio_net_hdr_v1_hash: le32 hash_value at 12, le16 hash_report at 16,
+ * 2 reserved bytes; on TX the 8 added bytes are ignored). The hash
+ * configuration (types and key) is the last RSS_CONFIG's or HASH_CONFIG's
+ * (HASH_CONFIG: le32 hash_types, 8 reserved bytes, u8 hash_key_length, the
+ * key; taken when HASH_REPORT was negotiated, its length is exact, the key
+ * 1..40 bytes and the types supported; it leaves RSS steering off); reset:
+ * types 0. VQ_PAIRS_SET ends RSS steering and keeps the configuration. A
+ * received frame gets, by the RSS rule below, its hash and the report type
+ * of the hash type that applied (VIRTIO_NET_HASH_REPORT_*), or hash 0 and
+ * NONE when no type applies. A key shorter than 40 bytes is read as if
+ * zero-padded. */
+#define VIONIC_NET_HDR_HASH_LEN         20
+#define VIONIC_NET_HDR_HASH_VALUE       12      /* le32 */
+#define VIONIC_NET_HDR_HASH_REPORT      16      /* le16 */
+#define VIRTIO_NET_HASH_REPORT_NONE     0
+#define VIRTIO_NET_HASH_REPORT_IPv4     1
+#define VIRTIO_NET_HASH_REPORT_TCPv4    2
+#define VIRTIO_NET_HASH_REPORT_UDPv4    3
+#define VIRTIO_NET_HASH_REPORT_IPv6     4
+#define VIRTIO_NET_HASH_REPORT_TCPv6    5
+#define VIRTIO_NET_HASH_REPORT_UDPv6    6
 #define VIONIC_RSS_KEY_SIZE             40
 #define VIONIC_RSS_TABLE_LEN            128
 #define VIRTIO_NET_RSS_HASH_TYPE_IPv4   (1u << 0)
