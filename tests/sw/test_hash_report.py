@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import struct
+import time
 
 import pytest
 from rss_ref import IPV4, IPV6, MS_KEY, TCPV4, TCPV6, UDPV4, RssConfig, hash_report, rss_queue
@@ -160,3 +161,86 @@ def test_hash_config_without_hash_report_negotiated_is_refused(backend):
             assert list(landings(d, [frame])) == [frame]
         finally:
             d.close()
+
+
+# ---- through libvionic (Device.set_rss, Frame.hash) --------------------------------
+@pytest.fixture
+def rss_nic(backend):
+    with vionic.open(backend, wire="loopback", queue_pairs=PAIRS) as dev:
+        if not dev.info()["driver_features"] & HASH_REPORT:
+            pytest.skip(f"the {backend} device with {PAIRS} queue pairs does not offer "
+                        "HASH_REPORT")
+        yield dev
+
+
+def _recv_all(dev, count: int) -> dict[bytes, tuple[int, vionic.Frame]]:
+    """Polls every pair until `count` distinct frames arrived: frame -> (pair, Frame)."""
+    got: dict[bytes, tuple[int, vionic.Frame]] = {}
+    deadline = time.monotonic() + 10
+    while len(got) < count and time.monotonic() < deadline:
+        for qp in range(PAIRS):
+            got.update((bytes(f), (qp, f)) for f in dev.recv(64, qp=qp))
+    return got
+
+
+def test_libvionic_spreads_by_its_table_and_hands_over_the_hash(rss_nic, seed):
+    rng = random.Random(seed)
+    dst = mac_of(rss_nic).hex(":")
+    assert rss_nic.info()["hdr_len"] == regs.VIONIC_NET_HDR_HASH_LEN
+    key, reta = rng.randbytes(40), [rng.randrange(PAIRS) for _ in range(32)]
+    rss_nic.set_rss(ALL_TYPES, key, reta)
+    cfg = RssConfig(ALL_TYPES, reta, 0, key, PAIRS)
+    frames = list(dict.fromkeys(random_frame(rng, dst) for _ in range(64)))
+    assert rss_nic.send(frames) == len(frames)
+    got = _recv_all(rss_nic, len(frames))
+    assert sorted(got) == sorted(frames)
+    for f in frames:
+        qp, frame = got[f]
+        value, report = hash_report(ALL_TYPES, key, f)
+        assert qp == rss_queue(cfg, f), f.hex()[:80]
+        assert (frame.hash, frame.hash_type) == ((value if report != NONE else None), report)
+    # a device reset forgets the configuration; libvionic gives it again
+    rss_nic.reset()
+    assert rss_nic.send(frames[:16]) == 16
+    got = _recv_all(rss_nic, 16)
+    assert all(got[f][0] == rss_queue(cfg, f) for f in frames[:16])
+
+
+def test_libvionic_hash_report_without_a_table_keeps_automatic_steering(rss_nic, seed):
+    rng = random.Random(seed)
+    dst = mac_of(rss_nic).hex(":")
+    key = rng.randbytes(40)
+    rss_nic.set_rss(IPV4 | TCPV6, key)
+    frames = list(dict.fromkeys(random_frame(rng, dst) for _ in range(32)))
+    assert rss_nic.send(frames) == len(frames)
+    got = _recv_all(rss_nic, len(frames))
+    for f in frames:
+        value, report = hash_report(IPV4 | TCPV6, key, f)
+        assert (got[f][1].hash, got[f][1].hash_type) == \
+            ((value if report != NONE else None), report)
+        if report == NONE and f[12:14] == b"\x08\x06":
+            assert got[f][0] == 0   # ARP: no flow, receiveq 0
+
+
+def test_libvionic_refuses_bad_rss_arguments(rss_nic):
+    with pytest.raises(vionic.InvalidArgument, match="key_len"):
+        rss_nic.set_rss(IPV4, b"")
+    with pytest.raises(vionic.InvalidArgument, match="key of 41"):
+        rss_nic.set_rss(IPV4, bytes(41))
+    with pytest.raises(vionic.InvalidArgument, match="power of two"):
+        rss_nic.set_rss(IPV4, bytes(40), [0, 1, 2])
+    with pytest.raises(vionic.QueueOutOfRange, match="reta\\[1\\]"):
+        rss_nic.set_rss(IPV4, bytes(40), [0, PAIRS])
+    with pytest.raises(vionic.InvalidArgument, match="hash_types"):
+        rss_nic.set_rss(1 << 6, bytes(40))
+
+
+def test_one_queue_pair_has_no_rss(backend):
+    with vionic.open(backend, wire="loopback") as dev:
+        assert dev.info()["hdr_len"] == regs.VIONIC_NET_HDR_LEN
+        with pytest.raises(vionic.FeatureError, match="HASH_REPORT was not negotiated"):
+            dev.set_rss(IPV4, bytes(40))
+        frame = random_frame(random.Random(2), mac_of(dev).hex(":"))
+        assert dev.send([frame]) == 1
+        (got,) = dev.recv(8, timeout=5.0)
+        assert got == frame and got.hash is None and got.hash_type == NONE
