@@ -61,25 +61,25 @@ def random_frame(rng: random.Random, dst: str) -> bytes:
 
 
 
-def landings(drv, frames: list[bytes]) -> dict[bytes, tuple[int, tuple]]:
-    """Sends frames (through the loopback wire) and returns, for each, the
-    queue pair it landed on and its virtio header fields."""
+def landings(drv, frames: list[bytes], qp: int = 0) -> dict[bytes, tuple[int, tuple]]:
+    """Sends frames on queue pair qp (through the loopback wire) and
+    returns, for each, the queue pair it landed on and its virtio header
+    fields."""
     got: dict[bytes, tuple[int, tuple]] = {}
 
     def poll():
-        for qp in range(PAIRS):
-            for hdr, f, _ in drv.received_frames(qp):
-                got[f] = qp, hdr
+        for rq in range(PAIRS):
+            for hdr, f, _ in drv.received_frames(rq):
+                got[f] = rq, hdr
         return len(got) >= len(set(frames))
+    tx = drv.rings[2 * qp + 1]
     for i in range(0, len(frames), 16):
-        drv.send(frames[i:i + 16])
-        assert wait_for(lambda: drv.tx_done() >= 0 and drv.rings[1].used_cons ==
-                        drv.rings[1].avail_idx, 10.0), \
-            (drv.rings[1].used_cons, drv.rings[1].avail_idx, drv.dev.stats()["error"],
-             drv.dev.stats()["device"])
+        drv.send(frames[i:i + 16], qp=qp)
+        assert wait_for(lambda: drv.tx_done(qp) >= 0 and tx.used_cons == tx.avail_idx, 10.0), \
+            (tx.used_cons, tx.avail_idx, drv.dev.stats()["error"], drv.dev.stats()["device"])
     assert wait_for(poll, 10.0), f"{len(got)} of {len(set(frames))} frames came back"
-    for qp in range(PAIRS):   # the buffers used, posted again
-        drv.post_rx_chains([[2048]] * sum(q == qp for q, _ in got.values()), qp=qp)
+    for rq in range(PAIRS):   # the buffers used, posted again
+        drv.post_rx_chains([[2048]] * sum(q == rq for q, _ in got.values()), qp=rq)
     return got
 
 
