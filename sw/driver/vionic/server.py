@@ -67,7 +67,9 @@ class ServerProcess:
         elif core == "rtl":
             from . import rtl
 
-            cmd = [str(rtl.server_binary(trace=trace is not None, quiet=quiet_build))]
+            # a build per count: the core has NUM_QUEUE_PAIRS fixed
+            cmd = [str(rtl.server_binary(trace=trace is not None, quiet=quiet_build,
+                                         queue_pairs=1 if queue_pairs is None else queue_pairs))]
             if trace is not None:
                 cmd += ["--trace", os.path.abspath(trace)]
             if dma_latency is not None:           # the server checks the range
