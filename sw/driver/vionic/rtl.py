@@ -82,15 +82,14 @@ def _cache_root() -> Path:
     return Path(base) / "vionic"
 
 
-def check_queue_pairs(pairs: int) -> int:
-    """The queue pairs of a build, refused as the server refuses --queue-pairs
-    (before a build for a count the core cannot have)."""
+def check_queue_pairs(pairs: int) -> None:
+    """Refuses the queue pairs of a build as the server refuses --queue-pairs,
+    before a build for a count the core cannot have."""
     from . import regs
 
     limit = regs.VIONIC_MAX_QUEUE_PAIRS
     if type(pairs) is not int or not 1 <= pairs <= limit:
         raise InvalidArgument(f"bad queue pair count '{pairs}' (1..{limit})")
-    return pairs
 
 
 def _key(trace: bool, pairs: int, env: dict[str, str]) -> str:
