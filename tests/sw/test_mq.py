@@ -205,7 +205,8 @@ def test_more_queue_pairs_than_a_core_has_are_refused(backend):
     limit = regs.VIONIC_MAX_QUEUE_PAIRS
     for n in (0, limit + 1):
         with pytest.raises(vionic.InvalidArgument,
-                           match=rf"bad queue pair count '{n}' \(1\.\.{limit}\)"):
+                           match=rf"^(vionic-server: )?bad queue pair count '{n}' "
+                                 rf"\(1\.\.{limit}\)$"):
             vionic.open(backend, queue_pairs=n)
 
 

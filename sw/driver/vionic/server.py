@@ -63,7 +63,9 @@ class ServerProcess:
         if core == "model":
             if trace is not None or dma_latency is not None:
                 raise InvalidArgument("trace= and dma_latency= apply to the 'rtl' backend only")
-            cmd = [sys.executable, "-m", "vionic.server"]
+            # runpy warns that the package imported vionic.server first: harmless,
+            # and it would open the message of a server refusing its arguments
+            cmd = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "vionic.server"]
         elif core == "rtl":
             from . import rtl
 
