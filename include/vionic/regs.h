@@ -182,7 +182,7 @@
 /* Queue pairs a device may have (DESIGN §2: receiveq k = 2k, transmitq k =
  * 2k+1, controlq = 2N). A device with N > 1 offers VIONIC_MQ_FEATURES too:
  * the model when started with --queue-pairs N; the RTL built with
- * NUM_QUEUE_PAIRS N (the simulated server's build has one pair). The model
+ * NUM_QUEUE_PAIRS N (the simulated server: a build per N). The model
  * offers VIONIC_RSS_FEATURES (RSS, HASH_REPORT) with them. */
 #define VIONIC_MAX_QUEUE_PAIRS          8
 #define VIONIC_MAX_VQS                  (2 * VIONIC_MAX_QUEUE_PAIRS + 1)

@@ -165,7 +165,7 @@ def test_two_queue_pairs_carry_flows_both_ways(core, tmp_path, seed):
     inbound TCP/UDP flows spread over the two receive queues, and testpmd's
     macswap replies leave on the queue pair each frame came in on."""
     if core == "rtl":
-        pytest.skip("the RTL build has one queue pair (multiqueue RTL is not written yet)")
+        pytest.skip("the RTL has no receive steering yet (VIRTIO_NET_F_RSS)")
     from scapy.layers.inet import TCP
 
     rng = random.Random(seed)

@@ -5,7 +5,7 @@ specification's published examples, then every frame of a seeded mix (TCP,
 UDP, IPv4, IPv6, VLAN, fragments, extension headers, other protocols)
 landing on the receive queue the reference says, an indirection table
 changed under traffic, and malformed configurations answered VIRTIO_NET_ERR.
-Only the model has several queue pairs today; the RTL skips."""
+A device that does not offer VIRTIO_NET_F_RSS (the RTL today) skips them."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from scapy.layers.l2 import ARP, Ether
 from vdriver import ForeignDriver
 
 import vionic
-from swutil import PEER, mac_of
+from swutil import PEER, mac_of, skip_without_rss
 from vionic import regs
 
 RSS = 1 << regs.VIRTIO_NET_F_RSS
@@ -42,10 +42,8 @@ def test_toeplitz_reference_gives_the_published_hashes(vectors):
 
 @pytest.fixture
 def rss_drv(backend):
-    if backend == "rtl":
-        pytest.skip("the RTL build has one queue pair (multiqueue and RSS RTL are not "
-                    "written yet)")
     with vionic.open(backend, wire="loopback", start=False, queue_pairs=PAIRS) as dev:
+        skip_without_rss(dev)
         d = ForeignDriver(dev, size=128, pairs=PAIRS, mem_size=16 << 20)
         for qp in range(PAIRS):
             d.post_rx_chains([[2048]] * 96, kick=False, qp=qp)
@@ -56,7 +54,6 @@ def rss_drv(backend):
 
 def test_rss_is_offered_with_its_limits(rss_drv):
     dev = rss_drv.dev
-    assert dev.info()["device_features"] & RSS
     cfg = regs.VIONIC_DEVICE_CFG
     assert dev.read_reg(cfg + regs.VIRTIO_NET_CFG_RSS_KEY_SIZE, 1) == regs.VIONIC_RSS_KEY_SIZE
     assert dev.read_reg(cfg + regs.VIRTIO_NET_CFG_RSS_TABLE_LEN, 2) == regs.VIONIC_RSS_TABLE_LEN
@@ -144,10 +141,8 @@ def test_malformed_rss_configurations_are_refused(rss_drv):
 
 
 def test_rss_config_without_rss_negotiated_is_refused(backend):
-    if backend == "rtl":
-        pytest.skip("the RTL build has one queue pair (multiqueue and RSS RTL are not "
-                    "written yet)")
     with vionic.open(backend, wire="loopback", start=False, queue_pairs=PAIRS) as dev:
+        skip_without_rss(dev)
         features = dev.info()["device_features"] & ~(RSS | 1 << regs.VIRTIO_F_NOTIFICATION_DATA)
         d = ForeignDriver(dev, size=64, pairs=PAIRS, features=features, mem_size=16 << 20)
         try:

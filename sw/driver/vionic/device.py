@@ -477,8 +477,8 @@ def open(uri: str, **kwargs) -> Device:
     "sim:PATH" connects to a running device server; "vfio:BDF" a board. Keyword arguments: start,
     rx_ring_size, tx_ring_size, nb_mbufs, mbuf_size, features; for a device
     it starts, mtu= (up to 9000 on the RTL), queue_pairs= (the server's, and how
-    many libvionic drives: more than one offers MQ and CTRL_VQ; the model takes
-    up to 8, the RTL 1) and pcap= (a
+    many libvionic drives: more than one offers MQ and CTRL_VQ; up to 8, the RTL
+    built for the count on first use) and pcap= (a
     capture of every frame on the wire, both ways); for "rtl" also trace=
     (an FST waveform file) and dma_latency= (host memory latency, cycles).
     """
