@@ -127,7 +127,8 @@ module vionic_core #(
     localparam logic [31:0] STAGE_CAPS = (32'(TX_CSUM) << vionic_pkg::VIONIC_STAGE_TX_CSUM) |
                                          (32'(RX_CSUM) << vionic_pkg::VIONIC_STAGE_RX_CSUM);
     localparam logic [63:0] OFFERED    = (vionic_pkg::VIONIC_DEVICE_FEATURES |
-                                          (HAS_CTRL ? vionic_pkg::VIONIC_MQ_FEATURES : 64'd0)) &
+                                          (HAS_CTRL ? vionic_pkg::VIONIC_MQ_FEATURES | vionic_pkg::VIONIC_RSS_FEATURES :
+                                                      64'd0)) &
         ~(TX_CSUM ? 64'd0 : 64'd1 << vionic_pkg::VIRTIO_NET_F_CSUM) &
         ~(RX_CSUM ? 64'd0 : 64'd1 << vionic_pkg::VIRTIO_NET_F_GUEST_CSUM);
 
@@ -468,6 +469,16 @@ module vionic_core #(
     end
 
     // ---------------- RX pipeline ----------------
+    // the hash configuration (vionic_ctrl) and the flows sent, for vionic_rx_steer
+    localparam int QPW = (NP > 1) ? $clog2(NP) : 1;   // bits of a pair number
+    logic                  rss_on, learn_valid;
+    logic [5:0]            rss_types;
+    logic [8*vionic_pkg::VIONIC_RSS_KEY_SIZE-1:0] rss_key;
+    logic [6:0]            rss_mask;
+    logic [QPW-1:0]        rss_unclass, learn_pair;
+    logic [vionic_pkg::VIONIC_RSS_TABLE_LEN*QPW-1:0] rss_table;
+    logic [7:0]            learn_slot;
+    logic [15:0]           pairs_active;   // VQ_PAIRS_SET / RSS_CONFIG max_tx_vq
     logic [NP-1:0]            rx_wr_valid, rx_wr_ready, rx_stream_valid, rx_stream_ready;
     logic [NP-1:0]            rx_used_valid, rx_used_ready, rx_used_last, rx_pkt, rx_drop, rx_wr_err, rx_quiet;
     logic [NP*AW-1:0]         rx_wr_addr;
@@ -482,7 +493,8 @@ module vionic_core #(
     // is skipped), each with a metadata of queue 0 (the source offers one at
     // any time) -> RX stages (rx_*[k] -> rx_*[k+1]) -> vionic_rxq of every
     // pair (each takes the frames of its queue, meta qid, and passes the others)
-    localparam int NRX = 2;                // stream positions: head, after RX_CSUM
+    // stream positions: head, after RX_CSUM, after vionic_rx_steer (more than one pair)
+    localparam int NRX = HAS_CTRL ? 3 : 2;
     logic [NRX*DATA_WIDTH-1:0] rx_tdata;
     logic [NRX*W-1:0]          rx_tkeep;
     logic [NRX-1:0]            rx_tvalid, rx_tready, rx_tlast, rx_tuser, rx_meta_valid, rx_meta_ready;
@@ -529,6 +541,21 @@ module vionic_core #(
             assign rx_meta_valid[1] = rx_meta_valid[0];
             assign rx_meta_ready[0] = rx_meta_ready[1];
             assign rx_meta[MB +: MB] = rx_meta[0 +: MB];
+        end
+        if (HAS_CTRL) begin : g_rx_steer
+            vionic_rx_steer #(.DATA_WIDTH(DATA_WIDTH), .NUM_QP(NP)) u_rx_steer (
+                .clk(clk), .rst(clear), .pairs_active(pairs_active), .rss_on(rss_on), .rss_types(rss_types),
+                .rss_key(rss_key), .rss_mask(rss_mask), .rss_unclass(rss_unclass), .rss_table(rss_table),
+                .learn_valid(learn_valid), .learn_slot(learn_slot), .learn_pair(learn_pair),
+                .s_axis_tdata(rx_tdata[DATA_WIDTH +: DATA_WIDTH]), .s_axis_tkeep(rx_tkeep[W +: W]),
+                .s_axis_tvalid(rx_tvalid[1]), .s_axis_tready(rx_tready[1]), .s_axis_tlast(rx_tlast[1]),
+                .s_axis_tuser(rx_tuser[1]),
+                .s_meta_valid(rx_meta_valid[1]), .s_meta_ready(rx_meta_ready[1]), .s_meta_data(rx_meta[MB +: MB]),
+                .m_axis_tdata(rx_tdata[2*DATA_WIDTH +: DATA_WIDTH]), .m_axis_tkeep(rx_tkeep[2*W +: W]),
+                .m_axis_tvalid(rx_tvalid[2]), .m_axis_tready(rx_tready[2]), .m_axis_tlast(rx_tlast[2]),
+                .m_axis_tuser(rx_tuser[2]),
+                .m_meta_valid(rx_meta_valid[2]), .m_meta_ready(rx_meta_ready[2]),
+                .m_meta_data(rx_meta[2*MB +: MB]));
         end
     endgenerate
 
@@ -587,7 +614,7 @@ module vionic_core #(
 
     // ---------------- control queue ----------------
     logic          ctrl_used_valid, ctrl_used_ready, ctrl_ack_valid, ctrl_ack_ready, ctrl_quiet, ctrl_err;
-    logic [15:0]   ctrl_used_id, ctrl_ack_desc, ctrl_err_desc, pairs_active;
+    logic [15:0]   ctrl_used_id, ctrl_ack_desc, ctrl_err_desc;
     logic [31:0]   ctrl_used_len;
     logic [7:0]    ctrl_ack;
     logic [AW-1:0] ctrl_ack_addr, ctrl_err_addr;
@@ -603,7 +630,7 @@ module vionic_core #(
             logic [LW-1:0] crd_rsp_lo;
             logic [LW:0]   crd_rsp_hi;
             vionic_dma_rd #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .ID_WIDTH(ID_WIDTH), .AXI_ID(R),
-                            .TAG_WIDTH(1), .FIFO_DEPTH(32), .REQ_DEPTH(4)) u_crd (
+                            .TAG_WIDTH(1), .FIFO_DEPTH(64), .REQ_DEPTH(4)) u_crd (
                 .clk(clk), .rst(rst), .flush(clear), .busy(rd_busy[R]),
                 .s_req_valid(crd_req_valid), .s_req_ready(crd_req_ready), .s_req_addr(crd_req_addr),
                 .s_req_len(crd_req_len), .s_req_tag(1'b0),
@@ -616,7 +643,10 @@ module vionic_core #(
                 .m_rsp_err(crd_rsp_err), .err_addr(crd_err_addr));
             vionic_ctrl #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .NUM_QP(NP)) u_ctrl (
                 .clk(clk), .rst(rst), .clear(clear), .run(q_run[CQ]), .suspend(suspend), .quiet(ctrl_quiet),
-                .mq(features[vionic_pkg::VIRTIO_NET_F_MQ]), .pairs_active(pairs_active),
+                .mq(features[vionic_pkg::VIRTIO_NET_F_MQ]), .rss(features[vionic_pkg::VIRTIO_NET_F_RSS]),
+                .hash_report(features[vionic_pkg::VIRTIO_NET_F_HASH_REPORT]), .pairs_active(pairs_active),
+                .rss_on(rss_on), .rss_types(rss_types), .rss_key(rss_key), .rss_mask(rss_mask),
+                .rss_unclass(rss_unclass), .rss_table(rss_table),
                 .s_chain_valid(chain_valid[CQ]), .s_chain_ready(chain_ready[CQ]),
                 .s_chain_head(chain_head[16*CQ +: 16]), .s_chain_nseg(chain_nseg[16*CQ +: 16]),
                 .s_seg_valid(seg_valid[CQ]), .s_seg_ready(seg_ready[CQ]), .s_seg_addr(seg_addr[AW*CQ +: AW]),
@@ -633,7 +663,26 @@ module vionic_core #(
                 .err_valid(ctrl_err), .err_desc(ctrl_err_desc), .err_addr(ctrl_err_addr));
             logic unused_crd;
             assign unused_crd = ^{crd_rsp_tag, crd_err_addr, chain_total[32*CQ +: 32], fetch_need[CQ],
-                                  fetch_dry[CQ], fetch_seg_full[CQ], pairs_active};
+                                  fetch_dry[CQ], fetch_seg_full[CQ]};
+
+            // flows sent: learned where a frame leaves for the MAC whole (not an abort)
+            logic          fl_done, fl_ok, fl_user;
+            logic [15:0]   fl_hash;
+            logic [QPW-1:0] fl_pair;
+            logic [8*82-1:0] fl_cap_unused;
+            logic [15:0]   fl_len_unused;
+            logic          fl_hdr_unused;
+            vionic_flow #(.DATA_WIDTH(DATA_WIDTH), .TAG(QPW + 1)) u_tx_flow (
+                .clk(clk), .rst(clear), .s_fire(m_axis_tx_tvalid && m_axis_tx_tready && !abort_valid),
+                .s_tdata(m_axis_tx_tdata), .s_tkeep(m_axis_tx_tkeep), .s_tlast(m_axis_tx_tlast),
+                .s_tag({m_axis_tx_tuser, tail_cur.qid[QPW:1]}),
+                .done(fl_hdr_unused), .cap(fl_cap_unused), .len(fl_len_unused),
+                .flow_done(fl_done), .flow_ok(fl_ok), .flow_hash(fl_hash), .flow_tag({fl_user, fl_pair}));
+            assign learn_valid = fl_done && fl_ok && !fl_user;
+            assign learn_slot  = fl_hash[7:0];
+            assign learn_pair  = fl_pair;
+            logic unused_fl;
+            assign unused_fl = ^{fl_cap_unused, fl_len_unused, fl_hdr_unused, fl_hash[15:8]};
         end else begin : g_no_ctrl
             assign ctrl_used_valid = 1'b0;
             assign ctrl_ack_valid  = 1'b0;
@@ -648,9 +697,19 @@ module vionic_core #(
             assign ctrl_err_addr   = '0;
             assign pairs_active    = 16'd1;
             assign ctrl_used_ready = 1'b0;
-            logic unused_ctrl;   // one pair: no control queue
+            assign rss_on          = 1'b0;
+            assign rss_types       = '0;
+            assign rss_key         = '0;
+            assign rss_mask        = '0;
+            assign rss_unclass     = '0;
+            assign rss_table       = '0;
+            assign learn_valid     = 1'b0;
+            assign learn_slot      = '0;
+            assign learn_pair      = '0;
+            logic unused_ctrl;   // one pair: no control queue, no receive steering
             assign unused_ctrl = ^{ctrl_used_valid, ctrl_used_ready, ctrl_ack_ready, ctrl_used_id, ctrl_used_len,
-                                   pairs_active};
+                                   pairs_active, rss_on, rss_types, rss_key, rss_mask, rss_unclass, rss_table,
+                                   learn_valid, learn_slot, learn_pair};
         end
     endgenerate
 
@@ -890,7 +949,8 @@ module vionic_core #(
     assign unused_ok = ^{m_axi_rlast, m_axi_bid, rd_arid, rd_rready, avail_flags, fetch_dry, fetch_seg_full,
                          fetch_rsp_last, seg_write, fetch_need, chain_total,
                          fetch_rd_err_addr, txrd_err_addr, rx_meta_ready[0], rx_csum_on,
-                         tail_cur.qid, tail_cur.flags, tail_cur.csum_start, tail_cur.csum_offset};
+                         tail_cur.qid, tail_cur.flags, tail_cur.csum_start, tail_cur.csum_offset,
+                         tail_cur.hash, tail_cur.hash_report};
 endmodule
 
 `default_nettype wire

@@ -1,22 +1,35 @@
 // vionic_ctrl: the control queue (VIRTIO_NET_F_CTRL_VQ), as the model's
-// ctrl_poll/ctrl_exec. Per chain (checked by vionic_fetch, CTRL): the command
-// bytes of the device-readable segments are read, at most CTRL_MAX_CMD (more:
-// answered VIRTIO_NET_ERR, the rest is not read); the ack goes to the first
-// device-writable byte: VIRTIO_NET_OK only for VIRTIO_NET_CTRL_MQ /
-// VQ_PAIRS_SET with exactly 2 data bytes, MQ negotiated and 1 <= n <=
-// NUM_QP, which sets pairs_active = n once the ack write has completed;
-// every other command VIRTIO_NET_ERR. A chain without a writable segment is
-// not executed (used length 0), else the used length is 1. One chain at a
-// time: its used entry leaves only after its ack write completed, so a failed
-// write (reported by the core from the write engine) returns no used entry.
-// A read error is reported here (the segment's descriptor and address); after
-// any error the queue is stopped by the register file and `run` drops.
+// ctrl_poll/ctrl_exec/rss_config. Per chain (checked by vionic_fetch, CTRL): the
+// command bytes of the device-readable segments are read, at most CTRL_MAX_CMD
+// (more: answered VIRTIO_NET_ERR, the rest is not read); the ack goes to the
+// first device-writable byte. VIRTIO_NET_OK for VIRTIO_NET_CTRL_MQ and:
+// - VQ_PAIRS_SET with exactly 2 data bytes, MQ negotiated, 1 <= n <= NUM_QP:
+//   pairs_active = n, RSS steering off (types and key kept);
+// - RSS_CONFIG (RSS negotiated) of exact length, mask + 1 a power of two up to
+//   VIONIC_RSS_TABLE_LEN, unclassified queue and every entry < NUM_QP,
+//   1 <= max_tx_vq <= NUM_QP, key 1..VIONIC_RSS_KEY_SIZE bytes, types within
+//   VIONIC_RSS_HASH_TYPES: the configuration is taken, RSS steering on,
+//   pairs_active = max_tx_vq;
+// - HASH_CONFIG (HASH_REPORT negotiated: le32 types, 8 reserved bytes, u8 key
+//   length, key) of exact length, same key and type checks: types and key
+//   taken, RSS steering off;
+// every other command VIRTIO_NET_ERR. A command takes effect once its ack write
+// has completed. A chain without a writable segment is not executed (used
+// length 0), else the used length is 1. One chain at a time: its used entry
+// leaves only after its ack write completed, so a failed write (reported by
+// the core from the write engine) returns no used entry. A read error is
+// reported here (the segment's descriptor and address); after any error the
+// queue is stopped by the register file and `run` drops.
+// The command bytes are parsed one per cycle as they arrive (a control command
+// is rare; this keeps a byte mux instead of a CTRL_MAX_CMD-byte buffer) into a
+// staged configuration, copied to the one in use when the command is OK.
 `default_nettype none
 
 module vionic_ctrl #(
     parameter int DATA_WIDTH = 64,   // DMA data width in bits
     parameter int ADDR_WIDTH = 64,   // address width
-    parameter int NUM_QP     = 2     // queue pairs: the largest VQ_PAIRS_SET accepted
+    parameter int NUM_QP     = 2,    // queue pairs: the largest VQ_PAIRS_SET accepted (>= 2)
+    parameter int QW         = $clog2(NUM_QP)   // bits of a queue pair number (RSS table entry)
 ) (
     input  wire logic                            clk,
     input  wire logic                            rst,
@@ -25,7 +38,16 @@ module vionic_ctrl #(
     input  wire logic                            suspend,        // take no new chain (SUSPEND)
     output      logic                            quiet,          // no chain in progress
     input  wire logic                            mq,             // VIRTIO_NET_F_MQ negotiated
+    input  wire logic                            rss,            // VIRTIO_NET_F_RSS negotiated
+    input  wire logic                            hash_report,    // VIRTIO_NET_F_HASH_REPORT negotiated
     output      logic [15:0]                     pairs_active,   // 1 after reset
+    // the hash configuration in use (reset: no types, steering off)
+    output      logic                            rss_on,         // RSS steering (else automatic)
+    output      logic [5:0]                      rss_types,      // VIRTIO_NET_RSS_HASH_TYPE_* enabled
+    output      logic [8*vionic_pkg::VIONIC_RSS_KEY_SIZE-1:0] rss_key,  // zero-padded, byte 0 in the top bits
+    output      logic [6:0]                      rss_mask,       // indirection_table_mask
+    output      logic [QW-1:0]                   rss_unclass,    // unclassified_queue (pair)
+    output      logic [vionic_pkg::VIONIC_RSS_TABLE_LEN*QW-1:0] rss_table,  // entry i in bits QW*i +: QW
     // chains from the fetch engine
     input  wire logic                            s_chain_valid,
     output      logic                            s_chain_ready,
@@ -69,41 +91,74 @@ module vionic_ctrl #(
     output      logic [ADDR_WIDTH-1:0]           err_addr
 );
     localparam int W       = DATA_WIDTH / 8;
+    localparam int LW      = $clog2(W);
     localparam int MAX_CMD = vionic_pkg::CTRL_MAX_CMD;
-    localparam int CMD_USE = 4;      // the bytes a command this device executes has
+    localparam int KEY     = vionic_pkg::VIONIC_RSS_KEY_SIZE;
+    localparam int TBL     = vionic_pkg::VIONIC_RSS_TABLE_LEN;
+    localparam int PW      = 18;     // command byte positions (RSS_CONFIG's tail of a 16-bit mask)
+    localparam logic [PW-1:0] TBL0  = PW'(10);   // RSS_CONFIG: its first table entry
+    localparam logic [PW-1:0] HKLEN = PW'(14);   // HASH_CONFIG: its key length byte
 
     typedef enum logic [2:0] {
         S_IDLE,      // waiting for a chain
         S_SEG,       // the next segment of the chain
-        S_READ,      // command bytes in flight
+        S_READ,      // command bytes in flight, taken one per cycle
         S_ACK,       // ack write issued, waiting for its completion
         S_USED,      // used entry to hand over
         S_HALT       // an error: nothing more until reset
     } state_t;
     state_t state;
 
-    logic [15:0]        head, segs_left, ack_seq, n_req;
-    logic [6:0]         clen;         // command bytes taken (<= MAX_CMD)
-    logic [6:0]         rd_pos;       // command bytes received
-    logic [8*CMD_USE-1:0] cmd;        // the first command bytes
-    logic               too_long, acked, rd_bad;
+    logic [15:0]        head, segs_left, ack_seq;
+    logic [8:0]         clen;         // command bytes taken (<= MAX_CMD)
+    logic [8:0]         rd_pos;       // command bytes parsed
+    logic               too_long, acked, rd_bad, beat_mid;
+    logic [LW-1:0]      beat_pos;     // the next byte of the beat when beat_mid
     logic [31:0]        room, take;
     logic [ADDR_WIDTH-1:0] cur_addr;
     logic [15:0]        cur_desc;
-    logic               ok;
+
+    // the command as parsed (staged)
+    logic [7:0]         c_cls, c_cmd, c_lo, c_klen;
+    logic [31:0]        c_types;      // VQ_PAIRS_SET: its le16 in bits 15:0
+    logic [15:0]        c_mask, c_uncl, c_tx;
+    logic               c_bad;        // a table entry >= NUM_QP
+    logic [TBL*QW-1:0]  c_tbl;
+    logic [8*KEY-1:0]   c_key;        // byte j in bits 8*(KEY-1-j) +: 8
 
     assign room = 32'(MAX_CMD) - 32'(clen);
     assign take = (s_seg_len < room) ? s_seg_len : room;
-    assign n_req = cmd[31:16];
-    // VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET with its le16 and nothing more, within the pairs
-    assign ok = !too_long && clen == 7'(CMD_USE) && mq &&
-                cmd[7:0] == vionic_pkg::VIRTIO_NET_CTRL_MQ && cmd[15:8] == vionic_pkg::VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
-                n_req >= 16'd1 && n_req <= 16'(NUM_QP);
+
+    // positions of the variable part: RSS_CONFIG tail (max_tx_vq) after mask + 1 entries
+    logic [PW-1:0] p_tail, p_klen, p_pos, p_key, p_ent;
+    logic          is_rss, is_hash;
+    assign is_rss  = c_cmd == vionic_pkg::VIRTIO_NET_CTRL_MQ_RSS_CONFIG;
+    assign is_hash = c_cmd == vionic_pkg::VIRTIO_NET_CTRL_MQ_HASH_CONFIG;
+    assign p_tail  = TBL0 + PW'(2) * (PW'(c_mask) + PW'(1));
+    assign p_klen  = is_hash ? HKLEN : p_tail + PW'(2);
+    assign p_pos   = PW'(rd_pos);
+    assign p_key   = p_pos - p_klen - PW'(1);   // key byte index
+    assign p_ent   = p_pos - TBL0;              // table byte index
+
+    // the checks of ctrl_exec / rss_config on the command as parsed
+    logic [16:0] entries;
+    logic        ok, ok_pairs, ok_rss, ok_hash, key_ok, types_ok;
+    assign entries  = 17'(c_mask) + 17'd1;
+    assign key_ok   = c_klen >= 8'd1 && c_klen <= 8'(KEY);
+    assign types_ok = (c_types & ~vionic_pkg::VIONIC_RSS_HASH_TYPES) == 32'd0;
+    assign ok_pairs = c_cmd == vionic_pkg::VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && clen == 9'd4 && mq &&
+                      c_types[15:0] >= 16'd1 && c_types[15:0] <= 16'(NUM_QP);
+    assign ok_rss   = is_rss && rss && PW'(clen) == p_tail + PW'(3) + PW'(c_klen) &&
+                      (entries & {1'b0, c_mask}) == 17'd0 && entries <= 17'(TBL) && types_ok &&
+                      c_uncl < 16'(NUM_QP) && !c_bad && c_tx >= 16'd1 && c_tx <= 16'(NUM_QP) && key_ok;
+    assign ok_hash  = is_hash && hash_report && PW'(clen) == HKLEN + PW'(1) + PW'(c_klen) && types_ok && key_ok;
+    assign ok       = !too_long && clen >= 9'd2 && c_cls == vionic_pkg::VIRTIO_NET_CTRL_MQ &&
+                      (ok_pairs || ok_rss || ok_hash);
 
     logic seg_here;
     assign seg_here = (state == S_SEG) && s_seg_valid;
     assign s_chain_ready  = (state == S_IDLE) && run && !suspend && s_chain_valid;
-    // readable: read its part of the command (nothing once 64 bytes are in); the first
+    // readable: read its part of the command (nothing once MAX_CMD bytes are in); the first
     // writable one: the ack; the rest: passed over
     assign m_rd_req_valid = seg_here && !s_seg_write && take != 0;
     assign m_rd_req_addr  = s_seg_addr;
@@ -113,42 +168,85 @@ module vionic_ctrl #(
     assign m_wr_req_ack   = ok ? vionic_pkg::VIRTIO_NET_OK : vionic_pkg::VIRTIO_NET_ERR;
     assign m_wr_req_desc  = s_seg_idx;
     assign s_seg_ready    = seg_here && (m_rd_req_valid ? m_rd_req_ready : m_wr_req_valid ? m_wr_req_ready : 1'b1);
-    assign s_rd_ready     = (state == S_READ);
     assign m_used_valid   = (state == S_USED);
     assign m_used_id      = head;
     assign m_used_len     = {31'd0, acked};
     assign quiet          = (state == S_IDLE) || (state == S_HALT);
 
-    // command bytes of a response beat at their place in the command
-    logic [8*CMD_USE-1:0] cmd_next;
-    logic [6:0]           rd_pos_next;
-    always_comb begin
-        cmd_next    = cmd;
-        rd_pos_next = rd_pos;
-        for (int j = 0; j < W; j++) begin
-            if (j >= int'(s_rd_lo) && j < int'(s_rd_hi)) begin
-                if (rd_pos_next < 7'(CMD_USE)) cmd_next[8*rd_pos_next[1:0] +: 8] = s_rd_data[8*j +: 8];
-                rd_pos_next = rd_pos_next + 7'd1;
-            end
-        end
-    end
+    // the byte of the beat parsed this cycle; the beat is taken with its last byte
+    logic [LW-1:0] bsel;
+    logic [7:0]    byte_in;
+    logic          beat_end;
+    assign bsel       = beat_mid ? beat_pos : s_rd_lo;
+    assign byte_in    = s_rd_data[8*bsel +: 8];
+    assign beat_end   = 32'(bsel) + 1 >= 32'(s_rd_hi);
+    assign s_rd_ready = (state == S_READ) && beat_end;
 
     logic [15:0] ack_dist;
     assign ack_dist = wr_done - ack_seq;   // completed past the ack write: its bit 15 clear, nonzero
 
+    // the configuration in use: reset to no types and automatic steering
+    always_ff @(posedge clk) begin
+        if (rst || clear) begin
+            pairs_active <= 16'd1;
+            rss_on       <= 1'b0;
+            rss_types    <= '0;
+            rss_key      <= '0;
+            rss_mask     <= '0;
+            rss_unclass  <= '0;
+            rss_table    <= '0;
+        end else if (state == S_ACK && !wr_err && ack_dist != 0 && !ack_dist[15] && ok) begin
+            rss_on <= ok_rss;
+            if (!ok_hash) pairs_active <= ok_rss ? c_tx : c_types[15:0];
+            if (!ok_pairs) begin
+                rss_types <= c_types[5:0];
+                for (int j = 0; j < KEY; j++)
+                    rss_key[8*(KEY-1-j) +: 8] <= (j < int'(c_klen)) ? c_key[8*(KEY-1-j) +: 8] : 8'd0;
+            end
+            if (ok_rss) begin
+                rss_mask    <= c_mask[6:0];
+                rss_unclass <= c_uncl[QW-1:0];
+                rss_table   <= c_tbl;
+            end
+        end
+    end
+
+    // the command parsed byte by byte (fields at their positions; the checks above)
+    always_ff @(posedge clk) begin
+        if (state == S_READ && s_rd_valid) begin
+            case (rd_pos)
+                9'd0: c_cls <= byte_in;
+                9'd1: c_cmd <= byte_in;
+                9'd2, 9'd3, 9'd4, 9'd5: c_types[8*(rd_pos - 9'd2) +: 8] <= byte_in;
+                9'd6, 9'd7: c_mask[8*(rd_pos - 9'd6) +: 8] <= byte_in;
+                9'd8, 9'd9: c_uncl[8*(rd_pos - 9'd8) +: 8] <= byte_in;
+                default: ;
+            endcase
+            if (is_rss && p_pos >= TBL0 && p_pos < p_tail) begin
+                if (!p_ent[0]) c_lo <= byte_in;
+                else if (p_ent[PW-1:1] < (PW-1)'(TBL)) c_tbl[QW*p_ent[PW-1:1] +: QW] <= c_lo[QW-1:0];
+            end
+            if (is_rss && p_pos == p_tail) c_tx[7:0] <= byte_in;
+            if (is_rss && p_pos == p_tail + PW'(1)) c_tx[15:8] <= byte_in;
+            if (p_pos == p_klen) c_klen <= byte_in;
+            if (p_pos > p_klen && p_key < PW'(KEY)) c_key[8*(KEY-1-int'(p_key)) +: 8] <= byte_in;
+        end
+    end
+
     always_ff @(posedge clk) begin
         if (rst || clear) begin
             state        <= S_IDLE;
-            pairs_active <= 16'd1;
             head         <= '0;
             segs_left    <= '0;
             ack_seq      <= '0;
             clen         <= '0;
             rd_pos       <= '0;
-            cmd          <= '0;
             too_long     <= 1'b0;
             acked        <= 1'b0;
             rd_bad       <= 1'b0;
+            beat_mid     <= 1'b0;
+            beat_pos     <= '0;
+            c_bad        <= 1'b0;
             cur_addr     <= '0;
             cur_desc     <= '0;
             err_valid    <= 1'b0;
@@ -163,16 +261,16 @@ module vionic_ctrl #(
                     segs_left <= s_chain_nseg;
                     clen      <= '0;
                     rd_pos    <= '0;
-                    cmd       <= '0;
                     too_long  <= 1'b0;
                     acked     <= 1'b0;
+                    c_bad     <= 1'b0;
                 end
                 S_SEG: if (s_seg_valid && s_seg_ready) begin
                     segs_left <= segs_left - 16'd1;
                     cur_addr  <= s_seg_addr;
                     cur_desc  <= s_seg_idx;
                     if (m_rd_req_valid) begin
-                        clen   <= clen + take[6:0];
+                        clen   <= clen + take[8:0];
                         rd_bad <= 1'b0;
                         state  <= S_READ;
                     end else if (m_wr_req_valid) begin
@@ -185,10 +283,14 @@ module vionic_ctrl #(
                     if (!s_seg_write && s_seg_len > room) too_long <= 1'b1;
                 end
                 S_READ: if (s_rd_valid) begin
-                    cmd    <= cmd_next;
-                    rd_pos <= rd_pos_next;
+                    rd_pos   <= rd_pos + 9'd1;
+                    beat_mid <= !beat_end;
+                    beat_pos <= bsel + LW'(1);
+                    // a table entry's high byte: the entry must name a pair
+                    if (is_rss && p_pos >= TBL0 && p_pos < p_tail && p_ent[0] && {byte_in, c_lo} >= 16'(NUM_QP))
+                        c_bad <= 1'b1;
                     if (s_rd_err) rd_bad <= 1'b1;
-                    if (s_rd_last) begin
+                    if (beat_end && s_rd_last) begin
                         if (rd_bad || s_rd_err) begin
                             state     <= S_HALT;
                             err_valid <= 1'b1;
@@ -204,7 +306,6 @@ module vionic_ctrl #(
                     else if (ack_dist != 0 && !ack_dist[15]) begin
                         // executed; the chain's remaining segments are passed over
                         state <= (segs_left == 16'd0) ? S_USED : S_SEG;
-                        if (ok) pairs_active <= n_req;
                     end
                 end
                 S_USED: if (m_used_ready) state <= S_IDLE;

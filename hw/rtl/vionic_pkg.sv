@@ -116,6 +116,27 @@ package vionic_pkg;
     localparam logic [7:0]  VIRTIO_NET_ERR                  = 8'd1;
     localparam logic [7:0]  VIRTIO_NET_CTRL_MQ              = 8'd4;
     localparam logic [7:0]  VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET = 8'd0;
+    localparam logic [7:0]  VIRTIO_NET_CTRL_MQ_RSS_CONFIG   = 8'd1;
+    localparam logic [7:0]  VIRTIO_NET_CTRL_MQ_HASH_CONFIG  = 8'd2;
+    // ---- RSS and hash report (regs.h) ----
+    localparam int unsigned VIONIC_RSS_KEY_SIZE             = 40;
+    localparam int unsigned VIONIC_RSS_TABLE_LEN            = 128;
+    localparam logic [31:0] VIRTIO_NET_RSS_HASH_TYPE_IPv4   = 32'h01;
+    localparam logic [31:0] VIRTIO_NET_RSS_HASH_TYPE_TCPv4  = 32'h02;
+    localparam logic [31:0] VIRTIO_NET_RSS_HASH_TYPE_UDPv4  = 32'h04;
+    localparam logic [31:0] VIRTIO_NET_RSS_HASH_TYPE_IPv6   = 32'h08;
+    localparam logic [31:0] VIRTIO_NET_RSS_HASH_TYPE_TCPv6  = 32'h10;
+    localparam logic [31:0] VIRTIO_NET_RSS_HASH_TYPE_UDPv6  = 32'h20;
+    localparam logic [31:0] VIONIC_RSS_HASH_TYPES           = 32'h3F;
+    localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_NONE     = 3'd0;
+    localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_IPv4     = 3'd1;
+    localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_TCPv4    = 3'd2;
+    localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_UDPv4    = 3'd3;
+    localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_IPv6     = 3'd4;
+    localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_TCPv6    = 3'd5;
+    localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_UDPv6    = 3'd6;
+    // the features a device of more than one queue pair offers besides MQ: RSS
+    localparam logic [63:0] VIONIC_RSS_FEATURES             = 64'h1000_0000_0000_0000;
 
     // VERSION_1 | ACCESS_PLATFORM | MAC | MTU | STATUS | NOTIFICATION_DATA | CSUM | GUEST_CSUM | MRG_RXBUF
     localparam logic [63:0] VIONIC_DEVICE_FEATURES          = 64'h0000_0043_0001_802B;
@@ -246,15 +267,18 @@ package vionic_pkg;
         logic [15:0] csum_start;   // virtio_net_hdr.csum_start
         logic [15:0] csum_offset;  // virtio_net_hdr.csum_offset
         logic        drop;         // a stage found the frame bad: the end of the pipeline drops it (DROPS)
+        logic [31:0] hash;         // RX: the RSS hash (virtio_net_hdr_v1_hash.hash_value), 0 without a type
+        logic [2:0]  hash_report;  // RX: VIRTIO_NET_HASH_REPORT_* of the hash type that applied
         // stage counter events of the frame (stage s counter c: bit s*STAGE_COUNTERS+c),
         // counted where the frame leaves: sent or dropped at the TX tail, written by the RX queue
         logic [STAGES*STAGE_COUNTERS-1:0] events;
     } meta_t;
     // its width, field by field (Yosys takes no $bits of a type; lint checks the ports)
-    localparam int unsigned META_BITS = 16 + 16 + 8 + 16 + 16 + 1 + STAGES * STAGE_COUNTERS;
+    localparam int unsigned META_BITS = 16 + 16 + 8 + 16 + 16 + 1 + 32 + 3 + STAGES * STAGE_COUNTERS;
 
-    // the control queue takes this many command bytes (class, command, data); more: VIRTIO_NET_ERR
-    localparam int unsigned CTRL_MAX_CMD = 64;
+    // the control queue takes this many command bytes (class, command, data): the largest
+    // RSS_CONFIG (table of VIONIC_RSS_TABLE_LEN, key of VIONIC_RSS_KEY_SIZE); more: VIRTIO_NET_ERR
+    localparam int unsigned CTRL_MAX_CMD = 2 + 10 + 2 * VIONIC_RSS_TABLE_LEN + 3 + VIONIC_RSS_KEY_SIZE;
 
     /* verilator lint_on UNUSEDPARAM */
 

@@ -127,6 +127,10 @@ module vionic_regs #(
     localparam logic [15:0] A_NET_MTU    = word(vionic_pkg::VIONIC_DEVICE_CFG + vionic_pkg::VIRTIO_NET_CFG_MTU);
     localparam logic [15:0] A_NET_SPEED  = word(vionic_pkg::VIONIC_DEVICE_CFG + vionic_pkg::VIRTIO_NET_CFG_SPEED);
     localparam logic [15:0] A_NET_DUPLEX = word(vionic_pkg::VIONIC_DEVICE_CFG + vionic_pkg::VIRTIO_NET_CFG_DUPLEX);
+    localparam logic [15:0] A_NET_HASH   = word(vionic_pkg::VIONIC_DEVICE_CFG + vionic_pkg::VIRTIO_NET_CFG_HASH_TYPES);
+    // RSS offered: rss_max_key_size, rss_max_indirection_table_length, supported_hash_types
+    localparam bit          RSS          = OFFERED[vionic_pkg::VIRTIO_NET_F_RSS];
+    localparam logic [31:0] RSS_LIMITS   = RSS ? {16'(vionic_pkg::VIONIC_RSS_TABLE_LEN), 8'(vionic_pkg::VIONIC_RSS_KEY_SIZE), 8'd0} : 32'd0;
 
     localparam logic [7:0] NEEDS_RESET = vionic_pkg::VIRTIO_STATUS_DEVICE_NEEDS_RESET;
     localparam logic [7:0] FEATURES_OK = vionic_pkg::VIRTIO_STATUS_FEATURES_OK;
@@ -307,7 +311,8 @@ module vionic_regs #(
             A_NET_STATUS: read_data = {link_state ? vionic_pkg::VIRTIO_NET_S_LINK_UP : 16'd0, MAC[7:0], MAC[15:8]};
             A_NET_MTU:    read_data = {mtu, 16'(NUM_QP)};
             A_NET_SPEED:  read_data = 32'(vionic_pkg::VIONIC_DEFAULT_SPEED);
-            A_NET_DUPLEX: read_data = 32'(vionic_pkg::VIRTIO_NET_DUPLEX_FULL);
+            A_NET_DUPLEX: read_data = RSS_LIMITS | 32'(vionic_pkg::VIRTIO_NET_DUPLEX_FULL);
+            A_NET_HASH:   read_data = RSS ? vionic_pkg::VIONIC_RSS_HASH_TYPES : 32'd0;
             vionic_pkg::VIONIC_REG_ID:              read_data = vionic_pkg::VIONIC_ID_MAGIC;
             vionic_pkg::VIONIC_REG_VERSION:         read_data = vionic_pkg::VIONIC_REGMAP_VERSION;
             vionic_pkg::VIONIC_REG_IMPL:            read_data = 32'(IMPL);

@@ -463,7 +463,7 @@ module vionic_rxq #(
 
     logic unused_ok;
     assign unused_ok = ^{done_dist[14:0], data_count, info_count, cmds_count, pk_m_last, pk_m_user, meta_count,
-                         meta_m.qid, meta_m.len, meta_m.csum_start, meta_m.csum_offset,
+                         meta_m.qid, meta_m.len, meta_m.csum_start, meta_m.csum_offset, meta_m.hash, meta_m.hash_report,
                          write_len[31:16]};
 endmodule
 

@@ -13,6 +13,8 @@ from vionic_model import NO_VECTOR, UP_TO_DRIVER_OK, common, devcfg, make_frame,
 from vionic import regs
 
 MQ = regs.VIONIC_MQ_FEATURES
+# command bytes the control queue takes (class, command, data), as the model's CTRL_MAX_CMD
+CTRL_MAX_CMD = 2 + 10 + 2 * regs.VIONIC_RSS_TABLE_LEN + 3 + regs.VIONIC_RSS_KEY_SIZE
 
 
 def pairs_of(_dut):
@@ -74,15 +76,20 @@ def pairs_set(n, extra=b""):
 
 @cocotb.test(timeout_time=100, timeout_unit="ms")
 async def test_mq_config(dut):
-    """Features, num_queues, max_virtqueue_pairs, MAX_QUEUE_PAIRS, vectors of N pairs."""
+    """Features (MQ, CTRL_VQ, RSS), num_queues, max_virtqueue_pairs, the RSS limits,
+    MAX_QUEUE_PAIRS, vectors of N pairs."""
     n = pairs_of(dut)
     dev = await new_device(dut)
     await dev.reset()
     offered, ok = await dev.negotiate()
     assert ok
-    assert offered == regs.VIONIC_DEVICE_FEATURES | MQ, f"features {offered:#x}"
+    want = regs.VIONIC_DEVICE_FEATURES | MQ | regs.VIONIC_RSS_FEATURES
+    assert offered == want, f"features {offered:#x}"
     assert await dev.rd16(common(regs.VIRTIO_PCI_COMMON_NUMQ)) == 2 * n + 1
     assert await dev.rd16(devcfg(regs.VIRTIO_NET_CFG_MAX_VQ_PAIRS)) == n
+    assert await dev.rd8(devcfg(regs.VIRTIO_NET_CFG_RSS_KEY_SIZE)) == regs.VIONIC_RSS_KEY_SIZE
+    assert await dev.rd16(devcfg(regs.VIRTIO_NET_CFG_RSS_TABLE_LEN)) == regs.VIONIC_RSS_TABLE_LEN
+    assert await dev.rd32(devcfg(regs.VIRTIO_NET_CFG_HASH_TYPES)) == regs.VIONIC_RSS_HASH_TYPES
     assert await dev.rd32(regs.VIONIC_REG_MAX_QUEUE_PAIRS) == n
     vectors = 2 * n + 2
     for q, vec, back in ((2 * n, vectors - 1, vectors - 1), (0, vectors, NO_VECTOR)):
@@ -155,8 +162,8 @@ async def test_mq_rx_one_pair_active(dut):
 @cocotb.test(timeout_time=200, timeout_unit="ms")
 async def test_ctrl_commands(dut):
     """VQ_PAIRS_SET answered OK within 1..N; every malformed or other command ERR;
-    a command longer than 64 bytes ERR; a chain without an ack byte returned with
-    used length 0; without MQ negotiated even a good VQ_PAIRS_SET is ERR."""
+    a command longer than CTRL_MAX_CMD ERR; a chain without an ack byte returned with used
+    length 0; without MQ negotiated even a good VQ_PAIRS_SET is ERR."""
     n = pairs_of(dut)
     dev = await new_device(dut)
     _, _, ctrl = await mq_bring_up(dev, n)
@@ -172,8 +179,8 @@ async def test_ctrl_commands(dut):
         (bytes([regs.VIRTIO_NET_CTRL_MQ, 1]) + struct.pack("<H", 1), err),   # another command
         (bytes([regs.VIRTIO_NET_CTRL_RX, 0]) + struct.pack("<H", 1), err),   # another class
         (bytes([regs.VIRTIO_NET_CTRL_MAC, 0, 1, 0]), err),
-        (pairs_set(1, bytes(61)), err),                             # 65 bytes: too long
-        (pairs_set(1) + bytes(60), err),                            # exactly 64, wrong length
+        (pairs_set(1, bytes(CTRL_MAX_CMD - 3)), err),               # one byte too long
+        (pairs_set(1) + bytes(CTRL_MAX_CMD - 4), err),              # exactly the most, wrong length
     ]
     dev.rng.shuffle(cases)
     for cmd, want in cases:
@@ -183,8 +190,8 @@ async def test_ctrl_commands(dut):
     # no writable descriptor: not executed, used length 0
     ulen, _ = await ctrl_run(dev, ctrl, pairs_set(1), ack=False)
     assert ulen == 0
-    # long commands over many descriptors: only 64 bytes are read, the answer is ERR
-    ulen, ack = await ctrl_run(dev, ctrl, pairs_set(1, bytes(200)))
+    # long commands over many descriptors: only CTRL_MAX_CMD bytes are read, the answer is ERR
+    ulen, ack = await ctrl_run(dev, ctrl, pairs_set(1, bytes(600)))
     assert (ulen, ack) == (1, err)
     # MQ not negotiated
     _, _, ctrl = await mq_bring_up(dev, n, features=regs.VIONIC_DEVICE_FEATURES |

@@ -137,3 +137,19 @@ MQ_TESTS = [
 def test_mq512(core512_mq, name):
     hwsim.run(core512_mq, "vionic_core", CORE512_MQ, "tb_mq", name,
               extra_env={"VIONIC_QUEUE_PAIRS": str(CORE512_MQ["NUM_QUEUE_PAIRS"])})
+
+
+# receive steering (tb_rss): RSS and automatic steering, on the same build
+RSS_TESTS = [
+    "test_rss_steering",
+    "test_rss_ms_vectors",
+    "test_rss_config_errors",
+    "test_rss_table_change_under_traffic",
+    "test_auto_steering",
+]
+
+
+@pytest.mark.parametrize("name", RSS_TESTS)
+def test_rss512(core512_mq, name):
+    hwsim.run(core512_mq, "vionic_core", CORE512_MQ, "tb_rss", name,
+              extra_env={"VIONIC_QUEUE_PAIRS": str(CORE512_MQ["NUM_QUEUE_PAIRS"])})

@@ -1,0 +1,290 @@
+// vionic_rx_steer: RX stage that chooses each frame's receive queue (meta qid) and
+// computes its RSS hash (meta hash, hash_report), as the model's rx_steer and
+// rss_hash (the rules of include/vionic/regs.h):
+// - the hash: with the hash types configured (RSS_CONFIG or HASH_CONFIG, by
+//   vionic_ctrl), Toeplitz with the key (zero-padded to 40 bytes) over, in packet
+//   order, source and destination address and, for TCP/UDP with its type enabled
+//   (IPv4: not a fragment, MF = 0 and offset 0), the two ports; the IPv4/IPv6 type
+//   alone over the addresses; after at most one 802.1Q tag; IPv4 needs IHL >= 5,
+//   IPv6 is not walked past its fixed header; every header within the frame.
+//   hash_report the VIRTIO_NET_HASH_REPORT_* of the type that applied, or hash 0
+//   and NONE;
+// - RSS steering on: receiveq 2 * table[hash & mask], 2 * unclassified without a type;
+// - else automatic steering: receiveq 0 while pairs_active is 1 and for a frame
+//   that is no TCP/UDP flow (vionic_flow); else the pair that last sent the flow
+//   (a 256-entry table by flow hash % 256 of 1 + pair, learned from the TX tail
+//   while pairs_active > 1, cleared by the device reset) if it is active, else
+//   flow hash % pairs_active.
+// Cut-through as vionic_rx_csum: the frame passes through one register, a
+// pipeline beside it keeps the first 82 bytes (a tag, a 60-byte IPv4 header,
+// the ports) and gives the decision 5 cycles after the last beat. The
+// configuration is read while a frame is in that pipeline: a frame within a few
+// cycles of a control command taking effect may see part of the old and part of
+// the new one.
+// Stage interface (hw/rtl/README.md): RX rule, the metadata of a frame is
+// given after its last beat; the input metadata is taken with it.
+`default_nettype none
+
+module vionic_rx_steer #(
+    parameter int DATA_WIDTH = 512,             // frame stream width in bits (>= 64)
+    parameter int NUM_QP     = 2,               // queue pairs (>= 2)
+    parameter int QW         = $clog2(NUM_QP)   // bits of a pair number
+) (
+    input  wire logic                    clk,
+    input  wire logic                    rst,          // also the device reset (clear)
+    // the configuration (vionic_ctrl)
+    input  wire logic [15:0]             pairs_active,
+    input  wire logic                    rss_on,
+    input  wire logic [5:0]              rss_types,
+    input  wire logic [8*vionic_pkg::VIONIC_RSS_KEY_SIZE-1:0] rss_key,   // byte 0 in the top bits
+    input  wire logic [6:0]              rss_mask,
+    input  wire logic [QW-1:0]           rss_unclass,
+    input  wire logic [vionic_pkg::VIONIC_RSS_TABLE_LEN*QW-1:0] rss_table,
+    // flows sent (the TX tail): flow hash % 256 and the pair that sent it
+    input  wire logic                    learn_valid,
+    input  wire logic [7:0]              learn_slot,
+    input  wire logic [QW-1:0]           learn_pair,
+    // the stage streams
+    input  wire logic [DATA_WIDTH-1:0]   s_axis_tdata,
+    input  wire logic [DATA_WIDTH/8-1:0] s_axis_tkeep,
+    input  wire logic                    s_axis_tvalid,
+    output      logic                    s_axis_tready,
+    input  wire logic                    s_axis_tlast,
+    input  wire logic                    s_axis_tuser,
+    input  wire logic                    s_meta_valid,
+    output      logic                    s_meta_ready,
+    input  wire vionic_pkg::meta_t       s_meta_data,
+    output      logic [DATA_WIDTH-1:0]   m_axis_tdata,
+    output      logic [DATA_WIDTH/8-1:0] m_axis_tkeep,
+    output      logic                    m_axis_tvalid,
+    input  wire logic                    m_axis_tready,
+    output      logic                    m_axis_tlast,
+    output      logic                    m_axis_tuser,
+    output      logic                    m_meta_valid,
+    input  wire logic                    m_meta_ready,
+    output      vionic_pkg::meta_t       m_meta_data
+);
+    localparam int CAP  = 82;                   // header bytes the hash may need
+    localparam int KEY  = vionic_pkg::VIONIC_RSS_KEY_SIZE;
+    localparam int IN   = 36;                   // Toeplitz input bytes at most (IPv6 addresses, ports)
+    localparam int NG   = 6;                    // Toeplitz partial sums (input bits per partial: 8*IN/NG)
+    localparam int GB   = 8 * IN / NG;
+    localparam int FW   = $clog2(NUM_QP + 1);   // flow table entry: 1 + pair, 0 none
+    localparam int VW   = QW + 32 + 3;          // verdict: pair, hash, report
+    localparam logic [15:0] ETH_P_IPV4  = 16'h0800;
+    localparam logic [15:0] ETH_P_IPV6  = 16'h86DD;
+    localparam logic [15:0] ETH_P_8021Q = 16'h8100;
+    localparam logic [7:0]  PROTO_TCP   = 8'd6;
+    localparam logic [7:0]  PROTO_UDP   = 8'd17;
+
+    // ---------------- the frame: one register ----------------
+    logic vq_room, beat_fire;
+    assign s_axis_tready = (!m_axis_tvalid || m_axis_tready) && vq_room;
+    assign beat_fire     = s_axis_tvalid && s_axis_tready;
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            m_axis_tvalid <= 1'b0;
+            m_axis_tdata  <= '0;
+            m_axis_tkeep  <= '0;
+            m_axis_tlast  <= 1'b0;
+            m_axis_tuser  <= 1'b0;
+        end else if (!m_axis_tvalid || m_axis_tready) begin
+            m_axis_tvalid <= s_axis_tvalid && vq_room;
+            m_axis_tdata  <= s_axis_tdata;
+            m_axis_tkeep  <= s_axis_tkeep;
+            m_axis_tlast  <= s_axis_tlast;
+            m_axis_tuser  <= s_axis_tuser;
+        end
+    end
+
+    // ---------------- P1: header kept, flow hash beside ----------------
+    logic             done, f_done, f_ok;
+    logic [8*CAP-1:0] cap;
+    logic [15:0]      len, f_hash;
+    logic             f_tag_unused;
+    vionic_flow #(.DATA_WIDTH(DATA_WIDTH), .TAG(1), .CAP(CAP)) u_flow (
+        .clk(clk), .rst(rst), .s_fire(beat_fire), .s_tdata(s_axis_tdata), .s_tkeep(s_axis_tkeep),
+        .s_tlast(s_axis_tlast), .s_tag(1'b0), .done(done), .cap(cap), .len(len),
+        .flow_done(f_done), .flow_ok(f_ok), .flow_hash(f_hash), .flow_tag(f_tag_unused));
+
+    // ---------------- P1 -> P2: the Toeplitz input (rss_hash) ----------------
+    function automatic logic [7:0] hb(input logic [8*CAP-1:0] c, input int i);
+        hb = c[8*i +: 8];
+    endfunction
+    function automatic logic [15:0] be16(input logic [8*CAP-1:0] c, input int i);
+        be16 = {c[8*i +: 8], c[8*(i+1) +: 8]};
+    endfunction
+    logic            vlan, v4, v6, l4, cls;
+    logic [4:0]      off;
+    logic [5:0]      ihl;
+    logic [7:0]      ip0, proto;
+    logic [15:0]     etype;
+    logic [16:0]     l4_off;
+    logic [8*IN-1:0] in;        // input byte k in bits 8*(IN-1-k) +: 8 (first bit is the top one)
+    logic [31:0]     ports;
+    logic [2:0]      report;
+    always_comb begin
+        vlan   = be16(cap, 12) == ETH_P_8021Q && len >= 16'd18;
+        off    = vlan ? 5'd18 : 5'd14;
+        etype  = vlan ? be16(cap, 16) : be16(cap, 12);
+        ip0    = hb(cap, 32'(off));
+        ihl    = {ip0[3:0], 2'b00};
+        v4     = len >= 16'd14 && etype == ETH_P_IPV4 && 17'(len) >= 17'(off) + 17'd20 &&
+                 ip0[7:4] == 4'd4 && ihl >= 6'd20;
+        v6     = len >= 16'd14 && etype == ETH_P_IPV6 && 17'(len) >= 17'(off) + 17'd40 && ip0[7:4] == 4'd6;
+        proto  = v6 ? hb(cap, 32'(off) + 6) : hb(cap, 32'(off) + 9);
+        l4_off = v6 ? 17'(off) + 17'd40 : 17'(off) + 17'(ihl);
+        ports  = '0;
+        for (int o = 34; o + 4 <= CAP; o += 4)
+            if (l4_off == 17'(o)) ports = {hb(cap, o), hb(cap, o + 1), hb(cap, o + 2), hb(cap, o + 3)};
+        l4     = 17'(len) >= l4_off + 17'd4 &&
+                 (v6 || (be16(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0) &&
+                 ((proto == PROTO_TCP && rss_types[v6 ? 4 : 1]) || (proto == PROTO_UDP && rss_types[v6 ? 5 : 2]));
+        in     = '0;
+        report = vionic_pkg::VIRTIO_NET_HASH_REPORT_NONE;
+        cls    = 1'b0;
+        if (v4) begin
+            for (int k = 0; k < 8; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(off) + 12 + k);
+            if (l4) in[8*(IN-12) +: 32] = ports;
+            cls    = l4 || rss_types[0];
+            report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv4 :
+                     proto == PROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv4 :
+                                          vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv4;
+        end else if (v6) begin
+            for (int k = 0; k < 32; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(off) + 8 + k);
+            if (l4) in[0 +: 32] = ports;
+            cls    = l4 || rss_types[3];
+            report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv6 :
+                     proto == PROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv6 :
+                                          vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv6;
+        end
+        if (!cls) report = vionic_pkg::VIRTIO_NET_HASH_REPORT_NONE;
+    end
+
+    logic            p2_valid, p2_cls;
+    logic [8*IN-1:0] p2_in;
+    logic [2:0]      p2_report;
+    // ---------------- P3: Toeplitz in NG partial sums ----------------
+    // input bit i (from the top of `in`) set: XOR in the 32 key bits from key bit i on
+    logic [NG*32-1:0] part;
+    always_comb begin
+        part = '0;
+        for (int g = 0; g < NG; g++)
+            for (int i = g * GB; i < (g + 1) * GB; i++)
+                if (p2_in[8*IN-1-i]) part[32*g +: 32] = part[32*g +: 32] ^ rss_key[8*KEY-1-i -: 32];
+    end
+    logic             p3_valid, p3_cls;
+    logic [NG*32-1:0] p3_part;
+    logic [2:0]       p3_report;
+    // ---------------- P4: the hash; the flow's table entry and hash % pairs_active ----------------
+    logic [31:0] hash;
+    always_comb begin
+        hash = '0;
+        for (int g = 0; g < NG; g++) hash = hash ^ p3_part[32*g +: 32];
+    end
+    logic [FW-1:0] ftab [256];
+    logic          p4_valid, p4_cls, p4_fok;
+    logic [31:0]   p4_hash;
+    logic [2:0]    p4_report;
+    logic [FW-1:0] p4_fpair;
+    logic [QW-1:0] p4_fmod;
+    logic [3:0]    pa;          // pairs_active (<= VIONIC_MAX_QUEUE_PAIRS)
+    assign pa = pairs_active[3:0];
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            p2_valid <= 1'b0;
+            p3_valid <= 1'b0;
+            p4_valid <= 1'b0;
+        end else begin
+            p2_valid <= done;
+            p3_valid <= p2_valid;
+            p4_valid <= p3_valid;
+        end
+        if (done) begin
+            p2_cls    <= cls;
+            p2_in     <= in;
+            p2_report <= report;
+        end
+        if (p2_valid) begin
+            p3_cls    <= p2_cls;
+            p3_part   <= part;
+            p3_report <= p2_report;
+        end
+        if (p3_valid) begin
+            p4_cls    <= p3_cls;
+            p4_hash   <= p3_cls ? hash : 32'd0;
+            p4_report <= p3_report;
+            p4_fok    <= f_ok;
+            p4_fpair  <= ftab[f_hash[7:0]];
+            p4_fmod   <= QW'(f_hash % 16'(pa));
+        end
+    end
+    // the flow hash is due with P3 (two cycles after done)
+    logic unused_flow;
+    assign unused_flow = ^{f_done, f_tag_unused};
+
+    // flow table: written by the TX tail while more than one pair is active
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            for (int s = 0; s < 256; s++) ftab[s] <= '0;
+        end else if (learn_valid && pairs_active > 16'd1) begin
+            ftab[learn_slot] <= FW'(learn_pair) + FW'(1);
+        end
+    end
+
+    // ---------------- P5: the pair ----------------
+    logic [QW-1:0] pair;
+    always_comb begin
+        if (rss_on)
+            pair = p4_cls ? rss_table[QW*32'(p4_hash[6:0] & rss_mask) +: QW] : rss_unclass;
+        else if (pairs_active == 16'd1 || !p4_fok)
+            pair = '0;
+        else if (p4_fpair != '0 && 16'(p4_fpair) <= pairs_active)
+            pair = QW'(p4_fpair - FW'(1));
+        else
+            pair = p4_fmod;
+    end
+    logic          v_valid;
+    logic [VW-1:0] v_data;
+    always_ff @(posedge clk) begin
+        if (rst) v_valid <= 1'b0;
+        else     v_valid <= p4_valid;
+        if (p4_valid) v_data <= {pair, p4_hash, p4_report};
+    end
+
+    // ---------------- verdicts -> output metadata (with the input metadata) ----------------
+    // room for the frames the pipeline may still hold (6) besides the one starting
+    logic              v_m_valid, meta_load, v_s_ready;
+    logic [VW-1:0]     v_m_data;
+    vionic_pkg::meta_t meta_next;
+    logic [$clog2(16)+1:0] v_count;
+    vionic_fifo #(.WIDTH(VW), .DEPTH(16)) u_verdict (
+        .clk(clk), .rst(rst), .s_valid(v_valid), .s_ready(v_s_ready), .s_data(v_data),
+        .m_valid(v_m_valid), .m_ready(meta_load), .m_data(v_m_data), .count(v_count));
+    assign vq_room      = v_count < 6'd9;
+    assign meta_load    = v_m_valid && s_meta_valid && (!m_meta_valid || m_meta_ready);
+    assign s_meta_ready = meta_load;
+    always_comb begin
+        meta_next             = s_meta_data;
+        meta_next.qid         = {15'(v_m_data[VW-1 -: QW]), 1'b0};
+        meta_next.hash        = v_m_data[34:3];
+        meta_next.hash_report = v_m_data[2:0];
+    end
+    always_ff @(posedge clk) begin
+        if (rst) begin
+            m_meta_valid <= 1'b0;
+            m_meta_data  <= '0;
+        end else begin
+            if (m_meta_valid && m_meta_ready) m_meta_valid <= 1'b0;
+            if (meta_load) begin
+                m_meta_valid <= 1'b1;
+                m_meta_data  <= meta_next;
+            end
+        end
+    end
+
+    logic unused_ok;
+    assign unused_ok = ^{v_s_ready, s_axis_tuser};
+endmodule
+
+`default_nettype wire
