@@ -748,7 +748,7 @@ module vionic_core #(
                 assign used_s_last[gi]          = 1'b1;
                 assign used_limit[16*gi +: 16]  = 16'd0;
             end
-            vionic_used #(.ADDR_WIDTH(AW), .LIMITED(IS_RXQ)) u_used (
+            vionic_used #(.ADDR_WIDTH(AW), .LIMITED(IS_RXQ), .GATHER(IS_RXQ && NP > 1)) u_used (
                 .clk(clk), .rst(rst), .clear(clear), .enabled(q_enabled[gi]),
                 .start_used(q_start_used[16*gi +: 16]), .used_idx(q_used_idx[16*gi +: 16]),
                 .quiet(used_quiet[gi]), .q_size(q_size[16*gi +: 16]), .q_used(q_used[AW*gi +: AW]),
