@@ -491,8 +491,8 @@ module vionic_core #(
     logic [15:0]              wr_seq, wr_done;
     // head: frames from the MAC, whole (the rest of one cut by a device reset
     // is skipped), each with a metadata of queue 0 (the source offers one at
-    // any time) -> RX stages (rx_*[k] -> rx_*[k+1]) -> vionic_rxq of every
-    // pair (each takes the frames of its queue, meta qid, and passes the others)
+    // any time) -> RX stages (rx_*[k] -> rx_*[k+1]; the last, with more than one
+    // pair, vionic_rx_steer) -> the vionic_rxq of the frame's pair
     // stream positions: head, after RX_CSUM, after vionic_rx_steer (more than one pair)
     localparam int NRX = HAS_CTRL ? 3 : 2;
     logic [NRX*DATA_WIDTH-1:0] rx_tdata;
