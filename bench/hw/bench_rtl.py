@@ -3,7 +3,9 @@
 tests' build), runs bench/hw/tb_bench.py and prints/writes bench/results/rtl.json and .txt.
 VIONIC_BENCH_NO_INTERRUPT=1: the same with VRING_AVAIL_F_NO_INTERRUPT set on both rings (poll mode),
 written to rtl_no_interrupt.json and .txt. VIONIC_BENCH_CSUM=1: TCP/IPv4 frames with the checksum
-offloads acting on each (TX NEEDS_CSUM, RX marked DATA_VALID), written to rtl_csum.json and .txt."""
+offloads acting on each (TX NEEDS_CSUM, RX marked DATA_VALID), written to rtl_csum.json and .txt.
+VIONIC_BENCH_RSS=1: NUM_QUEUE_PAIRS 4 (the tests' build) with RSS spreading TCP/IPv4 frames over
+the 4 receive queues (MTU 1500 points), written to rtl_rss.json and .txt."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ sys.path.insert(0, str(ROOT / "bench" / "hw"))
 import hwsim  # noqa: E402
 
 PARAMS = {"DATA_WIDTH": 512, "IMPL": 2, "MAX_MTU": 9000, "RX_FIFO_BYTES": 32768}  # = tests' CORE512
+PARAMS_RSS = {**PARAMS, "NUM_QUEUE_PAIRS": 4}  # = tests' CORE512_MQ
 
 
 def main() -> None:
@@ -27,10 +30,13 @@ def main() -> None:
     no_interrupt = os.environ.get("VIONIC_BENCH_NO_INTERRUPT", "0") == "1"
     csum = os.environ.get("VIONIC_BENCH_CSUM", "0") == "1"
     name = "rtl_no_interrupt" if no_interrupt else "rtl"
+    rss = os.environ.get("VIONIC_BENCH_RSS", "0") == "1"
     name += "_csum" if csum else ""
+    name += "_rss" if rss else ""
+    params = PARAMS_RSS if rss else PARAMS
     out = out_dir / f"{name}.json"
-    runner = hwsim.build("vionic_core", PARAMS)
-    tag = hwsim.tag("vionic_core", PARAMS)
+    runner = hwsim.build("vionic_core", params)
+    tag = hwsim.tag("vionic_core", params)
     test_dir = hwsim.BUILD / tag / "run" / "bench"
     test_dir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -38,6 +44,7 @@ def main() -> None:
         "VIONIC_BENCH_OUT": str(out),
         "VIONIC_BENCH_NO_INTERRUPT": "1" if no_interrupt else "0",
         "VIONIC_BENCH_CSUM": "1" if csum else "0",
+        "VIONIC_BENCH_RSS": "1" if rss else "0",
     }
     if out.exists():
         out.unlink()
@@ -57,7 +64,8 @@ def main() -> None:
         f"{data['dma_read_latency_cycles']} cycles, {data['packets_per_point']} packets per point, "
         "CYCLES register"
         + (", VRING_AVAIL_F_NO_INTERRUPT set on both rings (poll mode)" if no_interrupt else "")
-        + (", checksum offloads acting on every frame (TCP/IPv4)" if csum else ""),
+        + (", checksum offloads acting on every frame (TCP/IPv4)" if csum else "")
+        + (", 4 queue pairs, RSS over the 4 receive queues (TCP/IPv4, 16 flows)" if rss else ""),
         f"{'dir':<4}{'bytes':>7}{'cycles/pkt':>12}{'bound':>8}{'% of bound':>12}  RX buffers",
     ]
     for r in data["results"]:

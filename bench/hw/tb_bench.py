@@ -1,7 +1,9 @@
 """cocotb bench: cycles per packet of vionic_core (DATA_WIDTH=512, DMA read latency 125 cycles)
 measured with the core's own CYCLES register, beside the data-bus bound. Frames of 64, 256 and
 1514 bytes at MTU 1500 into single buffers; jumbo frames (9014 bytes, the MTU register at 9000)
-into single buffers and, RX with MRG_RXBUF, spread over 2 KiB buffers."""
+into single buffers and, RX with MRG_RXBUF, spread over 2 KiB buffers. VIONIC_BENCH_RSS=1 (a
+build of 4 queue pairs): RSS configured (every hash type, 128 entries over the 4 pairs), TCP/IPv4
+frames of 16 flows spread over the 4 receive queues; TX on transmitq 0; the MTU 1500 points."""
 
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ import struct
 import cocotb
 from cocotb.triggers import RisingEdge
 from cocotbext.axi import AxiStreamFrame
+from scapy.layers.inet import IP, TCP
+from scapy.layers.l2 import Ether
+from scapy.packet import Raw
+from tb_mq import ctrl_run, mq_bring_up
 from tb_stages import DATA_VALID, driver_frame, l4_frame
 from vionic_model import MAX_FRAME, Device, make_frame, rng_from_env
 
@@ -36,6 +42,31 @@ NO_INTERRUPT = os.environ.get("VIONIC_BENCH_NO_INTERRUPT", "0") == "1"
 # NEEDS_CSUM (the device inserts the checksum), RX checked and marked DATA_VALID. Otherwise
 # the frames are plain (CSUM and GUEST_CSUM are negotiated, as everything offered, but unused).
 CSUM = os.environ.get("VIONIC_BENCH_CSUM", "0") == "1"
+# VIONIC_BENCH_RSS=1: 4 queue pairs with RSS steering the frames over all receive queues
+RSS = os.environ.get("VIONIC_BENCH_RSS", "0") == "1"
+PAIRS = 4
+FLOWS = 16
+if RSS:
+    POINTS = POINTS[:3]
+
+
+def tcp4_frame(rng, size):
+    """A TCP/IPv4 frame of exactly `size` bytes (>= 54) of a random flow."""
+    pkt = (Ether(dst="02:00:00:00:00:01", src="02:56:4e:49:43:00")
+           / IP(src=f"10.0.{rng.randint(0, 255)}.{rng.randint(1, 254)}", dst="10.1.0.1")
+           / TCP(sport=rng.randint(1, 65535), dport=80))
+    return bytes(pkt / Raw(bytes(size - len(pkt))))
+
+
+async def rss_bring_up(dev):
+    """4 pairs and the control queue; RSS: every type, table i % 4, a random 40-byte key."""
+    rxs, txs, ctrl = await mq_bring_up(dev, PAIRS, size=1024)
+    cmd = (struct.pack("<BBIHH", regs.VIRTIO_NET_CTRL_MQ, regs.VIRTIO_NET_CTRL_MQ_RSS_CONFIG,
+                       regs.VIONIC_RSS_HASH_TYPES, 127, 0)
+           + struct.pack("<128H", *(i % PAIRS for i in range(128)))
+           + struct.pack("<HB", PAIRS, 40) + bytes(dev.rng.getrandbits(8) for _ in range(40)))
+    assert await ctrl_run(dev, ctrl, cmd) == (1, regs.VIRTIO_NET_OK)
+    return rxs, txs
 
 
 async def cycles(dev):
@@ -77,7 +108,12 @@ async def bench(dut):
         # ---------------- TX ----------------
         await dev.reset()
         await dev.wr32(regs.VIONIC_REG_MTU, mtu)  # kept by the device reset of bring_up
-        rx, tx = await dev.bring_up(rx_size=1024, tx_size=1024)
+        if RSS:
+            rxs, txs = await rss_bring_up(dev)
+            rx, tx = rxs[0], txs[0]
+        else:
+            rx, tx = await dev.bring_up(rx_size=1024, tx_size=1024)
+            rxs = [rx]
         rx.set_no_interrupt(NO_INTERRUPT)
         tx.set_no_interrupt(NO_INTERRUPT)
         if CSUM:
@@ -104,19 +140,25 @@ async def bench(dut):
             measured.append(("tx", N, (c1 - c0) / N))
         # ---------------- RX ----------------
         chains = math.ceil((NET_HDR_LEN + size) / rx_buf)  # per frame
-        for _ in range(rx_n * chains):
-            a = dev.mem.alloc(rx_buf, 64)
-            rx.add([(a, rx_buf, True)])
-        await rx.kick()
+        for q in rxs:  # RSS: each queue could get every frame
+            for _ in range(rx_n * chains):
+                a = dev.mem.alloc(rx_buf, 64)
+                q.add([(a, rx_buf, True)])
+            await q.kick()
+        rx_frames = [tcp4_frame(rng, size) for _ in range(FLOWS)] if RSS else [frame]
         await dev.cycles(4 * LATENCY)  # let the device prefetch its first buffers
         c0 = await cycles(dev)
-        for _ in range(rx_n):
-            await dev.rx_src.send(AxiStreamFrame(frame))
-        while rx.used_idx() != rx_n * chains:
+        for i in range(rx_n):
+            await dev.rx_src.send(AxiStreamFrame(rx_frames[i % len(rx_frames)]))
+        while sum(q.used_idx() for q in rxs) != rx_n * chains:
             await RisingEdge(dut.clk)
         c1 = await cycles(dev)
-        st = await dev.qstat(0)
-        assert st["packets"] == rx_n and st["drops"] == 0, st
+        stats = [await dev.qstat(2 * k) for k in range(len(rxs))]
+        assert sum(st["packets"] for st in stats) == rx_n, stats
+        assert all(st["drops"] == 0 for st in stats), stats
+        if RSS:
+            dut._log.info("RX frames per queue: %s", [st["packets"] for st in stats])
+            assert all(st["packets"] > 0 for st in stats), "RSS left a queue without frames"
         used = rx.reap()
         if mrg:  # the last frame's header: num_buffers
             first = used[-chains][2][0][0]
@@ -150,6 +192,8 @@ async def bench(dut):
                     "packets_per_point": N,
                     "no_interrupt": NO_INTERRUPT,
                     "csum_offloads_active": CSUM,
+                    "queue_pairs": PAIRS if RSS else 1,
+                    "rss": RSS,
                     "results": results,
                 },
                 f,

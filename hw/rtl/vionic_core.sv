@@ -491,8 +491,8 @@ module vionic_core #(
     logic [15:0]              wr_seq, wr_done;
     // head: frames from the MAC, whole (the rest of one cut by a device reset
     // is skipped), each with a metadata of queue 0 (the source offers one at
-    // any time) -> RX stages (rx_*[k] -> rx_*[k+1]) -> vionic_rxq of every
-    // pair (each takes the frames of its queue, meta qid, and passes the others)
+    // any time) -> RX stages (rx_*[k] -> rx_*[k+1]; the last, with more than one
+    // pair, vionic_rx_steer) -> the vionic_rxq of the frame's pair
     // stream positions: head, after RX_CSUM, after vionic_rx_steer (more than one pair)
     localparam int NRX = HAS_CTRL ? 3 : 2;
     logic [NRX*DATA_WIDTH-1:0] rx_tdata;
@@ -542,8 +542,13 @@ module vionic_core #(
             assign rx_meta_ready[0] = rx_meta_ready[1];
             assign rx_meta[MB +: MB] = rx_meta[0 +: MB];
         end
-        if (HAS_CTRL) begin : g_rx_steer
-            vionic_rx_steer #(.DATA_WIDTH(DATA_WIDTH), .NUM_QP(NP)) u_rx_steer (
+        if (!HAS_CTRL) begin : g_rx_one
+            assign rx_dest   = '0;
+            assign meta_dest = '0;
+        end else begin : g_rx_steer
+            // the metadata's receiveq 2 * pair: qid, meta_t's first field, in its top bits
+            assign meta_dest = rx_meta[NRX*MB-16+1 +: QPW];
+            vionic_rx_steer #(.DATA_WIDTH(DATA_WIDTH), .NUM_QP(NP), .MAX_MTU(MAX_MTU)) u_rx_steer (
                 .clk(clk), .rst(clear), .pairs_active(pairs_active), .rss_on(rss_on), .rss_types(rss_types),
                 .rss_key(rss_key), .rss_mask(rss_mask), .rss_unclass(rss_unclass), .rss_table(rss_table),
                 .learn_valid(learn_valid), .learn_slot(learn_slot), .learn_pair(learn_pair),
@@ -553,32 +558,28 @@ module vionic_core #(
                 .s_meta_valid(rx_meta_valid[1]), .s_meta_ready(rx_meta_ready[1]), .s_meta_data(rx_meta[MB +: MB]),
                 .m_axis_tdata(rx_tdata[2*DATA_WIDTH +: DATA_WIDTH]), .m_axis_tkeep(rx_tkeep[2*W +: W]),
                 .m_axis_tvalid(rx_tvalid[2]), .m_axis_tready(rx_tready[2]), .m_axis_tlast(rx_tlast[2]),
-                .m_axis_tuser(rx_tuser[2]),
+                .m_axis_tuser(rx_tuser[2]), .m_axis_tdest(rx_dest),
                 .m_meta_valid(rx_meta_valid[2]), .m_meta_ready(rx_meta_ready[2]),
                 .m_meta_data(rx_meta[2*MB +: MB]));
         end
     endgenerate
 
-    // every receive queue sees every frame and its metadata (a beat passes when all take it)
-    assign rx_tready[NRX-1]     = &rxq_tready;
-    assign rx_meta_ready[NRX-1] = &rxq_meta_ready;
+    // each frame and its metadata go to the receive queue of its pair (vionic_rx_steer:
+    // the beats with their pair, known before the first; the metadata by its qid)
+    logic [QPW-1:0] rx_dest, meta_dest;
+    assign rx_tready[NRX-1]     = rxq_tready[rx_dest];
+    assign rx_meta_ready[NRX-1] = rxq_meta_ready[meta_dest];
     generate
         for (gi = 0; gi < NP; gi++) begin : g_rxq
             localparam int Q = 2 * gi;
-            logic [NP-1:0] others_t, others_m;   // the other queues' ready
-            always_comb begin
-                others_t     = rxq_tready | (NP'(1) << gi);
-                others_m     = rxq_meta_ready | (NP'(1) << gi);
-            end
-            vionic_rxq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .FIFO_BYTES(RX_FIFO_BYTES), .STEERED(NP > 1),
-                         .QUEUE(Q)) u_rxq (
+            vionic_rxq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .FIFO_BYTES(RX_FIFO_BYTES)) u_rxq (
                 .clk(clk), .rst(rst), .clear(clear), .run(q_run[Q]), .suspend(suspend), .quiet(rx_quiet[gi]),
                 .max_frame(max_frame), .mrg(features[vionic_pkg::VIRTIO_NET_F_MRG_RXBUF]),
                 .s_axis_rx_tdata(rx_tdata[(NRX-1)*DATA_WIDTH +: DATA_WIDTH]),
                 .s_axis_rx_tkeep(rx_tkeep[(NRX-1)*W +: W]),
-                .s_axis_rx_tvalid(rx_tvalid[NRX-1] && (&others_t)), .s_axis_rx_tready(rxq_tready[gi]),
+                .s_axis_rx_tvalid(rx_tvalid[NRX-1] && rx_dest == QPW'(gi)), .s_axis_rx_tready(rxq_tready[gi]),
                 .s_axis_rx_tlast(rx_tlast[NRX-1]), .s_axis_rx_tuser(rx_tuser[NRX-1]),
-                .s_meta_valid(rx_meta_valid[NRX-1] && (&others_m)), .s_meta_ready(rxq_meta_ready[gi]),
+                .s_meta_valid(rx_meta_valid[NRX-1] && meta_dest == QPW'(gi)), .s_meta_ready(rxq_meta_ready[gi]),
                 .s_meta_data(rx_meta[(NRX-1)*MB +: MB]),
                 .s_chain_valid(chain_valid[Q]), .s_chain_ready(chain_ready[Q]), .s_chain_head(chain_head[16*Q +: 16]),
                 .s_chain_total(chain_total[32*Q +: 32]), .s_chain_nseg(chain_nseg[16*Q +: 16]),
@@ -747,7 +748,7 @@ module vionic_core #(
                 assign used_s_last[gi]          = 1'b1;
                 assign used_limit[16*gi +: 16]  = 16'd0;
             end
-            vionic_used #(.ADDR_WIDTH(AW), .LIMITED(IS_RXQ)) u_used (
+            vionic_used #(.ADDR_WIDTH(AW), .LIMITED(IS_RXQ), .GATHER(IS_RXQ && NP > 1)) u_used (
                 .clk(clk), .rst(rst), .clear(clear), .enabled(q_enabled[gi]),
                 .start_used(q_start_used[16*gi +: 16]), .used_idx(q_used_idx[16*gi +: 16]),
                 .quiet(used_quiet[gi]), .q_size(q_size[16*gi +: 16]), .q_used(q_used[AW*gi +: AW]),
@@ -765,8 +766,9 @@ module vionic_core #(
     // ---------------- DMA write engine and its request arbiter (round robin) ----------------
     // Sources: 3k RX data of pair k (the packed stream), 3k+1 its RX used ring, 3k+2 its
     // TX used ring, 3N the control ack, 3N+1 the control used ring (inline data). The
-    // stream has one owner: another pair's RX data is taken only once the owner's
-    // accepted bytes have all streamed.
+    // stream has one owner; the RX data requests of one other pair are taken behind the
+    // owner's (the next owner), of any further pair only once the owner's bytes have all
+    // streamed.
     logic [SW-1:0]    last_src, wr_src, stream_owner;
     logic             wr_req_any, wr_req_ready, wr_req_fire;
     logic [NWS-1:0]   wr_req_by_src;
@@ -774,10 +776,11 @@ module vionic_core #(
     logic [NWS*16-1:0] src_len, src_desc;
     logic [NWS*512-1:0] src_data;
     logic [NP-1:0]    pair_of_stream;   // rxq_k may take the stream now
-    logic signed [17:0] stream_owed;    // bytes of the owner's accepted requests not yet streamed
+    logic             next_valid;       // another pair's requests accepted behind the owner's
+    logic [SW-1:0]    next_owner;       // that pair: it owns the stream once the owner's bytes have streamed
     always_comb begin
         for (int k = 0; k < NP; k++) begin
-            pair_of_stream[k] = (stream_owner == SW'(k)) || (stream_owed == 0);
+            pair_of_stream[k] = !next_valid || (next_owner == SW'(k));
             wr_req_by_src[3*k]                  = rx_wr_valid[k] && pair_of_stream[k];
             wr_req_by_src[3*k+1]                = used_wr_valid[2*k];
             wr_req_by_src[3*k+2]                = used_wr_valid[2*k+1];
@@ -839,20 +842,48 @@ module vionic_core #(
     logic [LW:0]           wr_stream_bytes;
     generate
         if (NP > 1) begin : g_stream_owner
+            // The write engine streams its requests' bytes in request order. Requests of the
+            // owner add to its bytes; those of one other pair, accepted meanwhile, wait as the
+            // next run, which owns the stream from the cycle after the owner's last byte (a
+            // third pair waits until then), so the stream passes between pairs without a gap.
+            logic signed [17:0] stream_owed;   // bytes of the owner's accepted requests not yet streamed
+            logic signed [17:0] next_owed, cur_after, next_after, beat;
+            logic               to_cur, to_next, next_v_after;
+            logic [SW-1:0]      req_pair;
+            always_comb begin
+                req_pair     = SW'(32'(wr_src) / 3);
+                to_cur       = wr_req_fire && wr_src_stream && !next_valid &&
+                               (stream_owed == 0 || stream_owner == req_pair);
+                to_next      = wr_req_fire && wr_src_stream && !to_cur;
+                beat         = (wr_stream_valid && wr_stream_ready) ? 18'(wr_stream_bytes) : 18'd0;
+                cur_after    = stream_owed - beat + (to_cur ? 18'(src_len[16*wr_src +: 16]) : 18'd0);
+                next_after   = next_owed + (to_next ? 18'(src_len[16*wr_src +: 16]) : 18'd0);
+                next_v_after = next_valid || to_next;
+            end
             always_ff @(posedge clk) begin
                 if (rst || clear) begin
                     stream_owner <= '0;
                     stream_owed  <= '0;
+                    next_valid   <= 1'b0;
+                    next_owner   <= '0;
+                    next_owed    <= '0;
+                end else if (next_v_after && cur_after == 0) begin
+                    stream_owner <= to_next ? req_pair : next_owner;
+                    stream_owed  <= next_after;
+                    next_valid   <= 1'b0;
+                    next_owed    <= '0;
                 end else begin
-                    if (wr_req_fire && wr_src_stream) stream_owner <= SW'(32'(wr_src) / 3);
-                    stream_owed <= stream_owed +
-                                   ((wr_req_fire && wr_src_stream) ? 18'(src_len[16*wr_src +: 16]) : 18'd0) -
-                                   ((wr_stream_valid && wr_stream_ready) ? 18'(wr_stream_bytes) : 18'd0);
+                    if (to_cur) stream_owner <= req_pair;
+                    if (to_next) next_owner <= req_pair;
+                    stream_owed <= cur_after;
+                    next_valid  <= next_v_after;
+                    next_owed   <= next_after;
                 end
             end
         end else begin : g_stream_one
             assign stream_owner = '0;
-            assign stream_owed  = '0;
+            assign next_valid   = 1'b0;
+            assign next_owner   = '0;
         end
     endgenerate
     always_comb begin

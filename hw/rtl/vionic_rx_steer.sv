@@ -15,19 +15,23 @@
 //   (a 256-entry table by flow hash % 256 of 1 + pair, learned from the TX tail
 //   while pairs_active > 1, cleared by the device reset) if it is active, else
 //   flow hash % pairs_active.
-// Cut-through as vionic_rx_csum: the frame passes through one register, a
-// pipeline beside it keeps the first 82 bytes (a tag, a 60-byte IPv4 header,
-// the ports) and gives the decision 5 cycles after the last beat. The
-// configuration is read while a frame is in that pipeline: a frame within a few
-// cycles of a control command taking effect may see part of the old and part of
-// the new one.
+// Store and forward: the frames wait in a FIFO of two largest frames while a
+// pipeline beside it keeps the first 82 bytes of each (a tag, a 60-byte IPv4
+// header, the ports) and decides 5 cycles after its last beat; a frame leaves
+// once its decision is made, with its pair on m_axis_tdest, so that the core
+// hands its beats to that receive queue only (the frame is filled in while the
+// previous one leaves: one beat per cycle each side). The configuration is read
+// while a frame is in that pipeline: a frame within a few cycles of a control
+// command taking effect may see part of the old and part of the new one.
 // Stage interface (hw/rtl/README.md): RX rule, the metadata of a frame is
-// given after its last beat; the input metadata is taken with it.
+// given after its last beat went in (it may come before the frame leaves); the
+// input metadata is taken with it.
 `default_nettype none
 
 module vionic_rx_steer #(
     parameter int DATA_WIDTH = 512,             // frame stream width in bits (>= 64)
     parameter int NUM_QP     = 2,               // queue pairs (>= 2)
+    parameter int MAX_MTU    = vionic_pkg::VIONIC_DEFAULT_MTU,   // largest frame stored = MAX_MTU + 14 bytes
     parameter int QW         = $clog2(NUM_QP)   // bits of a pair number
 ) (
     input  wire logic                    clk,
@@ -60,6 +64,7 @@ module vionic_rx_steer #(
     input  wire logic                    m_axis_tready,
     output      logic                    m_axis_tlast,
     output      logic                    m_axis_tuser,
+    output      logic [QW-1:0]           m_axis_tdest,   // the frame's pair (receiveq 2 * tdest)
     output      logic                    m_meta_valid,
     input  wire logic                    m_meta_ready,
     output      vionic_pkg::meta_t       m_meta_data
@@ -71,29 +76,43 @@ module vionic_rx_steer #(
     localparam int GB   = 8 * IN / NG;
     localparam int FW   = $clog2(NUM_QP + 1);   // flow table entry: 1 + pair, 0 none
     localparam int VW   = QW + 32 + 3;          // verdict: pair, hash, report
+    localparam int W    = DATA_WIDTH / 8;
+    localparam int MAXB = (MAX_MTU + vionic_pkg::ETH_HDR_LEN + W - 1) / W;   // beats of the largest frame
+    localparam int FD   = 2 ** $clog2(2 * MAXB);                        // two largest frames
+    localparam int HELD = 8;                    // frames decided or deciding in the stage at most
     localparam logic [15:0] ETH_P_IPV4  = 16'h0800;
     localparam logic [15:0] ETH_P_IPV6  = 16'h86DD;
     localparam logic [15:0] ETH_P_8021Q = 16'h8100;
     localparam logic [7:0]  PROTO_TCP   = 8'd6;
     localparam logic [7:0]  PROTO_UDP   = 8'd17;
 
-    // ---------------- the frame: one register ----------------
-    logic vq_room, beat_fire;
-    assign s_axis_tready = (!m_axis_tvalid || m_axis_tready) && vq_room;
+    // ---------------- the frames: a FIFO, each leaves once decided ----------------
+    // held_r / held_m: frames in (last beat taken) whose beats / metadata have not left
+    logic                  beat_fire, f_s_ready, f_m_valid, f_m_ready, f_m_last, out_last, r_valid, meta_load;
+    logic [QW-1:0]         r_pair;
+    logic [$clog2(HELD):0] held_r, held_m;
+    logic                  room;
+    logic [$clog2(FD)+1:0] f_count;
+    vionic_fifo #(.WIDTH(DATA_WIDTH + W + 2), .DEPTH(FD)) u_frames (
+        .clk(clk), .rst(rst), .s_valid(s_axis_tvalid && room),
+        .s_ready(f_s_ready), .s_data({s_axis_tdata, s_axis_tkeep, s_axis_tlast, s_axis_tuser}),
+        .m_valid(f_m_valid), .m_ready(f_m_ready), .m_data({m_axis_tdata, m_axis_tkeep, f_m_last, m_axis_tuser}),
+        .count(f_count));
+    assign room          = 32'(held_r) < HELD && 32'(held_m) < HELD;
+    assign s_axis_tready = f_s_ready && room;
     assign beat_fire     = s_axis_tvalid && s_axis_tready;
+    assign m_axis_tvalid = f_m_valid && r_valid;
+    assign m_axis_tlast  = f_m_last;
+    assign m_axis_tdest  = r_pair;
+    assign f_m_ready     = m_axis_tready && r_valid;
+    assign out_last      = m_axis_tvalid && m_axis_tready && f_m_last;
     always_ff @(posedge clk) begin
         if (rst) begin
-            m_axis_tvalid <= 1'b0;
-            m_axis_tdata  <= '0;
-            m_axis_tkeep  <= '0;
-            m_axis_tlast  <= 1'b0;
-            m_axis_tuser  <= 1'b0;
-        end else if (!m_axis_tvalid || m_axis_tready) begin
-            m_axis_tvalid <= s_axis_tvalid && vq_room;
-            m_axis_tdata  <= s_axis_tdata;
-            m_axis_tkeep  <= s_axis_tkeep;
-            m_axis_tlast  <= s_axis_tlast;
-            m_axis_tuser  <= s_axis_tuser;
+            held_r <= '0;
+            held_m <= '0;
+        end else begin
+            held_r <= held_r + ($clog2(HELD)+1)'(beat_fire && s_axis_tlast) - ($clog2(HELD)+1)'(out_last);
+            held_m <= held_m + ($clog2(HELD)+1)'(beat_fire && s_axis_tlast) - ($clog2(HELD)+1)'(meta_load);
         end
     end
 
@@ -252,16 +271,18 @@ module vionic_rx_steer #(
         if (p4_valid) v_data <= {pair, p4_hash, p4_report};
     end
 
-    // ---------------- verdicts -> output metadata (with the input metadata) ----------------
-    // room for the frames the pipeline may still hold (6) besides the one starting
-    logic              v_m_valid, meta_load, v_s_ready;
+    // ---------------- verdicts -> the frames' pairs and the output metadata ----------------
+    // (each FIFO holds at most HELD: the frames in the stage)
+    logic              v_m_valid, v_s_ready, r_s_ready;
     logic [VW-1:0]     v_m_data;
     vionic_pkg::meta_t meta_next;
-    logic [$clog2(16)+1:0] v_count;
-    vionic_fifo #(.WIDTH(VW), .DEPTH(16)) u_verdict (
+    logic [$clog2(HELD)+1:0] v_count, r_count;
+    vionic_fifo #(.WIDTH(QW), .DEPTH(HELD)) u_route (
+        .clk(clk), .rst(rst), .s_valid(v_valid), .s_ready(r_s_ready), .s_data(v_data[VW-1 -: QW]),
+        .m_valid(r_valid), .m_ready(out_last), .m_data(r_pair), .count(r_count));
+    vionic_fifo #(.WIDTH(VW), .DEPTH(HELD)) u_verdict (
         .clk(clk), .rst(rst), .s_valid(v_valid), .s_ready(v_s_ready), .s_data(v_data),
         .m_valid(v_m_valid), .m_ready(meta_load), .m_data(v_m_data), .count(v_count));
-    assign vq_room      = v_count < 6'd9;
     assign meta_load    = v_m_valid && s_meta_valid && (!m_meta_valid || m_meta_ready);
     assign s_meta_ready = meta_load;
     always_comb begin
@@ -284,7 +305,7 @@ module vionic_rx_steer #(
     end
 
     logic unused_ok;
-    assign unused_ok = ^{v_s_ready, s_axis_tuser};
+    assign unused_ok = ^{v_s_ready, r_s_ready, v_count, r_count, f_count};
 endmodule
 
 `default_nettype wire

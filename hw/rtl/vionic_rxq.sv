@@ -33,9 +33,7 @@ module vionic_rxq #(
     parameter int ADDR_WIDTH = 64,                            // address width
     parameter int FIFO_BYTES = 8192,                          // frame store size (>= 2 largest frames, power of two)
     parameter int INFO_DEPTH = 64,                            // frames in the frame store
-    parameter int DONE_DEPTH = 64,                            // frames between used entry and data write completion
-    parameter bit STEERED    = 0,                             // 1: frames of other queues (meta qid) pass, uncounted
-    parameter int QUEUE      = 0                              // STEERED: this receive queue's virtqueue index
+    parameter int DONE_DEPTH = 64                             // frames between used entry and data write completion
 ) (
     input  wire logic                          clk,
     input  wire logic                          rst,
@@ -189,7 +187,7 @@ module vionic_rxq #(
     assign res_count = res_wr - res_rd;
 
     logic          cmds_s_ready;
-    logic          writing, chain_active, cmd_push, drop_now, skip_now, start, scan_step, need_more;
+    logic          writing, chain_active, cmd_push, drop_now, start, scan_step, need_more;
     logic [NBW:0]  scan_k, k_new, chains_left, frame_nbuf;   // chains scanned / of the frame / left to write
     logic [TW:0]   scan_acc, acc_new;                         // their totals (< N before the last)
     logic          scan_in_res;                               // the next record is a reserved one
@@ -207,13 +205,11 @@ module vionic_rxq #(
     assign fits            = acc_new >= (TW+1)'(buffer_need);
     always_comb begin
         drop_now  = 1'b0;
-        skip_now  = 1'b0;
         start     = 1'b0;
         scan_step = 1'b0;
         need_more = 1'b0;
         if (!writing && info_m_valid && meta_m_valid && cmds_s_ready) begin
-            if (STEERED && meta_m.qid != 16'(QUEUE)) skip_now = 1'b1;   // another queue's frame
-            else if (!run || suspend || info_m_bad || meta_m.drop) drop_now = 1'b1;
+            if (!run || suspend || info_m_bad || meta_m.drop) drop_now = 1'b1;
             else if (cand_valid) begin
                 if (fits) start = 1'b1;
                 else if (!mrg || k_new == (NBW+1)'(NB)) drop_now = 1'b1;   // one chain too small / too many chains
@@ -223,7 +219,7 @@ module vionic_rxq #(
         end
     end
     assign need         = need_more;
-    assign info_m_ready = drop_now || skip_now || start;
+    assign info_m_ready = drop_now || start;
     assign cmd_push     = info_m_ready;
     // a record from the fetch engine is reserved, but not the one chain of a frame that none reserved
     assign res_push     = !scan_in_res && (scan_step || (start && k_new != 1));
@@ -389,7 +385,7 @@ module vionic_rxq #(
     logic [$clog2(16)+1:0] cmds_count;
     vionic_fifo #(.WIDTH(8 + NBW + 2), .DEPTH(16)) u_cmd (
         .clk(clk), .rst(rst || clear), .s_valid(cmd_push), .s_ready(cmds_s_ready),
-        .s_data({meta_m.flags, k_new, drop_now || skip_now}),
+        .s_data({meta_m.flags, k_new, drop_now}),
         .m_valid(cmds_m_valid), .m_ready(cmds_m_ready), .m_data({cmds_m_flags, cmds_m_nbuf, cmds_m_drop}),
         .count(cmds_count));
 

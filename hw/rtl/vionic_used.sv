@@ -24,7 +24,8 @@ module vionic_used #(
     parameter int ADDR_WIDTH = 64,  // address width
     parameter int ELEM_DEPTH = 64,  // used element FIFO entries
     parameter int BATCH      = 8,   // used elements per write (<= 8: 64 bytes inline)
-    parameter bit LIMITED    = 0    // 1: elements are written only up to publish_limit
+    parameter bit LIMITED    = 0,   // 1: elements are written only up to publish_limit
+    parameter bit GATHER     = 0    // LIMITED: a batch also waits for the elements queued behind it
 ) (
     input  wire logic                  clk,
     input  wire logic                  rst,
@@ -137,10 +138,12 @@ module vionic_used #(
                 end
             end
             // write a batch when it is full, or when nothing more is queued and no
-            // used.idx update is pending (under load batches fill up to BATCH)
+            // used.idx update is pending (under load batches fill up to BATCH); GATHER:
+            // nor an element whose frame's data writes are still completing (it is
+            // allowed soon: with frames spread over several queues each sees fewer at once)
             if (!batch_ready && batch_len != 0 &&
                 ((16'(batch_len) + 16'(elems_m_ready) >= batch_limit) ||
-                 (!(elems_m_valid && elem_allowed) && !idx_pending)))
+                 (!elems_m_valid || (elem_allowed ? 1'b0 : !GATHER)) && !idx_pending))
                 batch_ready <= 1'b1;
             if (batch_write && m_wr_req_ready) begin
                 batch_len   <= '0;

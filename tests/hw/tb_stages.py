@@ -25,7 +25,8 @@ MAX_FRAME = 1514
 
 
 # ---------------------------------------------------------------- meta_t (vionic_pkg)
-# packed MSB first: qid 16, len 16, flags 8, csum_start 16, csum_offset 16, drop 1, events
+# packed MSB first: qid 16, len 16, flags 8, csum_start 16, csum_offset 16, drop 1, hash 32,
+# hash_report 3, events
 # (stage s counter c: bit s * STAGE_COUNTERS + c; counter 0 CSUM_GOOD, 1 CSUM_BAD)
 COUNTERS = 2
 EVENT_BITS = 2 * COUNTERS
@@ -35,7 +36,8 @@ def event(stage, counter_reg):
     return 1 << (stage * COUNTERS + counter_reg // 4)
 
 
-def meta_pack(qid=0, length=0, flags=0, csum_start=0, csum_offset=0, drop=0, events=0):
+def meta_pack(qid=0, length=0, flags=0, csum_start=0, csum_offset=0, drop=0, events=0, hash_value=0,
+              hash_report=0):
     v = qid
     for width, x in (
         (16, length),
@@ -43,6 +45,8 @@ def meta_pack(qid=0, length=0, flags=0, csum_start=0, csum_offset=0, drop=0, eve
         (16, csum_start),
         (16, csum_offset),
         (1, drop),
+        (32, hash_value),
+        (3, hash_report),
         (EVENT_BITS, events),
     ):
         v = v << width | x
@@ -53,6 +57,8 @@ def meta_unpack(v):
     out = {}
     for name, width in (
         ("events", EVENT_BITS),
+        ("hash_report", 3),
+        ("hash", 32),
         ("drop", 1),
         ("csum_offset", 16),
         ("csum_start", 16),
