@@ -21,7 +21,8 @@ RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(BUILD)/obj/%.o)
 MODEL_OBJS   := $(MODEL_SRCS:%.c=$(BUILD)/obj/%.o)
 SERVER_OBJS  := $(RUNTIME_OBJS) $(MODEL_OBJS)
 PMD_OBJS     := $(PMD_SRCS:%.c=$(BUILD)/obj/%.o)
-PROGRAMS    := $(BUILD)/bin/vionic-server $(BUILD)/bin/vionic-bench $(BUILD)/bin/l2fwd
+PROGRAMS    := $(BUILD)/bin/vionic-server $(BUILD)/bin/vionic-bench $(BUILD)/bin/l2fwd \
+               $(BUILD)/bin/vionic-selftest
 
 .PHONY: all venv c ext sysdeps demo test test-sw lint lint-c lint-py bench synth clean
 all: c ext

@@ -182,13 +182,14 @@
 /* Queue pairs a device may have (DESIGN §2: receiveq k = 2k, transmitq k =
  * 2k+1, controlq = 2N). A device with N > 1 offers VIONIC_MQ_FEATURES too:
  * the model when started with --queue-pairs N; the RTL built with
- * NUM_QUEUE_PAIRS N (the simulated server's build has one pair). The model
- * offers VIONIC_RSS_FEATURES with them. */
+ * NUM_QUEUE_PAIRS N (the simulated server: a build per N). The model
+ * offers VIONIC_RSS_FEATURES (RSS, HASH_REPORT) with them. */
 #define VIONIC_MAX_QUEUE_PAIRS          8
 #define VIONIC_MAX_VQS                  (2 * VIONIC_MAX_QUEUE_PAIRS + 1)
 #define VIONIC_MQ_FEATURES \
 	((1ULL << VIRTIO_NET_F_MQ) | (1ULL << VIRTIO_NET_F_CTRL_VQ))
-#define VIONIC_RSS_FEATURES             (1ULL << VIRTIO_NET_F_RSS)   /* the model's, with MQ */
+#define VIONIC_RSS_FEATURES \
+	((1ULL << VIRTIO_NET_F_RSS) | (1ULL << VIRTIO_NET_F_HASH_REPORT))   /* with MQ */
 #define VIONIC_MIN_FRAME                60      /* wire frame bytes, no FCS */
 #define VIONIC_NET_HDR_LEN              12      /* virtio_net_hdr with VERSION_1 */
 /* VIRTIO_NET_F_MRG_RXBUF: the virtio header and the frame are one byte

@@ -105,7 +105,9 @@ struct model {
 	uint64_t offered;          /* device_feature */
 	uint16_t pairs_active;     /* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; 1 after reset */
 	uint8_t flow_pair[FLOW_SLOTS];   /* by flow hash: 1 + the pair that last sent it, 0 none */
-	struct {                   /* RSS_CONFIG in effect (on: instead of automatic steering) */
+	uint32_t hdr_len;          /* virtio header: 12, VIONIC_NET_HDR_HASH_LEN with HASH_REPORT */
+	struct {                   /* hash configuration (RSS_CONFIG, HASH_CONFIG); on: RSS
+	                            * steering instead of automatic steering */
 		uint8_t on, key_len;
 		uint32_t types;
 		uint16_t mask, unclassified;
@@ -145,6 +147,7 @@ static void model_reset_all(struct model *m)
 	m->dfselect = m->gfselect = 0;
 	m->gf = m->features = 0;
 	m->rx_max_chains = 1;
+	m->hdr_len = VIONIC_NET_HDR_LEN;
 	m->config_msix = VIRTIO_MSI_NO_VECTOR;
 	m->status = 0;
 	m->qsel = 0;
@@ -494,17 +497,20 @@ static uint32_t toeplitz(const uint8_t *key, unsigned key_len, const uint8_t *in
 	return h;
 }
 
-/* The RSS hash of a frame by the hash types in effect (regs.h has the
- * rule); -1 when no type applies. */
-static int64_t rss_hash(const struct model *m, const uint8_t *f, uint32_t len)
+/* The hash of a frame by the configured hash types (regs.h has the rule):
+ * meta->hash and the report type (VIRTIO_NET_HASH_REPORT_*) of the type
+ * that applied; hash 0 and NONE when none applies. */
+static void rss_hash(const struct model *m, const uint8_t *f, uint32_t len,
+		     struct frame_meta *meta)
 {
 	uint8_t in[36];
 	unsigned off = 14, n;
-	uint16_t et;
-	int l4_ok = 0;
+	uint16_t et, report;
 
+	meta->hash = 0;
+	meta->hash_report = VIRTIO_NET_HASH_REPORT_NONE;
 	if (len < 14)
-		return -1;
+		return;
 	et = (uint16_t)(f[12] << 8 | f[13]);
 	if (et == 0x8100 && len >= 18) {
 		et = (uint16_t)(f[16] << 8 | f[17]);
@@ -517,40 +523,49 @@ static int64_t rss_hash(const struct model *m, const uint8_t *f, uint32_t len)
 		int frag = (ip[6] << 8 | ip[7]) & 0x3FFF;
 		memcpy(in, ip + 12, 8);
 		n = 8;
+		report = VIRTIO_NET_HASH_REPORT_IPv4;
 		if (!frag && len >= l4 + 4 && ((ip[9] == 6 && (t & VIRTIO_NET_RSS_HASH_TYPE_TCPv4)) ||
 		    (ip[9] == 17 && (t & VIRTIO_NET_RSS_HASH_TYPE_UDPv4)))) {
 			memcpy(in + 8, f + l4, 4);
 			n = 12;
-			l4_ok = 1;
+			report = ip[9] == 6 ? VIRTIO_NET_HASH_REPORT_TCPv4 : VIRTIO_NET_HASH_REPORT_UDPv4;
 		}
-		if (!l4_ok && !(t & VIRTIO_NET_RSS_HASH_TYPE_IPv4))
-			return -1;
+		if (n == 8 && !(t & VIRTIO_NET_RSS_HASH_TYPE_IPv4))
+			return;
 	} else if (et == 0x86DD && len >= off + 40 && ip[0] >> 4 == 6) {
 		unsigned l4 = off + 40;
 		memcpy(in, ip + 8, 32);
 		n = 32;
+		report = VIRTIO_NET_HASH_REPORT_IPv6;
 		if (len >= l4 + 4 && ((ip[6] == 6 && (t & VIRTIO_NET_RSS_HASH_TYPE_TCPv6)) ||
 		    (ip[6] == 17 && (t & VIRTIO_NET_RSS_HASH_TYPE_UDPv6)))) {
 			memcpy(in + 32, f + l4, 4);
 			n = 36;
-			l4_ok = 1;
+			report = ip[6] == 6 ? VIRTIO_NET_HASH_REPORT_TCPv6 : VIRTIO_NET_HASH_REPORT_UDPv6;
 		}
-		if (!l4_ok && !(t & VIRTIO_NET_RSS_HASH_TYPE_IPv6))
-			return -1;
+		if (n == 32 && !(t & VIRTIO_NET_RSS_HASH_TYPE_IPv6))
+			return;
 	} else {
-		return -1;
+		return;
 	}
-	return toeplitz(m->rss.key, m->rss.key_len, in, n);
+	meta->hash = toeplitz(m->rss.key, m->rss.key_len, in, n);
+	meta->hash_report = report;
 }
 
-/* The receiveq of a frame. RSS: by the indirection table. Automatic
- * steering: that of the transmitq that last sent its flow, else one by its
- * flow hash; frames that are no TCP/UDP flow, receiveq 0. */
-static int rx_steer(struct model *m, const uint8_t *f, uint32_t len)
+/* The receiveq of a frame (and, when hash types are configured and RSS
+ * steers or HASH_REPORT reports, its hash in meta). RSS: by the indirection
+ * table. Automatic steering: that of the transmitq that last sent its
+ * flow, else one by its flow hash; frames that are no TCP/UDP flow,
+ * receiveq 0. */
+static int rx_steer(struct model *m, const uint8_t *f, uint32_t len, struct frame_meta *meta)
 {
-	if (m->rss.on) {
-		int64_t h = rss_hash(m, f, len);
-		return 2 * (h < 0 ? m->rss.unclassified : m->rss.table[h & m->rss.mask]);
+	if (m->rss.types && (m->rss.on || m->hdr_len != VIONIC_NET_HDR_LEN)) {
+		rss_hash(m, f, len, meta);
+		if (m->rss.on)
+			return 2 * (meta->hash_report == VIRTIO_NET_HASH_REPORT_NONE ?
+				    m->rss.unclassified : m->rss.table[meta->hash & m->rss.mask]);
+	} else if (m->rss.on) {
+		return 2 * m->rss.unclassified;   /* no type configured: none applies */
 	}
 	if (m->pairs_active == 1)
 		return 0;
@@ -566,7 +581,7 @@ static int rx_steer(struct model *m, const uint8_t *f, uint32_t len)
  * wire may take: 14..MTU+14 bytes. Others are dropped and counted. */
 static inline int tx_size_ok(const struct model *m, uint64_t total)
 {
-	return total >= VIONIC_NET_HDR_LEN + ETH_HLEN && total - VIONIC_NET_HDR_LEN <= m->max_frame;
+	return total >= m->hdr_len + ETH_HLEN && total - m->hdr_len <= m->max_frame;
 }
 
 /* Puts a frame on the wire and counts it. A frame the wire loses (no link
@@ -587,13 +602,13 @@ static inline void tx_out(struct model *m, struct vq *q, const uint8_t *frame, u
 static const uint8_t *tx_offload(struct model *m, int qi, const uint8_t *b, uint32_t total,
 				 uint8_t *copy)
 {
-	struct frame_meta meta = { .queue = (uint16_t)qi, .len = total - VIONIC_NET_HDR_LEN };
+	struct frame_meta meta = { .queue = (uint16_t)qi, .len = total - m->hdr_len };
 
-	memcpy(&meta.hdr, b, VIONIC_NET_HDR_LEN);
+	memcpy(&meta.hdr, b, sizeof(meta.hdr));   /* HASH_REPORT's 8 more bytes: ignored */
 	if (b != copy)
 		memcpy(copy, b, total);
-	offload_tx(&m->off, copy + VIONIC_NET_HDR_LEN, &meta);
-	return meta.drop ? NULL : copy + VIONIC_NET_HDR_LEN;
+	offload_tx(&m->off, copy + m->hdr_len, &meta);
+	return meta.drop ? NULL : copy + m->hdr_len;
 }
 
 /* Sends the frame of a walked chain (m->segs[0..ns)) and counts it, or
@@ -608,8 +623,8 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
 		q->drops++;
 		return 1;
 	}
-	uint32_t flen = (uint32_t)(total - VIONIC_NET_HDR_LEN);
-	uint32_t skip = offload_tx_active(&m->off) ? 0 : VIONIC_NET_HDR_LEN;
+	uint32_t flen = (uint32_t)(total - m->hdr_len);
+	uint32_t skip = offload_tx_active(&m->off) ? 0 : m->hdr_len;
 	unsigned np = map_pieces(m, ns, skip, (uint32_t)total - skip, VSRV_DMA_READ);
 	if (!np)
 		return 0;
@@ -623,7 +638,7 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
 		b = m->frame;
 	}
 	if (skip || !offload_tx_wants(&m->off, b)) {
-		tx_out(m, q, b + VIONIC_NET_HDR_LEN - skip, flen);
+		tx_out(m, q, b + m->hdr_len - skip, flen);
 		return 1;
 	}
 	const uint8_t *f = tx_offload(m, (int)(q - m->q), b, (uint32_t)total, m->frame);
@@ -677,7 +692,7 @@ static int tx_poll(struct model *m, int qi)
 	uint16_t cur = q->last_avail;
 	const uint16_t mask = q->size - 1;
 	/* the virtio header is read only when a TX offload may use it */
-	const uint32_t hdr_skip = offload_tx_active(&m->off) ? 0 : VIONIC_NET_HDR_LEN;
+	const uint32_t hdr_skip = offload_tx_active(&m->off) ? 0 : m->hdr_len;
 	for (uint16_t i = 0; i < n; i++, cur++) {
 		uint16_t head = __atomic_load_n(&q->avail->ring[cur & mask], __ATOMIC_RELAXED);
 		uint64_t total;
@@ -692,7 +707,7 @@ static int tx_poll(struct model *m, int qi)
 			b[nb].frame = NULL;
 			b[nb].head = head;
 			if (tx_size_ok(m, total)) {
-				b[nb].len = (uint32_t)total - VIONIC_NET_HDR_LEN;
+				b[nb].len = (uint32_t)total - m->hdr_len;
 				if (!map_pieces(m, 1, hdr_skip, (uint32_t)total - hdr_skip,
 						VSRV_DMA_READ))
 					goto fail;
@@ -711,7 +726,7 @@ static int tx_poll(struct model *m, int qi)
 					nb++;
 					continue;
 				}
-				b[nb].frame = p + VIONIC_NET_HDR_LEN - hdr_skip;
+				b[nb].frame = p + m->hdr_len - hdr_skip;
 				__builtin_prefetch(b[nb].frame, 0, 3);
 				if (b[nb].len > 64)
 					__builtin_prefetch(b[nb].frame + 64, 0, 3);
@@ -853,7 +868,8 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 
 	if (!(m->status & VIRTIO_STATUS_DRIVER_OK))
 		return 0;   /* not running: the MAC drops it, nothing counts */
-	const int qi = rx_steer(m, frame, len);
+	struct frame_meta meta = { .len = len };
+	const int qi = rx_steer(m, frame, len, &meta);
 	struct vq *q = &m->q[qi];
 	if (!q->enabled || q->stopped || m->suspended || len < ETH_HLEN || len > m->max_frame) {
 		q->drops++;
@@ -882,7 +898,7 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 		raise_pending(m, qi);
 		return 0;
 	}
-	const uint32_t need = VIONIC_NET_HDR_LEN + len;
+	const uint32_t need = m->hdr_len + len;
 	int k = 1;
 	if (cap < need) {   /* too small: more chains with MRG_RXBUF, else it stays */
 		m->rx_chains[0].head = head;
@@ -898,13 +914,22 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 		raise_pending(m, qi);
 		return 0;
 	}
-	struct frame_meta meta = { .queue = qi, .len = len, .hdr = { .num_buffers = (uint16_t)k } };
+	meta.queue = (uint16_t)qi;
+	meta.hdr.num_buffers = (uint16_t)k;
 	offload_rx(&m->off, frame, &meta);
 	if (meta.drop) {
 		q->drops++;
 		return 0;
 	}
-	rx_scatter(m, np, &meta.hdr, VIONIC_NET_HDR_LEN, frame, len);
+	if (m->hdr_len == VIONIC_NET_HDR_LEN) {
+		rx_scatter(m, np, &meta.hdr, VIONIC_NET_HDR_LEN, frame, len);
+	} else {   /* virtio_net_hdr_v1_hash */
+		uint8_t h[VIONIC_NET_HDR_HASH_LEN] = { 0 };
+		memcpy(h, &meta.hdr, sizeof(meta.hdr));
+		put32(h + VIONIC_NET_HDR_HASH_VALUE, meta.hash);
+		put16(h + VIONIC_NET_HDR_HASH_REPORT, meta.hash_report);
+		rx_scatter(m, np, h, VIONIC_NET_HDR_HASH_LEN, frame, len);
+	}
 	if (k == 1) {
 		add_used(q, head, need);
 	} else {   /* each chain is filled before the next: all but the last are full */
@@ -933,6 +958,15 @@ static uint16_t get16(const uint8_t *p)
 	return v;
 }
 
+/* The key and types that RSS_CONFIG (at d + key_at - 1: u8 key length, the
+ * key) and HASH_CONFIG share, checked as regs.h says; n: data bytes. */
+static int hash_key_ok(const uint8_t *d, uint32_t n, uint32_t key_at, uint32_t types)
+{
+	const uint8_t key_len = d[key_at - 1];
+	return !(types & ~VIONIC_RSS_HASH_TYPES) && key_len && key_len <= VIONIC_RSS_KEY_SIZE &&
+	       n == key_at + key_len;
+}
+
 /* VIRTIO_NET_CTRL_MQ_RSS_CONFIG (data d, n bytes), checked as regs.h says. */
 static uint8_t rss_config(struct model *m, const uint8_t *d, uint32_t n)
 {
@@ -945,12 +979,11 @@ static uint8_t rss_config(struct model *m, const uint8_t *d, uint32_t n)
 	mask = get16(d + 4);
 	const uint32_t entries = (uint32_t)mask + 1, tail = 8 + 2 * entries;
 	if ((entries & mask) || entries > VIONIC_RSS_TABLE_LEN || n < tail + 3 ||
-	    (types & ~VIONIC_RSS_HASH_TYPES) || get16(d + 6) >= m->pairs)
+	    get16(d + 6) >= m->pairs)
 		return VIRTIO_NET_ERR;
 	tx = get16(d + tail);
 	const uint8_t key_len = d[tail + 2];
-	if (!tx || tx > m->pairs || !key_len || key_len > VIONIC_RSS_KEY_SIZE ||
-	    n != tail + 3 + key_len)
+	if (!tx || tx > m->pairs || !hash_key_ok(d, n, tail + 3, types))
 		return VIRTIO_NET_ERR;
 	for (uint32_t i = 0; i < entries; i++)
 		if (get16(d + 8 + 2 * i) >= m->pairs)
@@ -964,6 +997,24 @@ static uint8_t rss_config(struct model *m, const uint8_t *d, uint32_t n)
 	memcpy(m->rss.key, d + tail + 3, key_len);
 	m->rss.on = 1;
 	m->pairs_active = tx;
+	return VIRTIO_NET_OK;
+}
+
+/* VIRTIO_NET_CTRL_MQ_HASH_CONFIG (HASH_REPORT): the hash configuration,
+ * RSS steering off. */
+static uint8_t hash_config(struct model *m, const uint8_t *d, uint32_t n)
+{
+	uint32_t types;
+
+	if (n < 13)
+		return VIRTIO_NET_ERR;
+	memcpy(&types, d, 4);
+	if (!hash_key_ok(d, n, 13, types))
+		return VIRTIO_NET_ERR;
+	m->rss.types = types;
+	m->rss.key_len = d[12];
+	memcpy(m->rss.key, d + 13, d[12]);
+	m->rss.on = 0;
 	return VIRTIO_NET_OK;
 }
 
@@ -983,6 +1034,9 @@ static uint8_t ctrl_exec(struct model *m, const uint8_t *c, uint32_t len)
 	}
 	if (c[1] == VIRTIO_NET_CTRL_MQ_RSS_CONFIG && (m->features & (1ULL << VIRTIO_NET_F_RSS)))
 		return rss_config(m, c + 2, len - 2);
+	if (c[1] == VIRTIO_NET_CTRL_MQ_HASH_CONFIG &&
+	    (m->features & (1ULL << VIRTIO_NET_F_HASH_REPORT)))
+		return hash_config(m, c + 2, len - 2);
 	return VIRTIO_NET_ERR;   /* malformed */
 }
 
@@ -1159,6 +1213,8 @@ static void status_write(struct model *m, uint8_t v)
 			offload_negotiated(&m->off, m->features);
 			if (m->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF))
 				m->rx_max_chains = VIONIC_RX_MAX_BUFFERS;
+			if (m->features & (1ULL << VIRTIO_NET_F_HASH_REPORT))
+				m->hdr_len = VIONIC_NET_HDR_HASH_LEN;
 		}
 	}
 	/* DRIVER_OK needs accepted features: without FEATURES_OK it reads back

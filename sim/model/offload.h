@@ -19,6 +19,8 @@ struct frame_meta {
 	uint16_t queue;              /* virtqueue of the frame */
 	uint32_t len;                /* frame bytes (no virtio header) */
 	struct virtio_net_hdr hdr;   /* TX: as the driver wrote it; RX: what the device writes */
+	uint32_t hash;               /* RX: hash_value and hash_report (HASH_REPORT) */
+	uint16_t hash_report;
 	uint8_t drop;                /* set by a stage: the frame goes no further */
 };
 

@@ -7,11 +7,16 @@
 //
 //   runtime op            ->  RTL port
 //   bar_read / bar_write  ->  s_axil_* transaction (sub-word via wstrb)
-//   notify(slot, value)   ->  s_axil_* write to 0x3000 + 4*slot
+//   notify(slot, value)   ->  s_axil_* write to 0x3000 + 4*slot (2 slots, or 2N+1
+//                             with N = NUM_QUEUE_PAIRS > 1: the runtime polls them)
 //   DMA map (IOVA checks) <-  m_axi_*: each burst checked whole against the map;
 //                             outside it the burst gets SLVERR and touches nothing
 //   wire send / rx_frame  <-> m_axis_tx_* / s_axis_rx_*
-//   vsrv_irq(vector)      <-  m_axis_irq_*
+//   vsrv_irq(vector)      <-  m_axis_irq_* (VIONIC_MSIX_VECTORS(N), the runtime's table)
+//
+// A build has NUM_QUEUE_PAIRS fixed (VIONIC_RTL_QUEUE_PAIRS): the server
+// must be started with --queue-pairs equal to it, since the core offers
+// that many pairs whatever the runtime was told.
 //
 // Host memory answers reads after a fixed latency (--dma-latency cycles), so
 // the PCIe round trip of a board is an explicit, visible parameter.
@@ -480,6 +485,13 @@ int rtl_create(struct vsrv_dev *dev, const struct vsrv_conf *conf, void **core, 
 			      "(02:56:4e:49:43:00); drop --mac");
 		return -1;
 	}
+	if (conf->queue_pairs != VIONIC_RTL_QUEUE_PAIRS) {
+		std::snprintf(err, errlen, "--queue-pairs %u: this rtl server is built with "
+			      "NUM_QUEUE_PAIRS %d (vionic.open(\"rtl\", queue_pairs=N) and "
+			      "vionic rtl --queue-pairs N build the one for N)",
+			      unsigned(conf->queue_pairs), VIONIC_RTL_QUEUE_PAIRS);
+		return -1;
+	}
 	auto *r = new vionic_rtl;
 	r->dev = dev;
 	r->dma_latency = vionic_rtl_opts.dma_latency;
@@ -603,7 +615,7 @@ struct vionic_rtl_options vionic_rtl_opts = {nullptr, 125};
 
 const struct vsrv_core_ops vionic_rtl_core_ops = {
 	"rtl", 2, rtl_create, rtl_destroy, rtl_bar_read, rtl_bar_write, rtl_notify, rtl_reset,
-	rtl_poll, rtl_rx_ready, rtl_rx_frame, rtl_link,
+	rtl_poll, rtl_rx_ready, rtl_rx_frame, rtl_link, VIONIC_RTL_QUEUE_PAIRS,
 };
 
 uint64_t vionic_rtl_cycles(void *core)

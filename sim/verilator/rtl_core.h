@@ -10,6 +10,9 @@
 #ifndef VIONIC_RTL_DATA_WIDTH
 #error "build with -DVIONIC_RTL_DATA_WIDTH=<the DATA_WIDTH vionic_core was verilated with>"
 #endif
+#ifndef VIONIC_RTL_QUEUE_PAIRS
+#error "build with -DVIONIC_RTL_QUEUE_PAIRS=<the NUM_QUEUE_PAIRS vionic_core was verilated with>"
+#endif
 
 // Options of the rtl server's own command line (main.cpp), read at create.
 struct vionic_rtl_options {

@@ -13,7 +13,10 @@
 module vionic_sim_top #(
     parameter int DATA_WIDTH    = 512,                           // DMA and MAC stream width
     parameter int MAX_MTU       = vionic_pkg::VIONIC_DEFAULT_MTU, // largest MTU the server may set (--mtu)
-    parameter int RX_FIFO_BYTES = 8192                           // RX frame store: >= 2 * (MAX_MTU + 14), power of two
+    parameter int RX_FIFO_BYTES = 8192,                          // RX frame store: >= 2 * (MAX_MTU + 14), power of two
+    parameter int NUM_QUEUE_PAIRS = 1,                           // queue pairs (--queue-pairs of the server)
+    // AXI IDs: one per read engine, 3N+2 of them with N > 1; never under the one-pair build's 4
+    localparam int ID_WIDTH     = NUM_QUEUE_PAIRS > 4 ? $clog2(3 * NUM_QUEUE_PAIRS + 2) : 4
 ) (
     input  wire logic                    clk,
     input  wire logic                    rst,
@@ -37,7 +40,7 @@ module vionic_sim_top #(
     output      logic [1:0]              s_axil_rresp,
     output      logic                    s_axil_rvalid,
     input  wire logic                    s_axil_rready,
-    output      logic [3:0]              m_axi_awid,
+    output      logic [ID_WIDTH-1:0]     m_axi_awid,
     output      logic [63:0]             m_axi_awaddr,
     output      logic [7:0]              m_axi_awlen,
     output      logic [2:0]              m_axi_awsize,
@@ -52,11 +55,11 @@ module vionic_sim_top #(
     output      logic                    m_axi_wlast,
     output      logic                    m_axi_wvalid,
     input  wire logic                    m_axi_wready,
-    input  wire logic [3:0]              m_axi_bid,
+    input  wire logic [ID_WIDTH-1:0]     m_axi_bid,
     input  wire logic [1:0]              m_axi_bresp,
     input  wire logic                    m_axi_bvalid,
     output      logic                    m_axi_bready,
-    output      logic [3:0]              m_axi_arid,
+    output      logic [ID_WIDTH-1:0]     m_axi_arid,
     output      logic [63:0]             m_axi_araddr,
     output      logic [7:0]              m_axi_arlen,
     output      logic [2:0]              m_axi_arsize,
@@ -66,7 +69,7 @@ module vionic_sim_top #(
     output      logic [2:0]              m_axi_arprot,
     output      logic                    m_axi_arvalid,
     input  wire logic                    m_axi_arready,
-    input  wire logic [3:0]              m_axi_rid,
+    input  wire logic [ID_WIDTH-1:0]     m_axi_rid,
     input  wire logic [DATA_WIDTH-1:0]   m_axi_rdata,
     input  wire logic [1:0]              m_axi_rresp,
     input  wire logic                    m_axi_rlast,
@@ -90,7 +93,7 @@ module vionic_sim_top #(
 );
     // the host memory and MAC inputs, one cycle later
     logic                    rst_q;
-    logic [3:0]              bid_q, rid_q;
+    logic [ID_WIDTH-1:0]     bid_q, rid_q;
     logic                    m_awready_q, m_wready_q, m_bvalid_q, m_arready_q, m_rlast_q, m_rvalid_q;
     logic [1:0]              m_bresp_q, m_rresp_q;
     logic [DATA_WIDTH-1:0]   m_rdata_q, rx_tdata_q;
@@ -119,7 +122,8 @@ module vionic_sim_top #(
         irq_tready_q <= m_axis_irq_tready;
     end
 
-    vionic_core #(.DATA_WIDTH(DATA_WIDTH), .MAX_MTU(MAX_MTU), .RX_FIFO_BYTES(RX_FIFO_BYTES),
+    vionic_core #(.DATA_WIDTH(DATA_WIDTH), .ID_WIDTH(ID_WIDTH), .NUM_QUEUE_PAIRS(NUM_QUEUE_PAIRS),
+                  .MAX_MTU(MAX_MTU), .RX_FIFO_BYTES(RX_FIFO_BYTES),
                   .IMPL(vionic_pkg::VIONIC_IMPL_RTL_SIM)) u_core (
         .clk(clk), .rst(rst_q), .link_up(link_up),
         .s_axil_awaddr(s_axil_awaddr), .s_axil_awprot(s_axil_awprot), .s_axil_awvalid(s_axil_awvalid),

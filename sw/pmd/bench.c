@@ -232,7 +232,7 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 			if (got) {
 				for (unsigned i = 0; i < got; i++) {
 					struct vionic_mbuf *m = pk[i];
-					const uint8_t *h = m->data - VIONIC_NET_HDR_LEN;
+					const uint8_t *h = m->data - dev->pool[0].hdr_len;
 
 					bytes += m->len;
 					/* what a driver looks at in every frame: the

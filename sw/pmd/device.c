@@ -415,6 +415,7 @@ int vionic_configure(vionic_dev *dev, const struct vionic_conf *conf_in)
 	else
 		release_inflight(dev);
 	dev->conf = c;
+	dev->rss_set = false;
 	dev->nb_qp = c.nb_queue_pairs;
 	dev->ctrl = (c.features >> VIRTIO_NET_F_CTRL_VQ) & 1;
 	dev->state = VPMD_ST_OPEN;
@@ -487,6 +488,74 @@ int vpmd_set_driver_ok(struct vionic_dev *dev)
 	return 0;
 }
 
+/* RSS_CONFIG (a table) or HASH_CONFIG (hash report only) of c on the
+ * control queue, as regs.h lays them out. */
+static int rss_send(struct vionic_dev *dev, const struct vionic_rss_conf *c)
+{
+	uint8_t cmd[VPMD_CTRL_ACK_OFF], *p = cmd;
+
+	*p++ = VIRTIO_NET_CTRL_MQ;
+	*p++ = c->reta_size ? VIRTIO_NET_CTRL_MQ_RSS_CONFIG : VIRTIO_NET_CTRL_MQ_HASH_CONFIG;
+	memcpy(p, &c->hash_types, 4);
+	p += 4;
+	if (c->reta_size) {
+		const uint16_t mask = (uint16_t)(c->reta_size - 1), unclassified = 0;
+		const uint16_t tx = dev->nb_qp;
+
+		memcpy(p, &mask, 2);
+		memcpy(p + 2, &unclassified, 2);
+		memcpy(p + 4, c->reta, 2u * c->reta_size);
+		p += 4 + 2u * c->reta_size;
+		memcpy(p, &tx, 2);
+		p += 2;
+	} else {
+		memset(p, 0, 8);   /* reserved */
+		p += 8;
+	}
+	*p++ = c->key_len;
+	memcpy(p, c->key, c->key_len);
+	p += c->key_len;
+	return vpmd_ctrl_cmd(dev, &dev->vq[2 * dev->max_qp], dev->ctrl_buf, dev->ctrl_buf_iova,
+			     cmd, (unsigned)(p - cmd), VPMD_CTRL_TIMEOUT_MS);
+}
+
+int vionic_rss_configure(vionic_dev *dev, const struct vionic_rss_conf *conf)
+{
+	const uint64_t need = 1ULL << (conf && conf->reta_size ? VIRTIO_NET_F_RSS
+						      : VIRTIO_NET_F_HASH_REPORT);
+	int r;
+
+	vpmd_err_clear();
+	if (!dev || !conf)
+		return vpmd_err(VIONIC_EINVAL, "vionic_rss_configure: NULL argument");
+	if (dev->state != VPMD_ST_STARTED)
+		return vpmd_err(VIONIC_ESTATE, "vionic_rss_configure needs a started device "
+				"(vionic_start first)");
+	if (!(dev->driver_features & need))
+		return vpmd_err(VIONIC_EFEATURE, "%s was not negotiated: %s",
+				conf->reta_size ? "VIRTIO_NET_F_RSS" : "VIRTIO_NET_F_HASH_REPORT",
+				"the device offers it only with several queue pairs");
+	if (conf->hash_types & ~VIONIC_RSS_HASH_TYPES)
+		return vpmd_err(VIONIC_EINVAL, "hash_types 0x%x: only the IPv4/IPv6, TCP and UDP "
+				"types (mask 0x%x) are supported", conf->hash_types,
+				VIONIC_RSS_HASH_TYPES);
+	if (!conf->key_len || conf->key_len > VIONIC_RSS_KEY_SIZE)
+		return vpmd_err(VIONIC_EINVAL, "key_len %u: use 1..%u", conf->key_len,
+				VIONIC_RSS_KEY_SIZE);
+	if (conf->reta_size & (conf->reta_size - 1) || conf->reta_size > VIONIC_RSS_TABLE_LEN)
+		return vpmd_err(VIONIC_EINVAL, "reta_size %u: use 0 (hash report only) or a power "
+				"of two up to %u", conf->reta_size, VIONIC_RSS_TABLE_LEN);
+	for (unsigned i = 0; i < conf->reta_size; i++)
+		if (conf->reta[i] >= dev->nb_qp)
+			return vpmd_err(VIONIC_EQUEUE, "reta[%u] = %u: the device was configured with "
+					"%u queue pairs", i, conf->reta[i], dev->nb_qp);
+	if ((r = rss_send(dev, conf)))
+		return r;
+	dev->rss = *conf;
+	dev->rss_set = true;
+	return 0;
+}
+
 static int driver_ok(struct vionic_dev *dev)
 {
 	int r;
@@ -500,6 +569,8 @@ static int driver_ok(struct vionic_dev *dev)
 				       dev->ctrl_buf_iova, cmd, sizeof(cmd), VPMD_CTRL_TIMEOUT_MS)))
 			return r;
 	}
+	if (dev->rss_set && (r = rss_send(dev, &dev->rss)))   /* a reset forgot it */
+		return r;
 	dev->state = VPMD_ST_STARTED;
 	/* now the RX buffers posted at configure may be announced */
 	for (unsigned q = 0; q < 2u * dev->nb_qp; q += 2)
@@ -594,6 +665,7 @@ int vionic_info_get(vionic_dev *dev, struct vionic_info *info)
 	info->device_features = dev->device_features;
 	info->hdr_len = VIONIC_NET_HDR_LEN;
 	if (dev->state != VPMD_ST_OPEN || dev->dma_va) {
+		info->hdr_len = dev->pool[0].hdr_len;
 		info->driver_features = dev->driver_features;
 		info->rx_ring_size = dev->conf.rx_ring_size;
 		info->tx_ring_size = dev->conf.tx_ring_size;

@@ -5,8 +5,8 @@
  * drives a queue pair; frees from other threads are handed back, vpmd.h).
  * Buffer layout:
  *
- *   [ .. | virtio_net_hdr (12) | frame (room bytes) .. ]
- *          ^ data - 12           ^ data = buffer + VPMD_HEADROOM (64-aligned)
+ *   [ .. | virtio_net_hdr (12, 20 with HASH_REPORT) | frame (room bytes) .. ]
+ *          ^ data - hdr_len                           ^ data = buffer + VPMD_HEADROOM
  *
  * Metadata (struct vionic_mbuf) lives in host memory the device cannot reach.
  */
@@ -53,7 +53,8 @@ int vpmd_mempool_init(struct vionic_dev *dev, uint64_t off, uint32_t n, uint16_t
 		}
 		p->n = cnt;
 		p->mbuf_size = mbuf_size;
-		p->room = mbuf_size - VIONIC_NET_HDR_LEN;
+		p->hdr_len = vpmd_hdr_len(dev->conf.features);
+		p->room = (uint16_t)(mbuf_size - p->hdr_len);
 		p->stride = stride;
 		p->base = dev->dma_va + off + (uint64_t)first * stride;
 		p->iova_delta = dev->dma_iova - (uint64_t)(uintptr_t)dev->dma_va;

@@ -20,24 +20,35 @@ static inline unsigned rx_thresh(const struct vpmd_vq *vq)
 	return vq->size / 2 < VPMD_RX_REFILL_THRESH ? vq->size / 2 : VPMD_RX_REFILL_THRESH;
 }
 
-/* The header's flags byte: DATA_VALID when GUEST_CSUM checked the frame. */
-static inline uint32_t rx_ol_flags(const struct vionic_mbuf *m)
+/* What the header of m (hl bytes) says: DATA_VALID when GUEST_CSUM checked
+ * the frame; with HASH_REPORT the hash and its type. */
+static inline void rx_offload(struct vionic_mbuf *m, unsigned hl)
 {
-	return m->data[-VIONIC_NET_HDR_LEN] & VIRTIO_NET_HDR_F_DATA_VALID ?
-		VIONIC_MBUF_F_RX_L4_CKSUM_GOOD : 0;
+	const uint8_t *h = m->data - hl;
+
+	m->ol_flags = h[0] & VIRTIO_NET_HDR_F_DATA_VALID ? VIONIC_MBUF_F_RX_L4_CKSUM_GOOD : 0;
+	if (hl != VIONIC_NET_HDR_LEN) {
+		uint16_t type;
+
+		memcpy(&m->hash, h + VIONIC_NET_HDR_HASH_VALUE, 4);
+		memcpy(&type, h + VIONIC_NET_HDR_HASH_REPORT, 2);
+		m->hash_type = type;
+		if (type != VIRTIO_NET_HASH_REPORT_NONE)
+			m->ol_flags |= VIONIC_MBUF_F_RX_RSS_HASH;
+	}
 }
 
 /* rx_burst with VIRTIO_NET_F_MRG_RXBUF: a frame is num_buffers used
  * entries, the first with the header; the device publishes them together.
  * Later buffers hold frame bytes from their start (no header), so their
- * segment data begins VIONIC_NET_HDR_LEN before the usual place. A frame
+ * segment data begins the header length before the usual place. A frame
  * whose entries are not all there, or with a bad length, is dropped and
  * counted in errors (a broken device). */
 static uint16_t rx_burst_mrg(struct vionic_dev *dev, struct vpmd_vq *vq,
 			     struct vionic_mbuf **pkts, uint16_t n)
 {
 	struct vpmd_mempool *mine = vpmd_qp_pool(dev, vq->index / 2);
-	const uint32_t maxlen = mine->mbuf_size;
+	const uint32_t maxlen = mine->mbuf_size, hl = mine->hdr_len;
 	uint16_t left = vpmd_used_count(vq, vq->size), nb = 0;
 	uint64_t bytes = 0;
 
@@ -53,11 +64,11 @@ static uint16_t rx_burst_mrg(struct vionic_dev *dev, struct vpmd_vq *vq,
 			continue;
 		if (left > 8)
 			__builtin_prefetch(&vq->used->ring[(uint16_t)(vq->used_cons + 8) & vq->mask]);
-		memcpy(&nbuf, m->data - VIONIC_NET_HDR_LEN + VIONIC_NET_HDR_NUM_BUFFERS, 2);
+		memcpy(&nbuf, m->data - hl + VIONIC_NET_HDR_NUM_BUFFERS, 2);
 		/* a count beyond the entries published: nothing to pair it with */
 		fits = nbuf && nbuf - 1u <= left;
-		bad = !fits || len < VIONIC_NET_HDR_LEN || len > maxlen;
-		m->len = bad ? 0 : (uint16_t)(len - VIONIC_NET_HDR_LEN);
+		bad = !fits || len < hl || len > maxlen;
+		m->len = bad ? 0 : (uint16_t)(len - hl);
 		m->pkt_len = m->len;
 		last = m;
 		for (uint16_t k = 1; fits && k < nbuf; k++) {
@@ -70,7 +81,7 @@ static uint16_t rx_burst_mrg(struct vionic_dev *dev, struct vpmd_vq *vq,
 				bad = true;
 				continue;
 			}
-			s->data -= VIONIC_NET_HDR_LEN;
+			s->data -= hl;
 			s->len = (uint16_t)len;
 			last->next = s;
 			last = s;
@@ -82,7 +93,7 @@ static uint16_t rx_burst_mrg(struct vionic_dev *dev, struct vpmd_vq *vq,
 			vpmd_mbuf_put_chains(dev, mine, &m, 1);
 			continue;
 		}
-		m->ol_flags = rx_ol_flags(m);
+		rx_offload(m, hl);
 		bytes += m->pkt_len;
 		pkts[nb++] = m;
 	}
@@ -96,7 +107,7 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	struct vpmd_vq *vq;
 	uint16_t cnt, i, nb = 0;
 	uint64_t bytes = 0;
-	const uint32_t maxlen = dev->pool[0].mbuf_size;
+	const uint32_t maxlen = dev->pool[0].mbuf_size, hl = dev->pool[0].hdr_len;
 
 	if (VPMD_UNLIKELY(qp >= dev->nb_qp || dev->state != VPMD_ST_STARTED))
 		return 0;
@@ -117,14 +128,14 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 		m = vpmd_used_take(vq, &len);
 		if (VPMD_UNLIKELY(!m))
 			continue;
-		if (VPMD_UNLIKELY(len < VIONIC_NET_HDR_LEN + VPMD_ETH_HLEN || len > maxlen)) {
+		if (VPMD_UNLIKELY(len < hl + VPMD_ETH_HLEN || len > maxlen)) {
 			vq->errors++;
 			vpmd_mbuf_put(dev, vpmd_qp_pool(dev, qp), &m, 1);
 			continue;
 		}
-		m->len = (uint16_t)(len - VIONIC_NET_HDR_LEN);
+		m->len = (uint16_t)(len - hl);
 		m->pkt_len = m->len;
-		m->ol_flags = rx_ol_flags(m);
+		rx_offload(m, hl);
 		bytes += m->len;
 		pkts[nb++] = m;
 	}
@@ -225,11 +236,12 @@ int vionic_tx_csum_prepare(struct vionic_mbuf *m)
 	return 0;
 }
 
-/* The virtio header in front of m->data: a checksum request, else zero
- * (an RX header has num_buffers = 1: clear it only where it is not zero). */
-static inline void tx_hdr(const struct vionic_mbuf *m)
+/* The virtio header (hl bytes) in front of m->data: a checksum request,
+ * else zero (an RX header has num_buffers = 1: clear it only where it is
+ * not zero). HASH_REPORT's 8 more bytes are not read on TX. */
+static inline void tx_hdr(const struct vionic_mbuf *m, unsigned hl)
 {
-	uint8_t *hdr = m->data - VIONIC_NET_HDR_LEN;
+	uint8_t *hdr = m->data - hl;
 	uint64_t h8;
 	uint32_t h4;
 
@@ -257,7 +269,7 @@ static bool tx_post_chain(struct vionic_dev *dev, struct vpmd_vq *vq, struct vio
 		ndesc += s->len != 0;   /* a zero-length descriptor is a device error */
 	if (ndesc > vq->nb_free)
 		return false;
-	tx_hdr(m);
+	tx_hdr(m, p->hdr_len);
 	head = id = vpmd_id_get(vq);
 	vq->cookie[head] = m;
 	for (const struct vionic_mbuf *s = m; s; s = s->next) {
@@ -272,7 +284,7 @@ static bool tx_post_chain(struct vionic_dev *dev, struct vpmd_vq *vq, struct vio
 		if (nx)
 			nid = vpmd_id_get(vq);
 		d->addr = s == m ? vpmd_mbuf_hdr_iova(p, m) : (uint64_t)(uintptr_t)s->data + p->iova_delta;
-		d->len = s->len + (s == m ? VIONIC_NET_HDR_LEN : 0u);
+		d->len = s->len + (s == m ? p->hdr_len : 0u);
 		d->flags = nx ? VRING_DESC_F_NEXT : 0;
 		d->next = nx ? nid : 0;
 		vq->chain_next[id] = nid;
@@ -288,6 +300,7 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	struct vpmd_vq *vq;
 	uint16_t i, idx;
 	uint64_t bytes = 0;
+	const unsigned hl = dev->pool[0].hdr_len;
 
 	if (VPMD_UNLIKELY(qp >= dev->nb_qp || dev->state != VPMD_ST_STARTED || !n))
 		return 0;
@@ -312,12 +325,12 @@ uint16_t vionic_tx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 		}
 		if (VPMD_UNLIKELY(!vq->nb_free))
 			break;
-		tx_hdr(m);
+		tx_hdr(m, hl);
 		id = vpmd_id_get(vq);
 		d = &vq->desc[id];
 		vq->cookie[id] = m;
 		VPMD_SET(d->addr, vpmd_mbuf_hdr_iova(&dev->pool[0], m));
-		VPMD_SET(d->len, (uint32_t)m->len + VIONIC_NET_HDR_LEN);
+		VPMD_SET(d->len, (uint32_t)m->len + hl);
 		VPMD_SET(d->flags, 0);
 		VPMD_SET(d->next, 0);
 		VPMD_SET(vq->avail->ring[idx & vq->mask], id);
@@ -474,7 +487,8 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 }
 
 int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
-		   uint16_t *len, uint32_t *ol_flags, unsigned n)
+		   uint16_t *len, uint32_t *ol_flags, uint32_t *hash, uint16_t *hash_type,
+		   unsigned n)
 {
 	struct vionic_mbuf *m[64];
 	unsigned done = 0;
@@ -512,6 +526,10 @@ int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
 			}
 			if (ol_flags)
 				ol_flags[done] = m[i]->ol_flags;
+			if (hash)
+				hash[done] = m[i]->hash;
+			if (hash_type)
+				hash_type[done] = m[i]->hash_type;
 			len[done++] = (uint16_t)l;
 		}
 		vpmd_mbuf_put_chains(dev, vpmd_qp_pool(dev, qp), m, got);

@@ -37,8 +37,10 @@
 #define VPMD_VDPA_CTRL_BYTES  8192u  /* vDPA shadow control queue: ring page + command page */
 
 /* Features the PMD implements: what every core offers, and multiqueue with
- * the control queue where a device has several queue pairs. */
-#define VPMD_SUPPORTED_FEATURES (VIONIC_DEVICE_FEATURES | VIONIC_MQ_FEATURES)
+ * the control queue, RSS and HASH_REPORT where a device has several queue
+ * pairs. */
+#define VPMD_SUPPORTED_FEATURES \
+	(VIONIC_DEVICE_FEATURES | VIONIC_MQ_FEATURES | VIONIC_RSS_FEATURES)
 
 #define VPMD_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define VPMD_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -82,11 +84,20 @@ struct vpmd_mempool {
 	uint32_t             stride;  /* bytes per buffer in DMA memory */
 	uint16_t             room;    /* largest frame */
 	uint16_t             mbuf_size;
+	uint16_t             hdr_len; /* virtio header before data (vpmd_hdr_len) */
 	uint8_t             *base;    /* first buffer (host VA) */
 	uint64_t             iova_delta;  /* IOVA minus host VA of every buffer */
 	struct vionic_mbuf *_Atomic returned;   /* handed back by other threads (next) */
 	_Atomic uint32_t     nreturned;
 };
+
+/* The virtio header of the features negotiated: virtio_net_hdr_v1_hash
+ * with HASH_REPORT (both directions), else virtio_net_hdr. */
+static inline uint16_t vpmd_hdr_len(uint64_t features)
+{
+	return features & (1ULL << VIRTIO_NET_F_HASH_REPORT) ? VIONIC_NET_HDR_HASH_LEN
+							     : VIONIC_NET_HDR_LEN;
+}
 
 /* Where an mbuf's frame starts when it leaves the pool: after the full
  * headroom, so the virtio_net_hdr fits just before it. */
@@ -99,7 +110,7 @@ static inline uint8_t *vpmd_mbuf_data(const struct vpmd_mempool *p, uint32_t idx
 static inline uint64_t vpmd_mbuf_hdr_iova(const struct vpmd_mempool *p,
 					  const struct vionic_mbuf *m)
 {
-	return (uint64_t)(uintptr_t)(m->data - VIONIC_NET_HDR_LEN) + p->iova_delta;
+	return (uint64_t)(uintptr_t)(m->data - p->hdr_len) + p->iova_delta;
 }
 
 /* The owner takes back what other threads handed back. */
@@ -224,6 +235,9 @@ struct vionic_dev {
 	bool                 ctrl;
 	uint8_t             *ctrl_buf;
 	uint64_t             ctrl_buf_iova;
+	/* vionic_rss_configure's, sent again at every start */
+	bool                 rss_set;
+	struct vionic_rss_conf rss;
 
 	/* DMA memory */
 	int                  dma_fd;
@@ -465,7 +479,7 @@ void vpmd_rx_refill(struct vionic_dev *dev, struct vpmd_vq *vq, bool kick);
  * command (descriptors 0 and 1) and waits up to timeout_ms for the answer:
  * 0 for VIRTIO_NET_OK, VIONIC_EPROTO for VIRTIO_NET_ERR. */
 #define VPMD_CTRL_RING        4
-#define VPMD_CTRL_ACK_OFF     64u
+#define VPMD_CTRL_ACK_OFF     512u   /* after the largest command (RSS_CONFIG) */
 #define VPMD_CTRL_TIMEOUT_MS  1000
 int  vpmd_ctrl_cmd(struct vionic_dev *dev, struct vpmd_vq *vq, uint8_t *buf, uint64_t buf_iova,
 		   const void *cmd, unsigned len, int timeout_ms);

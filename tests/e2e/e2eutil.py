@@ -19,6 +19,14 @@ def need(*tools: str) -> None:
         pytest.skip(f"needs {', '.join(gone)} (apt-get install {' '.join(gone.values())})")
 
 
+def need_receive_steering(info: dict) -> None:
+    """Skips a multiqueue test on a device (its info()) that does not steer
+    received frames over its queue pairs (it offers VIRTIO_NET_F_RSS when it
+    does)."""
+    if not info["device_features"] & 1 << regs.VIRTIO_NET_F_RSS:
+        pytest.skip("the device does not offer VIRTIO_NET_F_RSS (receive steering)")
+
+
 def wait_until(predicate, timeout: float = 20.0):
     """Waits for a device event that `predicate` observes; the timeout only
     bounds a failure."""

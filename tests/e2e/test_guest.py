@@ -12,7 +12,7 @@ import pytest
 from testpmd import need_guest
 
 import vionic
-from e2eutil import need
+from e2eutil import need, need_receive_steering
 from vionic import net, regs
 from vionic.guest import HOST_IP, Guest
 from vionic.vdpa import BackendThread
@@ -131,19 +131,19 @@ def test_guest_jumbo_frames_over_merged_buffers(core, tmp_path):
 
 
 def test_guest_uses_two_queue_pairs(core, tmp_path):
-    """A device with two queue pairs and QEMU offering MQ: the guest takes
+    """A device with four queue pairs and QEMU offering two: the guest takes
     both (`ethtool -L combined 2`; QEMU answers its control queue and
     enables the rings, the backend tells the device), and parallel TCP
     streams into the guest arrive on both receive queues."""
     need_guest()
     need("iperf3")
-    if core == "rtl":
-        pytest.skip("the RTL build has one queue pair (multiqueue RTL is not written yet)")
     sock = str(tmp_path / "vu.sock")
     with net.netns("vio-h") as ns, \
-            vionic.open(core, wire="tap:vio-g0@vio-h", start=False, queue_pairs=2) as dev, \
+            vionic.open(core, wire="tap:vio-g0@vio-h", start=False, queue_pairs=4) as dev, \
             BackendThread(dev, sock) as be:
-        mac = be.call(dev.info)["mac"]
+        info = be.call(dev.info)
+        need_receive_steering(info)
+        mac = info["mac"]
         ns.addr("vio-g0", f"{HOST_IP}/24")
         server = ns.popen(["iperf3", "-s"])
         try:

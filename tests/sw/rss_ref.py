@@ -75,3 +75,27 @@ def rss_queue(cfg: RssConfig, frame: bytes) -> int:
     if data is None:
         return cfg.unclassified
     return cfg.table[toeplitz(cfg.key, data) & (len(cfg.table) - 1)]
+
+
+def hash_report(types: int, key: bytes, frame: bytes) -> tuple[int, int]:
+    """(hash_value, hash_report) that VIRTIO_NET_F_HASH_REPORT puts in the
+    header (§5.1.6.4.3): the report type names what was hashed."""
+    data = hash_input(frame, types)
+    if data is None:
+        return 0, regs.VIRTIO_NET_HASH_REPORT_NONE
+    off = 18 if frame[12:14] == b"\x81\x00" else 14
+    v4 = len(data) in (8, 12)
+    proto = frame[off + 9] if v4 else frame[off + 6]
+    if len(data) in (8, 32):
+        report = regs.VIRTIO_NET_HASH_REPORT_IPv4 if v4 else regs.VIRTIO_NET_HASH_REPORT_IPv6
+    elif proto == 6:
+        report = regs.VIRTIO_NET_HASH_REPORT_TCPv4 if v4 else regs.VIRTIO_NET_HASH_REPORT_TCPv6
+    else:
+        report = regs.VIRTIO_NET_HASH_REPORT_UDPv4 if v4 else regs.VIRTIO_NET_HASH_REPORT_UDPv6
+    return toeplitz(key, data), report
+
+
+def hash_config_command(types: int, key: bytes) -> bytes:
+    """VIRTIO_NET_CTRL_MQ_HASH_CONFIG with its data."""
+    return (struct.pack("<BBI8xB", regs.VIRTIO_NET_CTRL_MQ, regs.VIRTIO_NET_CTRL_MQ_HASH_CONFIG,
+                        types, len(key)) + key)

@@ -47,6 +47,16 @@ def mempool_full(dev) -> bool:
     return dev.mempool_avail() + dev.mempool_on_rings() == dev.info()["nb_mbufs"]
 
 
+def skip_without_rss(dev) -> None:
+    """Skips a test of receive steering or RSS on a device that does not offer
+    VIRTIO_NET_F_RSS: decided by the device's features, so the test runs on
+    whichever core offers it."""
+    import pytest
+
+    if not dev.info()["device_features"] & 1 << regs.VIRTIO_NET_F_RSS:
+        pytest.skip("the device does not offer VIRTIO_NET_F_RSS (receive steering and RSS)")
+
+
 def connect_partner(dev, path: str):
     """Connects a link partner to a `unix:PATH` wire and waits until the
     device server has accepted it (a probe frame crosses), so no frame the

@@ -52,11 +52,13 @@ def test_bench_pmd_with_checksum_offloads(mode):
     assert result["errors"] == 0
 
 
+@pytest.mark.parametrize("pairs", [None, 4])
 @pytest.mark.parametrize("core", ["model", "rtl"])
-def test_server_command_serves_a_client(core, tmp_path):
+def test_server_command_serves_a_client(core, pairs, tmp_path):
     sock = tmp_path / "m.sock"
-    proc = subprocess.Popen([*VIONIC, core, "--socket", str(sock), "--wire", "loopback"],
-                            stderr=subprocess.PIPE, text=True)
+    option = ["--queue-pairs", str(pairs)] if pairs else []
+    proc = subprocess.Popen([*VIONIC, core, "--socket", str(sock), "--wire", "loopback",
+                             *option], stderr=subprocess.PIPE, text=True)
     try:
         for line in proc.stderr:                               # rtl may build first
             if "listening on" in line:                         # the server is ready
@@ -66,7 +68,9 @@ def test_server_command_serves_a_client(core, tmp_path):
         info = subprocess.run([*VIONIC, "info", f"sim:{sock}", "--json"],
                               capture_output=True, text=True, timeout=30)
         assert info.returncode == 0, info.stderr
-        assert json.loads(info.stdout)["info"]["impl"] == {"model": "model", "rtl": "rtl-sim"}[core]
+        got = json.loads(info.stdout)["info"]
+        assert got["impl"] == {"model": "model", "rtl": "rtl-sim"}[core]
+        assert got["max_queue_pairs"] == (pairs or 1)
         assert proc.wait(timeout=10) == 0                      # exits when its client leaves
     finally:
         proc.kill()

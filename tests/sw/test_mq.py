@@ -5,8 +5,9 @@ used, and automatic receive steering (VIRTIO 1.2 §5.1.6.5.5) brings the
 frames of a flow back to the receiveq of the transmitq that sent it. Commands
 the device does not offer, or malformed ones, get VIRTIO_NET_ERR.
 
-Only the model has more than one queue pair today (`--queue-pairs`); the RTL
-build has one, so these tests skip there."""
+Both cores take N pairs (the RTL is built for N on first use). Receive
+steering comes with VIRTIO_NET_F_RSS: the tests that need it skip on a device
+that does not offer it (the RTL, which puts every frame on receiveq 0)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,15 @@ from scapy.layers.l2 import Ether
 from vdriver import RX, ForeignDriver
 
 import vionic
-from swutil import PEER, mac_of, make_frame, msix_vectors, wait_for, wait_needs_reset
+from swutil import (
+    PEER,
+    mac_of,
+    make_frame,
+    msix_vectors,
+    skip_without_rss,
+    wait_for,
+    wait_needs_reset,
+)
 from vionic import regs
 from vionic._ext import ffi, lib
 
@@ -37,9 +46,7 @@ def pairs_set(n: int) -> bytes:
 
 
 @pytest.fixture
-def mq_dev(backend, tmp_path):
-    if backend == "rtl":
-        pytest.skip("the RTL build has one queue pair (multiqueue RTL is not written yet)")
+def mq_dev(backend):
     with vionic.open(backend, wire="loopback", start=False, queue_pairs=PAIRS) as dev:
         yield dev
 
@@ -121,6 +128,7 @@ def _collect(drv, want: int) -> dict[int, list[bytes]]:
 def test_frames_come_back_to_the_pair_that_sent_their_flow(drv, seed):
     """Loopback: a flow sent on transmitq k comes back on receiveq k (its
     last sender); frames of no TCP/UDP flow on receiveq 0."""
+    skip_without_rss(drv.dev)
     rng = random.Random(seed)
     dst = mac_of(drv.dev)
     assert drv.ctrl(pairs_set(PAIRS)) == (1, regs.VIRTIO_NET_OK)
@@ -149,7 +157,8 @@ def test_one_pair_in_use_until_the_driver_sets_more(drv, seed):
         drv.send([f], qp=i % PAIRS)
     got = _collect(drv, len(frames))
     assert sorted(got[0]) == sorted(frames), "before VQ_PAIRS_SET only receiveq 0 is used"
-    # fewer pairs than the one that sent a flow: the flow goes by hash to one in use
+    # fewer pairs than the one that sent a flow: the flow goes to one in use (by hash
+    # with steering)
     assert drv.ctrl(pairs_set(2)) == (1, regs.VIRTIO_NET_OK)
     late = [flow(rng, dst, 3000 + i) for i in range(8)]
     for f in late:
@@ -159,11 +168,10 @@ def test_one_pair_in_use_until_the_driver_sets_more(drv, seed):
 
 
 def test_inbound_flows_spread_over_the_pairs_in_use(backend, tmp_path, seed):
-    if backend == "rtl":
-        pytest.skip("the RTL build has one queue pair (multiqueue RTL is not written yet)")
     rng = random.Random(seed)
     path = str(tmp_path / "wire.sock")
     with vionic.open(backend, wire=f"unix:{path}", start=False, queue_pairs=PAIRS) as dev:
+        skip_without_rss(dev)
         d = ForeignDriver(dev, size=128, pairs=PAIRS, mem_size=MEM)
         peer = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -194,35 +202,54 @@ def test_inbound_flows_spread_over_the_pairs_in_use(backend, tmp_path, seed):
 
 
 def test_more_queue_pairs_than_a_core_has_are_refused(backend):
-    too_many, limit = (2, "at most 1") if backend == "rtl" else \
-        (regs.VIONIC_MAX_QUEUE_PAIRS + 1, f"1..{regs.VIONIC_MAX_QUEUE_PAIRS}")
-    with pytest.raises(vionic.InvalidArgument, match=limit):
-        vionic.open(backend, queue_pairs=too_many)
+    limit = regs.VIONIC_MAX_QUEUE_PAIRS
+    for n in (0, limit + 1):
+        with pytest.raises(vionic.InvalidArgument,
+                           match=rf"^(vionic-server: )?bad queue pair count '{n}' "
+                                 rf"\(1\.\.{limit}\)$"):
+            vionic.open(backend, queue_pairs=n)
 
 
 def test_libvionic_drives_every_pair_from_a_thread_of_its_own(backend, seed):
     """libvionic with four queue pairs on a loopback wire: a thread per pair
-    sends its own flows on its pair and gets every one of them back there, in
-    order (automatic steering brings a flow back to its sender); each pair's
-    mbufs come from a pool of its own, and none is lost."""
-    if backend == "rtl":
-        pytest.skip("the RTL build has one queue pair (multiqueue RTL is not written yet)")
+    sends its own flows on its pair, 16 at a time, and receives on its pair
+    until every frame is back. Each comes back once, a pair's frames in their
+    order on whichever receiveq they reach, and with receive steering
+    (VIRTIO_NET_F_RSS) all on the pair that sent them; without it the thread
+    of the receiveq they reach takes them. Each pair's mbufs come from a pool
+    of its own, and none is lost."""
     with vionic.open(backend, wire="loopback", queue_pairs=PAIRS) as dev:
         assert dev.info()["driver_features"] & MQ == MQ
-        dst, results, errors = mac_of(dev), {}, []
+        steering = dev.info()["device_features"] & 1 << regs.VIRTIO_NET_F_RSS
+        dst = mac_of(dev)
+        sent = {}
+        for qp in range(PAIRS):
+            rng = random.Random(seed * PAIRS + qp)
+            sent[qp] = [flow(rng, dst, 10000 + 1000 * qp + i, v6=i % 2 == 1) for i in range(160)]
+        sender = {f: qp for qp, frames in sent.items() for f in frames}
+        total = len(sender)
+        got: dict[int, list[bytes]] = {qp: [] for qp in range(PAIRS)}
+        back = dict.fromkeys(range(PAIRS), 0)     # frames of each sender received
+        lock, errors = threading.Lock(), []
+
+        def receive(qp: int) -> None:
+            frames = [bytes(f) for f in dev.recv(64, qp=qp, timeout=0.01)]
+            with lock:
+                got[qp] += frames
+                for f in frames:
+                    if f in sender:
+                        back[sender[f]] += 1
 
         def run(qp: int) -> None:
             try:
-                rng = random.Random(seed * PAIRS + qp)
-                frames = [flow(rng, dst, 10000 + 1000 * qp + i, v6=i % 2 == 1)
-                          for i in range(160)]
-                got: list[bytes] = []
+                frames = sent[qp]
+                deadline = time.monotonic() + 60
                 for i in range(0, len(frames), 16):
                     assert dev.send(frames[i:i + 16], qp=qp) == 16
-                    deadline = time.monotonic() + 10
-                    while len(got) < i + 16 and time.monotonic() < deadline:
-                        got += [bytes(f) for f in dev.recv(64, qp=qp)]
-                results[qp] = (frames, got)
+                    while back[qp] < i + 16 and time.monotonic() < deadline:
+                        receive(qp)
+                while sum(back.values()) < total and time.monotonic() < deadline:
+                    receive(qp)
             except Exception as e:   # reported by the main thread
                 errors.append(e)
 
@@ -232,59 +259,76 @@ def test_libvionic_drives_every_pair_from_a_thread_of_its_own(backend, seed):
         for t in threads:
             t.join()
         assert not errors, errors
-        for qp, (frames, got) in results.items():
-            assert got == frames, f"queue pair {qp}: frames differ or came back elsewhere"
+        assert sorted(sum(got.values(), [])) == sorted(sender), "frames lost, changed or doubled"
+        for qp in range(PAIRS):
+            for s in range(PAIRS):
+                theirs = [f for f in got[qp] if sender[f] == s]
+                came = set(theirs)
+                assert theirs == [f for f in sent[s] if f in came], \
+                    f"queue pair {s}'s frames out of order on receiveq {qp}"
+            if steering:
+                assert got[qp] == sent[qp], f"queue pair {qp}: frames came back elsewhere"
             packets = dev.read_reg(regs.VIONIC_REG_QSTATS_BASE + regs.VIONIC_QSTATS_STRIDE *
                                    (2 * qp + RX) + regs.VIONIC_QSTAT_PACKETS_LO)
-            assert packets == len(frames)
+            assert packets == len(got[qp]), f"receiveq {qp} counters"
         assert dev.mempool_avail() + lib.vionic_mempool_on_rings(dev._dev) == \
             dev.info()["nb_mbufs"]
 
 
 def test_mbufs_freed_by_another_pair_go_back_to_their_own_pool(backend, seed):
-    """Received on pair 0, freed by the thread of pair 1 (and the other way
-    round) while both keep sending and receiving: every mbuf is handed back
-    to the pool it came from, none twice, none lost."""
-    if backend == "rtl":
-        pytest.skip("the RTL build has one queue pair (multiqueue RTL is not written yet)")
+    """The thread of each pair sends on it, receives on it and frees what the
+    thread of the next pair received (pair 0's mbufs freed by the thread of
+    pair 3, and so on) while all keep sending and receiving: every mbuf is
+    handed back to the pool it came from, none twice, none lost. Without
+    receive steering every frame reaches pair 0, whose mbufs the thread of
+    pair 3 frees."""
     rounds, per_round = 40, 8
-    with vionic.open(backend, wire="loopback", queue_pairs=2) as dev:
+    total = PAIRS * rounds * per_round
+    with vionic.open(backend, wire="loopback", queue_pairs=PAIRS) as dev:
+        steering = dev.info()["device_features"] & 1 << regs.VIRTIO_NET_F_RSS
         dst = mac_of(dev)
-        held: dict[int, list] = {0: [], 1: []}   # pair q's mbufs, for the other thread
-        received = {0: 0, 1: 0}
-        lock = threading.Lock()
+        held: dict[int, list] = {qp: [] for qp in range(PAIRS)}   # for the previous pair's thread
+        received = dict.fromkeys(range(PAIRS), 0)
+        sent = [0]
+        lock, errors = threading.Lock(), []
 
         def run(qp: int) -> None:
-            rng = random.Random(seed * 2 + qp)
-            pkts = ffi.new("struct vionic_mbuf *[32]")
-            for r in range(rounds):
-                dev.send([flow(rng, dst, 20000 + 1000 * qp + 10 * r + k)
-                          for k in range(per_round)], qp=qp)
-                n = lib.vionic_rx_burst(dev._dev, qp, pkts, 32)
-                with lock:
-                    received[qp] += n
-                    held[qp] += [pkts[i] for i in range(n)]
-                    theirs, held[1 - qp] = held[1 - qp], []
-                for m in theirs:
-                    lib.vionic_mbuf_free(dev._dev, m)
+            try:
+                rng = random.Random(seed * PAIRS + qp)
+                pkts = ffi.new("struct vionic_mbuf *[32]")
+                r, deadline = 0, time.monotonic() + 60
+                while (r < rounds or sum(received.values()) < total) and \
+                        time.monotonic() < deadline:
+                    # at most 64 + 8 * PAIRS frames in flight: an RX ring holds them all
+                    if r < rounds and sent[0] - sum(received.values()) <= 64:
+                        frames = [flow(rng, dst, 20000 + 1000 * qp + 10 * r + k)
+                                  for k in range(per_round)]
+                        assert dev.send(frames, qp=qp) == per_round
+                        with lock:
+                            sent[0] += per_round
+                        r += 1
+                    n = lib.vionic_rx_burst(dev._dev, qp, pkts, 32)
+                    nxt = (qp + 1) % PAIRS
+                    with lock:
+                        received[qp] += n
+                        held[qp] += [pkts[i] for i in range(n)]
+                        theirs, held[nxt] = held[nxt], []
+                    for m in theirs:
+                        lib.vionic_mbuf_free(dev._dev, m)
+            except Exception as e:   # reported by the main thread
+                errors.append(e)
 
-        threads = [threading.Thread(target=run, args=(qp,)) for qp in (0, 1)]
+        threads = [threading.Thread(target=run, args=(qp,)) for qp in range(PAIRS)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        pkts = ffi.new("struct vionic_mbuf *[32]")
-
-        def drain() -> bool:
-            for q in (0, 1):
-                n = lib.vionic_rx_burst(dev._dev, q, pkts, 32)
-                received[q] += n
-                for i in range(n):
-                    lib.vionic_mbuf_free(dev._dev, pkts[i])
-            return received == {0: rounds * per_round, 1: rounds * per_round}
-        assert wait_for(drain, 10.0), received
-        for q in (0, 1):
+        for q in range(PAIRS):
             for m in held[q]:
                 lib.vionic_mbuf_free(dev._dev, m)
+        assert not errors, errors
+        assert sum(received.values()) == total, received
+        if steering:
+            assert received == dict.fromkeys(range(PAIRS), rounds * per_round)
         assert dev.mempool_avail() + lib.vionic_mempool_on_rings(dev._dev) == \
             dev.info()["nb_mbufs"]

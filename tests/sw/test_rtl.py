@@ -25,6 +25,25 @@ def test_build_is_cached_by_sources():
     assert first.name == "vionic-rtl-server"
 
 
+def test_a_build_per_count_of_queue_pairs(tmp_path):
+    """The core has NUM_QUEUE_PAIRS fixed, so each count is a build of its
+    own, and a server refuses more pairs (the runtime) and fewer (the core)
+    than its build has; a count no build can have is refused before any."""
+    pairs = 4
+    built = rtl.server_binary(quiet=True, queue_pairs=pairs)
+    assert built.parent != rtl.server_binary(quiet=True).parent
+    for n, why in ((pairs + 1, f"the rtl core has at most {pairs}"),
+                   (pairs - 1, f"built with NUM_QUEUE_PAIRS {pairs}")):
+        out = subprocess.run([str(built), "--socket", str(tmp_path / "s"), "--queue-pairs",
+                              str(n)], capture_output=True, text=True, timeout=60)
+        assert out.returncode != 0 and why in out.stderr, out.stderr
+    with pytest.raises(vionic.InvalidArgument, match=r"bad queue pair count '9' \(1\.\.8\)"):
+        rtl.server_binary(queue_pairs=regs.VIONIC_MAX_QUEUE_PAIRS + 1)
+    out = subprocess.run([*VIONIC, "rtl", "--queue-pairs", "0"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode != 0 and "bad queue pair count '0'" in out.stderr, out.stderr
+
+
 @pytest.mark.skipif(not rtl.fst_supported(),
                     reason="FST tracing needs the lz4 headers (apt-get install liblz4-dev)")
 def test_fst_trace_from_the_python_api(tmp_path):

@@ -85,6 +85,9 @@ class ForeignDriver:
             features = dev.info()["device_features"] & ~(1 << regs.VIRTIO_F_NOTIFICATION_DATA)
         self.features = features
         self.pairs = pairs
+        # virtio_net_hdr, or virtio_net_hdr_v1_hash with HASH_REPORT (both directions)
+        self.hash_report = bool(features >> regs.VIRTIO_NET_F_HASH_REPORT & 1)
+        self.hdr = regs.VIONIC_NET_HDR_HASH_LEN if self.hash_report else HDR
         self.fd = os.memfd_create("vdriver", os.MFD_CLOEXEC)
         os.ftruncate(self.fd, mem_size)
         self.mem = mmap.mmap(self.fd, mem_size)
@@ -96,7 +99,7 @@ class ForeignDriver:
             base = (self.rings[-1].end + 4095) & ~4095
         self.buf_base = base
         self.tx_pieces, self.rx_pieces, self.rx_buf = tx_pieces, rx_pieces, rx_buf
-        self.slot_bytes = 2 * (HDR + 9216)
+        self.slot_bytes = 2 * (self.hdr + 9216)
         self.irq = [os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC) for _ in range(1 + nrings)]
         _check(lib.vionic_vdpa_dma_map(self.h, self.fd, 0, IOVA, mem_size), "dma map")
         fds = ffi.new("int[]", self.irq)
@@ -169,13 +172,12 @@ class ForeignDriver:
                        head + j + 1 if more else 0)
         return head
 
-    @staticmethod
-    def _split(total: int, k: int) -> list[int]:
+    def _split(self, total: int, k: int) -> list[int]:
         """k piece lengths summing to total, the first the virtio header alone."""
         if k == 1:
             return [total]
-        rest = total - HDR
-        sizes = [HDR] + [rest // (k - 1)] * (k - 1)
+        rest = total - self.hdr
+        sizes = [self.hdr] + [rest // (k - 1)] * (k - 1)
         sizes[-1] += rest - sum(sizes[1:])
         return sizes
 
@@ -185,7 +187,7 @@ class ForeignDriver:
         for f in frames:
             entry = r.avail_idx
             base = self._slot(q, entry)
-            data = bytes(HDR) + f
+            data = bytes(self.hdr) + f
             self.mem[base:base + len(data)] = data
             pieces, off = [], base
             for n in self._split(len(data), self.tx_pieces):
@@ -202,7 +204,7 @@ class ForeignDriver:
             entry = r.avail_idx
             base = self._slot(q, entry)
             pieces, off = [], base
-            for n in self._split(HDR + self.rx_buf, self.rx_pieces):
+            for n in self._split(self.hdr + self.rx_buf, self.rx_pieces):
                 pieces.append((off, n))
                 off += n
             r.post(self._chain(q, entry, pieces, F_WRITE))
@@ -264,22 +266,23 @@ class ForeignDriver:
         """Frames completed in chains of post_rx_chains since the last call,
         as (virtio_net_hdr fields, frame, used lengths of its chains): with
         MRG_RXBUF the header and frame are one stream over num_buffers
-        chains. Fails if used.idx ends inside a frame."""
+        chains; with HASH_REPORT the fields end with hash_value and
+        hash_report. Fails if used.idx ends inside a frame."""
         q = 2 * qp + RX
         entries = [(q, head, length) for head, length in self.rings[q].take_used()]
         out = []
         while entries:
             stream, k = b"", 0
-            while len(stream) < HDR and k < len(entries):   # the header may span chains
+            while len(stream) < self.hdr and k < len(entries):   # the header may span chains
                 stream += b"".join(self._chain_bytes(*entries[k]))
                 k += 1
-            assert len(stream) >= HDR, "the used entries end inside a virtio header"
-            hdr = struct.unpack_from("<BBHHHHH", stream)
+            assert len(stream) >= self.hdr, "the used entries end inside a virtio header"
+            hdr = struct.unpack_from("<BBHHHHHIH" if self.hash_report else "<BBHHHHH", stream)
             n = hdr[6]
             assert 1 <= n <= len(entries), f"num_buffers {n} with {len(entries)} entries used"
             group, entries = entries[:n], entries[n:]
             stream = b"".join(b"".join(self._chain_bytes(*e)) for e in group)
-            out.append((hdr, stream[HDR:], [length for _, _, length in group]))
+            out.append((hdr, stream[self.hdr:], [length for _, _, length in group]))
         return out
 
     def _chain_bytes(self, q: int, head: int, length: int) -> list[bytes]:
@@ -306,5 +309,5 @@ class ForeignDriver:
             data = bytes(self.mem[base:base + length])
             hdr = struct.unpack_from("<BBHHHHH", data)
             assert hdr[:6] == (0, 0, 0, 0, 0, 0) and hdr[6] == 1, f"RX header {hdr}"
-            out.append(data[HDR:])
+            out.append(data[self.hdr:])
         return out

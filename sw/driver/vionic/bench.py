@@ -103,18 +103,21 @@ SIM_TARGET = 3e6                              # simulated cycles/s aimed at (iss
 
 
 def run_sim_speed(mode: str = "loop", size: int = 256, seconds: float = 5.0,
-                  burst: int = 32) -> dict:
+                  burst: int = 32, queue_pairs: int = 1) -> dict:
     """Simulated clock cycles per wall-clock second of the whole Verilated
-    core while the PMD keeps traffic flowing (the core's own CYCLES counter)."""
+    core (built with `queue_pairs` pairs) while the PMD keeps traffic flowing
+    on pair 0 (the core's own CYCLES counter)."""
     two_cores = len(os.sched_getaffinity(0)) >= 2
     server_cpu, driver_cpu = (1, 0) if two_cores else (None, None)
-    with Device("rtl", wire=wire_for(mode, size), cpu=server_cpu) as dev, _pinned(driver_cpu):
+    with Device("rtl", wire=wire_for(mode, size), cpu=server_cpu,
+                queue_pairs=queue_pairs) as dev, _pinned(driver_cpu):
         res = ffi.new("struct vionic_bench_result *")
         c0 = _device_cycles(dev)
         dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, seconds, burst, 0, res))
         cycles = _device_cycles(dev) - c0
     return {
-        "backend": "rtl", "mode": mode, "size": size, "seconds": round(res.seconds, 3),
+        "backend": "rtl", "queue_pairs": queue_pairs, "mode": mode, "size": size,
+        "seconds": round(res.seconds, 3),
         "sim_cycles": cycles, "cycles_per_second": round(cycles / res.seconds),
         "packets": res.packets, "mpps": round(res.mpps, 4),
         "sim_cycles_per_packet": round(cycles / res.packets, 1) if res.packets else None,

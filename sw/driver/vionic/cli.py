@@ -20,6 +20,8 @@ def _server_argv(args, core: str) -> list[str]:
         argv += ["--cpu", str(args.cpu)]
     if args.persist:
         argv.append("--persist")
+    if args.queue_pairs is not None:          # the server checks the range
+        argv += ["--queue-pairs", str(args.queue_pairs)]
     print(f"vionic: {core} core on sim:{args.socket} (wire {args.wire}); "
           f"connect with vionic.open('sim:{args.socket}')", file=sys.stderr, flush=True)
     return argv
@@ -36,7 +38,9 @@ def _cmd_rtl(args) -> int:
 
     from . import rtl
 
-    binary = str(rtl.server_binary(trace=args.trace is not None))
+    binary = str(rtl.server_binary(trace=args.trace is not None,
+                                   queue_pairs=1 if args.queue_pairs is None else
+                                   args.queue_pairs))
     argv = [binary, *_server_argv(args, "rtl")]
     if args.trace:
         argv += ["--trace", args.trace]
@@ -75,11 +79,13 @@ def _cmd_bench(args) -> int:
     from . import bench
 
     if args.what == "rtl":
-        result = bench.run_sim_speed(args.mode, args.size, args.seconds, args.burst)
+        result = bench.run_sim_speed(args.mode, args.size, args.seconds, args.burst,
+                                     args.queue_pairs)
         if args.json:
             print(json.dumps(result))
         else:
-            print(f"RTL core, {args.mode} {args.size} B: {result['cycles_per_second'] / 1e6:.2f} M "
+            print(f"RTL core with {args.queue_pairs} queue pair(s), {args.mode} {args.size} B: "
+                  f"{result['cycles_per_second'] / 1e6:.2f} M "
                   f"simulated cycles/s, {result['mpps'] * 1e3:.1f} kpps, "
                   f"{result['sim_cycles_per_packet']} cycles/packet")
         return 0
@@ -178,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--cpu", type=int, help="pin the server to this CPU")
     m.add_argument("--persist", action="store_true",
                    help="keep serving after the client disconnects")
+    m.add_argument("--queue-pairs", type=int, help="queue pairs, 1..8 (1; more offer MQ)")
     m.set_defaults(func=_cmd_model)
 
     r = sub.add_parser("rtl", help="run the Verilated RTL device server in the foreground")
@@ -189,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--cpu", type=int, help="pin the server to this CPU")
     r.add_argument("--persist", action="store_true",
                    help="keep serving after the client disconnects")
+    r.add_argument("--queue-pairs", type=int,
+                   help="queue pairs, 1..8 (1; more offer MQ; a build for each count)")
     r.set_defaults(func=_cmd_rtl)
 
     i = sub.add_parser("info", help="features, MAC, MTU, queues and counters of a device")
@@ -247,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--size", type=int, default=64, help="frame bytes, 60..1514")
     b.add_argument("--seconds", type=float, default=5.0)
     b.add_argument("--burst", type=int, default=32)
+    b.add_argument("--queue-pairs", type=int, default=1,
+                   help="rtl: the core's queue pairs (traffic on pair 0)")
     b.add_argument("--csum", action="store_true",
                    help="pmd: with the checksum offloads at work on every frame")
     b.add_argument("--json", action="store_true", help="print one JSON object")

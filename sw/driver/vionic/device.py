@@ -27,13 +27,19 @@ CHECK_INTERVAL = 0.05         # seconds between health checks while waiting
 class Frame(bytes):
     """A received frame: bytes, plus what the device found out about it.
     `csum_valid`: the device checked its TCP/UDP checksum and it is right
-    (VIRTIO_NET_F_GUEST_CSUM negotiated); False means unknown."""
+    (VIRTIO_NET_F_GUEST_CSUM negotiated); False means unknown. `hash`: the
+    device's RSS hash (HASH_REPORT, after set_rss), None when it reported
+    none; `hash_type`: what it hashed (regs.VIRTIO_NET_HASH_REPORT_*)."""
 
     csum_valid: bool = False
+    hash: int | None = None
+    hash_type: int = regs.VIRTIO_NET_HASH_REPORT_NONE
 
-    def __new__(cls, data: bytes, csum_valid: bool = False):
+    def __new__(cls, data: bytes, csum_valid: bool = False, hash: int | None = None,
+                hash_type: int = regs.VIRTIO_NET_HASH_REPORT_NONE):
         f = super().__new__(cls, data)
         f.csum_valid = csum_valid
+        f.hash, f.hash_type = hash, hash_type
         return f
 
 
@@ -147,6 +153,33 @@ class Device:
         """Sets DRIVER_OK: frames may flow."""
         self._ok(_lib.vionic_start(self._handle))
         self._started = True
+
+    def set_rss(self, hash_types: int, key: bytes, reta: list[int] | None = None) -> None:
+        """RSS and hash report (vionic_rss_configure): the Toeplitz hash with
+        `key` (1..40 bytes) over the fields of `hash_types`
+        (regs.VIRTIO_NET_RSS_HASH_TYPE_* bits); with `reta` (a power-of-two
+        list of queue pairs, up to 128) each frame goes to reta[hash %
+        len(reta)]; received frames carry the hash (Frame.hash) where the
+        device reports it (HASH_REPORT). Needs a started device with several
+        queue pairs; kept across reset()."""
+        reta = list(reta or [])
+        conf = _ffi.new("struct vionic_rss_conf *")
+        try:
+            conf.hash_types = hash_types
+            conf.key_len = len(key)
+            conf.reta_size = len(reta)
+        except (OverflowError, TypeError) as e:
+            raise InvalidArgument(f"set_rss: {e}") from None
+        if len(key) > len(conf.key) or len(reta) > len(conf.reta):
+            raise InvalidArgument(f"set_rss: a key of {len(key)} bytes and a table of "
+                                  f"{len(reta)} entries; at most {len(conf.key)} and "
+                                  f"{len(conf.reta)}")
+        _ffi.memmove(conf.key, bytes(key), len(key))
+        for i, q in enumerate(reta):
+            if not isinstance(q, int) or not 0 <= q < 0x10000:
+                raise InvalidArgument(f"set_rss: reta[{i}] = {q!r} is not a queue pair")
+            conf.reta[i] = q
+        self._ok(_lib.vionic_rss_configure(self._handle, conf))
 
     def stop(self) -> None:
         """Stops the data path and returns every buffer to the mempool."""
@@ -285,31 +318,39 @@ class Device:
     def recv(self, max_frames: int = 64, *, qp: int = 0,
              timeout: float | None = 0.0) -> list[Frame]:
         """Returns up to `max_frames` received frames (Frame: bytes with
-        `csum_valid`). Waits up to `timeout` seconds (None: forever, 0: just
-        poll) for the first one."""
-        flags = np.empty(max_frames if isinstance(max_frames, int) and max_frames > 0 else 1,
-                         dtype=np.uint32)
-        data, lens = self.recv_batch(max_frames, qp=qp, timeout=timeout, ol_flags=flags)
-        good = _lib.VIONIC_MBUF_F_RX_L4_CKSUM_GOOD
-        return [Frame(data[i, :lens[i]].tobytes(), bool(flags[i] & good))
+        `csum_valid`, `hash`, `hash_type`). Waits up to `timeout` seconds
+        (None: forever, 0: just poll) for the first one."""
+        n = max_frames if isinstance(max_frames, int) and max_frames > 0 else 1
+        flags, hashes = np.empty(n, dtype=np.uint32), np.empty(n, dtype=np.uint32)
+        types = np.empty(n, dtype=np.uint16)
+        data, lens = self.recv_batch(max_frames, qp=qp, timeout=timeout, ol_flags=flags,
+                                     hashes=hashes, hash_types=types)
+        good, hashed = _lib.VIONIC_MBUF_F_RX_L4_CKSUM_GOOD, _lib.VIONIC_MBUF_F_RX_RSS_HASH
+        return [Frame(data[i, :lens[i]].tobytes(), bool(flags[i] & good),
+                      int(hashes[i]) if flags[i] & hashed else None, int(types[i]))
                 for i in range(len(lens))]
 
     def recv_batch(self, max_frames: int = 256, *, qp: int = 0, timeout: float | None = 0.0,
                    out: np.ndarray | None = None,
-                   ol_flags: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   ol_flags: np.ndarray | None = None, hashes: np.ndarray | None = None,
+                   hash_types: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Receives up to `max_frames` frames into a 2-D uint8 array (one
         frame per row, `out` if given) with one C call and no Python work per
         frame. Returns (rows, lengths) for the frames received. `ol_flags`
         (a uint32 array, one entry per frame) gets each frame's
-        VIONIC_MBUF_F_RX_* flags (regs-like constants in vionic's lib)."""
+        VIONIC_MBUF_F_RX_* flags (regs-like constants in vionic's lib);
+        `hashes` (uint32) and `hash_types` (uint16) the RSS hash and what it
+        hashed, where ol_flags has VIONIC_MBUF_F_RX_RSS_HASH."""
         if not isinstance(max_frames, int) or max_frames <= 0:
             raise InvalidArgument(f"max_frames={max_frames!r} must be a positive integer")
-        if ol_flags is not None and (not isinstance(ol_flags, np.ndarray)
-                                     or ol_flags.dtype != np.uint32 or ol_flags.ndim != 1
-                                     or not ol_flags.flags.c_contiguous
-                                     or not ol_flags.flags.writeable):
-            raise InvalidArgument("ol_flags must be a writable 1-D contiguous numpy uint32 "
-                                  "array")
+        per_frame = {"ol_flags": (ol_flags, np.uint32), "hashes": (hashes, np.uint32),
+                     "hash_types": (hash_types, np.uint16)}
+        for name, (a, dtype) in per_frame.items():
+            if a is not None and (not isinstance(a, np.ndarray) or a.dtype != dtype
+                                  or a.ndim != 1 or not a.flags.c_contiguous
+                                  or not a.flags.writeable):
+                raise InvalidArgument(f"{name} must be a writable 1-D contiguous numpy "
+                                      f"{np.dtype(dtype).name} array")
         room = _lib.vionic_rx_max_frame(self._handle)
         if out is None:
             out = np.empty((max_frames, room), dtype=np.uint8)
@@ -317,19 +358,20 @@ class Device:
               or out.shape[1] < room or not out.flags.writeable):
             raise InvalidArgument(f"out must be a writable 2-D uint8 array with rows of at "
                                   f"least {room} bytes")
-        max_frames = min(max_frames, out.shape[0])
-        if ol_flags is not None:
-            max_frames = min(max_frames, ol_flags.shape[0])
+        max_frames = min(max_frames, out.shape[0],
+                         *(a.shape[0] for a, _ in per_frame.values() if a is not None))
         lens = np.empty(max_frames, dtype=np.uint16)
         buf = _ffi.from_buffer("uint8_t[]", out, require_writable=True)
         lens_c = _ffi.from_buffer("uint16_t[]", lens, require_writable=True)
-        flags_c = _ffi.NULL if ol_flags is None else \
-            _ffi.from_buffer("uint32_t[]", ol_flags, require_writable=True)
+        flags_c, hash_c, type_c = (
+            _ffi.NULL if a is None else
+            _ffi.from_buffer(f"{np.dtype(dtype).name}_t[]", a, require_writable=True)
+            for a, dtype in per_frame.values())
         stride = out.strides[0]
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             n = self._ok(_call(_lib.vionic_rx_copy, self._handle, qp, buf, stride, lens_c,
-                               flags_c, max_frames))
+                               flags_c, hash_c, type_c, max_frames))
             if n or timeout == 0:
                 return out[:n], lens[:n]
             now = time.monotonic()
@@ -435,8 +477,8 @@ def open(uri: str, **kwargs) -> Device:
     "sim:PATH" connects to a running device server; "vfio:BDF" a board. Keyword arguments: start,
     rx_ring_size, tx_ring_size, nb_mbufs, mbuf_size, features; for a device
     it starts, mtu= (up to 9000 on the RTL), queue_pairs= (the server's, and how
-    many libvionic drives: more than one offers MQ and CTRL_VQ; the model takes
-    up to 8, the RTL 1) and pcap= (a
+    many libvionic drives: more than one offers MQ and CTRL_VQ; up to 8, the RTL
+    built for the count on first use) and pcap= (a
     capture of every frame on the wire, both ways); for "rtl" also trace=
     (an FST waveform file) and dma_latency= (host memory latency, cycles).
     """

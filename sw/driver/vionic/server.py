@@ -63,11 +63,15 @@ class ServerProcess:
         if core == "model":
             if trace is not None or dma_latency is not None:
                 raise InvalidArgument("trace= and dma_latency= apply to the 'rtl' backend only")
-            cmd = [sys.executable, "-m", "vionic.server"]
+            # runpy warns that the package imported vionic.server first: harmless,
+            # and it would open the message of a server refusing its arguments
+            cmd = [sys.executable, "-W", "ignore::RuntimeWarning:runpy", "-m", "vionic.server"]
         elif core == "rtl":
             from . import rtl
 
-            cmd = [str(rtl.server_binary(trace=trace is not None, quiet=quiet_build))]
+            # a build per count: the core has NUM_QUEUE_PAIRS fixed
+            cmd = [str(rtl.server_binary(trace=trace is not None, quiet=quiet_build,
+                                         queue_pairs=1 if queue_pairs is None else queue_pairs))]
             if trace is not None:
                 cmd += ["--trace", os.path.abspath(trace)]
             if dma_latency is not None:           # the server checks the range

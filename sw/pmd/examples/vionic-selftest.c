@@ -72,7 +72,7 @@ static unsigned roundtrip(vionic_dev *dev, const uint16_t *sizes, unsigned n, un
 			}
 			sent += r;
 		}
-		int r = vionic_rx_copy(dev, 0, &rx[0][0], 2048, rl, NULL, 64);
+		int r = vionic_rx_copy(dev, 0, &rx[0][0], 2048, rl, NULL, NULL, NULL, 64);
 		if (r < 0) {
 			printf("rx_copy: %s\n", vionic_last_error());
 			return ok;
@@ -280,7 +280,7 @@ int main(int argc, char **argv)
 		dt = now_s() - t0;
 		CHECK(r == 1 && dt < 0.5, "rx_wait ready: %d after %.3f s", r, dt);
 		uint8_t rb[2048];
-		CHECK(vionic_rx_copy(dev, 0, rb, 2048, &l, NULL, 1) == 1 && l == 64 && !memcmp(rb, f, 64),
+		CHECK(vionic_rx_copy(dev, 0, rb, 2048, &l, NULL, NULL, NULL, 1) == 1 && l == 64 && !memcmp(rb, f, 64),
 		      "the frame");
 	}
 

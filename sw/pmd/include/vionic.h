@@ -77,6 +77,25 @@ int vionic_stop(vionic_dev *dev);
  * configuration and vionic_start again: the way out of NEEDS_RESET. */
 int vionic_reset(vionic_dev *dev);
 
+/* RSS and hash report (DPDK's rte_eth_rss_conf and RETA in one call):
+ * the Toeplitz hash over the hash types' fields (VIRTIO_NET_RSS_HASH_TYPE_*
+ * of regs.h: IPv4/IPv6 addresses, with ports for TCP/UDP) with `key`, then
+ * with reta_size > 0 (VIRTIO_NET_F_RSS) each frame goes to the queue pair
+ * reta[hash % reta_size] (frames no type applies to: pair 0), and with
+ * VIRTIO_NET_F_HASH_REPORT every mbuf carries its hash
+ * (VIONIC_MBUF_F_RX_RSS_HASH). reta_size 0: hash report only, receive
+ * steering stays the device's automatic one. Kept across vionic_reset;
+ * vionic_configure drops it. */
+struct vionic_rss_conf {
+	uint32_t hash_types;     /* VIRTIO_NET_RSS_HASH_TYPE_* bits */
+	uint8_t  key[40];        /* VIONIC_RSS_KEY_SIZE */
+	uint8_t  key_len;        /* 1..40 */
+	uint16_t reta_size;      /* 0, or a power of two up to 128 */
+	uint16_t reta[128];      /* queue pair of each entry, below nb_queue_pairs */
+};
+/* Sends the configuration on the control queue (started device). */
+int vionic_rss_configure(vionic_dev *dev, const struct vionic_rss_conf *conf);
+
 struct vionic_info {
 	uint8_t  mac[6];
 	uint16_t mtu;
@@ -89,7 +108,7 @@ struct vionic_info {
 	uint64_t driver_features;  /* negotiated (0 before configure) */
 	uint16_t rx_ring_size;     /* configured (0 before configure) */
 	uint16_t tx_ring_size;
-	uint16_t hdr_len;          /* virtio_net_hdr bytes in each buffer (12) */
+	uint16_t hdr_len;          /* virtio header bytes in each buffer (12; 20 with HASH_REPORT) */
 	uint16_t mbuf_size;
 	uint32_t nb_mbufs;
 };
@@ -112,6 +131,8 @@ struct vionic_mbuf {
 				vionic_mbuf_append set it (tx_burst adds up the lens) */
 	struct vionic_mbuf *next;   /* next segment, NULL in the last */
 	uint32_t idx;        /* index in the mempool (private) */
+	uint32_t hash;       /* RX with VIONIC_MBUF_F_RX_RSS_HASH: the device's RSS hash */
+	uint16_t hash_type;  /* ... and what it hashed (VIRTIO_NET_HASH_REPORT_*) */
 };
 
 /* Offload flags (DPDK's RTE_MBUF_F_*). TX: the device completes the TCP or
@@ -125,6 +146,10 @@ struct vionic_mbuf {
  * (VIRTIO_NET_HDR_F_DATA_VALID, with VIRTIO_NET_F_GUEST_CSUM). Without it
  * the checksum is unknown (not checked, or wrong). */
 #define VIONIC_MBUF_F_RX_L4_CKSUM_GOOD (1u << 8)
+/* RX: hash and hash_type hold the device's RSS hash of the frame
+ * (VIRTIO_NET_F_HASH_REPORT, after vionic_rss_configure set hash types;
+ * DPDK's RTE_MBUF_F_RX_RSS_HASH). */
+#define VIONIC_MBUF_F_RX_RSS_HASH      (1u << 9)
 
 struct vionic_mbuf *vionic_mbuf_alloc(vionic_dev *dev);
 /* Allocates n or nothing; returns 0 or VIONIC_ENOMEM. With several queue
@@ -188,11 +213,13 @@ uint16_t vionic_tx_prepare(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pk
  * rx returns how many were received. ol_flags (NULL: none) are per frame:
  * tx takes VIONIC_MBUF_F_TX_TCP_CKSUM or _UDP_CKSUM as "complete this
  * frame's L4 checksum" (libvionic finds the headers and seeds the field,
- * vionic_tx_csum_prepare); rx gives each frame's VIONIC_MBUF_F_RX_* flags. */
+ * vionic_tx_csum_prepare); rx gives each frame's VIONIC_MBUF_F_RX_* flags,
+ * and (each NULL: not wanted) its mbuf hash and hash_type. */
 int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stride,
 		   const uint16_t *len, const uint32_t *ol_flags, unsigned n);
 int vionic_rx_copy(vionic_dev *dev, uint16_t qp, uint8_t *buf, size_t stride,
-		   uint16_t *len, uint32_t *ol_flags, unsigned n);
+		   uint16_t *len, uint32_t *ol_flags, uint32_t *hash, uint16_t *hash_type,
+		   unsigned n);
 
 /* Blocks until RX queue pair `qp` has a frame, the device needs reset or
  * goes away, or timeout_ms passes (-1 forever). Arms the queue's MSI-X
