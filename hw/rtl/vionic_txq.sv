@@ -176,6 +176,8 @@ module vionic_txq #(
     // beat of header bytes only is not passed on; the metadata is pushed with
     // the beat that completes the header (or ends the frame)
     localparam int LW = $clog2(DATA_WIDTH / 8);
+    // take: 20 header bytes need more than the LW+1 bits of a 64-bit beat's count
+    localparam int CW = (LW + 1 > HGW) ? LW + 1 : HGW;
     logic pk_s_valid, pk_s_ready, pk_s_last, frame_end, frame_first;
     logic [HGW-1:0]  hdr_got;             // header bytes taken of the current frame
     logic [HDR_LEN*8-1:0] hdr, hdr_next;  // its first 12 bytes (the rest is ignored), byte i in bits 8i+7:8i
@@ -186,8 +188,7 @@ module vionic_txq #(
     always_comb begin
         hdr_need = read_hdr ? (HGW'(hdr_len) - hdr_got) : '0;
         in_bytes = s_rd_hi - {1'b0, s_rd_lo};
-        // compared at 32 bits: 20 does not fit the LW+1 bits of a 64-bit beat
-        take     = s_rd_err ? '0 : (32'(in_bytes) < 32'(hdr_need)) ? in_bytes : (LW+1)'(hdr_need);
+        take     = s_rd_err ? '0 : (CW'(in_bytes) < CW'(hdr_need)) ? in_bytes : (LW+1)'(hdr_need);
         hdr_next = (hdr_got == 0) ? '0 : hdr;
         for (int i = 0; i < HDR_LEN; i++)
             if (i >= 32'(hdr_got) && i < 32'(hdr_got) + 32'(take))
