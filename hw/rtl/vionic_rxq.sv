@@ -439,7 +439,9 @@ module vionic_rxq #(
     logic                  pk_m_last, pk_m_user;
 
     always_comb begin
-        for (int j = 0; j < W; j++) hdr_data[8*j +: 8] = hdr_byte(32'(hdr_beats_sent) * W + j, cmds_m_flags, cmds_m_nbuf, cmds_m_hash, cmds_m_report);
+        for (int j = 0; j < W; j++)
+            hdr_data[8*j +: 8] = hdr_byte(32'(hdr_beats_sent) * W + j, cmds_m_flags, cmds_m_nbuf,
+                                          cmds_m_hash, cmds_m_report);
         hdr_bytes_hi = ((32'(hdr_beats_sent) + 1) * W <= 32'(hdr_len)) ? (LW+1)'(W) :
                        (LW+1)'(32'(hdr_len) - 32'(hdr_beats_sent) * W);
     end
