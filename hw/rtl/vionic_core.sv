@@ -152,6 +152,10 @@ module vionic_core #(
         if (MTU < vionic_pkg::VIONIC_MIN_MTU || MTU > MAX_MTU || MAX_MTU > vionic_pkg::VIONIC_MAX_MTU) begin : g_chk_mtu
             vionic_error_mtu_must_be_within_min_mtu_and_max_mtu u_err ();
         end
+        // RX counts a frame and its header in 16 bits; VIONIC_MAX_MTU leaves room for 12 only
+        if (HAS_CTRL && MAX_MTU + vionic_pkg::ETH_HDR_LEN + vionic_pkg::VIONIC_NET_HDR_HASH_LEN > 65535) begin : g_chk_hash_mtu
+            vionic_error_max_mtu_too_large_for_the_hash_header u_err ();
+        end
         if (RX_FIFO_BYTES < 2 * (MAX_MTU + vionic_pkg::ETH_HDR_LEN)) begin : g_chk_rx_fifo
             vionic_error_rx_fifo_bytes_must_hold_two_largest_frames u_err ();
         end
@@ -324,6 +328,9 @@ module vionic_core #(
     logic                      tx_arb_busy;
     assign tx_csum_on = TX_CSUM && features[vionic_pkg::VIRTIO_NET_F_CSUM];
     assign rx_csum_on = RX_CSUM && features[vionic_pkg::VIRTIO_NET_F_GUEST_CSUM];
+    // the 20-byte virtio header both ways; never in a one-pair build (HASH_REPORT not offered)
+    logic hash_report_on;
+    assign hash_report_on = HAS_CTRL && features[vionic_pkg::VIRTIO_NET_F_HASH_REPORT];
 
     logic [NP-1:0]            tx_used_valid, tx_used_ready, tx_drop, tx_err, tx_quiet;
     logic [NP*16-1:0]         tx_used_id, tx_err_desc;
@@ -336,9 +343,9 @@ module vionic_core #(
         for (gi = 0; gi < NP; gi++) begin : g_txq
             localparam int Q = 2 * gi + 1;
             assign fetch_need[Q] = 1'b0;
-            vionic_txq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .QUEUE(Q)) u_txq (
+            vionic_txq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .QUEUE(Q), .HASH(HAS_CTRL)) u_txq (
                 .clk(clk), .rst(rst), .clear(clear), .run(q_run[Q]), .suspend(suspend), .quiet(tx_quiet[gi]),
-                .read_hdr(tx_csum_on), .max_frame(max_frame),
+                .read_hdr(tx_csum_on), .hash_report(hash_report_on), .max_frame(max_frame),
                 .s_chain_valid(chain_valid[Q]), .s_chain_ready(chain_ready[Q]), .s_chain_head(chain_head[16*Q +: 16]),
                 .s_chain_total(chain_total[32*Q +: 32]), .s_chain_nseg(chain_nseg[16*Q +: 16]),
                 .s_seg_valid(seg_valid[Q]), .s_seg_ready(seg_ready[Q]), .s_seg_addr(seg_addr[AW*Q +: AW]),
@@ -479,7 +486,7 @@ module vionic_core #(
     logic [vionic_pkg::VIONIC_RSS_TABLE_LEN*QPW-1:0] rss_table;
     logic [7:0]            learn_slot;
     logic [15:0]           pairs_active;   // VQ_PAIRS_SET / RSS_CONFIG max_tx_vq
-    logic [NP-1:0]            rx_wr_valid, rx_wr_ready, rx_stream_valid, rx_stream_ready;
+    logic [NP-1:0]            rx_wr_valid, rx_wr_ready, rx_wr_last, rx_stream_valid, rx_stream_ready;
     logic [NP-1:0]            rx_used_valid, rx_used_ready, rx_used_last, rx_pkt, rx_drop, rx_wr_err, rx_quiet;
     logic [NP*AW-1:0]         rx_wr_addr;
     logic [NP*16-1:0]         rx_wr_len, rx_wr_desc, rx_used_id, rx_bytes, rx_delivered;
@@ -572,9 +579,9 @@ module vionic_core #(
     generate
         for (gi = 0; gi < NP; gi++) begin : g_rxq
             localparam int Q = 2 * gi;
-            vionic_rxq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .FIFO_BYTES(RX_FIFO_BYTES)) u_rxq (
+            vionic_rxq #(.DATA_WIDTH(DATA_WIDTH), .ADDR_WIDTH(AW), .FIFO_BYTES(RX_FIFO_BYTES), .HASH(HAS_CTRL)) u_rxq (
                 .clk(clk), .rst(rst), .clear(clear), .run(q_run[Q]), .suspend(suspend), .quiet(rx_quiet[gi]),
-                .max_frame(max_frame), .mrg(features[vionic_pkg::VIRTIO_NET_F_MRG_RXBUF]),
+                .max_frame(max_frame), .mrg(features[vionic_pkg::VIRTIO_NET_F_MRG_RXBUF]), .hash_report(hash_report_on),
                 .s_axis_rx_tdata(rx_tdata[(NRX-1)*DATA_WIDTH +: DATA_WIDTH]),
                 .s_axis_rx_tkeep(rx_tkeep[(NRX-1)*W +: W]),
                 .s_axis_rx_tvalid(rx_tvalid[NRX-1] && rx_dest == QPW'(gi)), .s_axis_rx_tready(rxq_tready[gi]),
@@ -588,7 +595,8 @@ module vionic_core #(
                 .dry(fetch_dry[Q]), .seg_full(fetch_seg_full[Q]),
                 .m_wr_req_valid(rx_wr_valid[gi]), .m_wr_req_ready(rx_wr_ready[gi]),
                 .m_wr_req_addr(rx_wr_addr[AW*gi +: AW]), .m_wr_req_len(rx_wr_len[16*gi +: 16]),
-                .m_wr_req_desc(rx_wr_desc[16*gi +: 16]), .wr_seq(wr_seq), .wr_done(wr_done),
+                .m_wr_req_desc(rx_wr_desc[16*gi +: 16]), .m_wr_req_last(rx_wr_last[gi]),
+                .wr_seq(wr_seq), .wr_done(wr_done),
                 .wr_err(rx_wr_err[gi]),
                 .m_stream_valid(rx_stream_valid[gi]), .m_stream_ready(rx_stream_ready[gi]),
                 .m_stream_data(rx_stream_data[DATA_WIDTH*gi +: DATA_WIDTH]),
@@ -768,7 +776,8 @@ module vionic_core #(
     // TX used ring, 3N the control ack, 3N+1 the control used ring (inline data). The
     // stream has one owner; the RX data requests of one other pair are taken behind the
     // owner's (the next owner), of any further pair only once the owner's bytes have all
-    // streamed.
+    // streamed; and none while the owner is inside a frame (its next request may take the
+    // rest of a beat it has begun).
     logic [SW-1:0]    last_src, wr_src, stream_owner;
     logic             wr_req_any, wr_req_ready, wr_req_fire;
     logic [NWS-1:0]   wr_req_by_src;
@@ -778,9 +787,11 @@ module vionic_core #(
     logic [NP-1:0]    pair_of_stream;   // rxq_k may take the stream now
     logic             next_valid;       // another pair's requests accepted behind the owner's
     logic [SW-1:0]    next_owner;       // that pair: it owns the stream once the owner's bytes have streamed
+    logic             owner_open;       // the owner's last request taken was not its frame's last
     always_comb begin
         for (int k = 0; k < NP; k++) begin
-            pair_of_stream[k] = !next_valid || (next_owner == SW'(k));
+            pair_of_stream[k] = (!next_valid || (next_owner == SW'(k))) &&
+                                (!owner_open || (stream_owner == SW'(k)));
             wr_req_by_src[3*k]                  = rx_wr_valid[k] && pair_of_stream[k];
             wr_req_by_src[3*k+1]                = used_wr_valid[2*k];
             wr_req_by_src[3*k+2]                = used_wr_valid[2*k+1];
@@ -848,10 +859,11 @@ module vionic_core #(
             // third pair waits until then), so the stream passes between pairs without a gap.
             logic signed [17:0] stream_owed;   // bytes of the owner's accepted requests not yet streamed
             logic signed [17:0] next_owed, cur_after, next_after, beat;
-            logic               to_cur, to_next, next_v_after;
+            logic               to_cur, to_next, next_v_after, next_open, req_last;
             logic [SW-1:0]      req_pair;
             always_comb begin
                 req_pair     = SW'(32'(wr_src) / 3);
+                req_last     = rx_wr_last[32'(wr_src) / 3];
                 to_cur       = wr_req_fire && wr_src_stream && !next_valid &&
                                (stream_owed == 0 || stream_owner == req_pair);
                 to_next      = wr_req_fire && wr_src_stream && !to_cur;
@@ -867,14 +879,20 @@ module vionic_core #(
                     next_valid   <= 1'b0;
                     next_owner   <= '0;
                     next_owed    <= '0;
+                    owner_open   <= 1'b0;
+                    next_open    <= 1'b0;
                 end else if (next_v_after && cur_after == 0) begin
                     stream_owner <= to_next ? req_pair : next_owner;
                     stream_owed  <= next_after;
                     next_valid   <= 1'b0;
                     next_owed    <= '0;
+                    owner_open   <= to_next ? !req_last : next_open;
+                    next_open    <= 1'b0;
                 end else begin
                     if (to_cur) stream_owner <= req_pair;
                     if (to_next) next_owner <= req_pair;
+                    if (to_cur) owner_open <= !req_last;
+                    if (to_next) next_open <= !req_last;
                     stream_owed <= cur_after;
                     next_valid  <= next_v_after;
                     next_owed   <= next_after;
@@ -884,6 +902,9 @@ module vionic_core #(
             assign stream_owner = '0;
             assign next_valid   = 1'b0;
             assign next_owner   = '0;
+            assign owner_open   = 1'b0;
+            logic unused_last;   // one pair: its stream is never handed over
+            assign unused_last = ^rx_wr_last;
         end
     endgenerate
     always_comb begin

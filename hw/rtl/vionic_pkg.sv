@@ -135,8 +135,12 @@ package vionic_pkg;
     localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_IPv6     = 3'd4;
     localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_TCPv6    = 3'd5;
     localparam logic [2:0]  VIRTIO_NET_HASH_REPORT_UDPv6    = 3'd6;
-    // the features a device of more than one queue pair offers besides MQ: RSS
-    localparam logic [63:0] VIONIC_RSS_FEATURES             = 64'h1000_0000_0000_0000;
+    // the features a device of more than one queue pair offers besides MQ: RSS | HASH_REPORT
+    localparam logic [63:0] VIONIC_RSS_FEATURES             = 64'h1200_0000_0000_0000;
+    // virtio_net_hdr_v1_hash (HASH_REPORT): le32 hash_value, le16 hash_report, 2 reserved bytes
+    localparam int unsigned VIONIC_NET_HDR_HASH_LEN         = 20;
+    localparam int unsigned VIONIC_NET_HDR_HASH_VALUE       = 12;
+    localparam int unsigned VIONIC_NET_HDR_HASH_REPORT      = 16;
 
     // VERSION_1 | ACCESS_PLATFORM | MAC | MTU | STATUS | NOTIFICATION_DATA | CSUM | GUEST_CSUM | MRG_RXBUF
     localparam logic [63:0] VIONIC_DEVICE_FEATURES          = 64'h0000_0043_0001_802B;

@@ -5,9 +5,11 @@
 // it (queue not running, bad frame, `drop` in its metadata, not enough buffer
 // space) counted in DROPS; a dropped frame takes no chain. Written frames get
 // a 12-byte virtio_net_hdr (flags from the frame's metadata, num_buffers = the
-// chains used, the rest zero) in front; header and frame are one byte stream
-// to the DMA write engine, one request per descriptor.
-// Without MRG_RXBUF a frame needs one chain of at least 12 + len bytes. With
+// chains used, the rest zero) in front; with hash_report (a HASH build) the
+// 20-byte virtio_net_hdr_v1_hash, also le32 hash_value and le16 hash_report
+// from the metadata; header and frame are one byte stream to the DMA write
+// engine, one request per descriptor.
+// Without MRG_RXBUF a frame needs one chain of at least header + len bytes. With
 // it (mrg) the stream fills the chains in ring order, each one whole before
 // the next, the last one gets the rest: the fewest chains that hold it, at
 // most VIONIC_RX_MAX_BUFFERS (regs.h). Each chain gets a used entry (head,
@@ -33,7 +35,8 @@ module vionic_rxq #(
     parameter int ADDR_WIDTH = 64,                            // address width
     parameter int FIFO_BYTES = 8192,                          // frame store size (>= 2 largest frames, power of two)
     parameter int INFO_DEPTH = 64,                            // frames in the frame store
-    parameter int DONE_DEPTH = 64                             // frames between used entry and data write completion
+    parameter int DONE_DEPTH = 64,                            // frames between used entry and data write completion
+    parameter bit HASH       = 0                              // hash_report may be negotiated (N > 1)
 ) (
     input  wire logic                          clk,
     input  wire logic                          rst,
@@ -43,6 +46,7 @@ module vionic_rxq #(
     output      logic                          quiet,            // no frame being written or completing
     input  wire logic [15:0]                   max_frame,        // largest frame: MTU register + 14 bytes
     input  wire logic                          mrg,              // VIRTIO_NET_F_MRG_RXBUF negotiated
+    input  wire logic                          hash_report,      // VIRTIO_NET_F_HASH_REPORT: 20-byte header (HASH)
     // MAC
     input  wire logic [DATA_WIDTH-1:0]         s_axis_rx_tdata,
     input  wire logic [DATA_WIDTH/8-1:0]       s_axis_rx_tkeep,
@@ -73,6 +77,7 @@ module vionic_rxq #(
     output      logic [ADDR_WIDTH-1:0]         m_wr_req_addr,
     output      logic [15:0]                   m_wr_req_len,
     output      logic [15:0]                   m_wr_req_desc,    // descriptor written (error report)
+    output      logic                          m_wr_req_last,    // the frame's last request: its stream ends on a beat
     input  wire logic [15:0]                   wr_seq,           // DMA write engine: sequence of the accepted request
     input  wire logic [15:0]                   wr_done,          // DMA write engine: requests completed
     input  wire logic                          wr_err,           // a write of this queue failed (B error)
@@ -97,10 +102,18 @@ module vionic_rxq #(
     localparam int LW    = $clog2(W);
     localparam int DEPTH     = FIFO_BYTES / W;
     localparam int HDR_LEN   = vionic_pkg::VIONIC_NET_HDR_LEN;
-    // DATA_WIDTH >= 128: the header is merged into the first frame beat by the
-    // packer (prefix); DATA_WIDTH 64: it is sent as two header beats first.
-    localparam bit HDR_PREFIX = (W >= 16);
-    localparam int HDR_BEATS  = HDR_PREFIX ? 0 : (HDR_LEN + W - 1) / W;   // separate header beats
+    localparam int HDR_MAX   = HASH ? vionic_pkg::VIONIC_NET_HDR_HASH_LEN : HDR_LEN;
+    // constant 12 in a one-pair build
+    logic [4:0] hdr_len;
+    assign hdr_len = (HASH && hash_report) ? 5'(vionic_pkg::VIONIC_NET_HDR_HASH_LEN) : 5'(HDR_LEN);
+    // A beat wider than the longest header: it is merged into the first frame
+    // beat by the packer (prefix); else it is sent as header beats first
+    // (DATA_WIDTH 64: 2, 3 with the hash; 128 in a HASH build: 1 or 2).
+    localparam bit HDR_PREFIX = (W > HDR_MAX);
+    localparam int HDR_BEATS      = (HDR_LEN + W - 1) / W;
+    localparam int HDR_HASH_BEATS = (vionic_pkg::VIONIC_NET_HDR_HASH_LEN + W - 1) / W;
+    logic [1:0] hdr_beats;
+    assign hdr_beats = (HASH && hash_report) ? 2'(HDR_HASH_BEATS) : 2'(HDR_BEATS);
 
     // ---------------- front: frame store ----------------
     logic [LW:0]  beat_bytes;
@@ -195,7 +208,7 @@ module vionic_rxq #(
     logic          cand_valid, fits;
     logic [16:0]   buffer_need;
 
-    assign buffer_need     = {1'b0, info_m_len} + 17'(HDR_LEN);
+    assign buffer_need     = {1'b0, info_m_len} + 17'(hdr_len);
     assign chain_total_sat = (s_chain_total >= 32'((1 << TW) - 1)) ? TW'((1 << TW) - 1) : s_chain_total[TW-1:0];
     assign scan_in_res     = (scan_k != res_count);
     assign cand_valid      = scan_in_res || s_chain_valid;
@@ -257,6 +270,7 @@ module vionic_rxq #(
     assign m_wr_req_addr  = s_seg_addr;
     assign m_wr_req_len   = write_len[15:0];
     assign m_wr_req_desc  = s_seg_idx;
+    assign m_wr_req_last  = (write_len == {16'd0, eff_bytes_left});
     assign s_seg_ready    = seg_go && ((write_len == 0) || m_wr_req_ready);
     // a used entry per chain (head, bytes written into it); the frame's last one also enters the done FIFO
     assign m_used_valid   = used_pending && (!used_last || done_s_ready);
@@ -382,12 +396,37 @@ module vionic_rxq #(
     logic         cmds_m_valid, cmds_m_drop, cmds_m_ready;
     logic [7:0]   cmds_m_flags;            // virtio_net_hdr.flags of the frame
     logic [NBW:0] cmds_m_nbuf;             // virtio_net_hdr.num_buffers: chains of the frame
+    logic [31:0]  cmds_m_hash;             // hash_value (HASH builds; 0 otherwise)
+    logic [2:0]   cmds_m_report;           // hash_report (HASH builds; 0 otherwise)
     logic [$clog2(16)+1:0] cmds_count;
-    vionic_fifo #(.WIDTH(8 + NBW + 2), .DEPTH(16)) u_cmd (
+    // the hash travels with the command only in a HASH build (a one-pair build keeps its FIFO width)
+    localparam int CW = 8 + NBW + 2 + (HASH ? 35 : 0);
+    logic [CW-1:0] cmd_in, cmd_out;
+    generate
+        if (HASH) begin : g_cmd_hash
+            assign cmd_in = {meta_m.hash, meta_m.hash_report, meta_m.flags, k_new, drop_now};
+            assign {cmds_m_hash, cmds_m_report, cmds_m_flags, cmds_m_nbuf, cmds_m_drop} = cmd_out;
+        end else begin : g_cmd
+            assign cmd_in = {meta_m.flags, k_new, drop_now};
+            assign {cmds_m_flags, cmds_m_nbuf, cmds_m_drop} = cmd_out;
+            assign cmds_m_hash   = '0;
+            assign cmds_m_report = '0;
+        end
+    endgenerate
+    vionic_fifo #(.WIDTH(CW), .DEPTH(16)) u_cmd (
         .clk(clk), .rst(rst || clear), .s_valid(cmd_push), .s_ready(cmds_s_ready),
-        .s_data({meta_m.flags, k_new, drop_now}),
-        .m_valid(cmds_m_valid), .m_ready(cmds_m_ready), .m_data({cmds_m_flags, cmds_m_nbuf, cmds_m_drop}),
+        .s_data(cmd_in), .m_valid(cmds_m_valid), .m_ready(cmds_m_ready), .m_data(cmd_out),
         .count(cmds_count));
+    // the header bytes: flags, num_buffers (<= 64: its high byte is 0), hash_value, hash_report
+    function automatic logic [7:0] hdr_byte(input int i, input logic [7:0] flags, input logic [NBW:0] nbuf,
+                                            input logic [31:0] hash, input logic [2:0] report);
+        hdr_byte = 8'd0;
+        if (i == 0) hdr_byte = flags;
+        if (i == vionic_pkg::VIONIC_NET_HDR_NUM_BUFFERS) hdr_byte = 8'(nbuf);
+        for (int b = 0; b < 4; b++)
+            if (i == vionic_pkg::VIONIC_NET_HDR_HASH_VALUE + b) hdr_byte = hash[8*b +: 8];
+        if (i == vionic_pkg::VIONIC_NET_HDR_HASH_REPORT) hdr_byte = 8'(report);
+    endfunction
 
     logic [1:0]            hdr_beats_sent;          // header beats sent for the current frame
     logic                  in_hdr;
@@ -400,21 +439,18 @@ module vionic_rxq #(
     logic                  pk_m_last, pk_m_user;
 
     always_comb begin
-        hdr_data = '0;
-        for (int j = 0; j < W; j++) begin
-            if ((32'(hdr_beats_sent) * W + j) == vionic_pkg::VIONIC_NET_HDR_NUM_BUFFERS)
-                hdr_data[8*j +: 8] = 8'(cmds_m_nbuf);   // num_buffers (<= 64: the high byte is 0)
-            if ((32'(hdr_beats_sent) * W + j) == 0) hdr_data[8*j +: 8] = cmds_m_flags;
-        end
-        hdr_bytes_hi = ((32'(hdr_beats_sent) + 1) * W <= HDR_LEN) ? (LW+1)'(W) :
-                       (LW+1)'(HDR_LEN - 32'(hdr_beats_sent) * W);
+        for (int j = 0; j < W; j++)
+            hdr_data[8*j +: 8] = hdr_byte(32'(hdr_beats_sent) * W + j, cmds_m_flags, cmds_m_nbuf,
+                                          cmds_m_hash, cmds_m_report);
+        hdr_bytes_hi = ((32'(hdr_beats_sent) + 1) * W <= 32'(hdr_len)) ? (LW+1)'(W) :
+                       (LW+1)'(32'(hdr_len) - 32'(hdr_beats_sent) * W);
     end
     logic frame_start;
     generate
-        if (HDR_BEATS == 0) begin : g_nohdr
+        if (HDR_PREFIX) begin : g_nohdr
             assign in_hdr = 1'b0;
         end else begin : g_hdr
-            assign in_hdr = (32'(hdr_beats_sent) < HDR_BEATS);
+            assign in_hdr = (hdr_beats_sent < hdr_beats);
         end
     endgenerate
     assign pk_s_valid   = cmds_m_valid && !cmds_m_drop && (in_hdr || data_m_valid);
@@ -436,17 +472,13 @@ module vionic_rxq #(
         else if (pk_s_valid && pk_s_ready) frame_start <= 1'b0;
     end
     logic [DATA_WIDTH-1:0] hdr_prefix;
-    always_comb begin
-        hdr_prefix = '0;
-        for (int j = 0; j < W; j++)
-            if (j == vionic_pkg::VIONIC_NET_HDR_NUM_BUFFERS) hdr_prefix[8*j +: 8] = 8'(cmds_m_nbuf);
-        hdr_prefix[7:0] = cmds_m_flags;
-    end
+    always_comb
+        for (int j = 0; j < W; j++) hdr_prefix[8*j +: 8] = hdr_byte(j, cmds_m_flags, cmds_m_nbuf, cmds_m_hash, cmds_m_report);
 
     vionic_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
         .clk(clk), .rst(rst || clear),
         .s_valid(pk_s_valid), .s_ready(pk_s_ready), .s_data(pk_s_data), .s_lo('0), .s_hi(pk_s_hi),
-        .s_first(pk_first), .s_off(HDR_PREFIX ? LW'(HDR_LEN) : '0), .s_last(pk_last), .s_user(1'b0),
+        .s_first(pk_first), .s_off(HDR_PREFIX ? LW'(hdr_len) : '0), .s_last(pk_last), .s_user(1'b0),
         .s_pre(HDR_PREFIX && frame_start), .s_pre_data(hdr_prefix),
         .m_valid(m_stream_valid), .m_ready(m_stream_ready), .m_data(m_stream_data), .m_strb(pk_strb),
         .m_last(pk_m_last), .m_user(pk_m_user));
@@ -460,7 +492,7 @@ module vionic_rxq #(
     logic unused_ok;
     assign unused_ok = ^{done_dist[14:0], data_count, info_count, cmds_count, pk_m_last, pk_m_user, meta_count,
                          meta_m.qid, meta_m.len, meta_m.csum_start, meta_m.csum_offset, meta_m.hash, meta_m.hash_report,
-                         write_len[31:16]};
+                         write_len[31:16], hdr_beats};
 endmodule
 
 `default_nettype wire

@@ -1,12 +1,13 @@
 // vionic_txq: transmit pipeline of one TX virtqueue.
-// Chain -> DMA reads of the buffer bytes after the 12-byte virtio_net_hdr
+// Chain -> DMA reads of the buffer bytes after the virtio_net_hdr (12 bytes,
+// 20 with hash_report in a HASH build: its last 8 bytes are ignored)
 // -> vionic_pack (compaction across descriptors) -> m_axis_* with one
 // m_meta_* (meta_t) per frame, offered before the frame's first beat: the
 // head of the TX offload stages. With read_hdr (VIRTIO_NET_F_CSUM
 // negotiated) the header is read too, its bytes are taken out of the beats
 // before the packer and its flags, csum_start and csum_offset go into the
 // metadata; without it the header is never read. Frames whose length
-// (chain total - 12) is 0 or above max_frame (the MTU register + 14) are
+// (chain total - header) is 0 or above max_frame (the MTU register + 14) are
 // dropped (DROPS) without reading data, so a bad address inside them is no
 // error. A used entry (len 0) is emitted once all data of a chain
 // has arrived or the chain was dropped.
@@ -24,7 +25,8 @@ module vionic_txq #(
     parameter int ADDR_WIDTH = 64,                            // address width
     parameter int INFO_DEPTH = 64,                            // frames between read issue and transmission
     parameter int RA_DEPTH   = 256,                           // read requests between issue and their last beat
-    parameter int QUEUE      = 1                              // virtqueue index written into the metadata
+    parameter int QUEUE      = 1,                             // virtqueue index written into the metadata
+    parameter bit HASH       = 0                              // hash_report may be negotiated (N > 1)
 ) (
     input  wire logic                            clk,
     input  wire logic                            rst,
@@ -33,6 +35,7 @@ module vionic_txq #(
     input  wire logic                            suspend,        // take no new chain (SUSPEND)
     output      logic                            quiet,          // no chain taken is unfinished (or failed)
     input  wire logic                            read_hdr,       // read the virtio_net_hdr into the metadata
+    input  wire logic                            hash_report,    // VIRTIO_NET_F_HASH_REPORT: 20-byte header (HASH)
     input  wire logic [15:0]                     max_frame,      // largest frame sent: MTU + 14 bytes
     // chains from vionic_fetch
     input  wire logic                            s_chain_valid,
@@ -81,6 +84,11 @@ module vionic_txq #(
     output      logic [ADDR_WIDTH-1:0]           err_addr
 );
     localparam int HDR_LEN   = vionic_pkg::VIONIC_NET_HDR_LEN;
+    // header bytes counted while reading it: 4 bits hold 12, a HASH build needs 5 for 20
+    localparam int HGW       = HASH ? 5 : 4;
+    // constant 12 in a one-pair build
+    logic [4:0] hdr_len;
+    assign hdr_len = (HASH && hash_report) ? 5'(vionic_pkg::VIONIC_NET_HDR_HASH_LEN) : 5'(HDR_LEN);
 
     logic failed;          // a read of this queue failed: discard everything until clear
 
@@ -102,12 +110,12 @@ module vionic_txq #(
     logic [4:0] eff_hdr_left;
     logic       new_chain_drop;
     always_comb begin
-        frame_len      = s_chain_total - 32'(HDR_LEN);
-        new_chain_drop = (s_chain_total <= 32'(HDR_LEN)) || (frame_len > {16'd0, max_frame});
+        frame_len      = s_chain_total - 32'(hdr_len);
+        new_chain_drop = (s_chain_total <= 32'(hdr_len)) || (frame_len > {16'd0, max_frame});
         eff_busy       = chain_busy || s_chain_ready;
         eff_drop       = chain_busy ? chain_drop : new_chain_drop;
         eff_left       = chain_busy ? segs_left : s_chain_nseg;
-        eff_hdr_left   = chain_busy ? hdr_left : (read_hdr ? 5'd0 : 5'(HDR_LEN));
+        eff_hdr_left   = chain_busy ? hdr_left : (read_hdr ? 5'd0 : hdr_len);
         seg_skip       = (s_seg_len < 32'(eff_hdr_left)) ? s_seg_len : 32'(eff_hdr_left);
         read_len       = s_seg_len - seg_skip;
         seg_is_last    = (eff_left == 16'd1);
@@ -142,7 +150,7 @@ module vionic_txq #(
                 chain_busy <= 1'b1;
                 chain_drop <= new_chain_drop;
                 segs_left  <= s_chain_nseg;
-                hdr_left   <= read_hdr ? 5'd0 : 5'(HDR_LEN);
+                hdr_left   <= read_hdr ? 5'd0 : hdr_len;
             end
             if (s_seg_valid && s_seg_ready) begin
                 hdr_left   <= eff_hdr_left - seg_skip[4:0];
@@ -168,23 +176,25 @@ module vionic_txq #(
     // beat of header bytes only is not passed on; the metadata is pushed with
     // the beat that completes the header (or ends the frame)
     localparam int LW = $clog2(DATA_WIDTH / 8);
+    // take: 20 header bytes need more than the LW+1 bits of a 64-bit beat's count
+    localparam int CW = (LW + 1 > HGW) ? LW + 1 : HGW;
     logic pk_s_valid, pk_s_ready, pk_s_last, frame_end, frame_first;
-    logic [3:0]      hdr_got;             // header bytes taken of the current frame
-    logic [HDR_LEN*8-1:0] hdr, hdr_next;  // virtio_net_hdr bytes, byte i in bits 8i+7:8i
+    logic [HGW-1:0]  hdr_got;             // header bytes taken of the current frame
+    logic [HDR_LEN*8-1:0] hdr, hdr_next;  // its first 12 bytes (the rest is ignored), byte i in bits 8i+7:8i
     logic [LW:0]     in_bytes, take;
-    logic [3:0]      hdr_need;
+    logic [HGW-1:0]  hdr_need;
     logic            meta_sent, push_meta, absorb, can, meta_s_ready;
     vionic_pkg::meta_t meta_next;
     always_comb begin
-        hdr_need = read_hdr ? (4'(HDR_LEN) - hdr_got) : 4'd0;
+        hdr_need = read_hdr ? (HGW'(hdr_len) - hdr_got) : '0;
         in_bytes = s_rd_hi - {1'b0, s_rd_lo};
-        take     = s_rd_err ? '0 : (in_bytes < (LW+1)'(hdr_need)) ? in_bytes : (LW+1)'(hdr_need);
+        take     = s_rd_err ? '0 : (CW'(in_bytes) < CW'(hdr_need)) ? in_bytes : (LW+1)'(hdr_need);
         hdr_next = (hdr_got == 0) ? '0 : hdr;
         for (int i = 0; i < HDR_LEN; i++)
             if (i >= 32'(hdr_got) && i < 32'(hdr_got) + 32'(take))
                 hdr_next[8*i +: 8] = s_rd_data[8*(32'(s_rd_lo) + i - 32'(hdr_got)) +: 8];
         absorb    = (take == in_bytes) && !s_rd_err && !frame_end;
-        push_meta = !meta_sent && ((hdr_need == 4'(take)) || pk_s_last);
+        push_meta = !meta_sent && ((hdr_need == HGW'(take)) || pk_s_last);
         meta_next             = '0;
         meta_next.qid         = 16'(QUEUE);
         meta_next.len         = info_m_len;
@@ -223,7 +233,7 @@ module vionic_txq #(
             err_valid <= 1'b0;
             if (pk_s_valid && pk_s_ready) frame_first <= pk_s_last;
             if (beat_fire) begin
-                hdr_got   <= pk_s_last ? 4'd0 : hdr_got + 4'(take);
+                hdr_got   <= pk_s_last ? '0 : hdr_got + HGW'(take);
                 hdr       <= hdr_next;
                 meta_sent <= !pk_s_last && (meta_sent || push_meta);
             end

@@ -54,7 +54,7 @@ class MrgRx:
     def __init__(self, dev, rx, mrg=True):
         self.dev, self.rx, self.mrg = dev, rx, mrg
         self.posted = deque()  # (head, capacity) not yet given to a frame, in ring order
-        self.expect = deque()  # (frame, heads) the device must deliver, in order
+        self.expect = deque()  # (frame, heads, hash_hdr) the device must deliver, in order
         self.got = self.bytes = self.drops = 0
         self.max_entries = 0  # most used entries of one frame seen
         self.errors: list[str] = []
@@ -72,16 +72,18 @@ class MrgRx:
         self.posted.append((head, cap))
         return head
 
-    def send(self, frame):
+    def send(self, frame, hash_hdr=b""):
         """Decide what the device must do with `frame` (sent next): returns the chains it
-        fills, or None when it must be dropped (then it takes no chain)."""
+        fills, or None when it must be dropped (then it takes no chain). hash_hdr: the 8
+        bytes that HASH_REPORT adds to the header (virtio_net_hdr_v1_hash)."""
         caps = [c for _, c in self.posted]
-        k = ref_mrg_chains(caps, HDR + len(frame), regs.VIONIC_RX_MAX_BUFFERS if self.mrg else 1)
+        k = ref_mrg_chains(caps, HDR + len(hash_hdr) + len(frame),
+                           regs.VIONIC_RX_MAX_BUFFERS if self.mrg else 1)
         if k is None:
             self.drops += 1
             return None
         heads = [self.posted.popleft()[0] for _ in range(k)]
-        self.expect.append((frame, heads))
+        self.expect.append((frame, heads, hash_hdr))
         return heads
 
     def check(self):
@@ -114,14 +116,17 @@ class MrgRx:
                     nb = struct.unpack_from("<H", stream, regs.VIONIC_NET_HDR_NUM_BUFFERS)[0]
             assert len(entries) == nb, f"num_buffers {nb}, the header took {len(entries)} entries"
             assert self.expect, f"a frame of {len(stream) - HDR} bytes not sent (or to be dropped)"
-            frame, heads = self.expect.popleft()
+            frame, heads, hash_hdr = self.expect.popleft()
             assert [e[0] for e in entries] == heads, (
                 f"frame of {len(frame)} bytes in chains (id, len, capacity) {entries}, not {heads}"
             )
             assert all(ulen == cap for _, ulen, cap in entries[:-1]), (
                 f"a chain before the last not filled: {entries}"
             )
-            assert stream == ref_rx_buffer(frame, nb), f"frame of {len(frame)} bytes differs"
+            want = ref_rx_buffer(frame, nb)
+            assert stream == want[:HDR] + hash_hdr + want[HDR:], (
+                f"frame of {len(frame)} bytes differs"
+            )
             for uid, _, _ in entries:
                 ids, _, _ = vq.chains.pop(uid)
                 vq.free.extend(ids)

@@ -1,9 +1,9 @@
 """cocotb tests of receive steering in vionic_core with several queue pairs: RSS
 (VIRTIO_NET_F_RSS, the RSS_CONFIG command, the Toeplitz hash by the indirection
-table) and automatic steering (VIRTIO 1.2 §5.1.6.5.5: a flow comes back on the
-pair that sent it, else by its flow hash). Every frame's receive queue is
-predicted by references written here and in tests/sw/rss_ref.py, never by code
-shared with the RTL."""
+table), automatic steering (VIRTIO 1.2 §5.1.6.5.5: a flow comes back on the
+pair that sent it, else by its flow hash) and HASH_REPORT (the 20-byte header both
+ways). Every frame's receive queue and hash are predicted by references written
+here and in tests/sw/rss_ref.py, never by code shared with the RTL."""
 
 from __future__ import annotations
 
@@ -20,11 +20,14 @@ from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.packet import Raw
 from tb_core import Traffic, new_device, wait_for
 from tb_mq import CTRL_MAX_CMD, ctrl_run, mq_bring_up, pairs_of, pairs_set
+from tb_mrg import MrgRx
+from tb_stages import tx_case, tx_ref
+from vionic_model import MAX_FRAME, split_segments
 
 from vionic import regs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sw"))
-from rss_ref import MS_KEY, RssConfig, rss_queue  # noqa: E402
+from rss_ref import MS_KEY, RssConfig, hash_config_command, hash_report, rss_queue  # noqa: E402
 
 OK, ERR = regs.VIRTIO_NET_OK, regs.VIRTIO_NET_ERR
 RSS = 1 << regs.VIRTIO_NET_F_RSS
@@ -32,6 +35,7 @@ RSS = 1 << regs.VIRTIO_NET_F_RSS
 FEATURES = ((regs.VIONIC_DEVICE_FEATURES | regs.VIONIC_MQ_FEATURES | RSS)
             & ~(1 << regs.VIRTIO_NET_F_GUEST_CSUM))
 BUF = regs.VIONIC_NET_HDR_LEN + 1514
+HASH_REPORT = 1 << regs.VIRTIO_NET_F_HASH_REPORT
 # Microsoft's "Verifying the RSS hash calculation" (the published examples, as in
 # tests/sw/test_rss.py): (source, destination, address-only hash, hash with the ports)
 MS_V4 = [(("66.9.149.187", 2794), ("161.142.100.80", 1766), 0x323e8fc2, 0x51ccc178),
@@ -433,3 +437,119 @@ async def test_auto_steering(dut):
     ref.active = n
     frames = [reverse(f) for _, f in flows]
     await deliver(dev, rxs, ts, frames, [ref.queue(f) for f in frames])
+
+
+# ---------------------------------------------------------------- HASH_REPORT
+def hash_hdr(types, key, frame):
+    """The 8 bytes virtio_net_hdr_v1_hash adds: le32 hash_value, le16 hash_report, 2 zero."""
+    value, report = hash_report(types, key, frame)
+    return struct.pack("<IHxx", value, report)
+
+
+def few_in_flight(mrgs):
+    """At most 3 frames sent and not yet delivered (MrgRx problems raised)."""
+    for m in mrgs:
+        m.check()
+    return sum(len(m.expect) for m in mrgs) <= 3
+
+
+async def hash_deliver(dev, rxs, mrgs, frames, queues, hdrs):
+    """Each frame onto its receive queue over chains of 1..40 bytes (most smaller than
+    the 20-byte header): MrgRx checks header (num_buffers, hash_value, hash_report) and
+    frame as one byte stream, frame by frame, as used.idx is written."""
+    rng = dev.rng
+    for f, q, h in zip(frames, queues, hdrs, strict=True):
+        r = mrgs[q]
+        if len(r.posted) < regs.VIONIC_RX_MAX_BUFFERS:
+            while len(r.posted) < regs.VIONIC_RX_MAX_BUFFERS:
+                r.post(rng.randint(1, 40))
+            await rxs[q].kick()
+        await wait_for(dev, lambda: few_in_flight(mrgs), what="frames in flight delivered")
+        r.send(f, h)
+        await dev.rx_src.send(AxiStreamFrame(f))
+    for m in mrgs:
+        await m.delivered()
+    for k, m in enumerate(mrgs):
+        assert (await dev.qstat(2 * k))["drops"] == m.drops, f"receiveq {k}: drops"
+
+
+async def hash_tx(dev, tx, pair):
+    """Frames with a 20-byte header (its 8 added bytes random, NEEDS_CSUM on some), over 1..3
+    descriptors (the header may straddle them), and chains of 15 and 20 bytes (no frame):
+    the wire gets what the 12-byte reference (tx_ref) gives; the size drops are counted."""
+    rng, m = dev.rng, dev.mem
+    cases = [tx_case(rng, rng.choice(["l4", "l4", "none", "csum", "bad"]))[:4] for _ in range(30)]
+    cases += [(b"", 0, 0, 0), (None, 0, 0, 0), (bytes(MAX_FRAME + 1), 0, 0, 0)]
+    rng.shuffle(cases)
+    want, drops = [], 0
+    for frame, flags, start, off in cases:
+        hdr = struct.pack("<BBHHHHH", flags, 0, 0, 0, start, off, 0)
+        extra = bytes(rng.getrandbits(8) for _ in range(8))
+        buf = (hdr + extra)[:15] if frame is None else hdr + extra + frame
+        pos, parts = 0, []
+        for n in split_segments(rng, len(buf), 3):
+            a = m.alloc(n, rng.choice([1, 2, 64]))
+            m.write(a, buf[pos:pos + n])
+            parts.append((a, n, False))
+            pos += n
+        tx.add(parts)
+        if not frame or len(frame) > MAX_FRAME:
+            drops += 1
+            continue
+        out, drop, _, _ = tx_ref(frame, flags, start, off, True)
+        drops += drop
+        if not drop:
+            want.append(out)
+    await tx.kick()
+    for i, exp in enumerate(want):
+        f = await dev.tx_sink.recv()
+        assert not f.tuser and bytes(f.tdata) == exp, f"transmitq {pair}: frame {i} differs"
+    await wait_for(dev, lambda: tx.used_idx() == len(cases), what="TX used entries")
+    tx.reap()
+    await dev.cycles(200)
+    assert dev.tx_sink.count() == 0, f"transmitq {pair}: a dropped frame was sent"
+    assert (await dev.qstat(2 * pair + 1))["drops"] == drops, f"transmitq {pair}: drops"
+
+
+@cocotb.test(timeout_time=1500, timeout_unit="ms")
+async def test_hash_report(dut):
+    """HASH_REPORT negotiated (with CSUM and MRG_RXBUF): TX frames behind a 20-byte header
+    leave intact; every received frame's 20-byte header carries the hash and report type
+    rss_ref gives for the configuration in use: none yet (0, NONE), HASH_CONFIG (steering
+    stays automatic), RSS_CONFIG (steered by its table), HASH_CONFIG after it (automatic
+    steering over max_tx_vq pairs); a HASH_CONFIG with a reserved byte too many is ERR."""
+    n = pairs_of(dut)
+    dev = await new_device(dut)
+    rxs, txs, ctrl = await mq_bring_up(dev, n, features=FEATURES | HASH_REPORT, size=256)
+    for k in range(n):   # pairs_active 1: no flow is learned
+        await hash_tx(dev, txs[k], k)
+    mrgs = [MrgRx(dev, rxs[k]) for k in range(n)]
+    ref = AutoRef()
+
+    frames = mixed_frames(dev.rng, 30)
+    await hash_deliver(dev, rxs, mrgs, frames, [0] * len(frames),
+                       [hash_hdr(0, b"", f) for f in frames])
+
+    key = bytes(dev.rng.getrandbits(8) for _ in range(dev.rng.randint(1, 40)))
+    assert await ctrl_run(dev, ctrl, hash_config_command(0x3F, key) + b"\x00") == (1, ERR)
+    assert await ctrl_run(dev, ctrl, hash_config_command(0x3F, key)) == (1, OK)
+    frames = mixed_frames(dev.rng, 60)
+    await hash_deliver(dev, rxs, mrgs, frames, [0] * len(frames),
+                       [hash_hdr(0x3F, key, f) for f in frames])
+
+    cfg = random_config(dev.rng, n)
+    assert await ctrl_run(dev, ctrl, cfg.command()) == (1, OK)
+    frames = mixed_frames(dev.rng, 60)
+    await hash_deliver(dev, rxs, mrgs, frames, [rss_queue(cfg, f) for f in frames],
+                       [hash_hdr(cfg.hash_types, cfg.key, f) for f in frames])
+
+    types = dev.rng.randrange(64)
+    assert await ctrl_run(dev, ctrl, hash_config_command(types, MS_KEY)) == (1, OK)
+    ref.active = cfg.max_tx_vq
+    frames = mixed_frames(dev.rng, 60)
+    await hash_deliver(dev, rxs, mrgs, frames, [ref.queue(f) for f in frames],
+                       [hash_hdr(types, MS_KEY, f) for f in frames])
+    # frames did spread over chains (num_buffers > 1), headers across chains of 1..19 bytes
+    assert max(m.max_entries for m in mrgs) > 2
+    assert await dev.rd32(regs.VIONIC_REG_ERR_CODE) == 0
+

@@ -145,6 +145,7 @@ RSS_TESTS = [
     "test_rss_ms_vectors",
     "test_rss_config_errors",
     "test_rss_table_change_under_traffic",
+    "test_hash_report",
     "test_auto_steering",
 ]
 
