@@ -1,6 +1,6 @@
 // vionic_ctrl: the control queue (VIRTIO_NET_F_CTRL_VQ), as the model's
 // ctrl_poll/ctrl_exec/rss_config. Per chain (checked by vionic_fetch, CTRL): the
-// command bytes of the device-readable segments are read, at most CTRL_MAX_CMD
+// command bytes of the device-readable segments are read, at most VIONIC_CTRL_MAX_CMD
 // (more: answered VIRTIO_NET_ERR, the rest is not read); the ack goes to the
 // first device-writable byte. VIRTIO_NET_OK for VIRTIO_NET_CTRL_MQ and:
 // - VQ_PAIRS_SET with exactly 2 data bytes, MQ negotiated, 1 <= n <= NUM_QP:
@@ -21,7 +21,7 @@
 // reported here (the segment's descriptor and address); after any error the
 // queue is stopped by the register file and `run` drops.
 // The command bytes are parsed one per cycle as they arrive (a control command
-// is rare; this keeps a byte mux instead of a CTRL_MAX_CMD-byte buffer) into a
+// is rare; this keeps a byte mux instead of a VIONIC_CTRL_MAX_CMD-byte buffer) into a
 // staged configuration, copied to the one in use when the command is OK.
 `default_nettype none
 
@@ -92,7 +92,7 @@ module vionic_ctrl #(
 );
     localparam int W       = DATA_WIDTH / 8;
     localparam int LW      = $clog2(W);
-    localparam int MAX_CMD = vionic_pkg::CTRL_MAX_CMD;
+    localparam int MAX_CMD = vionic_pkg::VIONIC_CTRL_MAX_CMD;
     localparam int KEY     = vionic_pkg::VIONIC_RSS_KEY_SIZE;
     localparam int TBL     = vionic_pkg::VIONIC_RSS_TABLE_LEN;
     localparam int PW      = 18;     // command byte positions (RSS_CONFIG's tail of a 16-bit mask)

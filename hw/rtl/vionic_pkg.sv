@@ -282,7 +282,7 @@ package vionic_pkg;
 
     // the control queue takes this many command bytes (class, command, data): the largest
     // RSS_CONFIG (table of VIONIC_RSS_TABLE_LEN, key of VIONIC_RSS_KEY_SIZE); more: VIRTIO_NET_ERR
-    localparam int unsigned CTRL_MAX_CMD = 2 + 10 + 2 * VIONIC_RSS_TABLE_LEN + 3 + VIONIC_RSS_KEY_SIZE;
+    localparam int unsigned VIONIC_CTRL_MAX_CMD = 2 + 8 + 2 * VIONIC_RSS_TABLE_LEN + 3 + VIONIC_RSS_KEY_SIZE;
 
     /* verilator lint_on UNUSEDPARAM */
 

@@ -162,6 +162,11 @@
 #define VIRTIO_NET_HASH_REPORT_UDPv6    6
 #define VIONIC_RSS_KEY_SIZE             40
 #define VIONIC_RSS_TABLE_LEN            128
+/* The command bytes (class, command, data) a control queue takes: the
+ * largest RSS_CONFIG (8 bytes before the table, the table, max_tx_vq, the
+ * key length and key). A longer command is answered VIRTIO_NET_ERR. */
+#define VIONIC_CTRL_MAX_CMD \
+	(2 + 8 + 2 * VIONIC_RSS_TABLE_LEN + 3 + VIONIC_RSS_KEY_SIZE)
 #define VIRTIO_NET_RSS_HASH_TYPE_IPv4   (1u << 0)
 #define VIRTIO_NET_RSS_HASH_TYPE_TCPv4  (1u << 1)
 #define VIRTIO_NET_RSS_HASH_TYPE_UDPv4  (1u << 2)

@@ -948,8 +948,6 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 }
 
 /* ---- control queue (VIRTIO_NET_F_CTRL_VQ) -------------------------------------- */
-/* command bytes taken (class, command, data): the largest RSS_CONFIG; more: ERR */
-#define CTRL_MAX_CMD (2 + 10 + 2 * VIONIC_RSS_TABLE_LEN + 3 + VIONIC_RSS_KEY_SIZE)
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -1057,7 +1055,7 @@ static int ctrl_poll(struct model *m)
 	if (avail == q->last_avail)
 		return 0;
 	while (q->last_avail != avail) {
-		uint8_t cmd[CTRL_MAX_CMD], *p;
+		uint8_t cmd[VIONIC_CTRL_MAX_CMD], *p;
 		uint32_t clen = 0, written = 0;
 		uint16_t head;
 		uint64_t total;
@@ -1071,9 +1069,9 @@ static int ctrl_poll(struct model *m)
 		for (k = 0; k < ns && !m->segs[k].writable; k++) {
 			const struct seg *sg = &m->segs[k];
 			uint32_t take = sg->len;
-			if (take > CTRL_MAX_CMD - clen) {
+			if (take > VIONIC_CTRL_MAX_CMD - clen) {
 				too_long = 1;
-				take = CTRL_MAX_CMD - clen;
+				take = VIONIC_CTRL_MAX_CMD - clen;
 			}
 			if (!take)
 				continue;

@@ -16,8 +16,8 @@ MQ = regs.VIONIC_MQ_FEATURES
 # every feature offered but HASH_REPORT: Traffic's 12-byte virtio header (tb_rss: the 20-byte)
 MQ_FEATURES = ((regs.VIONIC_DEVICE_FEATURES | MQ | regs.VIONIC_RSS_FEATURES)
                & ~(1 << regs.VIRTIO_NET_F_HASH_REPORT))
-# command bytes the control queue takes (class, command, data), as the model's CTRL_MAX_CMD
-CTRL_MAX_CMD = 2 + 10 + 2 * regs.VIONIC_RSS_TABLE_LEN + 3 + regs.VIONIC_RSS_KEY_SIZE
+# command bytes the control queue takes (class, command, data)
+CTRL_MAX_CMD = regs.VIONIC_CTRL_MAX_CMD
 
 
 def pairs_of(_dut):

@@ -31,6 +31,16 @@ NONE = regs.VIRTIO_NET_HASH_REPORT_NONE
 ALL_TYPES = regs.VIONIC_RSS_HASH_TYPES
 
 
+def test_several_queue_pairs_offer_rss_and_hash_report(backend):
+    """Both cores offer them with several pairs (so the tests that skip on a
+    device without them cannot hide their loss) and neither with one."""
+    want = regs.VIONIC_RSS_FEATURES | regs.VIONIC_MQ_FEATURES
+    with vionic.open(backend, wire="loopback", start=False, queue_pairs=PAIRS) as dev:
+        assert dev.info()["device_features"] & want == want
+    with vionic.open(backend, wire="loopback", start=False) as dev:
+        assert dev.info()["device_features"] & want == 0
+
+
 def _driver(dev, features: int) -> ForeignDriver:
     d = ForeignDriver(dev, size=128, pairs=PAIRS, features=features, mem_size=16 << 20)
     for qp in range(PAIRS):
