@@ -133,12 +133,6 @@ MQ_TESTS = [
 ]
 
 
-@pytest.mark.parametrize("name", MQ_TESTS)
-def test_mq512(core512_mq, name):
-    hwsim.run(core512_mq, "vionic_core", CORE512_MQ, "tb_mq", name,
-              extra_env={"VIONIC_QUEUE_PAIRS": str(CORE512_MQ["NUM_QUEUE_PAIRS"])})
-
-
 # receive steering (tb_rss): RSS and automatic steering, on the same build
 RSS_TESTS = [
     "test_rss_steering",
@@ -150,7 +144,10 @@ RSS_TESTS = [
 ]
 
 
-@pytest.mark.parametrize("name", RSS_TESTS)
-def test_rss512(core512_mq, name):
-    hwsim.run(core512_mq, "vionic_core", CORE512_MQ, "tb_rss", name,
+@pytest.mark.parametrize("tb,name", [("tb_mq", n) for n in MQ_TESTS] +
+                         [("tb_rss", n) for n in RSS_TESTS])
+def test_pairs512(core512_mq, tb, name):
+    """The 4-pair build: multiqueue and the control queue (tb_mq), receive
+    steering, RSS and hash report (tb_rss)."""
+    hwsim.run(core512_mq, "vionic_core", CORE512_MQ, tb, name,
               extra_env={"VIONIC_QUEUE_PAIRS": str(CORE512_MQ["NUM_QUEUE_PAIRS"])})
