@@ -7,6 +7,7 @@ in between."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 from testpmd import need_guest
@@ -133,11 +134,15 @@ def test_guest_jumbo_frames_over_merged_buffers(core, tmp_path):
 def test_guest_uses_two_queue_pairs(core, tmp_path):
     """A device with four queue pairs and QEMU offering two: the guest takes
     both (`ethtool -L combined 2`; QEMU answers its control queue and
-    enables the rings, the backend tells the device), and parallel TCP
-    streams into the guest arrive on both receive queues."""
+    enables the rings, the backend tells the device). Two TCP streams into
+    the guest, whose acknowledgements the guest sends on transmit queue 0 and
+    1 (tc multiq + skbedit, by port: Linux would otherwise pick by a random
+    per-socket hash), arrive on receive queue 0 and 1: automatic steering
+    answers a flow on the pair it was sent from."""
     need_guest()
     need("iperf3")
     sock = str(tmp_path / "vu.sock")
+    ports = (5201, 5202)                # port i: queue pair i
     with net.netns("vio-h") as ns, \
             vionic.open(core, wire="tap:vio-g0@vio-h", start=False, queue_pairs=4) as dev, \
             BackendThread(dev, sock) as be:
@@ -145,7 +150,7 @@ def test_guest_uses_two_queue_pairs(core, tmp_path):
         need_receive_steering(info)
         mac = info["mac"]
         ns.addr("vio-g0", f"{HOST_IP}/24")
-        server = ns.popen(["iperf3", "-s"])
+        servers = [ns.popen(["iperf3", "-s", "-p", str(p)]) for p in ports]
         try:
             with Guest(sock, mac, queues=2) as g:
                 bound = re.search(r"virtio \S+ device 0x0001 driver virtio_net features (\d+)",
@@ -155,17 +160,34 @@ def test_guest_uses_two_queue_pairs(core, tmp_path):
                 assert status == 0, out
                 _, chans = g.run("ethtool -l eth0")
                 assert re.search(r"Current hardware settings:.*?Combined:\s+2", chans, re.S), chans
-                status, out = g.run(f"iperf3 -c {HOST_IP} -t 3 -P 4 -R", 120)
+                # iproute2's tc, at this machine's path (busybox's own tc
+                # applet, which the guest's shell prefers, has no multiq)
+                tc = shutil.which("tc")
+                status, out = g.run(f"{tc} qdisc add dev eth0 root handle 1: multiq")
                 assert status == 0, out
-                rx = [be.call(dev.read_reg, regs.VIONIC_REG_QSTATS_BASE +
-                              regs.VIONIC_QSTATS_STRIDE * q + regs.VIONIC_QSTAT_PACKETS_LO)
-                      for q in (0, 2)]
-                print(f"receive queues 0 and 1 of the device: {rx} frames")
-                assert all(n > 100 for n in rx), rx
+                for q, p in enumerate(ports):
+                    status, out = g.run(f"{tc} filter add dev eth0 parent 1: protocol ip prio 1 "
+                                        f"u32 match ip dport {p} 0xffff "
+                                        f"action skbedit queue_mapping {q}")
+                    assert status == 0, out
+                stat = [regs.VIONIC_REG_QSTATS_BASE + regs.VIONIC_QSTATS_STRIDE * qid +
+                        regs.VIONIC_QSTAT_PACKETS_LO for qid in range(4)]
+                before = [be.call(dev.read_reg, r) for r in stat]
+                status, out = g.run(f"(iperf3 -c {HOST_IP} -p {ports[1]} -t 3 -R > /tmp/q1 2>&1 & "
+                                    f"b=$!; iperf3 -c {HOST_IP} -p {ports[0]} -t 3 -R; s=$?; "
+                                    f"wait $b || s=$?; cat /tmp/q1; exit $s)", 120)
+                assert status == 0, out
+                n = [be.call(dev.read_reg, r) - b for r, b in zip(stat, before, strict=True)]
+                rx, tx = n[0::2], n[1::2]
+                print(f"queue pairs 0 and 1 of the device: received {rx}, sent {tx} frames")
+                # each stream is thousands of data frames into the guest and
+                # its acknowledgements out: both pairs carry one whole stream
+                assert all(r > 1000 for r in rx) and all(t > 100 for t in tx), (rx, tx)
                 assert any(m.endswith("; 2 queue pairs") for m in be.lines), be.lines
                 assert be.stats()["error"]["code"] == 0
         finally:
-            net.stop(server)
+            for server in servers:
+                net.stop(server)
 
 
 def _started_once(be) -> bool:

@@ -25,8 +25,10 @@ from pathlib import Path
 from .sysdeps import missing
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "vionic" / "guest"
-MODULES = ["virtio_net", "virtio_pci"]
-GUEST_TOOLS = ("iperf3", "ethtool")    # programs the guest gets, from this machine
+# the NIC, and the qdisc, classifier and action that let a test put a flow on
+# a transmit queue of its choosing (tc: multiq, u32, skbedit queue_mapping)
+MODULES = ["virtio_net", "virtio_pci", "sch_multiq", "cls_u32", "act_skbedit"]
+GUEST_TOOLS = ("iperf3", "ethtool", "tc")    # programs the guest gets, from this machine
 GUEST_IP, HOST_IP = "10.77.0.2", "10.77.0.1"
 READY = "VIONIC-GUEST-READY"
 
@@ -117,16 +119,16 @@ def build() -> tuple[Path, Path]:
     files = {"/bin/busybox": "bin/busybox"}
     for tool in GUEST_TOOLS:
         path = shutil.which(tool)
-        files[path] = f"bin/{tool}"
+        files[path] = path.lstrip("/")   # where busybox's applets (its own tc) do not shadow it
         for lib in _libs(path):
             files[lib] = lib.lstrip("/")
     for m in mods:
         files[str(Path("/lib/modules") / release / m)] = "lib/modules/" + Path(m).name
     init = INIT.format(ip=GUEST_IP, ready=READY)
     h = hashlib.sha256(init.encode() + str(k.stat().st_mtime_ns).encode())
-    for src in sorted(files):
+    for src, dst in sorted(files.items()):
         st = os.stat(src)
-        h.update(f"{src}:{st.st_size}:{st.st_mtime_ns}".encode())
+        h.update(f"{src}:{dst}:{st.st_size}:{st.st_mtime_ns}".encode())
     out = CACHE / h.hexdigest()[:16]
     initrd = out / "initrd.gz"
     if initrd.exists():

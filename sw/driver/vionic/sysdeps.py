@@ -15,6 +15,7 @@ import sys
 
 # tool -> the Debian packages it needs (testpmd loads its drivers as plugins)
 PACKAGES = {"ping": "iputils-ping", "iperf3": "iperf3", "tcpdump": "tcpdump", "ethtool": "ethtool",
+            "tc": "iproute2",
             "dpdk-testpmd": "dpdk-dev librte-net-virtio23 librte-net-vhost23 librte-net-tap23 "
                             "librte-net-pcap23 librte-mempool-ring23",
             # the vDPA guest tests: QEMU, the kernel whose modules the guest
