@@ -8,6 +8,12 @@ CC      ?= gcc
 CFLAGS  := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE \
            -Iinclude -Isw/pmd/include -Isw/pmd -Isw/common -Isim/server -Isim/model -MMD -MP
 LDLIBS  := -lpthread -lm
+# x86: no branch across a 32-byte boundary (Intel's JCC erratum). Without it
+# the speed of a hot loop hung on where the linker happened to put it: an
+# unrelated change to the RX path cost TX 15 % at 64 B here.
+ifeq ($(shell uname -m),x86_64)
+CFLAGS  += -Wa,-mbranches-within-32B-boundaries
+endif
 
 # Sources: every .c directly in these folders is library code (no main());
 # programs live in sim/server/bin/ and sw/pmd/examples/.

@@ -31,16 +31,26 @@ static void tx_csum(struct offload *o, uint8_t *frame, struct frame_meta *meta)
 }
 
 /* RX_CSUM: check TCP/UDP checksums and mark the good ones DATA_VALID. */
-static void rx_csum(struct offload *o, const uint8_t *frame, struct frame_meta *meta)
+static void rx_csum(struct offload *o, const uint8_t *frame, struct frame_meta *meta, uint8_t *dst)
 {
 	struct vcsum_l4 l4;
+	uint32_t sum;
 
 	if (vcsum_locate(frame, meta->len, &l4))
 		return;
 	const uint8_t *p = frame + l4.l4_off;
 	if (l4.ipv4 && l4.proto == 17 && l4.l4_len >= 8 && p[6] == 0 && p[7] == 0)
 		return;                /* UDP over IPv4 without a checksum */
-	if (vcsum_fold(vcsum_add(p, l4.l4_len, vcsum_pseudo(frame, &l4))) == 0xFFFF) {
+	if (dst) {                     /* the headers, the summed L4 bytes, any padding */
+		const uint32_t end = l4.l4_off + l4.l4_len;
+		memcpy(dst, frame, l4.l4_off);
+		sum = vcsum_copy(dst + l4.l4_off, p, l4.l4_len, vcsum_pseudo(frame, &l4));
+		memcpy(dst + end, frame + end, meta->len - end);
+		meta->placed = 1;
+	} else {
+		sum = vcsum_add(p, l4.l4_len, vcsum_pseudo(frame, &l4));
+	}
+	if (vcsum_fold(sum) == 0xFFFF) {
 		meta->hdr.flags |= VIRTIO_NET_HDR_F_DATA_VALID;
 		o->good[VIONIC_STAGE_RX_CSUM]++;
 	} else {
@@ -59,7 +69,7 @@ static const struct {
 };
 
 static const struct {
-	void (*fn)(struct offload *, const uint8_t *, struct frame_meta *);
+	void (*fn)(struct offload *, const uint8_t *, struct frame_meta *, uint8_t *dst);
 	unsigned feature;
 } rx_stages[] = {
 	{ rx_csum, VIRTIO_NET_F_GUEST_CSUM },
@@ -99,11 +109,12 @@ void offload_tx(struct offload *o, uint8_t *frame, struct frame_meta *meta)
 			tx_stages[i].fn(o, frame, meta);
 }
 
-void offload_rx_stages(struct offload *o, const uint8_t *frame, struct frame_meta *meta)
+void offload_rx_stages(struct offload *o, const uint8_t *frame, struct frame_meta *meta,
+		       uint8_t *dst)
 {
 	for (unsigned i = 0; i < NSTAGES(rx_stages) && !meta->drop; i++)
 		if (o->rx_on >> i & 1)
-			rx_stages[i].fn(o, frame, meta);
+			rx_stages[i].fn(o, frame, meta, meta->placed ? NULL : dst);
 }
 
 uint32_t offload_read(const struct offload *o, uint32_t reg)

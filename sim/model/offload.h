@@ -22,6 +22,7 @@ struct frame_meta {
 	uint32_t hash;               /* RX: hash_value and hash_report (HASH_REPORT) */
 	uint16_t hash_report;
 	uint8_t drop;                /* set by a stage: the frame goes no further */
+	uint8_t placed;              /* RX: a stage copied the frame to its destination */
 };
 
 #define OFFLOAD_STAGES 2         /* VIONIC_STAGE_TX_CSUM, VIONIC_STAGE_RX_CSUM */
@@ -42,12 +43,18 @@ int offload_tx_wants(const struct offload *o, const uint8_t *hdr);
 /* Runs the TX stages on a frame in device-owned memory (they may rewrite it). */
 void offload_tx(struct offload *o, uint8_t *frame, struct frame_meta *meta);
 /* Runs the RX stages on a frame from the wire (they read it, and set the
- * header the device writes). */
-void offload_rx_stages(struct offload *o, const uint8_t *frame, struct frame_meta *meta);
-static inline void offload_rx(struct offload *o, const uint8_t *frame, struct frame_meta *meta)
+ * header the device writes). dst: where the frame goes when that is one
+ * piece of the driver's buffer, else NULL; a stage that reads every byte
+ * (the checksum) copies the frame there as it reads it and sets
+ * meta->placed, and the device then writes only the header: one pass over
+ * the frame instead of a read and a copy. */
+void offload_rx_stages(struct offload *o, const uint8_t *frame, struct frame_meta *meta,
+		       uint8_t *dst);
+static inline void offload_rx(struct offload *o, const uint8_t *frame, struct frame_meta *meta,
+			      uint8_t *dst)
 {
 	if (o->rx_on)          /* the common case without offloads: no call */
-		offload_rx_stages(o, frame, meta);
+		offload_rx_stages(o, frame, meta, dst);
 }
 /* Whether TX frames need their header read and possibly a private copy. */
 static inline int offload_tx_active(const struct offload *o)

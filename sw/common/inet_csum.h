@@ -16,6 +16,9 @@
 /* 16-bit ones' complement sum of n bytes read as big-endian words (an odd
  * last byte is the high half of a word), added to `sum`, not folded. */
 uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum);
+/* vcsum_add of src that also copies its n bytes to dst (not overlapping):
+ * one pass over the data where a frame is both moved and summed. */
+uint32_t vcsum_copy(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum);
 /* Folds a sum to 16 bits (not complemented). */
 uint16_t vcsum_fold(uint32_t sum);
 /* The checksum to write for a sum: folded, complemented, and 0 written as
