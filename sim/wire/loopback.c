@@ -76,7 +76,11 @@ static int lb_rx(struct vsrv_wire *w, const uint8_t **frame, uint32_t *len)
 static void lb_rx_done(struct vsrv_wire *w)
 {
 	struct lb *lb = w->priv;
-	lb->head++;
+	/* empty again: start over at the first slot, so the few slots a burst
+	 * takes stay in cache (like DPDK's mempool cache handing back the mbuf
+	 * it just took) instead of walking the whole FIFO, larger than L2 */
+	if (++lb->head == lb->tail)
+		lb->head = lb->tail = 0;
 }
 
 static void lb_reset(struct vsrv_wire *w)
