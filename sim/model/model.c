@@ -42,6 +42,7 @@
 
 #define TX_BUDGET   64         /* TX chains per poll */
 #define RX_PLACE_MIN 256       /* frames an RX stage may copy in while it reads them */
+#define TX_STREAM_MIN 256      /* frames a TX stage writes to the sink around the caches */
 #define TX_SCRATCH  2048       /* a batch slot's copy for the TX stages (larger: one by one) */
 #define RX_PUBLISH  32         /* publish RX used entries at least this often */
 #define FLOW_SLOTS  256        /* automatic receive steering: flows remembered */
@@ -598,18 +599,19 @@ static inline void tx_out(struct model *m, struct vq *q, const uint8_t *frame, u
 }
 
 /* Runs the TX stages on buffer b (virtio header and frame, `total` bytes:
- * the driver's memory or a gather) in the private copy at `copy`. Returns
- * the frame to send, or NULL when a stage dropped it. */
-static const uint8_t *tx_offload(struct model *m, int qi, const uint8_t *b, uint32_t total,
-				 uint8_t *copy)
+ * the driver's memory or a gather), which leave the frame at `dst` (the
+ * wire's slot, a private copy, or b's frame itself; stream: dst is a slot
+ * best written around the caches). Returns dst, or NULL when a stage
+ * dropped the frame. */
+static uint8_t *tx_offload(struct model *m, int qi, const uint8_t *b, uint32_t total,
+			   uint8_t *dst, int stream)
 {
-	struct frame_meta meta = { .queue = (uint16_t)qi, .len = total - m->hdr_len };
+	struct frame_meta meta = { .queue = (uint16_t)qi, .len = total - m->hdr_len,
+				   .stream = stream };
 
 	memcpy(&meta.hdr, b, sizeof(meta.hdr));   /* HASH_REPORT's 8 more bytes: ignored */
-	if (b != copy)
-		memcpy(copy, b, total);
-	offload_tx(&m->off, copy + m->hdr_len, &meta);
-	return meta.drop ? NULL : copy + m->hdr_len;
+	offload_tx(&m->off, dst, b + m->hdr_len, &meta);
+	return meta.drop ? NULL : dst;
 }
 
 /* Sends the frame of a walked chain (m->segs[0..ns)) and counts it, or
@@ -642,7 +644,13 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
 		tx_out(m, q, b + m->hdr_len - skip, flen);
 		return 1;
 	}
-	const uint8_t *f = tx_offload(m, (int)(q - m->q), b, (uint32_t)total, m->frame);
+	uint8_t *dst = vsrv_wire_tx_slot(m->dev, flen);
+	/* around the caches from TX_STREAM_MIN bytes: below, the few lines'
+	 * plain stores measured faster */
+	const int stream = dst && flen >= TX_STREAM_MIN && vsrv_wire_tx_stream(m->dev);
+	if (!dst)   /* a gather is worked on in place */
+		dst = b == m->frame ? m->frame + m->hdr_len : m->frame;
+	const uint8_t *f = tx_offload(m, (int)(q - m->q), b, (uint32_t)total, dst, stream);
 	if (f)
 		tx_out(m, q, f, flen);
 	else
@@ -714,7 +722,10 @@ static int tx_poll(struct model *m, int qi)
 					goto fail;
 				const uint8_t *p = m->pieces[0].p;
 				if (!hdr_skip && offload_tx_wants(&m->off, p)) {
-					if (total > TX_SCRATCH) {   /* too big for a slot */
+					/* built in the wire's slot, sent at once after
+					 * the frames before it; else in a batch slot */
+					uint8_t *slot = vsrv_wire_tx_slot(m->dev, b[nb].len);
+					if (slot || total > TX_SCRATCH) {
 						tx_flush(m, q, b, nb);
 						nb = 0;
 						if (!tx_send_chain(m, q, ns, total))
@@ -723,7 +734,8 @@ static int tx_poll(struct model *m, int qi)
 						continue;
 					}
 					/* NULL: a stage dropped it (tx_flush counts it) */
-					b[nb].frame = tx_offload(m, qi, p, (uint32_t)total, m->tx_scratch[nb]);
+					b[nb].frame = tx_offload(m, qi, p, (uint32_t)total,
+								 m->tx_scratch[nb], 0);
 					nb++;
 					continue;
 				}

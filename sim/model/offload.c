@@ -15,18 +15,32 @@ static int tx_csum_wants(const struct virtio_net_hdr *h)
 	return h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
 }
 
-static void tx_csum(struct offload *o, uint8_t *frame, struct frame_meta *meta)
+static void tx_csum(struct offload *o, uint8_t *dst, const uint8_t *src, struct frame_meta *meta)
 {
 	const struct virtio_net_hdr *h = &meta->hdr;
-	uint32_t at = (uint32_t)h->csum_start + h->csum_offset;
+	const uint32_t start = h->csum_start, at = start + h->csum_offset;
+	uint32_t sum;
 
 	if (at + 2 > meta->len) {   /* the field, or the start, is outside the frame */
 		o->bad[VIONIC_STAGE_TX_CSUM]++;
 		meta->drop = 1;
 		return;
 	}
-	vcsum_put(frame + at, vcsum_finish(vcsum_add(frame + h->csum_start,
-						     meta->len - h->csum_start, 0)));
+	if (dst != src && meta->stream && !(start & 1)) {
+		/* moved and summed in one pass from byte 0 (aligned stores), then
+		 * the bytes before csum_start, just read, taken out again */
+		sum = vcsum_copy_nt(dst, src, meta->len, 0);
+		sum += (uint16_t)~vcsum_fold(vcsum_add(src, start, 0));
+		vcsum_put_nt(dst, src, meta->len, at, vcsum_finish(sum));
+		o->good[VIONIC_STAGE_TX_CSUM]++;
+		return;
+	} else if (dst != src) {    /* moved and summed in one pass */
+		memcpy(dst, src, start);
+		sum = vcsum_copy(dst + start, src + start, meta->len - start, 0);
+	} else {
+		sum = vcsum_add(dst + start, meta->len - start, 0);
+	}
+	vcsum_put(dst + at, vcsum_finish(sum));
 	o->good[VIONIC_STAGE_TX_CSUM]++;
 }
 
@@ -62,7 +76,7 @@ static void rx_csum(struct offload *o, const uint8_t *frame, struct frame_meta *
  * on a frame (only those frames are copied out of the driver's buffer). */
 static const struct {
 	int (*wants)(const struct virtio_net_hdr *);
-	void (*fn)(struct offload *, uint8_t *, struct frame_meta *);
+	void (*fn)(struct offload *, uint8_t *dst, const uint8_t *src, struct frame_meta *);
 	unsigned feature;
 } tx_stages[] = {
 	{ tx_csum_wants, tx_csum, VIRTIO_NET_F_CSUM },
@@ -102,11 +116,13 @@ int offload_tx_wants(const struct offload *o, const uint8_t *hdr)
 	return 0;
 }
 
-void offload_tx(struct offload *o, uint8_t *frame, struct frame_meta *meta)
+void offload_tx(struct offload *o, uint8_t *dst, const uint8_t *src, struct frame_meta *meta)
 {
 	for (unsigned i = 0; i < NSTAGES(tx_stages) && !meta->drop; i++)
-		if ((o->tx_on >> i & 1) && tx_stages[i].wants(&meta->hdr))
-			tx_stages[i].fn(o, frame, meta);
+		if ((o->tx_on >> i & 1) && tx_stages[i].wants(&meta->hdr)) {
+			tx_stages[i].fn(o, dst, src, meta);
+			src = dst;   /* the next stage works in place */
+		}
 }
 
 void offload_rx_stages(struct offload *o, const uint8_t *frame, struct frame_meta *meta,

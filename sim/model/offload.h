@@ -23,6 +23,8 @@ struct frame_meta {
 	uint16_t hash_report;
 	uint8_t drop;                /* set by a stage: the frame goes no further */
 	uint8_t placed;              /* RX: a stage copied the frame to its destination */
+	uint8_t stream;              /* TX: dst is 32-byte aligned and nothing reads it
+	                              * soon (the sink's pool): write it around the caches */
 };
 
 #define OFFLOAD_STAGES 2         /* VIONIC_STAGE_TX_CSUM, VIONIC_STAGE_RX_CSUM */
@@ -40,8 +42,12 @@ void offload_negotiated(struct offload *o, uint64_t features);
 /* Whether a negotiated TX stage acts on the frame whose virtio header (as
  * the driver wrote it, any alignment) is at hdr. */
 int offload_tx_wants(const struct offload *o, const uint8_t *hdr);
-/* Runs the TX stages on a frame in device-owned memory (they may rewrite it). */
-void offload_tx(struct offload *o, uint8_t *frame, struct frame_meta *meta);
+/* Runs the TX stages the frame at src wants (the driver's buffer,
+ * read-only) and leaves the frame, as they made it, at dst (the wire's own
+ * buffer, or a private copy): the first stage that acts moves it there while
+ * it reads it, so a stage that reads every byte (the checksum) costs one
+ * pass, not a copy and a pass. src == dst: in place. */
+void offload_tx(struct offload *o, uint8_t *dst, const uint8_t *src, struct frame_meta *meta);
 /* Runs the RX stages on a frame from the wire (they read it, and set the
  * header the device writes). dst: where the frame goes when that is one
  * piece of the driver's buffer, else NULL; a stage that reads every byte

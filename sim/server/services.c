@@ -30,6 +30,16 @@ int vsrv_wire_send(struct vsrv_dev *dev, const void *frame, uint32_t len)
 	return dev->wire.ops->send(&dev->wire, frame, len);
 }
 
+void *vsrv_wire_tx_slot(struct vsrv_dev *dev, uint32_t len)
+{
+	return dev->wire.ops->tx_slot ? dev->wire.ops->tx_slot(&dev->wire, len) : NULL;
+}
+
+int vsrv_wire_tx_stream(const struct vsrv_dev *dev)
+{
+	return !!(dev->wire.ops->flags & VSRV_WIRE_TX_STREAM);
+}
+
 void vsrv_wire_link(struct vsrv_dev *dev, int up)
 {
 	dev->link_up = up;

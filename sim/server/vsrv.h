@@ -86,6 +86,14 @@ void *vsrv_dma(struct vsrv_dev *dev, uint64_t iova, uint64_t len, uint32_t prot)
  * lost it (no partner, full). Wire-side loss is not the device's: a core
  * counts the frame as transmitted either way, as the MAC of a board would. */
 int  vsrv_wire_send(struct vsrv_dev *dev, const void *frame, uint32_t len);
+/* Where the core may build the next frame it transmits, len bytes, in the
+ * wire's own buffer, so that vsrv_wire_send() of that pointer moves nothing
+ * (a TX stage that reads every byte writes the frame there as it goes); NULL
+ * when the wire has no such place. Valid until the next vsrv_wire_send(). */
+void *vsrv_wire_tx_slot(struct vsrv_dev *dev, uint32_t len);
+/* Whether frames built in a tx_slot are best written around the caches
+ * (VSRV_WIRE_TX_STREAM): nothing reads them soon. */
+int vsrv_wire_tx_stream(const struct vsrv_dev *dev);
 /* Raises MSI-X vector `vector` (writes its eventfd, if the client gave one;
  * otherwise nothing happens). */
 void vsrv_irq(struct vsrv_dev *dev, uint16_t vector);
@@ -159,6 +167,7 @@ int   vsrv_pcap_write(FILE *f, const void *frame, uint32_t len);
 /* ---- a wire -------------------------------------------------------------- */
 struct vsrv_wire;
 #define VSRV_WIRE_PACED 1u   /* produce frames only when core rx_ready() */
+#define VSRV_WIRE_TX_STREAM 2u   /* nothing reads a tx_slot soon: write it around the caches */
 
 /* Add new fields at the end only. */
 struct vsrv_wire_ops {
@@ -188,6 +197,10 @@ struct vsrv_wire_ops {
 	/* Validates a present argument without creating anything (optional):
 	 * 0, or -1 with a message in err that says what to give. */
 	int  (*check)(const char *arg, const struct vsrv_conf *conf, char *err, size_t errlen);
+	/* Where the next frame sent, len bytes, may be built (optional): a
+	 * pointer into the wire's own buffer, 32-byte aligned, or NULL; send()
+	 * given exactly that pointer takes the frame without copying it. */
+	void *(*tx_slot)(struct vsrv_wire *w, uint32_t len);
 };
 
 struct vsrv_wire {

@@ -56,10 +56,20 @@ static int lb_send(struct vsrv_wire *w, const void *frame, uint32_t len)
 	if (lb->tail - lb->head >= LB_SLOTS || len > lb->slot_size)
 		return -1;
 	uint32_t s = lb->tail % LB_SLOTS;
-	memcpy(lb->buf + (size_t)s * lb->slot_size, frame, len);
+	uint8_t *slot = lb->buf + (size_t)s * lb->slot_size;
+	if (frame != slot)   /* else built in place (lb_tx_slot) */
+		memcpy(slot, frame, len);
 	lb->len[s] = len;
 	lb->tail++;
 	return 0;
+}
+
+static void *lb_tx_slot(struct vsrv_wire *w, uint32_t len)
+{
+	struct lb *lb = w->priv;
+	if (lb->tail - lb->head >= LB_SLOTS || len > lb->slot_size)
+		return NULL;
+	return lb->buf + (size_t)(lb->tail % LB_SLOTS) * lb->slot_size;
 }
 
 static int lb_rx(struct vsrv_wire *w, const uint8_t **frame, uint32_t *len)
@@ -97,4 +107,5 @@ const struct vsrv_wire_ops vsrv_wire_loopback = {
 	.rx = lb_rx,
 	.rx_done = lb_rx_done,
 	.reset = lb_reset,
+	.tx_slot = lb_tx_slot,
 };

@@ -53,7 +53,7 @@ static int sink_send(struct vsrv_wire *w, const void *frame, uint32_t len)
 		return -1;
 	uint8_t *dst = s->buf + s->pos;   /* 64-byte aligned */
 	const uint8_t *src = frame;
-	uint32_t n = len;
+	uint32_t n = frame == dst ? 0 : len;   /* built in place: nothing to move */
 #ifdef __SSE2__
 	for (; n >= 64; n -= 64, src += 64, dst += 64)
 		for (int k = 0; k < 64; k += 16)
@@ -70,9 +70,17 @@ static int sink_send(struct vsrv_wire *w, const void *frame, uint32_t len)
 	return 0;
 }
 
+static void *sink_tx_slot(struct vsrv_wire *w, uint32_t len)
+{
+	struct sink *s = w->priv;
+	return len <= SINK_MAX ? s->buf + s->pos : NULL;
+}
+
 const struct vsrv_wire_ops vsrv_wire_sink = {
 	.name = "sink",
+	.flags = VSRV_WIRE_TX_STREAM,
 	.open = sink_open,
 	.close = sink_close,
 	.send = sink_send,
+	.tx_slot = sink_tx_slot,
 };

@@ -32,28 +32,39 @@ static inline uint32_t be16(const uint8_t *p)
 /* s plus the 32-bit words of p[0..n), with SSE2 sixteen bytes at a time,
  * folded and swapped to big-endian order, added to sum */
 static inline __attribute__((always_inline)) uint32_t
-sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint64_t s, uint32_t sum)
+sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint64_t s, uint32_t sum, int stream)
 {
 	uint64_t q;
 	uint32_t w;
 	uint16_t h;
 
+	(void)stream;                      /* SSE2's stores only */
 #ifdef __SSE2__
 	/* four 32-bit words per load, widened into two 64-bit lanes each */
 	const __m128i zero = _mm_setzero_si128();
 	__m128i acc = zero;
 	for (; n >= 16; p += 16, n -= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		if (dst) {
+		if (dst && stream)
+			_mm_stream_si128((__m128i *)(void *)dst, v);
+		else if (dst)
 			_mm_storeu_si128((__m128i *)(void *)dst, v);
-			dst += 16;
-		}
+		dst += dst ? 16 : 0;
 		acc = _mm_add_epi64(acc, _mm_unpacklo_epi32(v, zero));
 		acc = _mm_add_epi64(acc, _mm_unpackhi_epi32(v, zero));
 	}
 	uint64_t lanes[2];
 	_mm_storeu_si128((__m128i *)(void *)lanes, acc);
 	s += lanes[0] + lanes[1];
+	if (dst && stream && n) {          /* the last bytes as one more block: a plain
+					    * store into a line being written around
+					    * the caches costs a trip to memory */
+		uint8_t blk[16] = { 0 };
+		memcpy(blk, p, n);
+		_mm_stream_si128((__m128i *)(void *)dst,
+				 _mm_loadu_si128((const __m128i *)(const void *)blk));
+		dst = NULL;                /* what follows only sums */
+	}
 #endif
 	/* the rest (under 16 bytes with SSE2), each word stored as it is read:
 	 * fixed-size copies the compiler inlines */
@@ -103,24 +114,37 @@ sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint64_t s, uint32_t sum)
 #if defined(__x86_64__) && defined(__GNUC__)
 /* thirty-two bytes at a time, for CPUs that have AVX2 (chosen at run time:
  * what CI builds assumes no more than x86-64) */
-__attribute__((target("avx2"))) static uint32_t
-sum_avx2(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
+__attribute__((target("avx2"), always_inline)) static inline uint32_t
+avx2_body(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum, int stream)
 {
 	const __m256i zero = _mm256_setzero_si256();
 	__m256i acc = zero;
 
 	for (; n >= 32; p += 32, n -= 32) {
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
-		if (dst) {
+		if (dst && stream)
+			_mm256_stream_si256((__m256i *)(void *)dst, v);
+		else if (dst)
 			_mm256_storeu_si256((__m256i *)(void *)dst, v);
-			dst += 32;
-		}
+		dst += dst ? 32 : 0;
 		acc = _mm256_add_epi64(acc, _mm256_unpacklo_epi32(v, zero));
 		acc = _mm256_add_epi64(acc, _mm256_unpackhi_epi32(v, zero));
 	}
 	uint64_t lanes[4];
 	_mm256_storeu_si256((__m256i *)(void *)lanes, acc);
-	return sum_rest(dst, p, n, lanes[0] + lanes[1] + lanes[2] + lanes[3], sum);
+	return sum_rest(dst, p, n, lanes[0] + lanes[1] + lanes[2] + lanes[3], sum, stream);
+}
+
+__attribute__((target("avx2"))) static uint32_t
+sum_avx2(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
+{
+	return avx2_body(dst, p, n, sum, 0);
+}
+
+__attribute__((target("avx2"))) static uint32_t
+sum_avx2_nt(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
+{
+	return avx2_body(dst, p, n, sum, 1);
 }
 
 static int have_avx2(void)
@@ -132,20 +156,43 @@ static int have_avx2(void)
 	return known;
 }
 /* below 64 bytes the wider loop does not pay for its set-up */
-#define SUM(dst, p, n, sum) \
-	((n) >= 64 && have_avx2() ? sum_avx2(dst, p, n, sum) : sum_rest(dst, p, n, 0, sum))
+#define WIDE(n) ((n) >= 64 && have_avx2())
 #else
-#define SUM(dst, p, n, sum) sum_rest(dst, p, n, 0, sum)
+#define WIDE(n) 0
+#define sum_avx2(dst, p, n, sum) 0
+#define sum_avx2_nt(dst, p, n, sum) 0
 #endif
 
 uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum)
 {
-	return SUM(NULL, p, n, sum);
+	return WIDE(n) ? sum_avx2(NULL, p, n, sum) : sum_rest(NULL, p, n, 0, sum, 0);
 }
 
 uint32_t vcsum_copy(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum)
 {
-	return SUM(dst, src, n, sum);
+	return WIDE(n) ? sum_avx2(dst, src, n, sum) : sum_rest(dst, src, n, 0, sum, 0);
+}
+
+uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum)
+{
+	return WIDE(n) ? sum_avx2_nt(dst, src, n, sum) : sum_rest(dst, src, n, 0, sum, 1);
+}
+
+void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, uint16_t v)
+{
+	for (uint32_t c = at & ~15u; c <= ((at + 1) & ~15u); c += 16) {
+		uint8_t blk[16] = { 0 };
+		memcpy(blk, src + c, len - c < 16 ? len - c : 16);
+		for (uint32_t i = at; i < at + 2; i++)
+			if (i >= c && i < c + 16)
+				blk[i - c] = (uint8_t)(i == at ? v >> 8 : v);
+#ifdef __SSE2__
+		_mm_stream_si128((__m128i *)(void *)(dst + c),
+				 _mm_loadu_si128((const __m128i *)(const void *)blk));
+#else
+		memcpy(dst + c, blk, sizeof(blk));
+#endif
+	}
 }
 
 uint16_t vcsum_fold(uint32_t sum)

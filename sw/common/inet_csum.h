@@ -19,6 +19,15 @@ uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum);
 /* vcsum_add of src that also copies its n bytes to dst (not overlapping):
  * one pass over the data where a frame is both moved and summed. */
 uint32_t vcsum_copy(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum);
+/* vcsum_copy to a 32-byte aligned dst that nothing reads soon, written
+ * around the caches (non-temporal stores, as a DMA write), in whole 16-byte
+ * blocks: dst has room for n rounded up to 16. */
+uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum);
+/* Stores the 16-bit value v big-endian at dst + at in a frame of len bytes
+ * that vcsum_copy_nt copied from src: the aligned 16 bytes around it are
+ * written again the same way (a plain store into a line just written
+ * around the caches costs a trip to memory). */
+void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, uint16_t v);
 /* Folds a sum to 16 bits (not complemented). */
 uint16_t vcsum_fold(uint32_t sum);
 /* The checksum to write for a sum: folded, complemented, and 0 written as
