@@ -42,6 +42,7 @@
 
 #define TX_BUDGET   64         /* TX chains per poll */
 #define RX_PLACE_MIN 256       /* frames an RX stage may copy in while it reads them */
+#define TX_DIRECT_MIN 512      /* batched frames a TX stage builds in the wire's slot */
 #define TX_STREAM_MIN 256      /* frames a TX stage writes to the sink around the caches */
 #define TX_SCRATCH  2048       /* a batch slot's copy for the TX stages (larger: one by one) */
 #define RX_PUBLISH  32         /* publish RX used entries at least this often */
@@ -722,10 +723,12 @@ static int tx_poll(struct model *m, int qi)
 					goto fail;
 				const uint8_t *p = m->pieces[0].p;
 				if (!hdr_skip && offload_tx_wants(&m->off, p)) {
-					/* built in the wire's slot, sent at once after
-					 * the frames before it; else in a batch slot */
-					uint8_t *slot = vsrv_wire_tx_slot(m->dev, b[nb].len);
-					if (slot || total > TX_SCRATCH) {
+					/* large: built in the wire's slot, sent at once
+					 * after the frames before it; else in a batch
+					 * slot (cheaper for a few cache lines) */
+					const int direct = b[nb].len >= TX_DIRECT_MIN &&
+						vsrv_wire_tx_slot(m->dev, b[nb].len);
+					if (direct || total > TX_SCRATCH) {
 						tx_flush(m, q, b, nb);
 						nb = 0;
 						if (!tx_send_chain(m, q, ns, total))
