@@ -177,8 +177,10 @@ def stage_counters(dev, stage: int) -> tuple[int, int]:
             dev.read_reg(regs.stage_reg(stage, regs.VIONIC_STAGE_CSUM_BAD)))
 
 
-def random_l4(rng: random.Random, dst: bytes, vlan: bool | None = None):
-    """A TCP or UDP frame over IPv4 or IPv6, maybe VLAN-tagged, random payload."""
+def random_l4(rng: random.Random, dst: bytes, vlan: bool | None = None,
+              payload: int | None = None, max_frame: int = 1514):
+    """A TCP or UDP frame over IPv4 or IPv6, maybe VLAN-tagged, random payload
+    (`payload` bytes if given, as many as fit in max_frame)."""
     eth = Ether(src=PEER, dst=dst.hex(":"))
     if vlan if vlan is not None else rng.random() < 0.25:
         eth = eth / Dot1Q(vlan=rng.randrange(1, 4095))
@@ -187,6 +189,6 @@ def random_l4(rng: random.Random, dst: bytes, vlan: bool | None = None):
         IP(src="198.18.0.1", dst="198.18.0.2", id=rng.randrange(65536))
     l4 = TCP(sport=rng.randrange(1, 65536), dport=80, seq=rng.randrange(1 << 32)) \
         if rng.random() < 0.5 else UDP(sport=rng.randrange(1, 65536), dport=53)
-    room = 1514 - len(eth / ip / l4)
-    payload = bytes(rng.randrange(256) for _ in range(rng.randrange(0, min(room, 1200))))
-    return eth / ip / l4 / payload
+    room = max_frame - len(eth / ip / l4)
+    n = rng.randrange(0, min(room, 1200)) if payload is None else min(payload, room)
+    return eth / ip / l4 / rng.randbytes(n)

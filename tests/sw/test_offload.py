@@ -147,16 +147,8 @@ def test_checksums_over_every_length_and_buffer_layout(backend, tmp_path, seed):
         [rng.randrange(1400, 8900) for _ in range(6)] + [8900]
     with vionic.open(backend, wire=f"unix:{path}", mtu=9000) as dev:
         peer = connect_partner(dev, path)
-        mac = mac_of(dev)
-        pkts = []
-        for n in sizes:
-            eth = Ether(src=PEER, dst=mac.hex(":"))
-            ip = IPv6(src="2001:db8::1", dst="2001:db8::2") if rng.random() < 0.5 else \
-                IP(src="198.18.0.1", dst="198.18.0.2")
-            l4 = TCP(sport=rng.randrange(1, 65536), dport=80) if rng.random() < 0.5 else \
-                UDP(sport=rng.randrange(1, 65536), dport=53)
-            room = 9014 - len(eth / ip / l4)
-            pkts.append(eth / ip / l4 / rng.randbytes(min(n, room)))
+        pkts = [random_l4(rng, mac_of(dev), vlan=False, payload=n, max_frame=9014)
+                for n in sizes]
         tx_good0, _ = counters(dev, TX_STAGE)
         for p in pkts:                                   # TX: the field starts as garbage
             raw, at = bytearray(bytes(p)), l4_field(p)
@@ -197,14 +189,8 @@ def test_tx_checksum_built_in_the_wires_own_buffer(backend, wire, tmp_path, seed
     rng = random.Random(seed)
     path = str(tmp_path / "wire.pcap")
     with vionic.open(backend, wire=wire, pcap=path) as dev:
-        pkts = []
-        for n in [0, 1, 15, 16, 17, 31, 33] + [rng.randrange(200, 1460) for _ in range(20)]:
-            eth = Ether(src=PEER, dst=mac_of(dev).hex(":"))
-            ip = IPv6(src="2001:db8::1", dst="2001:db8::2") if rng.random() < 0.5 else \
-                IP(src="198.18.0.1", dst="198.18.0.2")
-            l4 = TCP(sport=rng.randrange(1, 65536), dport=80) if rng.random() < 0.5 else \
-                UDP(sport=rng.randrange(1, 65536), dport=53)
-            pkts.append(eth / ip / l4 / rng.randbytes(min(n, 1514 - len(eth / ip / l4))))
+        sizes = [0, 1, 15, 16, 17, 31, 33] + [rng.randrange(200, 1460) for _ in range(20)]
+        pkts = [random_l4(rng, mac_of(dev), vlan=False, payload=n) for n in sizes]
         raws = []
         for p in pkts:
             raw, at = bytearray(bytes(p).ljust(regs.VIONIC_MIN_FRAME, b"\0")), l4_field(p)
