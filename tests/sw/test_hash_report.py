@@ -8,6 +8,7 @@ and malformed HASH_CONFIG commands answered VIRTIO_NET_ERR."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import struct
 import time
@@ -49,13 +50,21 @@ def _driver(dev, features: int) -> ForeignDriver:
     return d
 
 
-@pytest.fixture
-def hash_drv(backend):
+@contextlib.contextmanager
+def _hash_report_device(backend):
+    """An unstarted loopback device with PAIRS pairs and its offered
+    features; the test skips if HASH_REPORT is not among them."""
     with vionic.open(backend, wire="loopback", start=False, queue_pairs=PAIRS) as dev:
         offered = dev.info()["device_features"]
         if not offered & HASH_REPORT:
             pytest.skip(f"the {backend} device with {PAIRS} queue pairs does not offer "
                         "HASH_REPORT")
+        yield dev, offered
+
+
+@pytest.fixture
+def hash_drv(backend):
+    with _hash_report_device(backend) as (dev, offered):
         d = _driver(dev, offered & ~(1 << regs.VIRTIO_F_NOTIFICATION_DATA))
         yield d
         d.close()
@@ -156,11 +165,7 @@ def test_malformed_hash_configurations_are_refused(hash_drv):
 
 
 def test_hash_config_without_hash_report_negotiated_is_refused(backend):
-    with vionic.open(backend, wire="loopback", start=False, queue_pairs=PAIRS) as dev:
-        offered = dev.info()["device_features"]
-        if not offered & HASH_REPORT:
-            pytest.skip(f"the {backend} device with {PAIRS} queue pairs does not offer "
-                        "HASH_REPORT")
+    with _hash_report_device(backend) as (dev, offered):
         d = _driver(dev, offered & ~(HASH_REPORT | 1 << regs.VIRTIO_F_NOTIFICATION_DATA))
         try:
             assert d.hdr == regs.VIONIC_NET_HDR_LEN
