@@ -26,21 +26,22 @@ static void tx_csum(struct offload *o, uint8_t *dst, const uint8_t *src, struct 
 		meta->drop = 1;
 		return;
 	}
-	if (dst != src && meta->stream && !(start & 1)) {
+	const int stream = dst != src && meta->stream && !(start & 1);
+	if (stream) {
 		/* moved and summed in one pass from byte 0 (aligned stores), then
 		 * the bytes before csum_start, just read, taken out again */
 		sum = vcsum_copy_nt(dst, src, meta->len, 0);
 		sum += (uint16_t)~vcsum_fold(vcsum_add(src, start, 0));
-		vcsum_put_nt(dst, src, meta->len, at, vcsum_finish(sum));
-		o->good[VIONIC_STAGE_TX_CSUM]++;
-		return;
 	} else if (dst != src) {    /* moved and summed in one pass */
 		memcpy(dst, src, start);
 		sum = vcsum_copy(dst + start, src + start, meta->len - start, 0);
 	} else {
 		sum = vcsum_add(dst + start, meta->len - start, 0);
 	}
-	vcsum_put(dst + at, vcsum_finish(sum));
+	if (stream)
+		vcsum_put_nt(dst, src, meta->len, at, vcsum_finish(sum));
+	else
+		vcsum_put(dst + at, vcsum_finish(sum));
 	o->good[VIONIC_STAGE_TX_CSUM]++;
 }
 
