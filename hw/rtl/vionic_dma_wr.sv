@@ -189,8 +189,9 @@ module vionic_dma_wr #(
 
     always_comb begin
         bytes_left     = slice_first ? w_req_len : slice_left;
-        inline_shifted = w_req_data >> {inline_beat, 3'b000, {LW{1'b0}}};
+        inline_shifted = '0;
         if (w_req_inline) begin
+            inline_shifted = w_req_data >> {inline_beat, 3'b000, {LW{1'b0}}};   // only here (Verilator)
             slice_data  = inline_shifted[DATA_WIDTH-1:0];
             slice_lo    = '0;
             slice_avail = (LW+1)'(W);

@@ -249,7 +249,10 @@ module vionic_fetch #(
     always_comb begin
         rd_kind      = fetch_req_t'(s_rd_tag);
         beat_pos     = beat_partial ? beat_pos_next : {1'b0, s_rd_lo};
-        beat_shifted = s_rd_data >> {beat_pos, 3'b000};
+        // shifted only in a cycle with a beat, the only ones that use it (a Verilated model
+        // skips the wide shift in the others)
+        beat_shifted = '0;
+        if (s_rd_valid) beat_shifted = s_rd_data >> {beat_pos, 3'b000};
         unit16       = beat_shifted[15:0];
         is_desc      = s_rd_tag[vionic_pkg::FETCH_DESC_BIT];
         unit_bytes   = is_desc ? (LW+1)'(DESC_UNIT) : (LW+1)'(2);

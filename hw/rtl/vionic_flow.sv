@@ -46,10 +46,7 @@ module vionic_flow #(
     // ---------------- capture: beat index and bytes so far ----------------
     logic [15:0]    in_beat, in_bytes, beat_len;
     logic [TAG-1:0] tag_q;
-    always_comb begin
-        beat_len = in_bytes;
-        for (int l = 0; l < W; l++) beat_len = beat_len + 16'(s_tkeep[l]);
-    end
+    assign beat_len = in_bytes + 16'($countones(s_tkeep));
     always_ff @(posedge clk) begin
         if (rst) begin
             in_beat  <= '0;

@@ -41,8 +41,8 @@ module vionic_pack #(
     logic [LW-1:0]           fill, out_lo, rotate_lanes;
     logic [LW:0]             in_bytes, fill_total;
     logic [LW+2:0]           rotate_bits;
-    logic [DATA_WIDTH-1:0]   rotated, merged, held_bits, acc_base;
-    logic [W-1:0]            held_mask, below_lo_mask, total_mask, flush_mask;
+    logic [DATA_WIDTH-1:0]   acc_base;
+    logic [W-1:0]            below_lo_mask, total_mask, flush_mask;
     logic                    out_free, in_fire, seg_err_now;
 
     always_comb begin
@@ -53,21 +53,32 @@ module vionic_pack #(
         fill_total    = {1'b0, fill} + in_bytes;
         rotate_lanes  = fill - s_lo;
         rotate_bits   = {rotate_lanes, 3'b000};
-        rotated       = (s_data << rotate_bits) | (s_data >> (DATA_WIDTH[LW+3:0] - {1'b0, rotate_bits}));
-        held_mask     = ~({W{1'b1}} << fill);
         below_lo_mask = ~({W{1'b1}} << out_lo);
         total_mask    = fill_total[LW] ? {W{1'b1}} : ~({W{1'b1}} << fill_total[LW-1:0]);
         flush_mask    = ~({W{1'b1}} << acc_bytes);
-        for (int j = 0; j < W; j++) held_bits[8*j +: 8] = {8{held_mask[j]}};
-        merged      = (acc_base & held_bits) | (rotated & ~held_bits);
         seg_err_now = (s_first ? 1'b0 : seg_err) | s_user;
     end
+
+    // the input beat turned so that its lane s_lo lands on lane fill, and that merged over
+    // the bytes held below fill: functions, called only where a beat is taken, so that a
+    // Verilated model does not shift the whole beat in the cycles without one
+    function automatic logic [DATA_WIDTH-1:0] rotate(input logic [DATA_WIDTH-1:0] d, input logic [LW+2:0] bits);
+        rotate = (d << bits) | (d >> (DATA_WIDTH[LW+3:0] - {1'b0, bits}));
+    endfunction
+    function automatic logic [DATA_WIDTH-1:0] merge(input logic [DATA_WIDTH-1:0] held,
+                                                    input logic [DATA_WIDTH-1:0] rotated,
+                                                    input logic [LW-1:0] lanes);
+        logic [DATA_WIDTH-1:0] held_bits;
+        held_bits = ~({DATA_WIDTH{1'b1}} << {lanes, 3'b000});   // the bytes of lanes below `lanes`
+        merge = (held & held_bits) | (rotated & ~held_bits);
+    endfunction
 
     assign out_free = !m_valid || m_ready;
     assign s_ready  = out_free && !flush_pending;
     assign in_fire  = s_valid && s_ready;
 
     always_ff @(posedge clk) begin
+        logic [DATA_WIDTH-1:0] rotated, merged;   // this cycle's beat (no state)
         if (rst) begin
             m_valid       <= 1'b0;
             acc_bytes     <= '0;
@@ -87,6 +98,8 @@ module vionic_pack #(
                 acc_bytes     <= '0;
                 acc_lo        <= '0;
             end else if (in_fire) begin
+                rotated = rotate(s_data, rotate_bits);
+                merged  = merge(acc_base, rotated, fill);
                 if (fill_total[LW]) begin
                     // a full output beat is complete
                     m_valid   <= 1'b1;

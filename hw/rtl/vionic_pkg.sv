@@ -284,6 +284,36 @@ package vionic_pkg;
     // RSS_CONFIG (table of VIONIC_RSS_TABLE_LEN, key of VIONIC_RSS_KEY_SIZE); more: VIRTIO_NET_ERR
     localparam int unsigned VIONIC_CTRL_MAX_CMD = 2 + 8 + 2 * VIONIC_RSS_TABLE_LEN + 3 + VIONIC_RSS_KEY_SIZE;
 
+    // ---- the Internet checksum over part of a beat (the checksum stages) ----
+    // Lanes [lo, hi) of a beat (DATA_WIDTH <= CSUM_BEAT_BITS: a narrower beat is passed
+    // zero-extended; hi <= lo sums nothing), paired into big-endian 16-bit words from lane 0
+    // (lane 2j the high byte), and their ones' complement sum: congruent to their plain sum
+    // modulo 0xFFFF and 0 only when all of them are 0, so the sums of a frame's beats add up
+    // and fold once at its end. The beat is summed as little-endian 32-bit words and the
+    // result byte-swapped (a ones' complement sum does not depend on byte order, RFC 1071):
+    // an add per four lanes. A function, so a stage calls it only in a cycle that takes a
+    // beat, and a Verilated model does no work for it in the others.
+    localparam int CSUM_BEAT_BITS = 512;
+    localparam int CSUM_LANE_BITS = $clog2(CSUM_BEAT_BITS / 8) + 1;
+    function automatic logic [15:0] csum_lanes(input logic [CSUM_BEAT_BITS-1:0] data,
+                                               input logic [CSUM_LANE_BITS-1:0] lo,
+                                               input logic [CSUM_LANE_BITS-1:0] hi);
+        logic [CSUM_BEAT_BITS-1:0] lanes;
+        logic [35:0]               words;   // 16 words of 32 bits
+        logic [17:0]               fold1;
+        logic [16:0]               fold2;
+        logic [15:0]               fold3;
+        // lanes at or above lo and below hi (a shift by the whole width gives 0)
+        lanes = data & ({CSUM_BEAT_BITS{1'b1}} << {lo, 3'b000}) & ~({CSUM_BEAT_BITS{1'b1}} << {hi, 3'b000});
+        words = '0;
+        for (int k = 0; k < CSUM_BEAT_BITS / 32; k++) words = words + 36'(lanes[32*k +: 32]);
+        // 2^16 = 1 modulo 0xFFFF: add the 16-bit pieces until no carry is left
+        fold1 = 18'(words[15:0]) + 18'(words[31:16]) + 18'(words[35:32]);
+        fold2 = 17'(fold1[15:0]) + 17'(fold1[17:16]);
+        fold3 = fold2[15:0] + 16'(fold2[16]);
+        csum_lanes = {fold3[7:0], fold3[15:8]};
+    endfunction
+
     /* verilator lint_on UNUSEDPARAM */
 
 endpackage

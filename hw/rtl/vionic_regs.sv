@@ -263,7 +263,6 @@ module vionic_regs #(
                                  drv_features[vionic_pkg::VIRTIO_F_VERSION_1];
 
     // ---------------- read mux ----------------
-    logic [31:0]   read_data;
     logic [15:0]   stats_offset;            // read address relative to the per-queue counters
     logic [QW-1:0] stats_q;
     logic          stats_hit;               // read address inside the counters of a queue
@@ -274,7 +273,6 @@ module vionic_regs #(
     logic [15:0]   stage_offset;            // read address relative to the first stage block
     logic          stage_hit;               // read address is a stage counter
     always_comb begin
-        read_data    = 32'd0;
         stage_offset = read_addr - vionic_pkg::VIONIC_REG_STAGE(0);
         stage_hit    = (read_addr >= vionic_pkg::VIONIC_REG_STAGE(0)) &&
                        ((stage_offset >> STAGE_SHIFT) < 16'(vionic_pkg::STAGES)) &&
@@ -288,7 +286,13 @@ module vionic_regs #(
         stats_q      = QW'(stats_offset >> STATS_SHIFT);
         stats_reg    = stats_offset & (vionic_pkg::VIONIC_QSTATS_STRIDE - 16'd1);
         stats_hit    = (read_addr >= vionic_pkg::VIONIC_REG_QSTATS_BASE) && ((stats_offset >> STATS_SHIFT) < 16'(NQ));
-        case (read_addr)
+    end
+    // the register at addr (read_addr: the *_hit decode above is of it); called where
+    // s_axil_rdata is loaded, so a Verilated model evaluates it only for a read rather
+    // than every cycle (in hardware it is the same mux)
+    function automatic logic [31:0] read_data(input logic [15:0] addr);
+        read_data = 32'd0;
+        case (addr)
             A_DFSELECT:   read_data = dev_feature_sel;
             A_DF:         read_data = (dev_feature_sel == 0) ? OFFERED[31:0] :
                                       (dev_feature_sel == 1) ? OFFERED[63:32] : 32'd0;
@@ -350,7 +354,7 @@ module vionic_regs #(
                 end
             end
         endcase
-    end
+    endfunction
 
     // ---------------- register writes and error events ----------------
     logic reset_done;      // drain finished: return to the initial state
@@ -664,7 +668,7 @@ module vionic_regs #(
             if (s_axil_awready) s_axil_bvalid <= 1'b1;
             else if (s_axil_bready) s_axil_bvalid <= 1'b0;
             s_axil_arready <= axil_read;
-            if (axil_read) s_axil_rdata <= read_data;
+            if (axil_read) s_axil_rdata <= read_data(read_addr);
             if (s_axil_arready) s_axil_rvalid <= 1'b1;
             else if (s_axil_rready) s_axil_rvalid <= 1'b0;
         end

@@ -47,7 +47,6 @@ module vionic_rx_csum #(
     localparam int W   = DATA_WIDTH / 8;
     localparam int LW  = $clog2(W);
     localparam int CAP = 64;                  // header bytes kept: up to the IPv6 destination after a tag
-    localparam int SW  = 16 + $clog2(W);      // one beat's sum of 16-bit words
     localparam logic [15:0] ETH_P_IPV4  = 16'h0800;
     localparam logic [15:0] ETH_P_IPV6  = 16'h86DD;
     localparam logic [15:0] ETH_P_8021Q = 16'h8100;
@@ -81,10 +80,7 @@ module vionic_rx_csum #(
     logic [W-1:0]          p1_keep;
     logic [15:0]           p1_beat, p1_len;
     logic [8*CAP-1:0]      cap;                 // byte i in bits 8i+7:8i
-    always_comb begin
-        beat_len = in_bytes;
-        for (int l = 0; l < W; l++) beat_len = beat_len + 16'(s_axis_tkeep[l]);
-    end
+    assign beat_len = in_bytes + 16'($countones(s_axis_tkeep));
     always_ff @(posedge clk) begin
         if (rst) begin
             in_beat  <= '0;
@@ -126,35 +122,40 @@ module vionic_rx_csum #(
     logic [5:0]  ihl;
     logic [7:0]  proto, ip0;
     logic [21:0] pseudo;
+    // decoded only in a cycle with a beat, whose stage takes it (a Verilated model
+    // skips it in the others)
     always_comb begin
-        vlan   = hw(cap, 12) == ETH_P_8021Q;
-        off    = vlan ? 5'd18 : 5'd14;
-        etype  = vlan ? hw(cap, 16) : hw(cap, 12);
-        ip0    = hb(cap, 32'(off));
-        v4     = (etype == ETH_P_IPV4) && (ip0[7:4] == 4'd4);
-        v6     = (etype == ETH_P_IPV6) && (ip0[7:4] == 4'd6);
-        ihl    = {ip0[3:0], 2'b00};
-        tot    = hw(cap, 32'(off) + 2);
-        pseudo = '0;
-        if (v6) begin
-            proto  = hb(cap, 32'(off) + 6);
-            l4_len = hw(cap, 32'(off) + 4);
-            l4_off = 16'(off) + 16'd40;
-            ip_end = 17'(off) + 17'd40 + 17'(l4_len);
-            hdr_ok = 1'b1;
-            for (int k = 0; k < 16; k++) pseudo = pseudo + 22'(hw(cap, 32'(off) + 8 + 2*k));
-        end else begin
-            proto  = hb(cap, 32'(off) + 9);
-            l4_len = tot - 16'(ihl);
-            l4_off = 16'(off) + 16'(ihl);
-            ip_end = 17'(off) + 17'(tot);
-            hdr_ok = v4 && (ihl >= 6'd20) && (tot >= 16'(ihl)) &&
-                     ((hw(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0);
-            for (int k = 0; k < 4; k++) pseudo = pseudo + 22'(hw(cap, 32'(off) + 12 + 2*k));
+        {vlan, off, etype, ip0, v4, v6, ihl, tot, pseudo, proto, l4_len, l4_off, ip_end, hdr_ok, udp4} = '0;
+        if (p1_valid) begin
+            vlan   = hw(cap, 12) == ETH_P_8021Q;
+            off    = vlan ? 5'd18 : 5'd14;
+            etype  = vlan ? hw(cap, 16) : hw(cap, 12);
+            ip0    = hb(cap, 32'(off));
+            v4     = (etype == ETH_P_IPV4) && (ip0[7:4] == 4'd4);
+            v6     = (etype == ETH_P_IPV6) && (ip0[7:4] == 4'd6);
+            ihl    = {ip0[3:0], 2'b00};
+            tot    = hw(cap, 32'(off) + 2);
+            pseudo = '0;
+            if (v6) begin
+                proto  = hb(cap, 32'(off) + 6);
+                l4_len = hw(cap, 32'(off) + 4);
+                l4_off = 16'(off) + 16'd40;
+                ip_end = 17'(off) + 17'd40 + 17'(l4_len);
+                hdr_ok = 1'b1;
+                for (int k = 0; k < 16; k++) pseudo = pseudo + 22'(hw(cap, 32'(off) + 8 + 2*k));
+            end else begin
+                proto  = hb(cap, 32'(off) + 9);
+                l4_len = tot - 16'(ihl);
+                l4_off = 16'(off) + 16'(ihl);
+                ip_end = 17'(off) + 17'(tot);
+                hdr_ok = v4 && (ihl >= 6'd20) && (tot >= 16'(ihl)) &&
+                         ((hw(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0);
+                for (int k = 0; k < 4; k++) pseudo = pseudo + 22'(hw(cap, 32'(off) + 12 + 2*k));
+            end
+            hdr_ok = hdr_ok && (proto == PROTO_TCP || proto == PROTO_UDP);
+            pseudo = pseudo + 22'(proto) + 22'(l4_len);
+            udp4   = v4 && (proto == PROTO_UDP);
         end
-        hdr_ok = hdr_ok && (proto == PROTO_TCP || proto == PROTO_UDP);
-        pseudo = pseudo + 22'(proto) + 22'(l4_len);
-        udp4   = v4 && (proto == PROTO_UDP);
     end
 
     logic                  p2_valid, p2_last, p2_user, p2_ok, p2_udp4;
@@ -182,27 +183,40 @@ module vionic_rx_csum #(
     end
 
     // ---------------- P3: the beat's L4 bytes summed; the UDP checksum field seen ----------------
-    logic [SW-1:0] sum_beat;
-    logic          nz_beat;
-    logic [W-1:0]  in_l4;
-    logic [16:0]   pos;
+    // the beat holds the frame's bytes [beat_pos, beat_pos + keep_bytes) (tkeep is contiguous
+    // from lane 0, every beat full but the last: the stage interface); L4 is [l4_off, ip_end)
+    logic [15:0]  sum_beat;
+    logic         nz_beat;
+    logic [16:0]  beat_pos, l4_start, field;
+    logic [LW:0]  keep_bytes, l4_lo, l4_hi;
     always_comb begin
-        sum_beat = '0;
-        nz_beat  = 1'b0;
-        for (int l = 0; l < W; l++) begin
-            pos      = 17'({p2_beat, LW'(0)}) + 17'(l);
-            in_l4[l] = p2_keep[l] && (pos >= {1'b0, p2_l4_off}) && (pos < p2_ip_end);
-            if (in_l4[l] && (pos == {1'b0, p2_l4_off} + 17'd6 || pos == {1'b0, p2_l4_off} + 17'd7) &&
-                p2_data[8*l +: 8] != 8'd0)
+        beat_pos   = 17'({p2_beat, LW'(0)});
+        keep_bytes = (LW+1)'($countones(p2_keep));
+        l4_start   = {1'b0, p2_l4_off};
+        if (l4_start <= beat_pos)                     l4_lo = '0;
+        else if (l4_start - beat_pos >= 17'(W))       l4_lo = (LW+1)'(W);
+        else                                          l4_lo = (LW+1)'(l4_start - beat_pos);
+        if (p2_ip_end <= beat_pos)                    l4_hi = '0;
+        else if (p2_ip_end - beat_pos >= 17'(keep_bytes)) l4_hi = keep_bytes;
+        else                                          l4_hi = (LW+1)'(p2_ip_end - beat_pos);
+        nz_beat = 1'b0;
+        for (int k = 6; k < 8; k++) begin
+            field = l4_start + 17'(k);
+            if (field >= beat_pos && field - beat_pos < 17'(keep_bytes) && field < p2_ip_end &&
+                p2_data[{field[LW-1:0], 3'b000} +: 8] != 8'd0)
                 nz_beat = 1'b1;
         end
-        for (int j = 0; j < W / 2; j++)
-            sum_beat = sum_beat + SW'({in_l4[2*j] ? p2_data[16*j +: 8] : 8'd0,
-                                        in_l4[2*j+1] ? p2_data[16*j+8 +: 8] : 8'd0});
+        // summed only in a cycle with a beat (the only ones that use it; a Verilated
+        // model skips it in the others)
+        sum_beat = '0;
+        if (p2_valid)
+            sum_beat = vionic_pkg::csum_lanes(vionic_pkg::CSUM_BEAT_BITS'(p2_data),
+                                              vionic_pkg::CSUM_LANE_BITS'(l4_lo),
+                                              vionic_pkg::CSUM_LANE_BITS'(l4_hi));
     end
 
     logic          p3_valid, p3_last, p3_user, p3_ok, p3_udp4, p3_nz;
-    logic [SW-1:0] p3_sum;
+    logic [15:0]   p3_sum;
     logic [15:0]   p3_len, p3_l4_len;
     logic [16:0]   p3_ip_end;
     logic [21:0]   p3_pseudo;

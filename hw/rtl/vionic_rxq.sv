@@ -121,8 +121,7 @@ module vionic_rxq #(
     logic         frame_oversize;
     logic         data_s_ready, info_s_ready, rx_beat, store;
     always_comb begin
-        beat_bytes = '0;
-        for (int j = 0; j < W; j++) beat_bytes = beat_bytes + {{LW{1'b0}}, s_axis_rx_tkeep[j]};
+        beat_bytes = (LW+1)'($countones(s_axis_rx_tkeep));
         frame_bytes_next = frame_bytes + {{(15-LW){1'b0}}, beat_bytes};
     end
     assign s_axis_rx_tready = clear || (data_s_ready && info_s_ready);
@@ -482,10 +481,7 @@ module vionic_rxq #(
         .s_pre(HDR_PREFIX && frame_start), .s_pre_data(hdr_prefix),
         .m_valid(m_stream_valid), .m_ready(m_stream_ready), .m_data(m_stream_data), .m_strb(pk_strb),
         .m_last(pk_m_last), .m_user(pk_m_user));
-    always_comb begin
-        m_stream_bytes = '0;
-        for (int j = 0; j < W; j++) m_stream_bytes = m_stream_bytes + {{LW{1'b0}}, pk_strb[j]};
-    end
+    assign m_stream_bytes = (LW+1)'($countones(pk_strb));
 
     assign quiet = !writing && !used_pending && (done_count == 0);
 

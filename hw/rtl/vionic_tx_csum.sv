@@ -48,7 +48,6 @@ module vionic_tx_csum #(
     localparam int LW    = $clog2(W);
     localparam int MAXB  = (MAX_MTU + vionic_pkg::ETH_HDR_LEN + W - 1) / W;   // beats of the largest frame
     localparam int DEPTH = 2 ** $clog2(2 * MAXB);                        // two largest frames
-    localparam int SW    = 16 + $clog2(W);                               // one beat's sum of 16-bit words
 
     // ---------------- fill: the metadata, then the beats, summed on the way ----------------
     logic              have_meta, meta_s_ready;
@@ -61,22 +60,23 @@ module vionic_tx_csum #(
     assign s_axis_tready = (have_meta || s_meta_valid) && data_s_ready && rec_s_ready && meta_s_ready;
     assign beat_fire     = s_axis_tvalid && s_axis_tready;
 
-    // bytes at or after csum_start: lanes of later beats, and of its own beat from its lane on
-    logic [SW-1:0] beat_sum;
-    logic [LW:0]   beat_bytes;
-    logic [W-1:0]  in_sum;
+    // bytes at or after csum_start: from its lane in its own beat on, every lane of later beats
+    // (tkeep is contiguous from lane 0: the stage interface); summed only in a cycle that
+    // takes a beat (the only cycles that use it: a Verilated model skips it in the others)
+    logic [15:0]   beat_sum;
+    logic [LW:0]   beat_bytes, sum_lo;
+    logic [15:0]   start_beat;
     always_comb begin
-        beat_sum   = '0;
-        beat_bytes = '0;
-        for (int l = 0; l < W; l++) begin
-            in_sum[l] = s_axis_tkeep[l] &&
-                        ((fill_beat > (meta.csum_start >> LW)) ||
-                         (fill_beat == (meta.csum_start >> LW) && l >= 32'(meta.csum_start[LW-1:0])));
-            beat_bytes = beat_bytes + (LW+1)'(s_axis_tkeep[l]);
-        end
-        for (int j = 0; j < W / 2; j++)
-            beat_sum = beat_sum + SW'({in_sum[2*j] ? s_axis_tdata[16*j +: 8] : 8'd0,
-                                        in_sum[2*j+1] ? s_axis_tdata[16*j+8 +: 8] : 8'd0});
+        start_beat = meta.csum_start >> LW;
+        beat_bytes = (LW+1)'($countones(s_axis_tkeep));
+        if (fill_beat > start_beat)       sum_lo = '0;
+        else if (fill_beat == start_beat) sum_lo = {1'b0, meta.csum_start[LW-1:0]};
+        else                              sum_lo = (LW+1)'(W);
+        beat_sum = '0;
+        if (beat_fire)
+            beat_sum = vionic_pkg::csum_lanes(vionic_pkg::CSUM_BEAT_BITS'(s_axis_tdata),
+                                              vionic_pkg::CSUM_LANE_BITS'(sum_lo),
+                                              vionic_pkg::CSUM_LANE_BITS'(beat_bytes));
     end
 
     // at the last beat: the verdict and the checksum of the frame
@@ -159,12 +159,14 @@ module vionic_tx_csum #(
     assign pos1 = rec_m_pos + 16'd1;
     always_comb begin
         out_data = data_m_data;
-        for (int l = 0; l < W; l++) begin
-            if (rec_m_ins && drain_beat == (rec_m_pos >> LW) && l == 32'(rec_m_pos[LW-1:0]))
-                out_data[8*l +: 8] = rec_m_csum[15:8];
-            if (rec_m_ins && drain_beat == (pos1 >> LW) && l == 32'(pos1[LW-1:0]))
-                out_data[8*l +: 8] = rec_m_csum[7:0];
-        end
+        // a lane loop (a decoder per lane in hardware) run only for the beats that hold the field
+        if (rec_m_ins && (drain_beat == (rec_m_pos >> LW) || drain_beat == (pos1 >> LW)))
+            for (int l = 0; l < W; l++) begin
+                if (drain_beat == (rec_m_pos >> LW) && l == 32'(rec_m_pos[LW-1:0]))
+                    out_data[8*l +: 8] = rec_m_csum[15:8];
+                if (drain_beat == (pos1 >> LW) && l == 32'(pos1[LW-1:0]))
+                    out_data[8*l +: 8] = rec_m_csum[7:0];
+            end
     end
     assign out_load     = !m_axis_tvalid || m_axis_tready;
     assign data_m_ready = out_load && rec_m_valid && data_m_valid;

@@ -190,9 +190,10 @@ module vionic_txq #(
         in_bytes = s_rd_hi - {1'b0, s_rd_lo};
         take     = s_rd_err ? '0 : (CW'(in_bytes) < CW'(hdr_need)) ? in_bytes : (LW+1)'(hdr_need);
         hdr_next = (hdr_got == 0) ? '0 : hdr;
-        for (int i = 0; i < HDR_LEN; i++)
-            if (i >= 32'(hdr_got) && i < 32'(hdr_got) + 32'(take))
-                hdr_next[8*i +: 8] = s_rd_data[8*(32'(s_rd_lo) + i - 32'(hdr_got)) +: 8];
+        if (take != '0)   // the same without it; a Verilated model skips the loop in other cycles
+            for (int i = 0; i < HDR_LEN; i++)
+                if (i >= 32'(hdr_got) && i < 32'(hdr_got) + 32'(take))
+                    hdr_next[8*i +: 8] = s_rd_data[8*(32'(s_rd_lo) + i - 32'(hdr_got)) +: 8];
         absorb    = (take == in_bytes) && !s_rd_err && !frame_end;
         push_meta = !meta_sent && ((hdr_need == HGW'(take)) || pk_s_last);
         meta_next             = '0;
