@@ -141,6 +141,18 @@ def test_checksums_over_every_length_and_buffer_layout(backend, tmp_path, seed):
     (MTU 9000): completed on TX whether the frame is one descriptor or a
     chain, checked on RX whether it lands in one buffer or spreads over
     several (MRG_RXBUF), where the device sums while it copies."""
+    checksums_over_every_length(backend, tmp_path, seed)
+
+
+def test_model_checksums_with_sse2_only(tmp_path, seed, monkeypatch):
+    """The same on the model limited to 128-bit vectors (VIONIC_MAX_SIMD_BITS,
+    inherited by its server): its SSE2 loop sums whole frames, where a CPU
+    with AVX2 otherwise takes it only for sums under 64 bytes and tails."""
+    monkeypatch.setenv("VIONIC_MAX_SIMD_BITS", "128")
+    checksums_over_every_length("model", tmp_path, seed)
+
+
+def checksums_over_every_length(backend, tmp_path, seed):
     rng = random.Random(seed)
     path = str(tmp_path / "w.sock")
     sizes = list(range(0, 48)) + [rng.randrange(48, 1400) for _ in range(6)] + \
@@ -184,6 +196,17 @@ def test_tx_checksum_built_in_the_wires_own_buffer(backend, wire, tmp_path, seed
     sink's pool, written around the caches from 256 bytes; the loopback
     FIFO) get the frame whole, its checksum completed: read back from a
     capture of the wire (sink) or as it comes back (loopback)."""
+    tx_checksum_in_the_wires_buffer(backend, wire, tmp_path, seed)
+
+
+def test_model_wire_buffer_checksums_with_sse2_only(tmp_path, seed, monkeypatch):
+    """The same into the sink on the model limited to 128-bit vectors: its
+    SSE2 loop copies around the caches and sums whole frames."""
+    monkeypatch.setenv("VIONIC_MAX_SIMD_BITS", "128")
+    tx_checksum_in_the_wires_buffer("model", "sink", tmp_path, seed)
+
+
+def tx_checksum_in_the_wires_buffer(backend, wire, tmp_path, seed):
     from test_traffic import read_pcap
 
     rng = random.Random(seed)
