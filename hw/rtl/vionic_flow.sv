@@ -86,34 +86,39 @@ module vionic_flow #(
     logic [15:0] etype, tot, plen, l4_len;
     logic [16:0] l4_off;
     logic [31:0] addr, ports, x;
+    // decoded only in the cycle after a frame's last beat, which takes it (a Verilated
+    // model skips it in the others)
     always_comb begin
-        vlan   = be16(cap, 12) == ETH_P_8021Q;
-        off    = vlan ? 5'd18 : 5'd14;
-        etype  = vlan ? be16(cap, 16) : be16(cap, 12);
-        ip0    = hb(cap, 32'(off));
-        ihl    = {ip0[3:0], 2'b00};
-        tot    = be16(cap, 32'(off) + 2);
-        plen   = be16(cap, 32'(off) + 4);
-        v4     = etype == ETH_P_IPV4 && 17'(len) >= 17'(off) + 17'd20 && ip0[7:4] == 4'd4 &&
-                 ihl >= 6'd20 && tot >= 16'(ihl) && 17'(off) + 17'(tot) <= 17'(len) &&
-                 (be16(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0;
-        v6     = etype == ETH_P_IPV6 && 17'(len) >= 17'(off) + 17'd40 && ip0[7:4] == 4'd6 &&
-                 17'(off) + 17'd40 + 17'(plen) <= 17'(len);
-        proto  = v6 ? hb(cap, 32'(off) + 6) : hb(cap, 32'(off) + 9);
-        l4_len = v6 ? plen : tot - 16'(ihl);
-        l4_off = v6 ? 17'(off) + 17'd40 : 17'(off) + 17'(ihl);
-        ok     = len >= 16'd14 && (!vlan || len >= 16'd18) && (v4 || v6) &&
-                 (proto == PROTO_TCP || proto == PROTO_UDP) && l4_len >= 16'd4;
-        addr   = le32(cap, 32'(off) + 12) ^ le32(cap, 32'(off) + 16);
-        if (v6) begin
-            addr = '0;
-            for (int k = 0; k < 8; k++) addr = addr ^ le32(cap, 32'(off) + 8 + 4 * k);
+        {vlan, off, etype, ip0, ihl, tot, plen, v4, v6, proto, l4_len, l4_off, ok, addr, ports, x} = '0;
+        if (done) begin
+            vlan   = be16(cap, 12) == ETH_P_8021Q;
+            off    = vlan ? 5'd18 : 5'd14;
+            etype  = vlan ? be16(cap, 16) : be16(cap, 12);
+            ip0    = hb(cap, 32'(off));
+            ihl    = {ip0[3:0], 2'b00};
+            tot    = be16(cap, 32'(off) + 2);
+            plen   = be16(cap, 32'(off) + 4);
+            v4     = etype == ETH_P_IPV4 && 17'(len) >= 17'(off) + 17'd20 && ip0[7:4] == 4'd4 &&
+                     ihl >= 6'd20 && tot >= 16'(ihl) && 17'(off) + 17'(tot) <= 17'(len) &&
+                     (be16(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0;
+            v6     = etype == ETH_P_IPV6 && 17'(len) >= 17'(off) + 17'd40 && ip0[7:4] == 4'd6 &&
+                     17'(off) + 17'd40 + 17'(plen) <= 17'(len);
+            proto  = v6 ? hb(cap, 32'(off) + 6) : hb(cap, 32'(off) + 9);
+            l4_len = v6 ? plen : tot - 16'(ihl);
+            l4_off = v6 ? 17'(off) + 17'd40 : 17'(off) + 17'(ihl);
+            ok     = len >= 16'd14 && (!vlan || len >= 16'd18) && (v4 || v6) &&
+                     (proto == PROTO_TCP || proto == PROTO_UDP) && l4_len >= 16'd4;
+            addr   = le32(cap, 32'(off) + 12) ^ le32(cap, 32'(off) + 16);
+            if (v6) begin
+                addr = '0;
+                for (int k = 0; k < 8; k++) addr = addr ^ le32(cap, 32'(off) + 8 + 4 * k);
+            end
+            // the ports: L4 starts at 34..78 in steps of 4 (tag or not, IHL 5..15)
+            ports = '0;
+            for (int o = 34; o + 4 <= CAP; o += 4)
+                if (l4_off == 17'(o)) ports = le32(cap, o);
+            x = addr ^ {ports[31:16] ^ ports[15:0], 16'd0} ^ 32'(proto);
         end
-        // the ports: L4 starts at 34..78 in steps of 4 (tag or not, IHL 5..15)
-        ports = '0;
-        for (int o = 34; o + 4 <= CAP; o += 4)
-            if (l4_off == 17'(o)) ports = le32(cap, o);
-        x = addr ^ {ports[31:16] ^ ports[15:0], 16'd0} ^ 32'(proto);
     end
 
     logic           p2_valid, p2_ok;

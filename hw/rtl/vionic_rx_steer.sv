@@ -142,42 +142,47 @@ module vionic_rx_steer #(
     logic [8*IN-1:0] in;        // input byte k in bits 8*(IN-1-k) +: 8 (first bit is the top one)
     logic [31:0]     ports;
     logic [2:0]      report;
+    // decoded only in the cycle after a frame's last beat, which takes it (a Verilated
+    // model skips it in the others)
     always_comb begin
-        vlan   = be16(cap, 12) == ETH_P_8021Q && len >= 16'd18;
-        off    = vlan ? 5'd18 : 5'd14;
-        etype  = vlan ? be16(cap, 16) : be16(cap, 12);
-        ip0    = hb(cap, 32'(off));
-        ihl    = {ip0[3:0], 2'b00};
-        v4     = len >= 16'd14 && etype == ETH_P_IPV4 && 17'(len) >= 17'(off) + 17'd20 &&
-                 ip0[7:4] == 4'd4 && ihl >= 6'd20;
-        v6     = len >= 16'd14 && etype == ETH_P_IPV6 && 17'(len) >= 17'(off) + 17'd40 && ip0[7:4] == 4'd6;
-        proto  = v6 ? hb(cap, 32'(off) + 6) : hb(cap, 32'(off) + 9);
-        l4_off = v6 ? 17'(off) + 17'd40 : 17'(off) + 17'(ihl);
-        ports  = '0;
-        for (int o = 34; o + 4 <= CAP; o += 4)
-            if (l4_off == 17'(o)) ports = {hb(cap, o), hb(cap, o + 1), hb(cap, o + 2), hb(cap, o + 3)};
-        l4     = 17'(len) >= l4_off + 17'd4 &&
-                 (v6 || (be16(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0) &&
-                 ((proto == PROTO_TCP && rss_types[v6 ? 4 : 1]) || (proto == PROTO_UDP && rss_types[v6 ? 5 : 2]));
-        in     = '0;
-        report = vionic_pkg::VIRTIO_NET_HASH_REPORT_NONE;
-        cls    = 1'b0;
-        if (v4) begin
-            for (int k = 0; k < 8; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(off) + 12 + k);
-            if (l4) in[8*(IN-12) +: 32] = ports;
-            cls    = l4 || rss_types[0];
-            report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv4 :
-                     proto == PROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv4 :
-                                          vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv4;
-        end else if (v6) begin
-            for (int k = 0; k < 32; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(off) + 8 + k);
-            if (l4) in[0 +: 32] = ports;
-            cls    = l4 || rss_types[3];
-            report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv6 :
-                     proto == PROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv6 :
-                                          vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv6;
+        {vlan, off, etype, ip0, ihl, v4, v6, proto, l4_off, ports, l4, in, report, cls} = '0;
+        if (done) begin
+            vlan   = be16(cap, 12) == ETH_P_8021Q && len >= 16'd18;
+            off    = vlan ? 5'd18 : 5'd14;
+            etype  = vlan ? be16(cap, 16) : be16(cap, 12);
+            ip0    = hb(cap, 32'(off));
+            ihl    = {ip0[3:0], 2'b00};
+            v4     = len >= 16'd14 && etype == ETH_P_IPV4 && 17'(len) >= 17'(off) + 17'd20 &&
+                     ip0[7:4] == 4'd4 && ihl >= 6'd20;
+            v6     = len >= 16'd14 && etype == ETH_P_IPV6 && 17'(len) >= 17'(off) + 17'd40 && ip0[7:4] == 4'd6;
+            proto  = v6 ? hb(cap, 32'(off) + 6) : hb(cap, 32'(off) + 9);
+            l4_off = v6 ? 17'(off) + 17'd40 : 17'(off) + 17'(ihl);
+            ports  = '0;
+            for (int o = 34; o + 4 <= CAP; o += 4)
+                if (l4_off == 17'(o)) ports = {hb(cap, o), hb(cap, o + 1), hb(cap, o + 2), hb(cap, o + 3)};
+            l4     = 17'(len) >= l4_off + 17'd4 &&
+                     (v6 || (be16(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0) &&
+                     ((proto == PROTO_TCP && rss_types[v6 ? 4 : 1]) || (proto == PROTO_UDP && rss_types[v6 ? 5 : 2]));
+            in     = '0;
+            report = vionic_pkg::VIRTIO_NET_HASH_REPORT_NONE;
+            cls    = 1'b0;
+            if (v4) begin
+                for (int k = 0; k < 8; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(off) + 12 + k);
+                if (l4) in[8*(IN-12) +: 32] = ports;
+                cls    = l4 || rss_types[0];
+                report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv4 :
+                         proto == PROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv4 :
+                                              vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv4;
+            end else if (v6) begin
+                for (int k = 0; k < 32; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(off) + 8 + k);
+                if (l4) in[0 +: 32] = ports;
+                cls    = l4 || rss_types[3];
+                report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv6 :
+                         proto == PROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv6 :
+                                              vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv6;
+            end
+            if (!cls) report = vionic_pkg::VIRTIO_NET_HASH_REPORT_NONE;
         end
-        if (!cls) report = vionic_pkg::VIRTIO_NET_HASH_REPORT_NONE;
     end
 
     logic            p2_valid, p2_cls;
@@ -188,9 +193,10 @@ module vionic_rx_steer #(
     logic [NG*32-1:0] part;
     always_comb begin
         part = '0;
-        for (int g = 0; g < NG; g++)
-            for (int i = g * GB; i < (g + 1) * GB; i++)
-                if (p2_in[8*IN-1-i]) part[32*g +: 32] = part[32*g +: 32] ^ rss_key[8*KEY-1-i -: 32];
+        if (p2_valid)   // the only cycles that take it (a Verilated model skips the loop in the others)
+            for (int g = 0; g < NG; g++)
+                for (int i = g * GB; i < (g + 1) * GB; i++)
+                    if (p2_in[8*IN-1-i]) part[32*g +: 32] = part[32*g +: 32] ^ rss_key[8*KEY-1-i -: 32];
     end
     logic             p3_valid, p3_cls;
     logic [NG*32-1:0] p3_part;
