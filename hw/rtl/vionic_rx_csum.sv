@@ -53,6 +53,13 @@ module vionic_rx_csum #(
     localparam logic [7:0]  PROTO_TCP   = 8'd6;
     localparam logic [7:0]  PROTO_UDP   = 8'd17;
 
+    // vionic_pkg::csum_lanes sums beats of up to CSUM_BEAT_BITS (an unknown module stops elaboration)
+    generate
+        if (DATA_WIDTH > vionic_pkg::CSUM_BEAT_BITS) begin : g_chk_dw
+            vionic_error_data_width_above_csum_beat_bits u_err ();
+        end
+    endgenerate
+
     // ---------------- the frame: one register ----------------
     logic vq_room, beat_fire;
     assign s_axis_tready = (!m_axis_tvalid || m_axis_tready) && vq_room;

@@ -49,6 +49,13 @@ module vionic_tx_csum #(
     localparam int MAXB  = (MAX_MTU + vionic_pkg::ETH_HDR_LEN + W - 1) / W;   // beats of the largest frame
     localparam int DEPTH = 2 ** $clog2(2 * MAXB);                        // two largest frames
 
+    // vionic_pkg::csum_lanes sums beats of up to CSUM_BEAT_BITS (an unknown module stops elaboration)
+    generate
+        if (DATA_WIDTH > vionic_pkg::CSUM_BEAT_BITS) begin : g_chk_dw
+            vionic_error_data_width_above_csum_beat_bits u_err ();
+        end
+    endgenerate
+
     // ---------------- fill: the metadata, then the beats, summed on the way ----------------
     logic              have_meta, meta_s_ready;
     vionic_pkg::meta_t cur_meta, meta;
