@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cacheline.h"
 #include "inet_csum.h"
 #include "offload.h"
 #include "vmodel.h"
@@ -661,9 +662,13 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
 
 /* Single-descriptor chains are handled in two passes: first every chain of
  * the batch is checked and its frame prefetched, then the frames go to the
- * wire; so the cache misses on the driver's buffers overlap. */
+ * wire; so the cache misses on the driver's buffers overlap. Once sent, the
+ * first line of the frame in the driver's buffer goes to the shared cache,
+ * where a NIC's DMA read would have left it: the driver writes the next
+ * frame's headers there (cacheline.h). */
 struct tx_one {
 	const uint8_t *frame;      /* NULL: dropped (its size, or a TX stage) */
+	const uint8_t *in_driver;  /* the frame in the driver's buffer, or NULL */
 	uint32_t len;
 	uint16_t head;
 };
@@ -675,6 +680,8 @@ static void tx_flush(struct model *m, struct vq *q, const struct tx_one *b, unsi
 			tx_out(m, q, b[i].frame, b[i].len);
 		else
 			q->drops++;
+		if (b[i].in_driver)
+			vcl_demote(b[i].in_driver);
 		add_used(q, b[i].head, 0);
 	}
 }
@@ -714,7 +721,7 @@ static int tx_poll(struct model *m, int qi)
 		if (!ns)
 			goto fail;
 		if (ns == 1) {
-			b[nb].frame = NULL;
+			b[nb].frame = b[nb].in_driver = NULL;
 			b[nb].head = head;
 			if (tx_size_ok(m, total)) {
 				b[nb].len = (uint32_t)total - m->hdr_len;
@@ -722,6 +729,7 @@ static int tx_poll(struct model *m, int qi)
 						VSRV_DMA_READ))
 					goto fail;
 				const uint8_t *p = m->pieces[0].p;
+				b[nb].in_driver = p + m->hdr_len - hdr_skip;
 				if (!hdr_skip && offload_tx_wants(&m->off, p)) {
 					/* large: built in the wire's slot, sent at once
 					 * after the frames before it; else in a batch
@@ -742,7 +750,7 @@ static int tx_poll(struct model *m, int qi)
 					nb++;
 					continue;
 				}
-				b[nb].frame = p + m->hdr_len - hdr_skip;
+				b[nb].frame = b[nb].in_driver;
 				__builtin_prefetch(b[nb].frame, 0, 3);
 				if (b[nb].len > 64)
 					__builtin_prefetch(b[nb].frame + 64, 0, 3);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cacheline.h"
 #include "inet_csum.h"
 #include "vpmd.h"
 
@@ -238,7 +239,10 @@ int vionic_tx_csum_prepare(struct vionic_mbuf *m)
 
 /* The virtio header (hl bytes) in front of m->data: a checksum request,
  * else zero (an RX header has num_buffers = 1: clear it only where it is
- * not zero). HASH_REPORT's 8 more bytes are not read on TX. */
+ * not zero). HASH_REPORT's 8 more bytes are not read on TX. Then, with
+ * VIONIC_MBUF_F_TX_HANDOFF, the frame's first line to the shared cache:
+ * here, as late as the frame allows, so the application's stores to it
+ * have reached the line (data is 64-byte aligned: the line is the frame's). */
 static inline void tx_hdr(const struct vionic_mbuf *m, unsigned hl)
 {
 	uint8_t *hdr = m->data - hl;
@@ -247,12 +251,14 @@ static inline void tx_hdr(const struct vionic_mbuf *m, unsigned hl)
 
 	if (VPMD_UNLIKELY(m->ol_flags & VIONIC_MBUF_F_TX_L4_MASK)) {
 		tx_csum_hdr(m, hdr);
-		return;
+	} else {
+		memcpy(&h8, hdr, 8);
+		memcpy(&h4, hdr + 8, 4);
+		if (VPMD_UNLIKELY(h8 | h4))
+			memset(hdr, 0, VIONIC_NET_HDR_LEN);
 	}
-	memcpy(&h8, hdr, 8);
-	memcpy(&h4, hdr + 8, 4);
-	if (VPMD_UNLIKELY(h8 | h4))
-		memset(hdr, 0, VIONIC_NET_HDR_LEN);
+	if (m->ol_flags & VIONIC_MBUF_F_TX_HANDOFF)
+		vcl_demote(m->data);
 }
 
 /* Posts chain m (header + first segment, then one descriptor per further

@@ -37,6 +37,9 @@ def test_bench_pmd_json(mode):
     assert result["packets"] > 1000 and result["mpps"] > 0
     assert result["cycles_per_packet"] > 0
     assert result["errors"] == 0
+    # no checksum work on either side unless asked (as testpmd): not negotiated
+    assert "CSUM" not in result["features"] and "GUEST_CSUM" not in result["features"]
+    assert "MRG_RXBUF" in result["features"]
 
 
 @pytest.mark.parametrize("mode", ["txonly", "rxonly", "loop"])
@@ -50,6 +53,7 @@ def test_bench_pmd_with_checksum_offloads(mode):
     result = json.loads(out.stdout)
     assert result["csum"] is True and result["packets"] > 1000
     assert result["errors"] == 0
+    assert {"CSUM", "GUEST_CSUM"} <= set(result["features"])
 
 
 @pytest.mark.parametrize("pairs", [None, 4])

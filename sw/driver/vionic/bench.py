@@ -14,6 +14,7 @@ from . import bench_vdpa, regs, testpmd
 from ._ext import ffi, lib
 from .device import Device
 from .errors import InvalidArgument
+from .features import feature_names
 from .topology import describe, figures
 
 
@@ -67,7 +68,10 @@ def run_pmd(backend: str = "model", mode: str = "txonly", size: int = 64,
     server_cpu, driver_cpu = (1, 0) if two_cores else (None, None)
     flags = _flags(csum)
     with Device(backend, wire=wire_for(mode, size, csum), cpu=server_cpu,
-                rx_ring_size=BENCH_RING, tx_ring_size=BENCH_RING) as dev, _pinned(driver_cpu):
+                start=False) as dev, _pinned(driver_cpu):
+        dev.configure(rx_ring_size=BENCH_RING, tx_ring_size=BENCH_RING,
+                      features=lib.vionic_bench_features(dev._handle, flags))
+        dev.start()
         res = ffi.new("struct vionic_bench_result *")
         if warmup > 0:
             dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, warmup, burst,
@@ -75,8 +79,10 @@ def run_pmd(backend: str = "model", mode: str = "txonly", size: int = 64,
         dev._ok(lib.vionic_bench_run(dev._handle, _mode_code(mode), size, seconds, burst, flags,
                                      res))
         stats = dev.stats()
+        negotiated = dev.info()["driver_features"]
     return {
         "backend": backend, "mode": mode, "size": size, "burst": burst, "csum": csum,
+        "features": feature_names(negotiated),
         "seconds": round(res.seconds, 3), "packets": res.packets,
         "mpps": round(res.mpps, 3), "gbps": round(res.gbps, 3),
         "cycles_per_packet": round(res.cycles_per_packet, 1),

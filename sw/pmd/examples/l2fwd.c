@@ -63,8 +63,10 @@ static unsigned forward(struct port *in, struct port *out)
 		return 0;
 	in->rx += n;
 	if (in->dev == out->dev) {
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			swap_mac(rx[i]->data);
+			rx[i]->ol_flags = VIONIC_MBUF_F_TX_HANDOFF;   /* not RX's flags */
+		}
 		sent = vionic_tx_burst(out->dev, 0, rx, n);
 		vionic_mbuf_free_bulk(in->dev, rx + sent, n - sent);
 	} else {
@@ -84,6 +86,7 @@ static unsigned forward(struct port *in, struct port *out)
 				break;
 			}
 			swap_mac(m->data);
+			m->ol_flags = VIONIC_MBUF_F_TX_HANDOFF;
 			tx[k++] = m;
 		}
 		vionic_mbuf_free_bulk(in->dev, rx, n);

@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 	if (!ring)
 		ring = info.max_ring_size < 1024 ? info.max_ring_size : 1024;
 	conf.rx_ring_size = conf.tx_ring_size = (uint16_t)ring;
+	conf.features = vionic_bench_features(dev, flags);
 	if ((r = vionic_configure(dev, &conf)) || (r = vionic_start(dev)))
 		goto fail;
 	if ((r = vionic_bench_run(dev, mode, (uint16_t)size, seconds, (uint16_t)burst, flags, &res)))
