@@ -473,6 +473,7 @@ int vionic_tx_copy(vionic_dev *dev, uint16_t qp, const uint8_t *buf, size_t stri
 				want = i;
 				break;
 			}
+			m[i]->ol_flags = VIONIC_MBUF_F_TX_HANDOFF;   /* just written */
 			if (ol_flags && (ol_flags[done + i] & VIONIC_MBUF_F_TX_L4_MASK) &&
 			    (r = vionic_tx_csum_prepare(m[i]))) {   /* headers past one mbuf */
 				vpmd_mbuf_put_chains(dev, vpmd_qp_pool(dev, qp), m, want);
