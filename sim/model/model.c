@@ -409,30 +409,32 @@ static inline void prefetch_w(const void *p)
 #endif
 }
 
-/* Prefetches the first lines of the buffers of the next PF_AHEAD avail
- * entries (up to `limit`), so that their cache misses overlap: the buffers
- * were last touched by the driver on the other core. Nothing is validated
- * here (walk() does that); a bad entry is just not prefetched. */
+/* Prefetches for writing the buffers of the next PF_AHEAD avail entries
+ * (up to `limit`), `bytes` of each (those of the frame in hand: the next are
+ * likely as long; at most the descriptor's length and PF_MAX_BYTES), so
+ * that their misses overlap: the buffers were last touched by the driver on
+ * the other core, and the hardware prefetcher does not follow a copy into
+ * another buffer per frame (rxonly 1514 B: 9.9 -> 11.1 Mpps). Nothing is
+ * validated here (walk() does that); a bad entry is just not prefetched. */
 #define PF_AHEAD 8
-static inline void prefetch_ahead(struct model *m, struct vq *q, uint16_t limit, int write)
+#define PF_MAX_BYTES 4096u
+static inline void prefetch_rx_ahead(struct model *m, struct vq *q, uint16_t limit, uint32_t bytes)
 {
 	const uint16_t mask = q->size - 1;
 	if ((int16_t)(q->pf_idx - q->last_avail) < 0)
 		q->pf_idx = q->last_avail;
+	if (bytes > PF_MAX_BYTES)
+		bytes = PF_MAX_BYTES;
 	while ((uint16_t)(q->pf_idx - q->last_avail) < PF_AHEAD && q->pf_idx != limit) {
 		uint16_t h = __atomic_load_n(&q->avail->ring[q->pf_idx & mask], __ATOMIC_RELAXED);
 		if (h < q->size) {
 			uint64_t a = __atomic_load_n(&q->desc[h].addr, __ATOMIC_RELAXED);
-			const uint8_t *p = vsrv_dma_ptr(m->dma, a, 128, write ? VSRV_DMA_WRITE : VSRV_DMA_READ);
-			if (p) {
-				if (write) {
-					prefetch_w(p);
-					prefetch_w(p + 64);
-				} else {
-					__builtin_prefetch(p, 0, 3);
-					__builtin_prefetch(p + 64, 0, 3);
-				}
-			}
+			uint32_t dl = __atomic_load_n(&q->desc[h].len, __ATOMIC_RELAXED);
+			uint32_t n = bytes < dl ? bytes : dl;
+			const uint8_t *p = n ? vsrv_dma_ptr(m->dma, a, n, VSRV_DMA_WRITE) : NULL;
+			if (p)
+				for (uintptr_t l = (uintptr_t)p & ~(uintptr_t)63; l < (uintptr_t)p + n; l += 64)
+					prefetch_w((const void *)l);
 		}
 		q->pf_idx++;
 	}
@@ -910,7 +912,7 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 			return 0;
 		}
 	}
-	prefetch_ahead(m, q, q->avail_cache, 1);
+	prefetch_rx_ahead(m, q, q->avail_cache, m->hdr_len + len);
 	uint16_t head;
 	uint64_t cap;
 	if (!read_head(m, qi, q->last_avail, &head)) {
