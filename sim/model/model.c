@@ -414,7 +414,7 @@ static inline void prefetch_w(const void *p)
  * likely as long; at most the descriptor's length and PF_MAX_BYTES), so
  * that their misses overlap: the buffers were last touched by the driver on
  * the other core, and the hardware prefetcher does not follow a copy into
- * another buffer per frame (rxonly 1514 B: 9.9 -> 11.1 Mpps). Nothing is
+ * another buffer per frame (rxonly 1514 B: about +10 %). Nothing is
  * validated here (walk() does that); a bad entry is just not prefetched. */
 #define PF_AHEAD 8
 #define PF_MAX_BYTES 4096u

@@ -146,7 +146,7 @@ struct vionic_mbuf {
  * headers at data). tx_burst then moves that line to the shared cache
  * (CLDEMOTE) as it posts the frame, so that the device reads it from there
  * instead of snooping this core, and the next write to it does not snoop
- * the device (txonly 64 B: 29 -> 44 Mpps here). Leave it off for a frame
+ * the device (txonly 64 B: 29 -> 46 Mpps here). Leave it off for a frame
  * sent on as received (io forwarding): there it only costs. A hint: no
  * data changes; a CPU without CLDEMOTE, or VIONIC_CLDEMOTE=0 in the
  * environment, skips it. */
