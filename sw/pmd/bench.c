@@ -40,14 +40,15 @@ const char *vionic_bench_wire(int mode, unsigned flags)
 	return flags & VIONIC_BENCH_CSUM ? modes[mode].wire_csum : modes[mode].wire;
 }
 
+/* The features VIONIC_BENCH_CSUM puts to work */
+#define BENCH_CSUM_FEATURES (1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM)
+
 uint64_t vionic_bench_features(const vionic_dev *dev, unsigned flags)
 {
-	const uint64_t csum = 1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM;
-
 	if (!dev)
 		return 0;
 	return dev->device_features & VPMD_SUPPORTED_FEATURES &
-	       (flags & VIONIC_BENCH_CSUM ? ~0ULL : ~csum);
+	       (flags & VIONIC_BENCH_CSUM ? ~0ULL : ~BENCH_CSUM_FEATURES);
 }
 
 static inline uint64_t vpmd_rdtsc(void)
@@ -168,9 +169,7 @@ int vionic_bench_run(vionic_dev *dev, int mode, uint16_t size, double seconds,
 		return vpmd_err(VIONIC_EINVAL, "seconds %.3f: use a positive duration", seconds);
 	if (flags & ~VIONIC_BENCH_CSUM)
 		return vpmd_err(VIONIC_EINVAL, "bench flags %#x: use 0 or VIONIC_BENCH_CSUM", flags);
-	if (csum && (dev->driver_features & (1ULL << VIRTIO_NET_F_CSUM | 1ULL <<
-		     VIRTIO_NET_F_GUEST_CSUM)) != (1ULL << VIRTIO_NET_F_CSUM | 1ULL <<
-		     VIRTIO_NET_F_GUEST_CSUM))
+	if (csum && (dev->driver_features & BENCH_CSUM_FEATURES) != BENCH_CSUM_FEATURES)
 		return vpmd_err(VIONIC_EINVAL, "VIONIC_BENCH_CSUM needs VIRTIO_NET_F_CSUM and "
 				"GUEST_CSUM negotiated");
 	if (!burst)
