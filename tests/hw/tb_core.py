@@ -831,6 +831,8 @@ async def test_suspend(dut):
         sender = cocotb.start_soon(rx_send_all(dev, rxf))
         await dev.cycles(dev.rng.randint(20, 800))
         if rnd == 0:
+            # the random wait can end before the first TX frame reaches the held MAC
+            await wait_for(dev, lambda: dut.m_axis_tx_tvalid.value == 1, what="TX frame at the MAC")
             # so SUSPEND reads REQ alone until the MAC takes it
             await dev.wr32(regs.VIONIC_REG_SUSPEND, regs.VIONIC_SUSPEND_REQ)
             for _ in range(20):
