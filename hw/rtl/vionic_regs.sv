@@ -239,7 +239,9 @@ module vionic_regs #(
     assign queue_sel_valid = (queue_sel < 16'(NQ));
     assign sel_q           = queue_sel_valid ? queue_sel[QW-1:0] : '0;
 
-    // queue_enable checks: size (VIONIC_ERR_QUEUE_CFG), ring alignment (VIONIC_ERR_ALIGN)
+    // queue_enable checks: size (VIONIC_ERR_QUEUE_CFG), ring alignment (VIONIC_ERR_ALIGN).
+    // The decodes of a register access below are worked out only in the cycle that takes
+    // the access (a Verilated model skips them in the others; their users are gated alike).
     logic [15:0] enable_size;
     logic        enable_size_bad;
     logic        desc_misaligned;
@@ -247,14 +249,17 @@ module vionic_regs #(
     logic        used_misaligned;
     logic [63:0] misaligned_addr;
     always_comb begin
-        enable_size     = queue_size[sel_q];
-        enable_size_bad = (enable_size == 0) || ((enable_size & (enable_size - 1'b1)) != 0) ||
-                           (enable_size > 16'(MAX_QSIZE));
-        desc_misaligned  = (queue_desc[sel_q] & 64'(vionic_pkg::VRING_DESC_ALIGN - 1)) != 0;
-        avail_misaligned = (queue_avail[sel_q] & 64'(vionic_pkg::VRING_AVAIL_ALIGN - 1)) != 0;
-        used_misaligned  = (queue_used[sel_q] & 64'(vionic_pkg::VRING_USED_ALIGN - 1)) != 0;
-        misaligned_addr  = desc_misaligned ? queue_desc[sel_q] :
-                           avail_misaligned ? queue_avail[sel_q] : queue_used[sel_q];
+        {enable_size, enable_size_bad, desc_misaligned, avail_misaligned, used_misaligned, misaligned_addr} = '0;
+        if (axil_write) begin
+            enable_size     = queue_size[sel_q];
+            enable_size_bad = (enable_size == 0) || ((enable_size & (enable_size - 1'b1)) != 0) ||
+                               (enable_size > 16'(MAX_QSIZE));
+            desc_misaligned  = (queue_desc[sel_q] & 64'(vionic_pkg::VRING_DESC_ALIGN - 1)) != 0;
+            avail_misaligned = (queue_avail[sel_q] & 64'(vionic_pkg::VRING_AVAIL_ALIGN - 1)) != 0;
+            used_misaligned  = (queue_used[sel_q] & 64'(vionic_pkg::VRING_USED_ALIGN - 1)) != 0;
+            misaligned_addr  = desc_misaligned ? queue_desc[sel_q] :
+                               avail_misaligned ? queue_avail[sel_q] : queue_used[sel_q];
+        end
     end
 
     // FEATURES_OK is accepted for offered features that include VERSION_1
@@ -273,19 +278,22 @@ module vionic_regs #(
     logic [15:0]   stage_offset;            // read address relative to the first stage block
     logic          stage_hit;               // read address is a stage counter
     always_comb begin
-        stage_offset = read_addr - vionic_pkg::VIONIC_REG_STAGE(0);
-        stage_hit    = (read_addr >= vionic_pkg::VIONIC_REG_STAGE(0)) &&
-                       ((stage_offset >> STAGE_SHIFT) < 16'(vionic_pkg::STAGES)) &&
-                       ((stage_offset & ((16'd1 << STAGE_SHIFT) - 16'd1)) < 16'(4 * vionic_pkg::STAGE_COUNTERS)) &&
-                       (stage_offset[1:0] == 2'd0);
-        vq_offset    = read_addr - vionic_pkg::VIONIC_REG_VQ_STATE_BASE;
-        vq_q         = QW'(vq_offset >> VQ_SHIFT);
-        vq_hit       = (read_addr >= vionic_pkg::VIONIC_REG_VQ_STATE_BASE) && ((vq_offset >> VQ_SHIFT) < 16'(NQ)) &&
-                       ((vq_offset & (vionic_pkg::VIONIC_VQ_STATE_STRIDE - 16'd1)) == 16'd0);
-        stats_offset = read_addr - vionic_pkg::VIONIC_REG_QSTATS_BASE;
-        stats_q      = QW'(stats_offset >> STATS_SHIFT);
-        stats_reg    = stats_offset & (vionic_pkg::VIONIC_QSTATS_STRIDE - 16'd1);
-        stats_hit    = (read_addr >= vionic_pkg::VIONIC_REG_QSTATS_BASE) && ((stats_offset >> STATS_SHIFT) < 16'(NQ));
+        {stage_offset, stage_hit, vq_offset, vq_q, vq_hit, stats_offset, stats_q, stats_reg, stats_hit} = '0;
+        if (axil_read) begin
+            stage_offset = read_addr - vionic_pkg::VIONIC_REG_STAGE(0);
+            stage_hit    = (read_addr >= vionic_pkg::VIONIC_REG_STAGE(0)) &&
+                           ((stage_offset >> STAGE_SHIFT) < 16'(vionic_pkg::STAGES)) &&
+                           ((stage_offset & ((16'd1 << STAGE_SHIFT) - 16'd1)) < 16'(4 * vionic_pkg::STAGE_COUNTERS)) &&
+                           (stage_offset[1:0] == 2'd0);
+            vq_offset    = read_addr - vionic_pkg::VIONIC_REG_VQ_STATE_BASE;
+            vq_q         = QW'(vq_offset >> VQ_SHIFT);
+            vq_hit       = (read_addr >= vionic_pkg::VIONIC_REG_VQ_STATE_BASE) && ((vq_offset >> VQ_SHIFT) < 16'(NQ)) &&
+                           ((vq_offset & (vionic_pkg::VIONIC_VQ_STATE_STRIDE - 16'd1)) == 16'd0);
+            stats_offset = read_addr - vionic_pkg::VIONIC_REG_QSTATS_BASE;
+            stats_q      = QW'(stats_offset >> STATS_SHIFT);
+            stats_reg    = stats_offset & (vionic_pkg::VIONIC_QSTATS_STRIDE - 16'd1);
+            stats_hit    = (read_addr >= vionic_pkg::VIONIC_REG_QSTATS_BASE) && ((stats_offset >> STATS_SHIFT) < 16'(NQ));
+        end
     end
     // the register at addr (read_addr: the *_hit decode above is of it); called where
     // s_axil_rdata is loaded, so a Verilated model evaluates it only for a read rather
@@ -367,14 +375,17 @@ module vionic_regs #(
     logic       status_write;
     logic [7:0] status_written;
     always_comb begin
-        status_write   = write_live && (write_addr == A_STATUS_SEL) && wstrb[0] && (wdata[7:0] != 8'd0);
-        status_written = wdata[7:0] & ~NEEDS_RESET;
-        // FEATURES_OK refused: reads back clear; DRIVER_OK needs accepted FEATURES_OK
-        // in the same value, else it is dropped
-        if ((status_written & FEATURES_OK) != 0 && !features_acceptable)
-            status_written = status_written & ~FEATURES_OK;
-        if ((status_written & FEATURES_OK) == 0)
-            status_written = status_written & ~DRIVER_OK;
+        {status_write, status_written} = '0;
+        if (axil_write) begin
+            status_write   = write_live && (write_addr == A_STATUS_SEL) && wstrb[0] && (wdata[7:0] != 8'd0);
+            status_written = wdata[7:0] & ~NEEDS_RESET;
+            // FEATURES_OK refused: reads back clear; DRIVER_OK needs accepted FEATURES_OK
+            // in the same value, else it is dropped
+            if ((status_written & FEATURES_OK) != 0 && !features_acceptable)
+                status_written = status_written & ~FEATURES_OK;
+            if ((status_written & FEATURES_OK) == 0)
+                status_written = status_written & ~DRIVER_OK;
+        end
     end
 
     // queue_enable of an invalid configuration: an error of the selected queue
@@ -405,12 +416,15 @@ module vionic_regs #(
     logic [15:0] config_vector_written;
     logic [15:0] queue_vector_written;
     always_comb begin
-        config_vector_written = config_vector;
-        if (wstrb[0]) config_vector_written[7:0] = wdata[7:0];
-        if (wstrb[1]) config_vector_written[15:8] = wdata[15:8];
-        queue_vector_written = queue_vector[sel_q];
-        if (wstrb[2]) queue_vector_written[7:0] = wdata[23:16];
-        if (wstrb[3]) queue_vector_written[15:8] = wdata[31:24];
+        {config_vector_written, queue_vector_written} = '0;
+        if (axil_write) begin
+            config_vector_written = config_vector;
+            if (wstrb[0]) config_vector_written[7:0] = wdata[7:0];
+            if (wstrb[1]) config_vector_written[15:8] = wdata[15:8];
+            queue_vector_written = queue_vector[sel_q];
+            if (wstrb[2]) queue_vector_written[7:0] = wdata[23:16];
+            if (wstrb[3]) queue_vector_written[15:8] = wdata[31:24];
+        end
     end
 
     // doorbell(q) = VIONIC_NOTIFY + VIONIC_NOTIFY_OFF_MULT * q
@@ -425,12 +439,15 @@ module vionic_regs #(
     logic          vq_write;
     logic [31:0]   vq_written;
     always_comb begin
-        vq_w_offset = write_addr - vionic_pkg::VIONIC_REG_VQ_STATE_BASE;
-        vq_w_q      = QW'(vq_w_offset >> VQ_SHIFT);
-        vq_write    = (write_addr >= vionic_pkg::VIONIC_REG_VQ_STATE_BASE) && ((vq_w_offset >> VQ_SHIFT) < 16'(NQ)) &&
-                      ((vq_w_offset & (vionic_pkg::VIONIC_VQ_STATE_STRIDE - 16'd1)) == 16'd0) &&
-                      !queue_enabled[vq_w_q];
-        vq_written  = merge({vq_start_used[vq_w_q], vq_start_avail[vq_w_q]}, wdata, wstrb);
+        {vq_w_offset, vq_w_q, vq_write, vq_written} = '0;
+        if (axil_write) begin
+            vq_w_offset = write_addr - vionic_pkg::VIONIC_REG_VQ_STATE_BASE;
+            vq_w_q      = QW'(vq_w_offset >> VQ_SHIFT);
+            vq_write    = (write_addr >= vionic_pkg::VIONIC_REG_VQ_STATE_BASE) && ((vq_w_offset >> VQ_SHIFT) < 16'(NQ)) &&
+                          ((vq_w_offset & (vionic_pkg::VIONIC_VQ_STATE_STRIDE - 16'd1)) == 16'd0) &&
+                          !queue_enabled[vq_w_q];
+            vq_written  = merge({vq_start_used[vq_w_q], vq_start_avail[vq_w_q]}, wdata, wstrb);
+        end
     end
 
     // device status, feature negotiation, queue configuration and the reset sequence
@@ -506,7 +523,7 @@ module vionic_regs #(
     // MTU: written while device_status is 0 (a board shell or the device server
     // sets it before a driver starts), in range, else ignored; a device reset keeps it
     logic [31:0] mtu_written;
-    assign mtu_written = merge({16'd0, mtu}, wdata, wstrb);
+    always_comb mtu_written = axil_write ? merge({16'd0, mtu}, wdata, wstrb) : 32'd0;
     always_ff @(posedge clk) begin
         if (rst) mtu <= 16'(MTU);
         else if (write_live && write_addr == vionic_pkg::VIONIC_REG_MTU && device_status == 8'd0 &&
