@@ -348,7 +348,7 @@ bool step(vionic_rtl *r)
 	// inputs just set drive only logic (no output) that the next evaluation
 	// works out before its rising edge, in its input phase. So the model is
 	// told the clock was seen low, as that evaluation would have left it
-	// (about 10% of the instructions per cycle).
+	// (about 5% of the instructions per cycle).
 	t->rootp->__Vtrigprevexpr___TOP__clk__0 = 0;
 	r->ctx.timeInc(1);
 	return r->fired;
