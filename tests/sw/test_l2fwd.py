@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from swutil import make_frame
 from vionic import rtl
 
 ROOT = Path(__file__).resolve().parents[2]
 L2FWD = ROOT / "build/bin/l2fwd"
 SERVER = {"model": ROOT / "build/bin/vionic-server"}
 MTU = 9000          # jumbo frames cross as mbuf chains
+PEER_MAC = bytes.fromhex("02000000000a")   # make_frame's source is another address
 
 
 def server_path(core: str):
@@ -61,8 +63,7 @@ def swapped(frame: bytes) -> bytes:
 
 
 def frame(rng, size: int, tag: int) -> bytes:
-    return (bytes.fromhex("02000000000a 02000000000b") + b"\x88\xb5" + tag.to_bytes(4, "little")
-            + rng.randbytes(size - 18))
+    return make_frame(rng, size, PEER_MAC, tag)
 
 
 def settle(src: Port, dst: Port, rng) -> None:
