@@ -32,9 +32,9 @@ static void tx_csum(struct offload *o, uint8_t *dst, const uint8_t *src, struct 
 		 * the bytes before csum_start, just read, taken out again */
 		sum = vcsum_copy_nt(dst, src, meta->len, 0);
 		sum += (uint16_t)~vcsum_fold(vcsum_add(src, start, 0));
-	} else if (dst != src) {    /* moved and summed in one pass */
-		memcpy(dst, src, start);
-		sum = vcsum_copy(dst + start, src + start, meta->len - start, 0);
+	} else if (dst != src) {    /* moved whole (the library's wide copy), then summed */
+		memcpy(dst, src, meta->len);
+		sum = vcsum_add(src + start, meta->len - start, 0);
 	} else {
 		sum = vcsum_add(dst + start, meta->len - start, 0);
 	}

@@ -21,17 +21,21 @@ static inline uint32_t be16(const uint8_t *p)
 	return (uint32_t)p[0] << 8 | p[1];
 }
 
-/* Sums 32-bit words in the host's byte order and swaps the folded result:
- * the ones' complement sum does not depend on byte order, and 2^16 = 1
- * modulo 0xFFFF makes a sum of 32-bit words fold to the sum of the 16-bit
- * ones (RFC 1071 §2). A frame's worth is far below 2^32 words, so the
- * 64-bit accumulators cannot overflow. With dst, every byte read is also
- * stored there: one pass over the data for a copy that is summed. The
- * helpers are inlined into each entry point, so the sum alone has no
- * stores and the AVX2 entry its own loop. */
+/* Sums words in the host's byte order and swaps the folded result: the
+ * ones' complement sum does not depend on byte order, and 2^16 = 1 modulo
+ * 0xFFFF makes a sum of wider words fold to the sum of the 16-bit ones
+ * (RFC 1071 §2). With dst, every byte read is also stored there: one pass
+ * over the data for a copy that is summed. The helpers are inlined into
+ * each entry point, so the sum alone has no stores and the AVX2 entry its
+ * own loop. */
 
-/* s plus the 32-bit words of p[0..n), with SSE2 sixteen bytes at a time,
- * folded and swapped to big-endian order, added to sum */
+/* below this many bytes the scalar loop, which adds as many bytes per
+ * instruction as SSE2, costs less than the vector set-up and its fold */
+#define SSE2_MIN 64
+
+/* s plus the bytes of p[0..n) (SSE2 sixteen at a time from SSE2_MIN, or to
+ * write around the caches), folded and swapped to big-endian order, added
+ * to sum */
 static inline __attribute__((always_inline)) uint32_t
 sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint64_t s, uint32_t sum, int stream)
 {
@@ -41,41 +45,43 @@ sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint64_t s, uint32_t sum, i
 
 	(void)stream;                      /* SSE2's stores only */
 #ifdef __SSE2__
-	/* four 32-bit words per load, widened into two 64-bit lanes each */
-	const __m128i zero = _mm_setzero_si128();
-	__m128i acc = zero;
-	for (; n >= 16; p += 16, n -= 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		if (dst && stream)
-			_mm_stream_si128((__m128i *)(void *)dst, v);
-		else if (dst)
-			_mm_storeu_si128((__m128i *)(void *)dst, v);
-		dst += dst ? 16 : 0;
-		acc = _mm_add_epi64(acc, _mm_unpacklo_epi32(v, zero));
-		acc = _mm_add_epi64(acc, _mm_unpackhi_epi32(v, zero));
-	}
-	uint64_t lanes[2];
-	_mm_storeu_si128((__m128i *)(void *)lanes, acc);
-	s += lanes[0] + lanes[1];
-	if (dst && stream && n) {          /* the last bytes as one more block: a plain
+	if (n >= SSE2_MIN || (dst && stream)) {
+		/* four 32-bit words per load, widened into two 64-bit lanes each */
+		const __m128i zero = _mm_setzero_si128();
+		__m128i acc = zero;
+		for (; n >= 16; p += 16, n -= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			if (dst && stream)
+				_mm_stream_si128((__m128i *)(void *)dst, v);
+			else if (dst)
+				_mm_storeu_si128((__m128i *)(void *)dst, v);
+			dst += dst ? 16 : 0;
+			acc = _mm_add_epi64(acc, _mm_unpacklo_epi32(v, zero));
+			acc = _mm_add_epi64(acc, _mm_unpackhi_epi32(v, zero));
+		}
+		uint64_t lanes[2];
+		_mm_storeu_si128((__m128i *)(void *)lanes, acc);
+		s = vcsum_add64(vcsum_add64(s, lanes[0]), lanes[1]);
+		if (dst && stream && n) {  /* the last bytes as one more block: a plain
 					    * store into a line being written around
 					    * the caches costs a trip to memory */
-		uint8_t blk[16] = { 0 };
-		memcpy(blk, p, n);
-		_mm_stream_si128((__m128i *)(void *)dst,
-				 _mm_loadu_si128((const __m128i *)(const void *)blk));
-		dst = NULL;                /* what follows only sums */
+			uint8_t blk[16] = { 0 };
+			memcpy(blk, p, n);
+			_mm_stream_si128((__m128i *)(void *)dst,
+					 _mm_loadu_si128((const __m128i *)(const void *)blk));
+			dst = NULL;        /* what follows only sums */
+		}
 	}
 #endif
-	/* the rest (under 16 bytes with SSE2), each word stored as it is read:
-	 * fixed-size copies the compiler inlines */
-	for (; n >= 8; p += 8, n -= 8) {   /* two 32-bit words per load */
+	/* the rest, each word stored as it is read: fixed-size copies the
+	 * compiler inlines */
+	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&q, p, 8);
 		if (dst) {
 			memcpy(dst, &q, 8);
 			dst += 8;
 		}
-		s += (q & 0xFFFFFFFFu) + (q >> 32);
+		s = vcsum_add64(s, q);
 	}
 	if (n >= 4) {
 		memcpy(&w, p, 4);
@@ -83,7 +89,7 @@ sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint64_t s, uint32_t sum, i
 			memcpy(dst, &w, 4);
 			dst += 4;
 		}
-		s += w;
+		s = vcsum_add64(s, w);
 		p += 4;
 		n -= 4;
 	}
@@ -93,7 +99,7 @@ sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint64_t s, uint32_t sum, i
 			memcpy(dst, &h, 2);
 			dst += 2;
 		}
-		s += h;
+		s = vcsum_add64(s, h);
 		p += 2;
 		n -= 2;
 	}
@@ -102,50 +108,69 @@ sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint64_t s, uint32_t sum, i
 		if (dst)
 			dst[0] = p[0];
 		memcpy(&h, last, 2);
-		s += h;
+		s = vcsum_add64(s, h);
 	}
-	while (s >> 16)
-		s = (s & 0xFFFF) + (s >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	s = (uint16_t)(s << 8 | s >> 8);
-#endif
-	return sum + (uint32_t)s;          /* the caller's sum may be unfolded */
+	return sum + vcsum_wire16(vcsum_fold64(s));   /* the caller's sum may be unfolded */
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* thirty-two bytes at a time, for CPUs that have AVX2 (chosen at run time:
- * what CI builds assumes no more than x86-64) */
-__attribute__((target("avx2"), always_inline)) static inline uint32_t
-avx2_body(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum, int stream)
+ * what CI builds assumes no more than x86-64); copy and stream are
+ * constants in each entry point, so its loop has no test for them */
+__attribute__((target("avx2"), always_inline)) static inline __m256i
+avx2_block(uint8_t *dst, const uint8_t *p, __m256i acc, int copy, int stream)
 {
 	const __m256i zero = _mm256_setzero_si256();
-	__m256i acc = zero;
+	const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
 
-	for (; n >= 32; p += 32, n -= 32) {
-		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
-		if (dst && stream)
-			_mm256_stream_si256((__m256i *)(void *)dst, v);
-		else if (dst)
-			_mm256_storeu_si256((__m256i *)(void *)dst, v);
-		dst += dst ? 32 : 0;
-		acc = _mm256_add_epi64(acc, _mm256_unpacklo_epi32(v, zero));
-		acc = _mm256_add_epi64(acc, _mm256_unpackhi_epi32(v, zero));
+	if (copy && stream)
+		_mm256_stream_si256((__m256i *)(void *)dst, v);
+	else if (copy)
+		_mm256_storeu_si256((__m256i *)(void *)dst, v);
+	/* eight 32-bit words widened into four 64-bit lanes */
+	return _mm256_add_epi64(acc, _mm256_add_epi64(_mm256_unpacklo_epi32(v, zero),
+						      _mm256_unpackhi_epi32(v, zero)));
+}
+
+__attribute__((target("avx2"), always_inline)) static inline uint32_t
+avx2_body(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum, int copy, int stream)
+{
+	__m256i acc0 = _mm256_setzero_si256(), acc1 = acc0;
+
+	/* a cache line per pass, into two sums that do not wait on each other */
+	for (; n >= 64; p += 64, dst += copy ? 64 : 0, n -= 64) {
+		acc0 = avx2_block(dst, p, acc0, copy, stream);
+		acc1 = avx2_block(dst + 32, p + 32, acc1, copy, stream);
+	}
+	if (n >= 32) {
+		acc0 = avx2_block(dst, p, acc0, copy, stream);
+		p += 32;
+		dst += copy ? 32 : 0;
+		n -= 32;
 	}
 	uint64_t lanes[4];
-	_mm256_storeu_si256((__m256i *)(void *)lanes, acc);
-	return sum_rest(dst, p, n, lanes[0] + lanes[1] + lanes[2] + lanes[3], sum, stream);
+	_mm256_storeu_si256((__m256i *)(void *)lanes, _mm256_add_epi64(acc0, acc1));
+	/* each lane is a sum of at most 2^28 32-bit words: no carry yet */
+	return sum_rest(copy ? dst : NULL, p, n,
+			vcsum_add64(lanes[0] + lanes[1], lanes[2] + lanes[3]), sum, stream);
 }
 
 __attribute__((target("avx2"))) static uint32_t
-sum_avx2(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
+sum_avx2(const uint8_t *p, uint32_t n, uint32_t sum)
 {
-	return avx2_body(dst, p, n, sum, 0);
+	return avx2_body(NULL, p, n, sum, 0, 0);
 }
 
 __attribute__((target("avx2"))) static uint32_t
-sum_avx2_nt(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
+copy_avx2(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
 {
-	return avx2_body(dst, p, n, sum, 1);
+	return avx2_body(dst, p, n, sum, 1, 0);
+}
+
+__attribute__((target("avx2"))) static uint32_t
+copy_avx2_nt(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
+{
+	return avx2_body(dst, p, n, sum, 1, 1);
 }
 
 /* AVX2 where the CPU has it, unless VIONIC_MAX_SIMD_BITS (as DPDK's
@@ -166,23 +191,24 @@ static int have_avx2(void)
 #define WIDE(n) ((n) >= 64 && have_avx2())
 #else
 #define WIDE(n) 0
-#define sum_avx2(dst, p, n, sum) 0
-#define sum_avx2_nt(dst, p, n, sum) 0
+#define sum_avx2(p, n, sum) 0
+#define copy_avx2(dst, p, n, sum) 0
+#define copy_avx2_nt(dst, p, n, sum) 0
 #endif
 
 uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum)
 {
-	return WIDE(n) ? sum_avx2(NULL, p, n, sum) : sum_rest(NULL, p, n, 0, sum, 0);
+	return WIDE(n) ? sum_avx2(p, n, sum) : sum_rest(NULL, p, n, 0, sum, 0);
 }
 
 uint32_t vcsum_copy(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum)
 {
-	return WIDE(n) ? sum_avx2(dst, src, n, sum) : sum_rest(dst, src, n, 0, sum, 0);
+	return WIDE(n) ? copy_avx2(dst, src, n, sum) : sum_rest(dst, src, n, 0, sum, 0);
 }
 
 uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum)
 {
-	return WIDE(n) ? sum_avx2_nt(dst, src, n, sum) : sum_rest(dst, src, n, 0, sum, 1);
+	return WIDE(n) ? copy_avx2_nt(dst, src, n, sum) : sum_rest(dst, src, n, 0, sum, 1);
 }
 
 void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, uint16_t v)
@@ -200,19 +226,6 @@ void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, u
 		memcpy(dst + c, blk, sizeof(blk));
 #endif
 	}
-}
-
-uint16_t vcsum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xFFFF) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-uint16_t vcsum_finish(uint32_t sum)
-{
-	uint16_t c = (uint16_t)~vcsum_fold(sum);
-	return c ? c : 0xFFFF;
 }
 
 int vcsum_locate(const uint8_t *f, uint32_t len, struct vcsum_l4 *l4)
@@ -260,13 +273,4 @@ int vcsum_locate(const uint8_t *f, uint32_t len, struct vcsum_l4 *l4)
 		return -1;
 	}
 	return l4->proto == IPPROTO_TCP_ || l4->proto == IPPROTO_UDP_ ? 0 : -1;
-}
-
-uint32_t vcsum_pseudo(const uint8_t *f, const struct vcsum_l4 *l4)
-{
-	const uint8_t *ip = f + l4->l3_off;
-
-	/* addresses, protocol and L4 length (IPv6: 32 bits, the high half 0 here) */
-	return l4->ipv4 ? vcsum_add(ip + 12, 8, l4->proto + l4->l4_len)
-			: vcsum_add(ip + 8, 32, l4->proto + l4->l4_len);
 }

@@ -9,6 +9,7 @@
 #define VIONIC_INET_CSUM_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define VCSUM_TCP_OFFSET 16   /* checksum field in the TCP header */
 #define VCSUM_UDP_OFFSET 6    /* ... in the UDP header */
@@ -28,17 +29,52 @@ uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t su
  * written again the same way (a plain store into a line just written
  * around the caches costs a trip to memory). */
 void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, uint16_t v);
-/* Folds a sum to 16 bits (not complemented). */
-uint16_t vcsum_fold(uint32_t sum);
+/* Folds a sum to 16 bits (not complemented): adding a word to itself
+ * rotated by half puts the sum of its halves, with the carry out of the
+ * low half added back in, in the high half (the increment cannot carry
+ * again). Inline, as the calls on a small frame's path cost more than
+ * their work. */
+static inline uint16_t vcsum_fold(uint32_t sum)
+{
+	return (uint16_t)((sum + (sum >> 16 | sum << 16)) >> 16);
+}
+/* a + b with the carry out added back in: the ones' complement sum of
+ * 64-bit words */
+static inline uint64_t vcsum_add64(uint64_t a, uint64_t b)
+{
+	a += b;
+	return a + (a < b);
+}
+/* A 64-bit ones' complement sum folded to 16 bits, the same way */
+static inline uint16_t vcsum_fold64(uint64_t s)
+{
+	return vcsum_fold((uint32_t)((s + (s >> 32 | s << 32)) >> 32));
+}
 /* The checksum to write for a sum: folded, complemented, and 0 written as
  * 0xFFFF (the same value; UDP's 0 means "none"), as Linux's
  * skb_checksum_help writes it. */
-uint16_t vcsum_finish(uint32_t sum);
+static inline uint16_t vcsum_finish(uint32_t sum)
+{
+	const uint16_t c = (uint16_t)~vcsum_fold(sum);
+
+	return c ? c : 0xFFFF;
+}
 /* Stores a 16-bit value big-endian (checksum fields are). */
 static inline void vcsum_put(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
+}
+
+/* A 16-bit value between the big-endian order of the wire and the order of
+ * a word read from it on this host (either way: a swap, or nothing) */
+static inline uint16_t vcsum_wire16(uint16_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap16(v);
+#else
+	return v;
+#endif
 }
 
 /* A frame's L4 part, as the checksum rules see it. */
@@ -55,7 +91,24 @@ struct vcsum_l4 {
  * most one 802.1Q tag, whose IP length fits in the frame (padding after it
  * is not L4); -1 for every other frame. */
 int vcsum_locate(const uint8_t *frame, uint32_t len, struct vcsum_l4 *l4);
-/* The pseudo-header sum (unfolded) of a frame vcsum_locate found. */
-uint32_t vcsum_pseudo(const uint8_t *frame, const struct vcsum_l4 *l4);
+/* The pseudo-header sum (folded, not complemented) of a frame vcsum_locate
+ * found: the addresses read as 64-bit words with the carries added back in
+ * (the order of the words does not matter to the sum), the protocol and L4
+ * length added in the same byte order. */
+static inline uint32_t vcsum_pseudo(const uint8_t *frame, const struct vcsum_l4 *l4)
+{
+	const uint8_t *ip = frame + l4->l3_off;
+	const uint8_t *addr = ip + (l4->ipv4 ? 12 : 8);   /* source, then destination */
+	const unsigned words = l4->ipv4 ? 1 : 4;
+	uint64_t s = (uint64_t)vcsum_wire16(l4->proto) + vcsum_wire16((uint16_t)l4->l4_len);
+
+	for (unsigned i = 0; i < words; i++) {
+		uint64_t w;
+
+		memcpy(&w, addr + 8 * i, 8);
+		s = vcsum_add64(s, w);
+	}
+	return vcsum_wire16(vcsum_fold64(s));
+}
 
 #endif /* VIONIC_INET_CSUM_H */
