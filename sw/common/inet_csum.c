@@ -213,12 +213,19 @@ uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t su
 
 void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, uint16_t v)
 {
+	const uint8_t be[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	/* one block, or two when the field straddles a block boundary */
 	for (uint32_t c = at & ~15u; c <= ((at + 1) & ~15u); c += 16) {
 		uint8_t blk[16] = { 0 };
-		memcpy(blk, src + c, len - c < 16 ? len - c : 16);
-		for (uint32_t i = at; i < at + 2; i++)
-			if (i >= c && i < c + 16)
-				blk[i - c] = (uint8_t)(i == at ? v >> 8 : v);
+
+		if (len - c >= 16)         /* a fixed-size copy the compiler inlines */
+			memcpy(blk, src + c, 16);
+		else
+			memcpy(blk, src + c, len - c);
+		for (uint32_t i = 0; i < 2; i++)
+			if (at + i - c < 16)
+				blk[at + i - c] = be[i];
 #ifdef __SSE2__
 		_mm_stream_si128((__m128i *)(void *)(dst + c),
 				 _mm_loadu_si128((const __m128i *)(const void *)blk));
