@@ -10,16 +10,7 @@
 
 #include "inet_csum.h"
 
-#define ETH_P_IPV4  0x0800
-#define ETH_P_IPV6  0x86DD
-#define ETH_P_8021Q 0x8100
-#define IPPROTO_TCP_ 6
-#define IPPROTO_UDP_ 17
 
-static inline uint32_t be16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
 
 /* Sums words in the host's byte order and swaps the folded result: the
  * ones' complement sum does not depend on byte order, and 2^16 = 1 modulo
@@ -176,16 +167,21 @@ copy_avx2_nt(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
 /* AVX2 where the CPU has it, unless VIONIC_MAX_SIMD_BITS (as DPDK's
  * --force-max-simd-bitwidth) is below 256: 128 keeps the SSE2 loop for
  * whole frames, which is how the tests reach it on an AVX2 machine */
-static int have_avx2(void)
+static int avx2_known = -1;   /* threads that race here store the same value */
+
+__attribute__((noinline, cold)) static int avx2_probe(void)
 {
-	static int known = -1;
+	const char *limit = getenv("VIONIC_MAX_SIMD_BITS");
 
-	if (known < 0) {
-		const char *limit = getenv("VIONIC_MAX_SIMD_BITS");
+	avx2_known = __builtin_cpu_supports("avx2") && !(limit && atoi(limit) < 256);
+	return avx2_known;
+}
 
-		known = __builtin_cpu_supports("avx2") && !(limit && atoi(limit) < 256);
-	}
-	return known;
+/* a load and a test once known: the small sums' path then calls nothing
+ * and saves no registers */
+static inline int have_avx2(void)
+{
+	return avx2_known >= 0 ? avx2_known : avx2_probe();
 }
 /* below 64 bytes the wider loop does not pay for its set-up */
 #define WIDE(n) ((n) >= 64 && have_avx2())
@@ -233,51 +229,4 @@ void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, u
 		memcpy(dst + c, blk, sizeof(blk));
 #endif
 	}
-}
-
-int vcsum_locate(const uint8_t *f, uint32_t len, struct vcsum_l4 *l4)
-{
-	uint32_t off = 14, etype;
-
-	if (len < 14)
-		return -1;
-	etype = be16(f + 12);
-	if (etype == ETH_P_8021Q) {
-		if (len < 18)
-			return -1;
-		etype = be16(f + 16);
-		off = 18;
-	}
-	l4->l3_off = off;
-	if (etype == ETH_P_IPV4) {
-		const uint8_t *ip = f + off;
-		uint32_t ihl, tot;
-
-		if (len < off + 20 || ip[0] >> 4 != 4)
-			return -1;
-		ihl = (ip[0] & 0xF) * 4u;
-		tot = be16(ip + 2);
-		if (ihl < 20 || tot < ihl || off + tot > len || (be16(ip + 6) & 0x3FFF))
-			return -1;   /* bad header, longer than the frame, or a fragment */
-		l4->proto = ip[9];
-		l4->ipv4 = 1;
-		l4->l4_off = off + ihl;
-		l4->l4_len = tot - ihl;
-	} else if (etype == ETH_P_IPV6) {
-		const uint8_t *ip = f + off;
-		uint32_t plen;
-
-		if (len < off + 40 || ip[0] >> 4 != 6)
-			return -1;
-		plen = be16(ip + 4);
-		if (off + 40 + plen > len)
-			return -1;
-		l4->proto = ip[6];
-		l4->ipv4 = 0;
-		l4->l4_off = off + 40;
-		l4->l4_len = plen;
-	} else {
-		return -1;
-	}
-	return l4->proto == IPPROTO_TCP_ || l4->proto == IPPROTO_UDP_ ? 0 : -1;
 }

@@ -77,6 +77,19 @@ static inline uint16_t vcsum_wire16(uint16_t v)
 #endif
 }
 
+/* what vcsum_locate tells apart: EtherTypes and IP protocols */
+#define VCSUM_ETH_P_IPV4   0x0800
+#define VCSUM_ETH_P_IPV6   0x86DD
+#define VCSUM_ETH_P_8021Q  0x8100
+#define VCSUM_IPPROTO_TCP  6
+#define VCSUM_IPPROTO_UDP  17
+
+/* a big-endian 16-bit field */
+static inline uint32_t vcsum_be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
 /* A frame's L4 part, as the checksum rules see it. */
 struct vcsum_l4 {
 	uint32_t l3_off;      /* IP header: 14, or 18 after one 802.1Q tag */
@@ -89,8 +102,55 @@ struct vcsum_l4 {
 /* 0 and *l4 filled for TCP or UDP directly over IPv4 (not a fragment) or
  * IPv6 (next header TCP/UDP: extension headers are not walked), after at
  * most one 802.1Q tag, whose IP length fits in the frame (padding after it
- * is not L4); -1 for every other frame. */
-int vcsum_locate(const uint8_t *frame, uint32_t len, struct vcsum_l4 *l4);
+ * is not L4); -1 for every other frame. Inline: the model calls it for
+ * every frame. */
+static inline int vcsum_locate(const uint8_t *f, uint32_t len, struct vcsum_l4 *l4)
+{
+	uint32_t off = 14, etype;
+
+	if (len < 14)
+		return -1;
+	etype = vcsum_be16(f + 12);
+	if (etype == VCSUM_ETH_P_8021Q) {
+		if (len < 18)
+			return -1;
+		etype = vcsum_be16(f + 16);
+		off = 18;
+	}
+	l4->l3_off = off;
+	if (etype == VCSUM_ETH_P_IPV4) {
+		const uint8_t *ip = f + off;
+		uint32_t ihl, tot;
+
+		if (len < off + 20 || ip[0] >> 4 != 4)
+			return -1;
+		ihl = (ip[0] & 0xF) * 4u;
+		tot = vcsum_be16(ip + 2);
+		if (ihl < 20 || tot < ihl || off + tot > len || (vcsum_be16(ip + 6) & 0x3FFF))
+			return -1;   /* bad header, longer than the frame, or a fragment */
+		l4->proto = ip[9];
+		l4->ipv4 = 1;
+		l4->l4_off = off + ihl;
+		l4->l4_len = tot - ihl;
+	} else if (etype == VCSUM_ETH_P_IPV6) {
+		const uint8_t *ip = f + off;
+		uint32_t plen;
+
+		if (len < off + 40 || ip[0] >> 4 != 6)
+			return -1;
+		plen = vcsum_be16(ip + 4);
+		if (off + 40 + plen > len)
+			return -1;
+		l4->proto = ip[6];
+		l4->ipv4 = 0;
+		l4->l4_off = off + 40;
+		l4->l4_len = plen;
+	} else {
+		return -1;
+	}
+	return l4->proto == VCSUM_IPPROTO_TCP || l4->proto == VCSUM_IPPROTO_UDP ? 0 : -1;
+}
+
 /* The pseudo-header sum (folded, not complemented) of a frame vcsum_locate
  * found: the addresses read as 64-bit words with the carries added back in
  * (the order of the words does not matter to the sum), the protocol and L4

@@ -122,7 +122,7 @@ static void prefill_pool(struct vionic_dev *dev, const uint8_t *tmpl, uint16_t s
 static void csum_templates(uint8_t *tmpl, uint8_t *full, uint16_t size,
 			   struct vionic_mbuf *req)
 {
-	struct vcsum_l4 l4;
+	struct vcsum_l4 l4 = { 0 };   /* zero only to the compiler: always found */
 
 	memcpy(full, tmpl, size);
 	(void)vcsum_locate(full, size, &l4);                 /* build_frame's UDP */
