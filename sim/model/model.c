@@ -618,6 +618,25 @@ static uint8_t *tx_offload(struct model *m, int qi, const uint8_t *b, uint32_t t
 	return meta.drop ? NULL : dst;
 }
 
+/* Sends a frame a TX stage acts on (b: its virtio header and frame, `total`
+ * bytes, read in place), built in the wire's slot, or at `scratch` for a
+ * wire without one, and counts it. */
+static void tx_send_staged(struct model *m, struct vq *q, const uint8_t *b, uint32_t total,
+			   uint8_t *scratch)
+{
+	const uint32_t flen = total - m->hdr_len;
+	uint8_t *dst = vsrv_wire_tx_slot(m->dev, flen);
+	/* around the caches from TX_STREAM_MIN bytes: below, the few lines'
+	 * plain stores measured faster */
+	const int stream = dst && flen >= TX_STREAM_MIN && vsrv_wire_tx_stream(m->dev);
+	const uint8_t *f = tx_offload(m, (int)(q - m->q), b, total, dst ? dst : scratch, stream);
+
+	if (f)
+		tx_out(m, q, f, flen);
+	else
+		q->drops++;
+}
+
 /* Sends the frame of a walked chain (m->segs[0..ns)) and counts it, or
  * drops it unread if its size is not for the wire. With a TX offload
  * negotiated the virtio header is read too, and a frame that a stage acts
@@ -648,17 +667,8 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
 		tx_out(m, q, b + m->hdr_len - skip, flen);
 		return 1;
 	}
-	uint8_t *dst = vsrv_wire_tx_slot(m->dev, flen);
-	/* around the caches from TX_STREAM_MIN bytes: below, the few lines'
-	 * plain stores measured faster */
-	const int stream = dst && flen >= TX_STREAM_MIN && vsrv_wire_tx_stream(m->dev);
-	if (!dst)   /* a gather is worked on in place */
-		dst = b == m->frame ? m->frame + m->hdr_len : m->frame;
-	const uint8_t *f = tx_offload(m, (int)(q - m->q), b, (uint32_t)total, dst, stream);
-	if (f)
-		tx_out(m, q, f, flen);
-	else
-		q->drops++;
+	/* a gather is worked on in place */
+	tx_send_staged(m, q, b, (uint32_t)total, b == m->frame ? m->frame + m->hdr_len : m->frame);
 	return 1;
 }
 
@@ -741,8 +751,7 @@ static int tx_poll(struct model *m, int qi)
 					if (direct || total > TX_SCRATCH) {
 						tx_flush(m, q, b, nb);
 						nb = 0;
-						if (!tx_send_chain(m, q, ns, total))
-							goto fail;
+						tx_send_staged(m, q, p, (uint32_t)total, m->frame);
 						add_used(q, head, 0);
 						continue;
 					}
