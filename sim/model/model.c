@@ -674,7 +674,7 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
 		tx_out(m, q, b + m->hdr_len - skip, flen);
 		return 1;
 	}
-	/* a gather is worked on in place */
+	/* where the wire has no slot, a gather is worked on in place */
 	tx_send_staged(m, q, b, (uint32_t)total, b == m->frame ? m->frame + m->hdr_len : m->frame);
 	return 1;
 }

@@ -10,8 +10,6 @@
 
 #include "inet_csum.h"
 
-
-
 /* Sums words in the host's byte order and swaps the folded result: the
  * ones' complement sum does not depend on byte order, and 2^16 = 1 modulo
  * 0xFFFF makes a sum of wider words fold to the sum of the 16-bit ones
