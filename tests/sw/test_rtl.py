@@ -25,6 +25,23 @@ def test_build_is_cached_by_sources():
     assert first.name == "vionic-rtl-server"
 
 
+def test_build_is_profile_guided():
+    """The server is compiled a second time from the profile of bench runs
+    of the first build: every run moved frames, every design file has its
+    profile, and the last compile used it (a file without one fails it)."""
+    built = rtl.server_binary(quiet=True)
+    log = (built.parent / "build.log").read_text()
+    runs = [line.split() for line in log.splitlines() if line.startswith("profile run ")]
+    assert [(r[2], int(r[3])) for r in runs] == list(rtl.PROFILE_RUNS)
+    assert all(int(r[5]) > 0 and r[-1] == "0" for r in runs), runs   # frames, exit 0
+    profiles = {p.name.rsplit("#", 1)[-1] for p in (built.parent / "profile").glob("*.gcda")}
+    assert {"Vvionic_sim_top___024root__0.gcda", "rtl_core.gcda"} <= profiles, profiles
+    last_make = [line for line in log.splitlines() if line.startswith("$ make")][-1]
+    assert "-fprofile-use=" in last_make and "-Werror=missing-profile" in last_make
+    with pytest.raises(vionic.InvalidArgument, match="binary= applies to the 'rtl'"):
+        vionic.server.ServerProcess("model", binary=built)
+
+
 def test_a_build_per_count_of_queue_pairs(tmp_path):
     """The core has NUM_QUEUE_PAIRS fixed, so each count is a build of its
     own, and a server refuses more pairs (the runtime) and fewer (the core)

@@ -60,15 +60,17 @@ def run_pmd(backend: str = "model", mode: str = "txonly", size: int = 64,
             seconds: float = 5.0, burst: int = 32, warmup: float = 0.0,
             csum: bool = False) -> dict:
     """Runs the C measurement loop (libvionic's vionic_bench_run) against a
-    fresh device server, after `warmup` seconds of the same traffic that
+    fresh device server (or the one at backend "sim:PATH", started with the
+    wire `wire_for` gives), after `warmup` seconds of the same traffic that
     count for nothing, and returns its figures. csum: with the checksum
     offloads at work on every frame (VIONIC_BENCH_CSUM). libvionic checks
     size, seconds and burst."""
     two_cores = len(os.sched_getaffinity(0)) >= 2
     server_cpu, driver_cpu = (1, 0) if two_cores else (None, None)
     flags = _flags(csum)
-    with Device(backend, wire=wire_for(mode, size, csum), cpu=server_cpu,
-                start=False) as dev, _pinned(driver_cpu):
+    server = {} if backend.startswith("sim:") else {"wire": wire_for(mode, size, csum),
+                                                     "cpu": server_cpu}
+    with Device(backend, start=False, **server) as dev, _pinned(driver_cpu):
         dev.configure(rx_ring_size=BENCH_RING, tx_ring_size=BENCH_RING,
                       features=lib.vionic_bench_features(dev._handle, flags))
         dev.start()

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 from .errors import DeviceGone, InvalidArgument, VionicError
 
@@ -58,8 +59,10 @@ class ServerProcess:
                  persist: bool = False, start_timeout: float = 10.0, trace: str | None = None,
                  dma_latency: int | None = None, quiet_build: bool = False,
                  mtu: int | None = None, pcap: str | None = None,
-                 queue_pairs: int | None = None):
+                 queue_pairs: int | None = None, binary: Path | None = None):
         check_wire(wire)
+        if binary is not None and core != "rtl":
+            raise InvalidArgument("binary= applies to the 'rtl' backend only")
         if core == "model":
             if trace is not None or dma_latency is not None:
                 raise InvalidArgument("trace= and dma_latency= apply to the 'rtl' backend only")
@@ -70,8 +73,10 @@ class ServerProcess:
             from . import rtl
 
             # a build per count: the core has NUM_QUEUE_PAIRS fixed
-            cmd = [str(rtl.server_binary(trace=trace is not None, quiet=quiet_build,
-                                         queue_pairs=1 if queue_pairs is None else queue_pairs))]
+            # binary: a build of vionic.rtl's own, in its profiling run
+            cmd = [str(binary or rtl.server_binary(trace=trace is not None, quiet=quiet_build,
+                                                   queue_pairs=1 if queue_pairs is None
+                                                   else queue_pairs))]
             if trace is not None:
                 cmd += ["--trace", os.path.abspath(trace)]
             if dma_latency is not None:           # the server checks the range
