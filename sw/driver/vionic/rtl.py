@@ -4,7 +4,7 @@
 device-server runtime (sim/server, C) with the Verilated hw/rtl core
 (sim/verilator, C++) as its device core. The first use builds it (a minute or
 two): the C++ is compiled twice, the second time with GCC's profile-guided
-optimisation from a short bench run of the first (10-20 % more simulated
+optimisation from short bench runs of the first (5-8 % more simulated
 cycles per second). Later uses find it in the cache, keyed by every source it
 is made of, the Verilator version and the build options, the queue pairs among
 them (the core has NUM_QUEUE_PAIRS fixed); a change to any of them builds anew.
