@@ -28,6 +28,21 @@ int vionic_server_main(int argc, char **argv);
  * with a message in err that says what to use. */
 int vionic_server_check_wire(const char *spec, char *err, size_t errlen);
 
+/* What vionic_server_wire_bench measured. */
+struct vionic_wire_bench {
+	uint64_t frames;   /* the wire took */
+	uint64_t drops;    /* the wire refused */
+	double seconds;
+	double mpps;       /* frames taken per second, in millions */
+};
+
+/* Sends frames of `size` bytes through the wire SPEC for `seconds` on this
+ * thread, read from nsrc buffers stride bytes apart in turn (a driver's TX
+ * ring): the rate the wire alone can take. 0, or -1 with err. */
+int vionic_server_wire_bench(const char *spec, uint32_t size, uint32_t nsrc, uint32_t stride,
+			     double seconds, struct vionic_wire_bench *res, char *err,
+			     size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -76,7 +76,12 @@ def make_builder(absolute: bool = False) -> FFI:
     builder.cdef(_cdef_text())
     builder.cdef(_regs_cdef())
     builder.cdef("int vionic_model_server_main(int argc, char **argv);\n"
-                 "int vionic_server_check_wire(const char *spec, char *err, size_t errlen);")
+                 "int vionic_server_check_wire(const char *spec, char *err, size_t errlen);\n"
+                 "struct vionic_wire_bench { uint64_t frames; uint64_t drops; double seconds;"
+                 " double mpps; };\n"
+                 "int vionic_server_wire_bench(const char *spec, uint32_t size, uint32_t nsrc,"
+                 " uint32_t stride, double seconds, struct vionic_wire_bench *res, char *err,"
+                 " size_t errlen);")
     builder.set_source(
         "vionic._vionic",
         '#include "vionic.h"\n#include "vionic/regs.h"\n#include "vionic/virtio.h"\n'

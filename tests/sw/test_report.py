@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+import vionic
 from vionic import bench
 
 pytest.importorskip("matplotlib")
@@ -69,3 +70,26 @@ def test_cycles_per_packet_is_tsc_over_rate(figures):
         assert r["cycles_per_packet"] == pytest.approx(
             bench.tsc_cycles_per_packet(r["mpps"], r["tsc_ghz"]), rel=0.01)
         assert 0 < r["busy_cycles_per_packet"] <= r["cycles_per_packet"] * 1.01
+
+
+def test_sink_wire_alone_bounds_txonly(figures, tmp_path):
+    """The sink's own rate, with no device, is measured on the real wire
+    (every frame taken, the rate their count over the time), goes beside
+    txonly in the report, and bad arguments are refused with what to use."""
+    sink = [bench.wire_rate(size, "sink", 0.2) for size in (64, 256)]
+    for w in sink:
+        assert w["frames"] > 1000 and w["drops"] == 0
+        assert w["mpps"] == pytest.approx(w["frames"] / w["seconds"] / 1e6, rel=0.01)
+    (tmp_path / "pmd-model.json").write_text(json.dumps(figures))
+    (tmp_path / "sink.json").write_text(json.dumps(sink))
+    from vionic import report
+
+    md = report.write(tmp_path).read_text()
+    pmd = {r["size"]: r["mpps"] for r in figures if r["mode"] == "txonly"}
+    for w in sink:
+        assert (f"- sink wire alone ({w['size']} B, no device): {w['mpps']:.2f} Mpps at most; "
+                f"vionic txonly {pmd[w['size']]:.2f}") in md
+    with pytest.raises(vionic.InvalidArgument, match="unknown wire 'nosuch'; use one of"):
+        bench.wire_rate(64, "nosuch", 0.1)
+    with pytest.raises(vionic.InvalidArgument, match="use a size of 1..stride"):
+        bench.wire_rate(bench.PMD_BUFFER_STRIDE + 1, "sink", 0.1)

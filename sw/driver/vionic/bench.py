@@ -134,8 +134,45 @@ def run_sim_speed(mode: str = "loop", size: int = 256, seconds: float = 5.0,
 
 
 SIZES = (64, 256, 1024, 1514)   # frame sizes the PMD and DPDK are compared at
+GOALS = {64: 1.5, 1514: 1.2}     # vionic / DPDK aimed at, by frame size
 CSUM_SIZES = (64, 1514)         # ... and the PMD with checksum offloads on
 ROUNDS = 3                       # interleaved runs per figure; the median is shown
+
+
+# The PMD's buffers as the device reads txonly's frames: VPMD_HEADROOM (64)
+# less the 12-byte virtio header plus the default 2048-byte data room,
+# rounded to cache lines (sw/pmd/mempool.c, buffer_stride), a ring's worth
+PMD_BUFFER_STRIDE = 2112
+
+
+def wire_rate(size: int, wire: str = "sink", seconds: float = 3.0) -> dict:
+    """Frames of `size` bytes per second that the wire alone takes, outside
+    any device (vionic_server_wire_bench), read from a TX ring's worth of
+    the PMD's buffers in turn, on the device server's core: the most any
+    device core can send through it (sink: its copy into the pool)."""
+    res = ffi.new("struct vionic_wire_bench *")
+    err = ffi.new("char[256]")
+    server_cpu = 1 if len(os.sched_getaffinity(0)) >= 2 else None
+    with _pinned(server_cpu):
+        rc = lib.vionic_server_wire_bench(wire.encode(), size, BENCH_RING, PMD_BUFFER_STRIDE,
+                                          seconds, res, err, len(err))
+    if rc:
+        raise InvalidArgument(ffi.string(err).decode())
+    return {"mode": "txonly", "wire": wire, "size": size, "frames": res.frames,
+            "drops": res.drops, "seconds": round(res.seconds, 3), "mpps": round(res.mpps, 3),
+            "gbps": round(res.mpps * size * 8 / 1e3, 3)}
+
+
+def wire_bound(sink: list[dict], model: list[dict], dpdk: list[dict] | None) -> list[str]:
+    """txonly beside what the sink alone takes at each size (and the goal's
+    rate, where DPDK was measured)."""
+    pmd = {r["size"]: r["mpps"] for r in model if r["mode"] == "txonly" and not r["csum"]}
+    ref = {r["size"]: r["mpps"] for r in dpdk or [] if r["mode"] == "txonly"}
+    return [f"sink wire alone ({w['size']} B, no device): {w['mpps']:.2f} Mpps at most; "
+            f"vionic txonly {pmd[w['size']]:.2f}" +
+            (f", goal {GOALS[w['size']]}x DPDK = {GOALS[w['size']] * ref[w['size']]:.2f}"
+             if w["size"] in GOALS and w["size"] in ref else "")
+            for w in sink if w["size"] in pmd]
 
 
 def tsc_cycles_per_packet(mpps: float, tsc_ghz: float) -> float:
@@ -240,11 +277,15 @@ def run_all(out_dir: str | Path, seconds: float = 3.0, log=_stderr) -> str:
     beside DPDK in every mode and size (compare_dpdk); the PMD on the RTL
     core in every mode and size; the RTL core's simulated cycles per second
     (txonly 64 B, loop 256 B); Linux through the NICs; the vDPA side by side
-    (bench_vdpa). Writes pmd-model.json, dpdk.json, pmd-rtl.json,
-    rtl-sim.json, linux.json and vdpa.json in out_dir and returns the
+    (bench_vdpa); the sink wire alone at each size (wire_rate). Writes
+    pmd-model.json, dpdk.json, pmd-rtl.json, sink.json, rtl-sim.json,
+    linux.json and vdpa.json in out_dir and returns the
     printed report (`vionic bench report` turns the folder into report.md)."""
     model, dpdk, why = compare_dpdk(seconds, log=log)
     model.sort(key=lambda r: (MODES.index(r["mode"]), r["size"], r["csum"]))
+    sink = [wire_rate(size, "sink", seconds) for size in SIZES]
+    for w in sink:
+        log(f"sink wire alone {w['size']:4d} B: {w['mpps']:.2f} Mpps")
     rtl = []
     for mode in MODES:
         for size in SIZES:
@@ -260,7 +301,7 @@ def run_all(out_dir: str | Path, seconds: float = 3.0, log=_stderr) -> str:
     bench_vdpa.run(out_dir, log=lambda line: (vdpa_lines.append(line), log(line)))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name, data in (("pmd-model", model), ("pmd-rtl", rtl), ("rtl-sim", sim),
+    for name, data in (("pmd-model", model), ("pmd-rtl", rtl), ("sink", sink), ("rtl-sim", sim),
                        ("linux", linux), ("dpdk", dpdk or {"skipped": why})):
         (out / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
     return "\n".join([
@@ -271,6 +312,7 @@ def run_all(out_dir: str | Path, seconds: float = 3.0, log=_stderr) -> str:
          "cycles of the bottleneck core / packets on both sides" if dpdk else
          f"DPDK: not measured ({why}); no ratio"),
         *csum_cost(model),
+        *wire_bound(sink, model, dpdk),
         *(f"RTL core simulation: {s['cycles_per_second'] / 1e6:.2f} M cycles/s with {s['mode']} "
           f"traffic of {s['size']} B ({s['sim_cycles_per_packet']} simulated cycles per frame; "
           f"target {SIM_TARGET / 1e6:.0f} M cycles/s)" for s in sim),
@@ -279,8 +321,8 @@ def run_all(out_dir: str | Path, seconds: float = 3.0, log=_stderr) -> str:
         *(f"  {describe(r)}" if "ping" in r else f"  {r['cores']}: {r['skipped']}"
           for r in linux),
         *vdpa_lines,
-        f"written to {out}/pmd-model.json, dpdk.json, pmd-rtl.json, rtl-sim.json, linux.json, "
-        "vdpa.json",
+        f"written to {out}/pmd-model.json, dpdk.json, pmd-rtl.json, sink.json, rtl-sim.json, "
+        "linux.json, vdpa.json",
     ])
 
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .bench import SIM_TARGET, _spread, csum_cost
+from .bench import GOALS, SIM_TARGET, _spread, csum_cost, wire_bound
 from .topology import describe
 
 # Goals of issue 10 for the PMD on the model, as multiples of DPDK's figure
-GOALS = {64: 1.5, 1514: 1.2}
 SERIES = (("model", "vionic PMD + model", "tab:blue"),
           ("model+csum", "vionic PMD + model, checksum offloads on", "tab:purple"),
           ("dpdk", "DPDK virtio-user + vhost", "tab:orange"),
-          ("rtl", "vionic PMD + RTL (Verilator)", "tab:green"))
+          ("rtl", "vionic PMD + RTL (Verilator)", "tab:green"),
+          ("sink", "sink wire alone, no device (txonly's bound)", "tab:gray"))
 
 
 def _load(out: Path, name: str):
@@ -175,6 +175,7 @@ def write(out_dir: str | Path) -> Path:
     """Writes out_dir/report.md and its PNGs from the JSON files there."""
     out = Path(out_dir)
     model, rtl = _records(_load(out, "pmd-model")), _records(_load(out, "pmd-rtl"))
+    sink = _records(_load(out, "sink"))
     dpdk_data = _load(out, "dpdk")
     dpdk = _records(dpdk_data)
     sim = _load(out, "rtl-sim")
@@ -191,10 +192,11 @@ def write(out_dir: str | Path) -> Path:
     if model:
         plot_throughput({"model": [r for r in model if not r.get("csum")],
                          "model+csum": [r for r in model if r.get("csum")],
-                         "dpdk": dpdk, "rtl": rtl}, out / "throughput.png")
+                         "dpdk": dpdk, "rtl": rtl, "sink": sink}, out / "throughput.png")
         md += ["![Mpps and Gb/s vs frame size](throughput.png)", ""]
         md += _pmd_table(model, dpdk, rtl) + [""]
-        md += [f"- {line}" for line in csum_cost(model)] + [""]
+        md += [f"- {line}" for line in csum_cost(model) + wire_bound(sink, model, dpdk)]
+        md += [""]
     else:
         md += ["No PMD figures (pmd-model.json missing): run `make bench`.", ""]
     if isinstance(dpdk_data, dict) and "skipped" in dpdk_data:
