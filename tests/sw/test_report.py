@@ -93,3 +93,16 @@ def test_sink_wire_alone_bounds_txonly(figures, tmp_path):
         bench.wire_rate(64, "nosuch", 0.1)
     with pytest.raises(vionic.InvalidArgument, match="use a size of 1..stride"):
         bench.wire_rate(bench.PMD_BUFFER_STRIDE + 1, "sink", 0.1)
+
+
+def test_wire_bench_reads_the_pmds_buffer_layout():
+    """wire_rate reads its frames as far apart as the PMD's default buffers
+    are (PMD_BUFFER_STRIDE), so it costs the reads the device's cost."""
+    from vionic._ext import ffi, lib
+
+    with vionic.open("model") as dev:
+        mbufs = ffi.new("struct vionic_mbuf *[16]")
+        assert lib.vionic_mbuf_alloc_bulk(dev._handle, mbufs, 16) == 0
+        addrs = sorted(int(ffi.cast("uintptr_t", mbufs[i].data)) for i in range(16))
+        lib.vionic_mbuf_free_bulk(dev._handle, mbufs, 16)
+    assert min(b - a for a, b in zip(addrs, addrs[1:], strict=False)) == bench.PMD_BUFFER_STRIDE

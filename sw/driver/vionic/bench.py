@@ -142,7 +142,7 @@ ROUNDS = 3                       # interleaved runs per figure; the median is sh
 # The PMD's buffers as the device reads txonly's frames: VPMD_HEADROOM (64)
 # less the 12-byte virtio header plus the default 2048-byte data room,
 # rounded to cache lines (sw/pmd/mempool.c, buffer_stride), a ring's worth
-PMD_BUFFER_STRIDE = 2112
+PMD_BUFFER_STRIDE = 2112   # tests/sw/test_report.py checks it against the PMD
 
 
 def wire_rate(size: int, wire: str = "sink", seconds: float = 3.0) -> dict:
