@@ -166,7 +166,7 @@ def wire_rate(size: int, wire: str = "sink", seconds: float = 3.0) -> dict:
 def wire_bound(sink: list[dict], model: list[dict], dpdk: list[dict] | None) -> list[str]:
     """txonly beside what the sink alone takes at each size (and the goal's
     rate, where DPDK was measured)."""
-    pmd = {r["size"]: r["mpps"] for r in model if r["mode"] == "txonly" and not r["csum"]}
+    pmd = {r["size"]: r["mpps"] for r in model if r["mode"] == "txonly" and not r.get("csum")}
     ref = {r["size"]: r["mpps"] for r in dpdk or [] if r["mode"] == "txonly"}
     return [f"sink wire alone ({w['size']} B, no device): {w['mpps']:.2f} Mpps at most; "
             f"vionic txonly {pmd[w['size']]:.2f}" +
