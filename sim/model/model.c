@@ -43,9 +43,10 @@
 
 #define TX_BUDGET   64         /* TX chains per poll */
 #define RX_PLACE_MIN 256       /* frames an RX stage may copy in while it reads them */
-#define TX_DIRECT_MIN 512      /* batched frames a TX stage builds in the wire's slot */
+#define TX_DIRECT_MIN 512      /* frames a TX stage builds in the wire's slot (smaller:
+				* in a scratch the wire copies from, which is cheaper
+				* for a few cache lines than stores that miss) */
 #define TX_STREAM_MIN 256      /* frames a TX stage writes to the sink around the caches */
-#define TX_SCRATCH  2048       /* a batch slot's copy for the TX stages (larger: one by one) */
 #define RX_PUBLISH  32         /* publish RX used entries at least this often */
 #define FLOW_SLOTS  256        /* automatic receive steering: flows remembered */
 #define ETH_HLEN    14
@@ -131,7 +132,6 @@ struct model {
 	struct seg segs[VIONIC_MAX_QUEUE_SIZE];
 	struct piece pieces[VIONIC_MAX_QUEUE_SIZE];
 	uint8_t frame[65536];
-	uint8_t tx_scratch[TX_BUDGET][TX_SCRATCH];   /* per batch slot, for the TX stages */
 };
 
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
@@ -602,13 +602,13 @@ static inline void tx_out(struct model *m, struct vq *q, const uint8_t *frame, u
 	q->bytes += len;
 }
 
-/* Runs the TX stages on buffer b (virtio header and frame, `total` bytes:
+/* Runs the TX stages in acts on buffer b (virtio header and frame, `total` bytes:
  * the driver's memory or a gather), which leave the frame at `dst` (the
  * wire's slot, a private copy, or b's frame itself; stream: dst is a slot
  * best written around the caches). Returns dst, or NULL when a stage
  * dropped the frame. */
-static uint8_t *tx_offload(struct model *m, int qi, const uint8_t *b, uint32_t total,
-			   uint8_t *dst, int stream)
+static uint8_t *tx_offload(struct model *m, int qi, uint32_t acts, const uint8_t *b,
+			   uint32_t total, uint8_t *dst, int stream)
 {
 	struct frame_meta meta;
 
@@ -621,22 +621,23 @@ static uint8_t *tx_offload(struct model *m, int qi, const uint8_t *b, uint32_t t
 	meta.hash_report = 0;
 	meta.drop = meta.placed = 0;
 	meta.stream = (uint8_t)stream;
-	offload_tx(&m->off, dst, b + m->hdr_len, &meta);
+	offload_tx(&m->off, acts, dst, b + m->hdr_len, &meta);
 	return meta.drop ? NULL : dst;
 }
 
 /* Sends a frame a TX stage acts on (b: its virtio header and frame, `total`
- * bytes, read in place), built in the wire's slot, or at `scratch` for a
- * wire without one, and counts it. */
-static void tx_send_staged(struct model *m, struct vq *q, const uint8_t *b, uint32_t total,
-			   uint8_t *scratch)
+ * bytes, read in place), built in the wire's slot from TX_DIRECT_MIN bytes,
+ * else (or for a wire without one) at `scratch`, and counts it. */
+static void tx_send_staged(struct model *m, struct vq *q, uint32_t acts, const uint8_t *b,
+			   uint32_t total, uint8_t *scratch)
 {
 	const uint32_t flen = total - m->hdr_len;
-	uint8_t *dst = vsrv_wire_tx_slot(m->dev, flen);
+	uint8_t *dst = flen >= TX_DIRECT_MIN ? vsrv_wire_tx_slot(m->dev, flen) : NULL;
 	/* around the caches from TX_STREAM_MIN bytes: below, the few lines'
 	 * plain stores measured faster */
 	const int stream = dst && flen >= TX_STREAM_MIN && vsrv_wire_tx_stream(m->dev);
-	const uint8_t *f = tx_offload(m, (int)(q - m->q), b, total, dst ? dst : scratch, stream);
+	const uint8_t *f = tx_offload(m, (int)(q - m->q), acts, b, total, dst ? dst : scratch,
+				      stream);
 
 	if (f)
 		tx_out(m, q, f, flen);
@@ -670,24 +671,27 @@ static int tx_send_chain(struct model *m, struct vq *q, unsigned ns, uint64_t to
 		}
 		b = m->frame;
 	}
-	if (skip || !offload_tx_wants(&m->off, b)) {
+	const uint32_t acts = skip ? 0 : offload_tx_wants(&m->off, b);
+	if (!acts) {
 		tx_out(m, q, b + m->hdr_len - skip, flen);
 		return 1;
 	}
 	/* where the wire has no slot, a gather is worked on in place */
-	tx_send_staged(m, q, b, (uint32_t)total, b == m->frame ? m->frame + m->hdr_len : m->frame);
+	tx_send_staged(m, q, acts, b, (uint32_t)total,
+		       b == m->frame ? m->frame + m->hdr_len : m->frame);
 	return 1;
 }
 
 /* Single-descriptor chains are handled in two passes: first every chain of
- * the batch is checked and its frame prefetched, then the frames go to the
+ * the batch is checked and its virtio header (where a TX stage may read it)
+ * and frame prefetched, then the TX stages run and the frames go to the
  * wire; so the cache misses on the driver's buffers overlap. Once sent, the
  * first line of the frame in the driver's buffer goes to the shared cache,
  * where a NIC's DMA read would have left it: the driver writes the next
  * frame's headers there (cacheline.h). */
 struct tx_one {
-	const uint8_t *frame;      /* NULL: dropped (its size, or a TX stage) */
-	const uint8_t *in_driver;  /* the frame in the driver's buffer, or NULL */
+	const uint8_t *frame;      /* in the driver's buffer; NULL: dropped for its size */
+	const uint8_t *hdr;        /* its virtio header where a TX stage may act, else NULL */
 	uint32_t len;
 	uint16_t head;
 };
@@ -695,12 +699,18 @@ struct tx_one {
 static void tx_flush(struct model *m, struct vq *q, const struct tx_one *b, unsigned nb)
 {
 	for (unsigned i = 0; i < nb; i++) {
-		if (b[i].frame)
-			tx_out(m, q, b[i].frame, b[i].len);
-		else
+		if (b[i].frame) {
+			const uint32_t acts = b[i].hdr ? offload_tx_wants(&m->off, b[i].hdr) : 0;
+
+			if (acts)
+				tx_send_staged(m, q, acts, b[i].hdr, b[i].len + m->hdr_len,
+					       m->frame);
+			else
+				tx_out(m, q, b[i].frame, b[i].len);
+			vcl_demote(b[i].frame);
+		} else {
 			q->drops++;
-		if (b[i].in_driver)
-			vcl_demote(b[i].in_driver);
+		}
 		add_used(q, b[i].head, 0);
 	}
 }
@@ -740,7 +750,7 @@ static int tx_poll(struct model *m, int qi)
 		if (!ns)
 			goto fail;
 		if (ns == 1) {
-			b[nb].frame = b[nb].in_driver = NULL;
+			b[nb].frame = b[nb].hdr = NULL;
 			b[nb].head = head;
 			if (tx_size_ok(m, total)) {
 				b[nb].len = (uint32_t)total - m->hdr_len;
@@ -748,27 +758,11 @@ static int tx_poll(struct model *m, int qi)
 						VSRV_DMA_READ))
 					goto fail;
 				const uint8_t *p = m->pieces[0].p;
-				b[nb].in_driver = p + m->hdr_len - hdr_skip;
-				if (!hdr_skip && offload_tx_wants(&m->off, p)) {
-					/* large: built in the wire's slot, sent at once
-					 * after the frames before it; else in a batch
-					 * slot (cheaper for a few cache lines) */
-					const int direct = b[nb].len >= TX_DIRECT_MIN &&
-						vsrv_wire_tx_slot(m->dev, b[nb].len);
-					if (direct || total > TX_SCRATCH) {
-						tx_flush(m, q, b, nb);
-						nb = 0;
-						tx_send_staged(m, q, p, (uint32_t)total, m->frame);
-						add_used(q, head, 0);
-						continue;
-					}
-					/* NULL: a stage dropped it (tx_flush counts it) */
-					b[nb].frame = tx_offload(m, qi, p, (uint32_t)total,
-								 m->tx_scratch[nb], 0);
-					nb++;
-					continue;
+				b[nb].frame = p + m->hdr_len - hdr_skip;
+				if (!hdr_skip) {
+					b[nb].hdr = p;
+					__builtin_prefetch(p, 0, 3);
 				}
-				b[nb].frame = b[nb].in_driver;
 				__builtin_prefetch(b[nb].frame, 0, 3);
 				if (b[nb].len > 64)
 					__builtin_prefetch(b[nb].frame + 64, 0, 3);

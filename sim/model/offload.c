@@ -106,21 +106,25 @@ void offload_negotiated(struct offload *o, uint64_t features)
 		o->rx_on |= (uint32_t)(features >> rx_stages[i].feature & 1) << i;
 }
 
-int offload_tx_wants(const struct offload *o, const uint8_t *hdr)
+uint32_t offload_tx_wants(const struct offload *o, const uint8_t *hdr)
 {
 	struct virtio_net_hdr h;
+	uint32_t acts = 0;
 
 	memcpy(&h, hdr, sizeof(h));   /* the driver's buffer: any alignment */
 	for (unsigned i = 0; i < NSTAGES(tx_stages); i++)
-		if ((o->tx_on >> i & 1) && tx_stages[i].wants(&h))
-			return 1;
-	return 0;
+		if (o->tx_on >> i & 1)
+			acts |= (uint32_t)(tx_stages[i].wants(&h) != 0) << i;
+	return acts;
 }
 
-void offload_tx(struct offload *o, uint8_t *dst, const uint8_t *src, struct frame_meta *meta)
+void offload_tx(struct offload *o, uint32_t acts, uint8_t *dst, const uint8_t *src,
+		struct frame_meta *meta)
 {
+	/* a loop over the table, not over acts' bits: with its size known
+	 * the compiler calls each stage directly */
 	for (unsigned i = 0; i < NSTAGES(tx_stages) && !meta->drop; i++)
-		if ((o->tx_on >> i & 1) && tx_stages[i].wants(&meta->hdr)) {
+		if (acts >> i & 1) {
 			tx_stages[i].fn(o, dst, src, meta);
 			src = dst;   /* the next stage works in place */
 		}

@@ -39,15 +39,17 @@ struct offload {
 void offload_reset(struct offload *o);
 /* FEATURES_OK accepted `features`: the stages of those features act. */
 void offload_negotiated(struct offload *o, uint64_t features);
-/* Whether a negotiated TX stage acts on the frame whose virtio header (as
- * the driver wrote it, any alignment) is at hdr. */
-int offload_tx_wants(const struct offload *o, const uint8_t *hdr);
-/* Runs the TX stages the frame at src wants (the driver's buffer,
- * read-only) and leaves the frame, as they made it, at dst (the wire's own
- * buffer, or a private copy): the first stage that acts moves it there while
- * it reads it, so a stage that reads every byte (the checksum) costs one
- * pass, not a copy and a pass. src == dst: in place. */
-void offload_tx(struct offload *o, uint8_t *dst, const uint8_t *src, struct frame_meta *meta);
+/* The negotiated TX stages that act on the frame whose virtio header (as
+ * the driver wrote it, any alignment) is at hdr: a bit per entry of the TX
+ * stage table, 0 for none. */
+uint32_t offload_tx_wants(const struct offload *o, const uint8_t *hdr);
+/* Runs the TX stages in `acts` (offload_tx_wants) on the frame at src (the
+ * driver's buffer, read-only) and leaves the frame, as they made it, at dst
+ * (the wire's own buffer, or a private copy): the first stage that acts
+ * moves it there while it reads it, so a stage that reads every byte (the
+ * checksum) costs one pass, not a copy and a pass. src == dst: in place. */
+void offload_tx(struct offload *o, uint32_t acts, uint8_t *dst, const uint8_t *src,
+		struct frame_meta *meta);
 /* Runs the RX stages on a frame from the wire (they read it, and set the
  * header the device writes). dst: where the frame goes when that is one
  * piece of the driver's buffer, else NULL; a stage that reads every byte

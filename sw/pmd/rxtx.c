@@ -145,8 +145,12 @@ uint16_t vionic_rx_burst(vionic_dev *dev, uint16_t qp, struct vionic_mbuf **pkts
 	return nb;
 }
 
-/* virtio_net_hdr asking the device to complete the L4 checksum. */
-static void tx_csum_hdr(const struct vionic_mbuf *m, uint8_t *hdr)
+/* Writes the virtio_net_hdr asking the device to complete the L4 checksum,
+ * unless hdr already holds it (as DPDK's virtio PMD assigns header fields
+ * only where they differ): a buffer that carries the same kind of frame
+ * again keeps its header line clean, so the device reads it from its own
+ * cache rather than from this core's. Returns whether it wrote. */
+static bool tx_csum_hdr(const struct vionic_mbuf *m, uint8_t *hdr)
 {
 	struct virtio_net_hdr h = {
 		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
@@ -154,7 +158,10 @@ static void tx_csum_hdr(const struct vionic_mbuf *m, uint8_t *hdr)
 		.csum_offset = m->ol_flags & VIONIC_MBUF_F_TX_TCP_CKSUM ? VCSUM_TCP_OFFSET
 									: VCSUM_UDP_OFFSET,
 	};
+	if (!memcmp(hdr, &h, sizeof(h)))
+		return false;
 	memcpy(hdr, &h, sizeof(h));
+	return true;
 }
 
 #define CSUM_NOT_NEGOTIATED "TX checksum offload needs VIRTIO_NET_F_CSUM, which was not " \
@@ -252,8 +259,8 @@ static inline void tx_hdr(const struct vionic_mbuf *m, unsigned hl)
 	uint32_t h4;
 
 	if (VPMD_UNLIKELY(m->ol_flags & VIONIC_MBUF_F_TX_L4_MASK)) {
-		tx_csum_hdr(m, hdr);
-		vcl_demote(hdr);   /* written here, read next by the device */
+		if (tx_csum_hdr(m, hdr))
+			vcl_demote(hdr);   /* written here, read next by the device */
 	} else {
 		memcpy(&h8, hdr, 8);
 		memcpy(&h4, hdr + 8, 4);
