@@ -211,9 +211,18 @@ static inline int have_avx2(void)
 #define copy_avx2_nt(dst, p, n, sum) 0
 #endif
 
-uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum)
+__attribute__((noinline)) static uint32_t sum_long(const uint8_t *p, uint32_t n, uint32_t sum)
 {
 	return WIDE(n) ? sum_avx2(p, n, sum) : sum_rest(NULL, p, n, 0, 0, sum, 0);
+}
+
+uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum)
+{
+	/* short sums (headers, a small frame's L4) in a leaf that saves no
+	 * registers: the vector loops' set-up cost more than their work */
+	if (n < SSE2_MIN)
+		return sum_rest(NULL, p, n, 0, 0, sum, 0);
+	return sum_long(p, n, sum);
 }
 
 uint32_t vcsum_copy(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum)

@@ -104,6 +104,13 @@ def test_rx_marks_exactly_the_right_checksums(unix_wire, seed):
         raw = bytearray(bytes(p))
         raw[l4_field(p)] ^= 1 << rng.randrange(8)        # one bit off
         cases.append((bytes(raw), False, True))
+    for n in (20, 400):   # IPv4 options part the pseudo header's addresses from L4
+        p = eth / IP(src="198.18.0.1", dst="198.18.0.2", options=[b"\x01" * 8]) / \
+            (TCP(dport=80) if n > 100 else UDP(dport=53)) / rng.randbytes(n)
+        cases.append((bytes(p), True, False))
+        raw = bytearray(bytes(p))
+        raw[-1] ^= 0x40
+        cases.append((bytes(raw), False, True))
     cases += [
         (bytes(random_l4(rng, mac_of(dev), vlan=True)), True, False),
         # padding after the IP datagram is not part of the sum
