@@ -106,3 +106,26 @@ def test_wire_bench_reads_the_pmds_buffer_layout():
         addrs = sorted(int(ffi.cast("uintptr_t", mbufs[i].data)) for i in range(16))
         lib.vionic_mbuf_free_bulk(dev._handle, mbufs, 16)
     assert min(b - a for a, b in zip(addrs, addrs[1:], strict=False)) == bench.PMD_BUFFER_STRIDE
+
+
+def test_checksum_cost_is_measured_on_the_same_traffic(figures):
+    """rxonly's checksum runs need a generator that computes its frames'
+    checksums: what the offloads cost is judged against that same traffic
+    without them, not against the plain generator's."""
+    wire = bench.wire_for("rxonly", 64, csum=True)
+    assert wire != bench.wire_for("rxonly", 64) and wire.endswith(":udp")
+    on = bench.run_pmd("model", "rxonly", 64, 0.3, csum=True)
+    off = bench.run_pmd("model", "rxonly", 64, 0.3, wire=on["wire"])
+    assert on["wire"] == off["wire"] == wire
+    assert on["errors"] == 0 and off["packets"] > 1000
+    assert "GUEST_CSUM" in on["features"] and "GUEST_CSUM" not in off["features"]
+    tx_on = bench.run_pmd("model", "txonly", 64, 0.3, csum=True)
+    assert tx_on["wire"] == bench.wire_for("txonly", 64) == "sink"
+    lines = bench.csum_cost([*figures, dict(on, same_wire_off_mpps=off["mpps"]), tx_on])
+    plain_tx = next(r["mpps"] for r in figures if (r["mode"], r["size"]) == ("txonly", 64))
+    assert lines == [
+        f"checksum offloads on (rxonly 64 B): {on['mpps']:.2f} Mpps, "
+        f"{on['mpps'] / off['mpps']:.2f}x of without (goal >= 0.90x) on the same traffic "
+        f"({wire}: {off['mpps']:.2f} Mpps without)",
+        f"checksum offloads on (txonly 64 B): {tx_on['mpps']:.2f} Mpps, "
+        f"{tx_on['mpps'] / plain_tx:.2f}x of without (goal >= 0.90x)"]
