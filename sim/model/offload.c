@@ -28,9 +28,16 @@ static void tx_csum(struct offload *o, uint8_t *dst, const uint8_t *src, struct 
 	}
 	const int stream = dst != src && meta->stream && !(start & 1);
 	if (stream) {
-		/* moved and summed in one pass from byte 0 (aligned stores), then
-		 * the bytes before csum_start, just read, taken out again */
-		sum = vcsum_copy_nt(dst, src, meta->len, 0);
+		/* moved and summed in one pass from byte 0 (aligned stores), but
+		 * for the cache line(s) of the field, summed only here and
+		 * written whole with it (vcsum_put_nt); then the bytes before
+		 * csum_start, just read, taken out again */
+		const uint32_t first = at & ~63u, line_end = ((at + 1) & ~63u) + 64;
+		const uint32_t end = line_end < meta->len ? line_end : meta->len;
+
+		sum = vcsum_copy_nt(dst, src, first, 0) + vcsum_add(src + first, end - first, 0);
+		if (end < meta->len)
+			sum += vcsum_copy_nt(dst + end, src + end, meta->len - end, 0);
 		sum += (uint16_t)~vcsum_fold(vcsum_add(src, start, 0));
 	} else if (dst != src) {    /* moved whole (the library's wide copy), then summed */
 		memcpy(dst, src, meta->len);

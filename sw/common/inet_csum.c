@@ -238,9 +238,11 @@ uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t su
 void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, uint16_t v)
 {
 	const uint8_t be[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	const uint32_t end = ((at + 1) & ~63u) + 64;
 
-	/* one block, or two when the field straddles a block boundary */
-	for (uint32_t c = at & ~15u; c <= ((at + 1) & ~15u); c += 16) {
+	/* its line, or two when the field straddles a line boundary, up to
+	 * the frame's last block */
+	for (uint32_t c = at & ~63u; c < end && c < len; c += 16) {
 		uint8_t blk[16] = { 0 };
 
 		if (len - c >= 16)         /* a fixed-size copy the compiler inlines */

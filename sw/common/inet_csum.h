@@ -25,9 +25,10 @@ uint32_t vcsum_copy(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum);
  * blocks: dst has room for n rounded up to 16. */
 uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum);
 /* Stores the 16-bit value v big-endian at dst + at in a frame of len bytes
- * that vcsum_copy_nt copied from src: the aligned 16 bytes around it are
- * written again the same way (a plain store into a line just written
- * around the caches costs a trip to memory). */
+ * whose other cache lines vcsum_copy_nt copied from src: the aligned 64
+ * bytes around it (up to the frame's last 16-byte block) are written from
+ * src with it the same way, whole (a line written around the caches in two
+ * goes costs a partial write to memory). */
 void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, uint16_t v);
 /* Folds a sum to 16 bits (not complemented): adding a word to itself
  * rotated by half puts the sum of its halves, with the carry out of the
