@@ -98,6 +98,7 @@ def _cmd_bench(args) -> int:
         model, dpdk, why = bench.compare_dpdk(args.seconds, log=bench._stderr)
         print(bench.table(model, dpdk) if dpdk else
               f"{bench.table(model)}\nDPDK: not measured ({why}); no ratio")
+        print("\n".join(bench.csum_cost(model)))
         return 0
     if args.what == "report":
         from . import report
