@@ -42,7 +42,6 @@
 #include "vionic/virtio.h"
 
 #define TX_BUDGET   64         /* TX chains per poll */
-#define RX_PLACE_MIN 256       /* frames an RX stage may copy in while it reads them */
 #define TX_DIRECT_MIN 640      /* frames a TX stage builds in the wire's slot (smaller:
 				* in a scratch the wire copies from; txonly with
 				* checksums, scratch / slot: 512 B 20.5 / 19.3 Mpps,
@@ -620,7 +619,7 @@ static uint8_t *tx_offload(struct model *m, int qi, uint32_t acts, const uint8_t
 	memcpy(&meta.hdr, b, sizeof(meta.hdr));   /* HASH_REPORT's 8 more bytes: ignored */
 	meta.hash = 0;
 	meta.hash_report = 0;
-	meta.drop = meta.placed = 0;
+	meta.drop = 0;
 	meta.stream = (uint8_t)stream;
 	offload_tx(&m->off, acts, dst, b + m->hdr_len, &meta);
 	return meta.drop ? NULL : dst;
@@ -953,11 +952,7 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 	}
 	meta.queue = (uint16_t)qi;
 	meta.hdr.num_buffers = (uint16_t)k;
-	/* one piece: a stage that reads the whole frame may copy it in as it
-	 * goes (from RX_PLACE_MIN bytes; below, a copy and a read of the same
-	 * few cache lines measured as fast) */
-	offload_rx(&m->off, frame, &meta,
-		   np == 1 && len >= RX_PLACE_MIN ? m->pieces[0].p + m->hdr_len : NULL);
+	offload_rx(&m->off, frame, &meta);
 	if (meta.drop) {
 		q->drops++;
 		return 0;
@@ -970,10 +965,7 @@ static int m_rx_frame(void *core, const uint8_t *frame, uint32_t len)
 		put16(hh + VIONIC_NET_HDR_HASH_REPORT, meta.hash_report);
 		h = hh;
 	}
-	if (meta.placed)   /* the frame is in: the header before it */
-		memcpy(m->pieces[0].p, h, m->hdr_len);
-	else
-		rx_scatter(m, np, h, m->hdr_len, frame, len);
+	rx_scatter(m, np, h, m->hdr_len, frame, len);
 	if (k == 1) {
 		add_used(q, head, need);
 	} else {   /* each chain is filled before the next: all but the last are full */

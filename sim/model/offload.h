@@ -22,7 +22,6 @@ struct frame_meta {
 	uint32_t hash;               /* RX: hash_value and hash_report (HASH_REPORT) */
 	uint16_t hash_report;
 	uint8_t drop;                /* set by a stage: the frame goes no further */
-	uint8_t placed;              /* RX: a stage copied the frame to its destination */
 	uint8_t stream;              /* TX: dst is 32-byte aligned and nothing reads it
 	                              * soon (the sink's pool): write it around the caches */
 };
@@ -51,18 +50,12 @@ uint32_t offload_tx_wants(const struct offload *o, const uint8_t *hdr);
 void offload_tx(struct offload *o, uint32_t acts, uint8_t *dst, const uint8_t *src,
 		struct frame_meta *meta);
 /* Runs the RX stages on a frame from the wire (they read it, and set the
- * header the device writes). dst: where the frame goes when that is one
- * piece of the driver's buffer, else NULL; a stage that reads every byte
- * (the checksum) copies the frame there as it reads it and sets
- * meta->placed, and the device then writes only the header: one pass over
- * the frame instead of a read and a copy. */
-void offload_rx_stages(struct offload *o, const uint8_t *frame, struct frame_meta *meta,
-		       uint8_t *dst);
-static inline void offload_rx(struct offload *o, const uint8_t *frame, struct frame_meta *meta,
-			      uint8_t *dst)
+ * header the device writes). */
+void offload_rx_stages(struct offload *o, const uint8_t *frame, struct frame_meta *meta);
+static inline void offload_rx(struct offload *o, const uint8_t *frame, struct frame_meta *meta)
 {
 	if (o->rx_on)          /* the common case without offloads: no call */
-		offload_rx_stages(o, frame, meta, dst);
+		offload_rx_stages(o, frame, meta);
 }
 /* Whether TX frames need their header read and possibly a private copy. */
 static inline int offload_tx_active(const struct offload *o)

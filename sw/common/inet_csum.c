@@ -13,48 +13,45 @@
 /* Sums words in the host's byte order and swaps the folded result: the
  * ones' complement sum does not depend on byte order, and 2^16 = 1 modulo
  * 0xFFFF makes a sum of wider words fold to the sum of the 16-bit ones
- * (RFC 1071 §2). With dst, every byte read is also stored there: one pass
- * over the data for a copy that is summed. The helpers are inlined into
- * each entry point, so the sum alone has no stores and the AVX2 entry its
- * own loop. */
+ * (RFC 1071 §2). With dst, every byte read is also stored there, around
+ * the caches where the CPU can: one pass over the data for a copy that is
+ * summed. The helpers are inlined into each entry point, so the sum alone
+ * has no stores and the AVX2 entry its own loop. */
 
 /* below this many bytes the scalar loop, which adds as many bytes per
  * instruction as SSE2, costs less than the vector set-up and its fold */
 #define SSE2_MIN 64
 
 /* s plus the bytes of p[0..n) (SSE2 sixteen at a time from SSE2_MIN, or to
- * write around the caches), folded and swapped to big-endian order, added
- * to sum; `back` bytes before p (a multiple of 8) were summed already and
- * may be read again */
+ * write them to dst around the caches), folded and swapped to big-endian
+ * order, added to sum; `back` bytes before p (a multiple of 8) were summed
+ * already and may be read again */
 static inline __attribute__((always_inline)) uint32_t
-sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t back, uint64_t s, uint32_t sum,
-	 int stream)
+sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t back, uint64_t s, uint32_t sum)
 {
 	const uint8_t *first = p;
 	uint64_t q;
 	uint32_t w;
 	uint16_t h;
 
-	(void)stream;                      /* SSE2's stores only */
 #ifdef __SSE2__
-	if (n >= SSE2_MIN || (dst && stream)) {
+	if (n >= SSE2_MIN || dst) {
 		/* four 32-bit words per load, widened into two 64-bit lanes each */
 		const __m128i zero = _mm_setzero_si128();
 		__m128i acc = zero;
 		for (; n >= 16; p += 16, n -= 16) {
 			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-			if (dst && stream)
+			if (dst) {
 				_mm_stream_si128((__m128i *)(void *)dst, v);
-			else if (dst)
-				_mm_storeu_si128((__m128i *)(void *)dst, v);
-			dst += dst ? 16 : 0;
+				dst += 16;
+			}
 			acc = _mm_add_epi64(acc, _mm_unpacklo_epi32(v, zero));
 			acc = _mm_add_epi64(acc, _mm_unpackhi_epi32(v, zero));
 		}
 		uint64_t lanes[2];
 		_mm_storeu_si128((__m128i *)(void *)lanes, acc);
 		s = vcsum_add64(vcsum_add64(s, lanes[0]), lanes[1]);
-		if (dst && stream && n) {  /* the last bytes as one more block: a plain
+		if (dst && n) {            /* the last bytes as one more block: a plain
 					    * store into a line being written around
 					    * the caches costs a trip to memory */
 			uint8_t blk[16] = { 0 };
@@ -65,8 +62,8 @@ sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t back, uint64_t s, 
 		}
 	}
 #endif
-	/* the rest, each word stored as it is read: fixed-size copies the
-	 * compiler inlines */
+	/* the rest (and where SSE2 is not, each word stored as it is read):
+	 * fixed-size copies the compiler inlines */
 	for (; n >= 8; p += 8, n -= 8) {
 		memcpy(&q, p, 8);
 		if (dst) {
@@ -124,36 +121,34 @@ sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t back, uint64_t s, 
 
 #if defined(__x86_64__) && defined(__GNUC__)
 /* thirty-two bytes at a time, for CPUs that have AVX2 (chosen at run time:
- * what CI builds assumes no more than x86-64); copy and stream are
- * constants in each entry point, so its loop has no test for them */
+ * what CI builds assumes no more than x86-64); copy is a constant in each
+ * entry point, so its loop has no test for it */
 __attribute__((target("avx2"), always_inline)) static inline __m256i
-avx2_block(uint8_t *dst, const uint8_t *p, __m256i acc, int copy, int stream)
+avx2_block(uint8_t *dst, const uint8_t *p, __m256i acc, int copy)
 {
 	const __m256i zero = _mm256_setzero_si256();
 	const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
 
-	if (copy && stream)
+	if (copy)
 		_mm256_stream_si256((__m256i *)(void *)dst, v);
-	else if (copy)
-		_mm256_storeu_si256((__m256i *)(void *)dst, v);
 	/* eight 32-bit words widened into four 64-bit lanes */
 	return _mm256_add_epi64(acc, _mm256_add_epi64(_mm256_unpacklo_epi32(v, zero),
 						      _mm256_unpackhi_epi32(v, zero)));
 }
 
 __attribute__((target("avx2"), always_inline)) static inline uint32_t
-avx2_body(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum, int copy, int stream)
+avx2_body(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum, int copy)
 {
 	const uint8_t *const start = p;
 	__m256i acc0 = _mm256_setzero_si256(), acc1 = acc0;
 
 	/* a cache line per pass, into two sums that do not wait on each other */
 	for (; n >= 64; p += 64, dst += copy ? 64 : 0, n -= 64) {
-		acc0 = avx2_block(dst, p, acc0, copy, stream);
-		acc1 = avx2_block(dst + 32, p + 32, acc1, copy, stream);
+		acc0 = avx2_block(dst, p, acc0, copy);
+		acc1 = avx2_block(dst + 32, p + 32, acc1, copy);
 	}
 	if (n >= 32) {
-		acc0 = avx2_block(dst, p, acc0, copy, stream);
+		acc0 = avx2_block(dst, p, acc0, copy);
 		p += 32;
 		dst += copy ? 32 : 0;
 		n -= 32;
@@ -162,25 +157,19 @@ avx2_body(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum, int copy, in
 	_mm256_storeu_si256((__m256i *)(void *)lanes, _mm256_add_epi64(acc0, acc1));
 	/* each lane is a sum of at most 2^28 32-bit words: no carry yet */
 	return sum_rest(copy ? dst : NULL, p, n, (uint32_t)(p - start),
-			vcsum_add64(lanes[0] + lanes[1], lanes[2] + lanes[3]), sum, stream);
+			vcsum_add64(lanes[0] + lanes[1], lanes[2] + lanes[3]), sum);
 }
 
 __attribute__((target("avx2"))) static uint32_t
 sum_avx2(const uint8_t *p, uint32_t n, uint32_t sum)
 {
-	return avx2_body(NULL, p, n, sum, 0, 0);
-}
-
-__attribute__((target("avx2"))) static uint32_t
-copy_avx2(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
-{
-	return avx2_body(dst, p, n, sum, 1, 0);
+	return avx2_body(NULL, p, n, sum, 0);
 }
 
 __attribute__((target("avx2"))) static uint32_t
 copy_avx2_nt(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum)
 {
-	return avx2_body(dst, p, n, sum, 1, 1);
+	return avx2_body(dst, p, n, sum, 1);
 }
 
 /* AVX2 where the CPU has it, unless VIONIC_MAX_SIMD_BITS (as DPDK's
@@ -207,13 +196,12 @@ static inline int have_avx2(void)
 #else
 #define WIDE(n) 0
 #define sum_avx2(p, n, sum) 0
-#define copy_avx2(dst, p, n, sum) 0
 #define copy_avx2_nt(dst, p, n, sum) 0
 #endif
 
 __attribute__((noinline)) static uint32_t sum_long(const uint8_t *p, uint32_t n, uint32_t sum)
 {
-	return WIDE(n) ? sum_avx2(p, n, sum) : sum_rest(NULL, p, n, 0, 0, sum, 0);
+	return WIDE(n) ? sum_avx2(p, n, sum) : sum_rest(NULL, p, n, 0, 0, sum);
 }
 
 uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum)
@@ -221,18 +209,13 @@ uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum)
 	/* short sums (headers, a small frame's L4) in a leaf that saves no
 	 * registers: the vector loops' set-up cost more than their work */
 	if (n < SSE2_MIN)
-		return sum_rest(NULL, p, n, 0, 0, sum, 0);
+		return sum_rest(NULL, p, n, 0, 0, sum);
 	return sum_long(p, n, sum);
-}
-
-uint32_t vcsum_copy(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum)
-{
-	return WIDE(n) ? copy_avx2(dst, src, n, sum) : sum_rest(dst, src, n, 0, 0, sum, 0);
 }
 
 uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum)
 {
-	return WIDE(n) ? copy_avx2_nt(dst, src, n, sum) : sum_rest(dst, src, n, 0, 0, sum, 1);
+	return WIDE(n) ? copy_avx2_nt(dst, src, n, sum) : sum_rest(dst, src, n, 0, 0, sum);
 }
 
 void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, uint16_t v)

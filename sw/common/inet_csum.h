@@ -17,12 +17,11 @@
 /* 16-bit ones' complement sum of n bytes read as big-endian words (an odd
  * last byte is the high half of a word), added to `sum`, not folded. */
 uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum);
-/* vcsum_add of src that also copies its n bytes to dst (not overlapping):
- * one pass over the data where a frame is both moved and summed. */
-uint32_t vcsum_copy(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum);
-/* vcsum_copy to a 32-byte aligned dst that nothing reads soon, written
- * around the caches (non-temporal stores, as a DMA write), in whole 16-byte
- * blocks: dst has room for n rounded up to 16. */
+/* vcsum_add of src that also copies its n bytes to a 32-byte aligned dst
+ * (not overlapping) that nothing reads soon, written around the caches
+ * (non-temporal stores, as a DMA write) in whole 16-byte blocks: dst has
+ * room for n rounded up to 16. One pass over the data where a frame is both
+ * moved and summed. */
 uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum);
 /* Stores the 16-bit value v big-endian at dst + at in a frame of len bytes
  * whose other cache lines vcsum_copy_nt copied from src: the aligned 64
