@@ -247,8 +247,8 @@ int vionic_tx_csum_prepare(struct vionic_mbuf *m)
 /* The virtio header (hl bytes) in front of m->data: a checksum request,
  * else zero (an RX header has num_buffers = 1: clear it only where it is
  * not zero). HASH_REPORT's 8 more bytes are not read on TX. A checksum
- * request goes to the shared cache at once (cacheline.h): the device reads
- * it next (txonly 64 B with checksums: 18.5 -> 26 Mpps). With
+ * request written here goes to the shared cache at once (cacheline.h): the
+ * device reads it next (txonly 64 B with checksums: 18.5 -> 26 Mpps). With
  * VIONIC_MBUF_F_TX_HANDOFF the frame's first line follows: here, as late as
  * the frame allows, so the application's stores to it have reached the line
  * (data is 64-byte aligned: the line is the frame's). */
