@@ -24,12 +24,10 @@
 
 /* s plus the bytes of p[0..n) (SSE2 sixteen at a time from SSE2_MIN, or to
  * write them to dst around the caches), folded and swapped to big-endian
- * order, added to sum; `back` bytes before p (a multiple of 8) were summed
- * already and may be read again */
+ * order, added to sum */
 static inline __attribute__((always_inline)) uint32_t
-sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t back, uint64_t s, uint32_t sum)
+sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint64_t s, uint32_t sum)
 {
-	const uint8_t *first = p;
 	uint64_t q;
 	uint32_t w;
 	uint16_t h;
@@ -71,23 +69,6 @@ sum_rest(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t back, uint64_t s, 
 			dst += 8;
 		}
 		s = vcsum_add64(s, q);
-	}
-	if (n && back + (uint32_t)(p - first) >= 8 - n) {
-		/* the last n bytes as the top of the word that ends with them
-		 * (its first bytes, read before, masked off): one load and one
-		 * add instead of up to three; with n odd each byte sits in the
-		 * other half of its 16-bit word, which a byte rotation fixes */
-		memcpy(&q, p + n - 8, 8);
-		if (dst)
-			memcpy(dst + n - 8, &q, 8);   /* rewrites bytes copied just before */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		q &= ~0ULL << 8 * (8 - n);
-#else
-		q &= ~0ULL >> 8 * (8 - n);
-#endif
-		if (n & 1)
-			q = q << 8 | q >> 56;
-		return sum + vcsum_wire16(vcsum_fold64(vcsum_add64(s, q)));
 	}
 	if (n >= 4) {
 		memcpy(&w, p, 4);
@@ -139,7 +120,6 @@ avx2_block(uint8_t *dst, const uint8_t *p, __m256i acc, int copy)
 __attribute__((target("avx2"), always_inline)) static inline uint32_t
 avx2_body(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum, int copy)
 {
-	const uint8_t *const start = p;
 	__m256i acc0 = _mm256_setzero_si256(), acc1 = acc0;
 
 	/* a cache line per pass, into two sums that do not wait on each other */
@@ -156,7 +136,7 @@ avx2_body(uint8_t *dst, const uint8_t *p, uint32_t n, uint32_t sum, int copy)
 	uint64_t lanes[4];
 	_mm256_storeu_si256((__m256i *)(void *)lanes, _mm256_add_epi64(acc0, acc1));
 	/* each lane is a sum of at most 2^28 32-bit words: no carry yet */
-	return sum_rest(copy ? dst : NULL, p, n, (uint32_t)(p - start),
+	return sum_rest(copy ? dst : NULL, p, n,
 			vcsum_add64(lanes[0] + lanes[1], lanes[2] + lanes[3]), sum);
 }
 
@@ -201,7 +181,7 @@ static inline int have_avx2(void)
 
 __attribute__((noinline)) static uint32_t sum_long(const uint8_t *p, uint32_t n, uint32_t sum)
 {
-	return WIDE(n) ? sum_avx2(p, n, sum) : sum_rest(NULL, p, n, 0, 0, sum);
+	return WIDE(n) ? sum_avx2(p, n, sum) : sum_rest(NULL, p, n, 0, sum);
 }
 
 uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum)
@@ -209,13 +189,13 @@ uint32_t vcsum_add(const uint8_t *p, uint32_t n, uint32_t sum)
 	/* short sums (headers, a small frame's L4) in a leaf that saves no
 	 * registers: the vector loops' set-up cost more than their work */
 	if (n < SSE2_MIN)
-		return sum_rest(NULL, p, n, 0, 0, sum);
+		return sum_rest(NULL, p, n, 0, sum);
 	return sum_long(p, n, sum);
 }
 
 uint32_t vcsum_copy_nt(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t sum)
 {
-	return WIDE(n) ? copy_avx2_nt(dst, src, n, sum) : sum_rest(dst, src, n, 0, 0, sum);
+	return WIDE(n) ? copy_avx2_nt(dst, src, n, sum) : sum_rest(dst, src, n, 0, sum);
 }
 
 void vcsum_put_nt(uint8_t *dst, const uint8_t *src, uint32_t len, uint32_t at, uint16_t v)
