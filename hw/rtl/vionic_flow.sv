@@ -18,7 +18,7 @@
 module vionic_flow #(
     parameter int DATA_WIDTH = 512,   // frame stream width in bits (>= 64)
     parameter int TAG        = 1,     // bits of the caller's tag carried to flow_done
-    parameter int CAP        = 82     // header bytes kept: a tag, a 60-byte IPv4 header and the ports
+    parameter int CAP        = 82     // header bytes kept (>= vionic_pkg::L3_HDR_BYTES): a tag, a 60-byte IPv4 header, the ports
 ) (
     input  wire logic                    clk,
     input  wire logic                    rst,
@@ -36,11 +36,6 @@ module vionic_flow #(
     output      logic [TAG-1:0]          flow_tag
 );
     localparam int W = DATA_WIDTH / 8;
-    localparam logic [15:0] ETH_P_IPV4  = 16'h0800;
-    localparam logic [15:0] ETH_P_IPV6  = 16'h86DD;
-    localparam logic [15:0] ETH_P_8021Q = 16'h8100;
-    localparam logic [7:0]  PROTO_TCP   = 8'd6;
-    localparam logic [7:0]  PROTO_UDP   = 8'd17;
     localparam logic [31:0] GOLDEN      = 32'h9E37_79B1;   // flow_hash's multiplier
 
     // ---------------- capture: beat index and bytes so far ----------------
@@ -70,54 +65,36 @@ module vionic_flow #(
     end
 
     // ---------------- decode (vcsum_locate) and the word to multiply ----------------
-    function automatic logic [7:0] hb(input logic [8*CAP-1:0] c, input int i);
-        hb = c[8*i +: 8];
-    endfunction
-    function automatic logic [15:0] be16(input logic [8*CAP-1:0] c, input int i);
-        be16 = {c[8*i +: 8], c[8*(i+1) +: 8]};
-    endfunction
     function automatic logic [31:0] le32(input logic [8*CAP-1:0] c, input int i);
         le32 = {c[8*(i+3) +: 8], c[8*(i+2) +: 8], c[8*(i+1) +: 8], c[8*i +: 8]};
     endfunction
-    logic        vlan, v4, v6, ok;
-    logic [4:0]  off;
-    logic [5:0]  ihl;
-    logic [7:0]  ip0, proto;
-    logic [15:0] etype, tot, plen, l4_len;
-    logic [16:0] l4_off;
+    vionic_pkg::l3_hdr_t h;
+    logic        v4, v6, ok;
+    logic [15:0] l4_len;
     logic [31:0] addr, ports, x;
     // decoded only in the cycle after a frame's last beat, which takes it (a Verilated
     // model skips it in the others)
     always_comb begin
-        {vlan, off, etype, ip0, ihl, tot, plen, v4, v6, proto, l4_len, l4_off, ok, addr, ports, x} = '0;
+        {h, v4, v6, l4_len, ok, addr, ports, x} = '0;
         if (done) begin
-            vlan   = be16(cap, 12) == ETH_P_8021Q;
-            off    = vlan ? 5'd18 : 5'd14;
-            etype  = vlan ? be16(cap, 16) : be16(cap, 12);
-            ip0    = hb(cap, 32'(off));
-            ihl    = {ip0[3:0], 2'b00};
-            tot    = be16(cap, 32'(off) + 2);
-            plen   = be16(cap, 32'(off) + 4);
-            v4     = etype == ETH_P_IPV4 && 17'(len) >= 17'(off) + 17'd20 && ip0[7:4] == 4'd4 &&
-                     ihl >= 6'd20 && tot >= 16'(ihl) && 17'(off) + 17'(tot) <= 17'(len) &&
-                     (be16(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0;
-            v6     = etype == ETH_P_IPV6 && 17'(len) >= 17'(off) + 17'd40 && ip0[7:4] == 4'd6 &&
-                     17'(off) + 17'd40 + 17'(plen) <= 17'(len);
-            proto  = v6 ? hb(cap, 32'(off) + 6) : hb(cap, 32'(off) + 9);
-            l4_len = v6 ? plen : tot - 16'(ihl);
-            l4_off = v6 ? 17'(off) + 17'd40 : 17'(off) + 17'(ihl);
-            ok     = len >= 16'd14 && (!vlan || len >= 16'd18) && (v4 || v6) &&
-                     (proto == PROTO_TCP || proto == PROTO_UDP) && l4_len >= 16'd4;
-            addr   = le32(cap, 32'(off) + 12) ^ le32(cap, 32'(off) + 16);
+            h      = vionic_pkg::l3_decode(cap[8*vionic_pkg::L3_HDR_BYTES-1:0]);
+            v4     = h.v4 && 17'(len) >= 17'(h.off) + 17'd20 && h.tot >= 16'(h.ihl) &&
+                     17'(h.off) + 17'(h.tot) <= 17'(len) && !h.frag;
+            v6     = h.v6 && 17'(len) >= 17'(h.off) + 17'd40 && 17'(h.off) + 17'd40 + 17'(h.plen) <= 17'(len);
+            l4_len = v6 ? h.plen : h.tot - 16'(h.ihl);
+            ok     = len >= 16'd14 && (!h.vlan || len >= 16'd18) && (v4 || v6) &&
+                     (h.proto == vionic_pkg::IPPROTO_TCP || h.proto == vionic_pkg::IPPROTO_UDP) &&
+                     l4_len >= 16'd4;
+            addr   = le32(cap, 32'(h.off) + 12) ^ le32(cap, 32'(h.off) + 16);
             if (v6) begin
                 addr = '0;
-                for (int k = 0; k < 8; k++) addr = addr ^ le32(cap, 32'(off) + 8 + 4 * k);
+                for (int k = 0; k < 8; k++) addr = addr ^ le32(cap, 32'(h.off) + 8 + 4 * k);
             end
             // the ports: L4 starts at 34..78 in steps of 4 (tag or not, IHL 5..15)
             ports = '0;
             for (int o = 34; o + 4 <= CAP; o += 4)
-                if (l4_off == 17'(o)) ports = le32(cap, o);
-            x = addr ^ {ports[31:16] ^ ports[15:0], 16'd0} ^ 32'(proto);
+                if (h.l4_off == 17'(o)) ports = le32(cap, o);
+            x = addr ^ {ports[31:16] ^ ports[15:0], 16'd0} ^ 32'(h.proto);
         end
     end
 

@@ -314,6 +314,51 @@ package vionic_pkg;
         csum_lanes = {fold3[7:0], fold3[15:8]};
     endfunction
 
+    // ---- a frame's L2/L3 header, as the RX stages read it ----
+    // The rules of sw/common/inet_csum.h vcsum_locate, written once for the stages that
+    // classify frames (vionic_rx_csum, vionic_flow, vionic_rx_steer): at most one 802.1Q
+    // tag, then IPv4 or IPv6, no IPv6 extension header walked. l3_decode says what the
+    // first L3_HDR_BYTES bytes hold; whether the frame is long enough for each field, and
+    // what a stage accepts, stays the stage's (their rules differ: RSS hashes a fragment's
+    // addresses, the checksum needs its whole L4). A function, so a stage calls it only
+    // in a cycle that needs it.
+    localparam logic [15:0] ETH_P_IPV4   = 16'h0800;
+    localparam logic [15:0] ETH_P_IPV6   = 16'h86DD;
+    localparam logic [15:0] ETH_P_8021Q  = 16'h8100;
+    localparam logic [7:0]  IPPROTO_TCP  = 8'd6;
+    localparam logic [7:0]  IPPROTO_UDP  = 8'd17;
+    localparam int unsigned L3_HDR_BYTES = 58;   // a tag and an IPv6 fixed header
+    typedef struct packed {
+        logic        vlan;     // an 802.1Q tag
+        logic [4:0]  off;      // the IP header: byte 14, or 18 after a tag
+        logic        v4;       // IPv4: its EtherType, version 4, IHL >= 5
+        logic        v6;       // IPv6: its EtherType, version 6
+        logic [5:0]  ihl;      // IPv4 header bytes
+        logic [15:0] tot;      // IPv4 total length
+        logic [15:0] plen;     // IPv6 payload length
+        logic        frag;     // IPv4 MF set or a fragment offset
+        logic [7:0]  proto;    // IPv4 protocol, IPv6 next header
+        logic [16:0] l4_off;   // L4: off + IHL, or off + 40
+    } l3_hdr_t;
+    function automatic l3_hdr_t l3_decode(input logic [8*L3_HDR_BYTES-1:0] c);
+        l3_hdr_t     h;
+        logic [15:0] etype;
+        logic [7:0]  ip0;
+        h.vlan   = {c[8*12 +: 8], c[8*13 +: 8]} == ETH_P_8021Q;
+        h.off    = h.vlan ? 5'd18 : 5'd14;
+        etype    = h.vlan ? {c[8*16 +: 8], c[8*17 +: 8]} : {c[8*12 +: 8], c[8*13 +: 8]};
+        ip0      = c[8*32'(h.off) +: 8];
+        h.ihl    = {ip0[3:0], 2'b00};
+        h.v4     = etype == ETH_P_IPV4 && ip0[7:4] == 4'd4 && h.ihl >= 6'd20;
+        h.v6     = etype == ETH_P_IPV6 && ip0[7:4] == 4'd6;
+        h.tot    = {c[8*(32'(h.off) + 2) +: 8], c[8*(32'(h.off) + 3) +: 8]};
+        h.plen   = {c[8*(32'(h.off) + 4) +: 8], c[8*(32'(h.off) + 5) +: 8]};
+        h.frag   = ({c[8*(32'(h.off) + 6) +: 8], c[8*(32'(h.off) + 7) +: 8]} & 16'h3FFF) != 16'd0;
+        h.proto  = h.v6 ? c[8*(32'(h.off) + 6) +: 8] : c[8*(32'(h.off) + 9) +: 8];
+        h.l4_off = h.v6 ? 17'(h.off) + 17'd40 : 17'(h.off) + 17'(h.ihl);
+        l3_decode = h;
+    endfunction
+
     /* verilator lint_on UNUSEDPARAM */
 
 endpackage

@@ -47,11 +47,6 @@ module vionic_rx_csum #(
     localparam int W   = DATA_WIDTH / 8;
     localparam int LW  = $clog2(W);
     localparam int CAP = 64;                  // header bytes kept: up to the IPv6 destination after a tag
-    localparam logic [15:0] ETH_P_IPV4  = 16'h0800;
-    localparam logic [15:0] ETH_P_IPV6  = 16'h86DD;
-    localparam logic [15:0] ETH_P_8021Q = 16'h8100;
-    localparam logic [7:0]  PROTO_TCP   = 8'd6;
-    localparam logic [7:0]  PROTO_UDP   = 8'd17;
 
     // vionic_pkg::csum_lanes sums beats of up to CSUM_BEAT_BITS (an unknown module stops elaboration)
     generate
@@ -115,53 +110,39 @@ module vionic_rx_csum #(
     end
 
     // ---------------- P2: decode of the header kept so far ----------------
-    // header byte i, and the big-endian 16-bit field at byte i
-    function automatic logic [7:0] hb(input logic [8*CAP-1:0] c, input int i);
-        hb = c[8*i +: 8];
-    endfunction
+    // the big-endian 16-bit field at byte i
     function automatic logic [15:0] hw(input logic [8*CAP-1:0] c, input int i);
         hw = {c[8*i +: 8], c[8*(i+1) +: 8]};
     endfunction
-    logic        vlan, v4, v6, hdr_ok, udp4;
-    logic [4:0]  off;
-    logic [15:0] etype, tot, l4_len, l4_off;
+    vionic_pkg::l3_hdr_t h;
+    logic        unused_h;   // the tag is in h.off; L4 starts below 64 KiB
+    assign unused_h = h.vlan ^ h.l4_off[16];
+    logic        hdr_ok, udp4;
+    logic [15:0] l4_len, l4_off;
     logic [16:0] ip_end;
-    logic [5:0]  ihl;
-    logic [7:0]  proto, ip0;
     logic [21:0] pseudo;
     // decoded only in a cycle with a beat, whose stage takes it (a Verilated model
     // skips it in the others)
     always_comb begin
-        {vlan, off, etype, ip0, v4, v6, ihl, tot, pseudo, proto, l4_len, l4_off, ip_end, hdr_ok, udp4} = '0;
+        {h, pseudo, l4_len, l4_off, ip_end, hdr_ok, udp4} = '0;
         if (p1_valid) begin
-            vlan   = hw(cap, 12) == ETH_P_8021Q;
-            off    = vlan ? 5'd18 : 5'd14;
-            etype  = vlan ? hw(cap, 16) : hw(cap, 12);
-            ip0    = hb(cap, 32'(off));
-            v4     = (etype == ETH_P_IPV4) && (ip0[7:4] == 4'd4);
-            v6     = (etype == ETH_P_IPV6) && (ip0[7:4] == 4'd6);
-            ihl    = {ip0[3:0], 2'b00};
-            tot    = hw(cap, 32'(off) + 2);
+            h      = vionic_pkg::l3_decode(cap[8*vionic_pkg::L3_HDR_BYTES-1:0]);
+            l4_off = h.l4_off[15:0];
             pseudo = '0;
-            if (v6) begin
-                proto  = hb(cap, 32'(off) + 6);
-                l4_len = hw(cap, 32'(off) + 4);
-                l4_off = 16'(off) + 16'd40;
-                ip_end = 17'(off) + 17'd40 + 17'(l4_len);
+            if (h.v6) begin
+                l4_len = h.plen;
+                ip_end = 17'(h.off) + 17'd40 + 17'(l4_len);
                 hdr_ok = 1'b1;
-                for (int k = 0; k < 16; k++) pseudo = pseudo + 22'(hw(cap, 32'(off) + 8 + 2*k));
+                for (int k = 0; k < 16; k++) pseudo = pseudo + 22'(hw(cap, 32'(h.off) + 8 + 2*k));
             end else begin
-                proto  = hb(cap, 32'(off) + 9);
-                l4_len = tot - 16'(ihl);
-                l4_off = 16'(off) + 16'(ihl);
-                ip_end = 17'(off) + 17'(tot);
-                hdr_ok = v4 && (ihl >= 6'd20) && (tot >= 16'(ihl)) &&
-                         ((hw(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0);
-                for (int k = 0; k < 4; k++) pseudo = pseudo + 22'(hw(cap, 32'(off) + 12 + 2*k));
+                l4_len = h.tot - 16'(h.ihl);
+                ip_end = 17'(h.off) + 17'(h.tot);
+                hdr_ok = h.v4 && (h.tot >= 16'(h.ihl)) && !h.frag;
+                for (int k = 0; k < 4; k++) pseudo = pseudo + 22'(hw(cap, 32'(h.off) + 12 + 2*k));
             end
-            hdr_ok = hdr_ok && (proto == PROTO_TCP || proto == PROTO_UDP);
-            pseudo = pseudo + 22'(proto) + 22'(l4_len);
-            udp4   = v4 && (proto == PROTO_UDP);
+            hdr_ok = hdr_ok && (h.proto == vionic_pkg::IPPROTO_TCP || h.proto == vionic_pkg::IPPROTO_UDP);
+            pseudo = pseudo + 22'(h.proto) + 22'(l4_len);
+            udp4   = h.v4 && (h.proto == vionic_pkg::IPPROTO_UDP);
         end
     end
 

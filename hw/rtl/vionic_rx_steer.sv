@@ -80,11 +80,6 @@ module vionic_rx_steer #(
     localparam int MAXB = (MAX_MTU + vionic_pkg::ETH_HDR_LEN + W - 1) / W;   // beats of the largest frame
     localparam int FD   = 2 ** $clog2(2 * MAXB);                        // two largest frames
     localparam int HELD = 8;                    // frames decided or deciding in the stage at most
-    localparam logic [15:0] ETH_P_IPV4  = 16'h0800;
-    localparam logic [15:0] ETH_P_IPV6  = 16'h86DD;
-    localparam logic [15:0] ETH_P_8021Q = 16'h8100;
-    localparam logic [7:0]  PROTO_TCP   = 8'd6;
-    localparam logic [7:0]  PROTO_UDP   = 8'd17;
 
     // ---------------- the frames: a FIFO, each leaves once decided ----------------
     // held_r / held_m: frames in (last beat taken) whose beats / metadata have not left
@@ -130,56 +125,45 @@ module vionic_rx_steer #(
     function automatic logic [7:0] hb(input logic [8*CAP-1:0] c, input int i);
         hb = c[8*i +: 8];
     endfunction
-    function automatic logic [15:0] be16(input logic [8*CAP-1:0] c, input int i);
-        be16 = {c[8*i +: 8], c[8*(i+1) +: 8]};
-    endfunction
-    logic            vlan, v4, v6, l4, cls;
-    logic [4:0]      off;
-    logic [5:0]      ihl;
-    logic [7:0]      ip0, proto;
-    logic [15:0]     etype;
-    logic [16:0]     l4_off;
+    vionic_pkg::l3_hdr_t h;
+    logic            unused_h;   // RSS reads no IP length: the header within the frame is enough
+    assign unused_h = h.vlan ^ ^h.ihl ^ ^h.tot ^ ^h.plen;
+    logic            v4, v6, l4, cls;
     logic [8*IN-1:0] in;        // input byte k in bits 8*(IN-1-k) +: 8 (first bit is the top one)
     logic [31:0]     ports;
     logic [2:0]      report;
     // decoded only in the cycle after a frame's last beat, which takes it (a Verilated
     // model skips it in the others)
     always_comb begin
-        {vlan, off, etype, ip0, ihl, v4, v6, proto, l4_off, ports, l4, in, report, cls} = '0;
+        {h, v4, v6, ports, l4, in, report, cls} = '0;
         if (done) begin
-            vlan   = be16(cap, 12) == ETH_P_8021Q && len >= 16'd18;
-            off    = vlan ? 5'd18 : 5'd14;
-            etype  = vlan ? be16(cap, 16) : be16(cap, 12);
-            ip0    = hb(cap, 32'(off));
-            ihl    = {ip0[3:0], 2'b00};
-            v4     = len >= 16'd14 && etype == ETH_P_IPV4 && 17'(len) >= 17'(off) + 17'd20 &&
-                     ip0[7:4] == 4'd4 && ihl >= 6'd20;
-            v6     = len >= 16'd14 && etype == ETH_P_IPV6 && 17'(len) >= 17'(off) + 17'd40 && ip0[7:4] == 4'd6;
-            proto  = v6 ? hb(cap, 32'(off) + 6) : hb(cap, 32'(off) + 9);
-            l4_off = v6 ? 17'(off) + 17'd40 : 17'(off) + 17'(ihl);
+            h      = vionic_pkg::l3_decode(cap[8*vionic_pkg::L3_HDR_BYTES-1:0]);
+            // (a tag needs len >= 18: implied by the IP header's length checks)
+            v4     = len >= 16'd14 && h.v4 && 17'(len) >= 17'(h.off) + 17'd20;
+            v6     = len >= 16'd14 && h.v6 && 17'(len) >= 17'(h.off) + 17'd40;
             ports  = '0;
             for (int o = 34; o + 4 <= CAP; o += 4)
-                if (l4_off == 17'(o)) ports = {hb(cap, o), hb(cap, o + 1), hb(cap, o + 2), hb(cap, o + 3)};
-            l4     = 17'(len) >= l4_off + 17'd4 &&
-                     (v6 || (be16(cap, 32'(off) + 6) & 16'h3FFF) == 16'd0) &&
-                     ((proto == PROTO_TCP && rss_types[v6 ? 4 : 1]) || (proto == PROTO_UDP && rss_types[v6 ? 5 : 2]));
+                if (h.l4_off == 17'(o)) ports = {hb(cap, o), hb(cap, o + 1), hb(cap, o + 2), hb(cap, o + 3)};
+            l4     = 17'(len) >= h.l4_off + 17'd4 && (v6 || !h.frag) &&
+                     ((h.proto == vionic_pkg::IPPROTO_TCP && rss_types[v6 ? 4 : 1]) ||
+                      (h.proto == vionic_pkg::IPPROTO_UDP && rss_types[v6 ? 5 : 2]));
             in     = '0;
             report = vionic_pkg::VIRTIO_NET_HASH_REPORT_NONE;
             cls    = 1'b0;
             if (v4) begin
-                for (int k = 0; k < 8; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(off) + 12 + k);
+                for (int k = 0; k < 8; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(h.off) + 12 + k);
                 if (l4) in[8*(IN-12) +: 32] = ports;
                 cls    = l4 || rss_types[0];
                 report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv4 :
-                         proto == PROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv4 :
-                                              vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv4;
+                         h.proto == vionic_pkg::IPPROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv4 :
+                                                             vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv4;
             end else if (v6) begin
-                for (int k = 0; k < 32; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(off) + 8 + k);
+                for (int k = 0; k < 32; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(h.off) + 8 + k);
                 if (l4) in[0 +: 32] = ports;
                 cls    = l4 || rss_types[3];
                 report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv6 :
-                         proto == PROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv6 :
-                                              vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv6;
+                         h.proto == vionic_pkg::IPPROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv6 :
+                                                             vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv6;
             end
             if (!cls) report = vionic_pkg::VIRTIO_NET_HASH_REPORT_NONE;
         end
