@@ -69,15 +69,17 @@ module vionic_flow #(
         le32 = {c[8*(i+3) +: 8], c[8*(i+2) +: 8], c[8*(i+1) +: 8], c[8*i +: 8]};
     endfunction
     vionic_pkg::l3_hdr_t h;
+    logic [8*vionic_pkg::IP_HDR_BYTES-1:0] ip;
     logic        v4, v6, ok;
     logic [15:0] l4_len;
     logic [31:0] addr, ports, x;
     // decoded only in the cycle after a frame's last beat, which takes it (a Verilated
     // model skips it in the others)
     always_comb begin
-        {h, v4, v6, l4_len, ok, addr, ports, x} = '0;
+        {h, ip, v4, v6, l4_len, ok, addr, ports, x} = '0;
         if (done) begin
             h      = vionic_pkg::l3_decode(cap[8*vionic_pkg::L3_HDR_BYTES-1:0]);
+            ip     = vionic_pkg::ip_header(cap[8*vionic_pkg::L3_HDR_BYTES-1:8*14], h.vlan);
             v4     = h.v4 && 17'(len) >= 17'(h.off) + 17'd20 && h.tot >= 16'(h.ihl) &&
                      17'(h.off) + 17'(h.tot) <= 17'(len) && !h.frag;
             v6     = h.v6 && 17'(len) >= 17'(h.off) + 17'd40 && 17'(h.off) + 17'd40 + 17'(h.plen) <= 17'(len);
@@ -85,10 +87,10 @@ module vionic_flow #(
             ok     = len >= 16'd14 && (!h.vlan || len >= 16'd18) && (v4 || v6) &&
                      (h.proto == vionic_pkg::IPPROTO_TCP || h.proto == vionic_pkg::IPPROTO_UDP) &&
                      l4_len >= 16'd4;
-            addr   = le32(cap, 32'(h.off) + 12) ^ le32(cap, 32'(h.off) + 16);
+            addr   = ip[8*12 +: 32] ^ ip[8*16 +: 32];   // the addresses as little-endian words
             if (v6) begin
                 addr = '0;
-                for (int k = 0; k < 8; k++) addr = addr ^ le32(cap, 32'(h.off) + 8 + 4 * k);
+                for (int k = 0; k < 8; k++) addr = addr ^ ip[8*(8 + 4*k) +: 32];
             end
             // the ports: L4 starts at 34..78 in steps of 4 (tag or not, IHL 5..15)
             ports = '0;

@@ -340,21 +340,33 @@ package vionic_pkg;
         logic [7:0]  proto;    // IPv4 protocol, IPv6 next header
         logic [16:0] l4_off;   // L4: off + IHL, or off + 40
     } l3_hdr_t;
+    // The IP header's first IP_HDR_BYTES bytes (b: the frame from byte 14 on): at b's
+    // byte 0, or 4 after a tag. Selected between the two, not indexed by the offset: an
+    // index reaches every byte its width allows, which synthesis then keeps and a
+    // Verilated model shifts the whole header for.
+    localparam int unsigned IP_HDR_BYTES = L3_HDR_BYTES - 18;   // up to the IPv6 destination
+    function automatic logic [8*IP_HDR_BYTES-1:0] ip_header(input logic [8*(L3_HDR_BYTES-14)-1:0] b,
+                                                            input logic vlan);
+        ip_header = vlan ? b[8*4 +: 8*IP_HDR_BYTES] : b[0 +: 8*IP_HDR_BYTES];
+    endfunction
+    // (the MAC addresses in c, and the IP addresses in ip, are the stages' to read)
+    /* verilator lint_off UNUSEDSIGNAL */
     function automatic l3_hdr_t l3_decode(input logic [8*L3_HDR_BYTES-1:0] c);
-        l3_hdr_t     h;
-        logic [15:0] etype;
-        logic [7:0]  ip0;
+        l3_hdr_t                   h;
+        logic [15:0]               etype;
+        logic [8*IP_HDR_BYTES-1:0] ip;
+    /* verilator lint_on UNUSEDSIGNAL */
         h.vlan   = {c[8*12 +: 8], c[8*13 +: 8]} == ETH_P_8021Q;
         h.off    = h.vlan ? 5'd18 : 5'd14;
         etype    = h.vlan ? {c[8*16 +: 8], c[8*17 +: 8]} : {c[8*12 +: 8], c[8*13 +: 8]};
-        ip0      = c[8*32'(h.off) +: 8];
-        h.ihl    = {ip0[3:0], 2'b00};
-        h.v4     = etype == ETH_P_IPV4 && ip0[7:4] == 4'd4 && h.ihl >= 6'd20;
-        h.v6     = etype == ETH_P_IPV6 && ip0[7:4] == 4'd6;
-        h.tot    = {c[8*(32'(h.off) + 2) +: 8], c[8*(32'(h.off) + 3) +: 8]};
-        h.plen   = {c[8*(32'(h.off) + 4) +: 8], c[8*(32'(h.off) + 5) +: 8]};
-        h.frag   = ({c[8*(32'(h.off) + 6) +: 8], c[8*(32'(h.off) + 7) +: 8]} & 16'h3FFF) != 16'd0;
-        h.proto  = h.v6 ? c[8*(32'(h.off) + 6) +: 8] : c[8*(32'(h.off) + 9) +: 8];
+        ip       = ip_header(c[8*L3_HDR_BYTES-1:8*14], h.vlan);
+        h.ihl    = {ip[3:0], 2'b00};
+        h.v4     = etype == ETH_P_IPV4 && ip[7:4] == 4'd4 && h.ihl >= 6'd20;
+        h.v6     = etype == ETH_P_IPV6 && ip[7:4] == 4'd6;
+        h.tot    = {ip[8*2 +: 8], ip[8*3 +: 8]};
+        h.plen   = {ip[8*4 +: 8], ip[8*5 +: 8]};
+        h.frag   = ({ip[8*6 +: 8], ip[8*7 +: 8]} & 16'h3FFF) != 16'd0;
+        h.proto  = h.v6 ? ip[8*6 +: 8] : ip[8*9 +: 8];
         h.l4_off = h.v6 ? 17'(h.off) + 17'd40 : 17'(h.off) + 17'(h.ihl);
         l3_decode = h;
     endfunction

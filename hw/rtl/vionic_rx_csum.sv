@@ -46,7 +46,7 @@ module vionic_rx_csum #(
     localparam int EV = vionic_pkg::VIONIC_STAGE_RX_CSUM * vionic_pkg::STAGE_COUNTERS;   // its events
     localparam int W   = DATA_WIDTH / 8;
     localparam int LW  = $clog2(W);
-    localparam int CAP = 64;                  // header bytes kept: up to the IPv6 destination after a tag
+    localparam int CAP = vionic_pkg::L3_HDR_BYTES;   // header bytes kept: up to the IPv6 destination after a tag
 
     // vionic_pkg::csum_lanes sums beats of up to CSUM_BEAT_BITS (an unknown module stops elaboration)
     generate
@@ -110,11 +110,12 @@ module vionic_rx_csum #(
     end
 
     // ---------------- P2: decode of the header kept so far ----------------
-    // the big-endian 16-bit field at byte i
-    function automatic logic [15:0] hw(input logic [8*CAP-1:0] c, input int i);
+    // the big-endian 16-bit field at byte i of the IP header
+    function automatic logic [15:0] hw(input logic [8*vionic_pkg::IP_HDR_BYTES-1:0] c, input int i);
         hw = {c[8*i +: 8], c[8*(i+1) +: 8]};
     endfunction
     vionic_pkg::l3_hdr_t h;
+    logic [8*vionic_pkg::IP_HDR_BYTES-1:0] ip;
     logic        unused_h;   // the tag is in h.off; L4 starts below 64 KiB
     assign unused_h = h.vlan ^ h.l4_off[16];
     logic        hdr_ok, udp4;
@@ -124,21 +125,22 @@ module vionic_rx_csum #(
     // decoded only in a cycle with a beat, whose stage takes it (a Verilated model
     // skips it in the others)
     always_comb begin
-        {h, pseudo, l4_len, l4_off, ip_end, hdr_ok, udp4} = '0;
+        {h, ip, pseudo, l4_len, l4_off, ip_end, hdr_ok, udp4} = '0;
         if (p1_valid) begin
             h      = vionic_pkg::l3_decode(cap[8*vionic_pkg::L3_HDR_BYTES-1:0]);
+            ip     = vionic_pkg::ip_header(cap[8*vionic_pkg::L3_HDR_BYTES-1:8*14], h.vlan);
             l4_off = h.l4_off[15:0];
             pseudo = '0;
             if (h.v6) begin
                 l4_len = h.plen;
                 ip_end = 17'(h.off) + 17'd40 + 17'(l4_len);
                 hdr_ok = 1'b1;
-                for (int k = 0; k < 16; k++) pseudo = pseudo + 22'(hw(cap, 32'(h.off) + 8 + 2*k));
+                for (int k = 0; k < 16; k++) pseudo = pseudo + 22'(hw(ip, 8 + 2*k));
             end else begin
                 l4_len = h.tot - 16'(h.ihl);
                 ip_end = 17'(h.off) + 17'(h.tot);
                 hdr_ok = h.v4 && (h.tot >= 16'(h.ihl)) && !h.frag;
-                for (int k = 0; k < 4; k++) pseudo = pseudo + 22'(hw(cap, 32'(h.off) + 12 + 2*k));
+                for (int k = 0; k < 4; k++) pseudo = pseudo + 22'(hw(ip, 12 + 2*k));
             end
             hdr_ok = hdr_ok && (h.proto == vionic_pkg::IPPROTO_TCP || h.proto == vionic_pkg::IPPROTO_UDP);
             pseudo = pseudo + 22'(h.proto) + 22'(l4_len);

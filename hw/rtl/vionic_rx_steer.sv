@@ -126,6 +126,7 @@ module vionic_rx_steer #(
         hb = c[8*i +: 8];
     endfunction
     vionic_pkg::l3_hdr_t h;
+    logic [8*vionic_pkg::IP_HDR_BYTES-1:0] ip;
     logic            unused_h;   // RSS reads no IP length: the header within the frame is enough
     assign unused_h = h.vlan ^ ^h.ihl ^ ^h.tot ^ ^h.plen;
     logic            v4, v6, l4, cls;
@@ -135,9 +136,10 @@ module vionic_rx_steer #(
     // decoded only in the cycle after a frame's last beat, which takes it (a Verilated
     // model skips it in the others)
     always_comb begin
-        {h, v4, v6, ports, l4, in, report, cls} = '0;
+        {h, ip, v4, v6, ports, l4, in, report, cls} = '0;
         if (done) begin
             h      = vionic_pkg::l3_decode(cap[8*vionic_pkg::L3_HDR_BYTES-1:0]);
+            ip     = vionic_pkg::ip_header(cap[8*vionic_pkg::L3_HDR_BYTES-1:8*14], h.vlan);
             // (a tag needs len >= 18: implied by the IP header's length checks)
             v4     = len >= 16'd14 && h.v4 && 17'(len) >= 17'(h.off) + 17'd20;
             v6     = len >= 16'd14 && h.v6 && 17'(len) >= 17'(h.off) + 17'd40;
@@ -151,14 +153,14 @@ module vionic_rx_steer #(
             report = vionic_pkg::VIRTIO_NET_HASH_REPORT_NONE;
             cls    = 1'b0;
             if (v4) begin
-                for (int k = 0; k < 8; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(h.off) + 12 + k);
+                for (int k = 0; k < 8; k++) in[8*(IN-1-k) +: 8] = ip[8*(12 + k) +: 8];
                 if (l4) in[8*(IN-12) +: 32] = ports;
                 cls    = l4 || rss_types[0];
                 report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv4 :
                          h.proto == vionic_pkg::IPPROTO_TCP ? vionic_pkg::VIRTIO_NET_HASH_REPORT_TCPv4 :
                                                              vionic_pkg::VIRTIO_NET_HASH_REPORT_UDPv4;
             end else if (v6) begin
-                for (int k = 0; k < 32; k++) in[8*(IN-1-k) +: 8] = hb(cap, 32'(h.off) + 8 + k);
+                for (int k = 0; k < 32; k++) in[8*(IN-1-k) +: 8] = ip[8*(8 + k) +: 8];
                 if (l4) in[0 +: 32] = ports;
                 cls    = l4 || rss_types[3];
                 report = !l4 ? vionic_pkg::VIRTIO_NET_HASH_REPORT_IPv6 :
